@@ -1,0 +1,155 @@
+"""Validated specs to a Module tree with registered Parameters and buffers.
+
+Construction order is torch's: a module's own state first, then its children
+in file order, so the seeded generator hands out weights the way a torch
+``__init__`` written the same way would draw them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from . import nn
+from .errors import CompileError, NNSpecError, Position
+from .runtime import random
+from .spec import locate, parse, read, validate
+from .spec import models as S
+
+MAX_ELEMENTS = 2**31  # one tensor; larger is surely a typo in a shape
+
+
+class Builder:
+    """Builds one model file's spec; knows the parsed data so errors carry positions."""
+
+    def __init__(self, data: Any = None, filename: str = "<string>"):
+        self.data = data
+        self.filename = filename
+
+    def _where(self, loc: tuple) -> Position:
+        return (locate(self.data, loc) if self.data is not None else None) or Position(self.filename)
+
+    def error(self, message: str, loc: tuple) -> CompileError:
+        return CompileError(message, path=".".join(map(str, loc)) or "(root)", position=self._where(loc))
+
+    def module(self, spec: Any, loc: tuple = (), parent: nn.Module | None = None) -> nn.Module:
+        if isinstance(spec, S.ShareSpec):
+            return self.share(spec, loc, parent)
+        if isinstance(spec, S.LayerSpec):
+            try:
+                return spec.layer(**spec.kwargs())
+            except NNSpecError as e:
+                raise self.error(e.message, loc) from None
+        if isinstance(spec, S.SequentialSpec):
+            seq = nn.Sequential()
+            items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
+            for key, child in items:
+                seq.add_module(str(key), self.module(child, loc + ("modules", key), seq))
+            return seq
+        if isinstance(spec, S.ModuleListSpec):
+            ml = nn.ModuleList()
+            if spec.modules is not None:
+                for i, child in enumerate(spec.modules):
+                    ml.append(self.module(child, loc + ("modules", i), ml))
+            else:
+                for _ in range(spec.repeat):
+                    ml.append(self.module(spec.module, loc + ("module",), ml))
+            return ml
+        if isinstance(spec, S.ModuleDictSpec):
+            md = nn.ModuleDict()
+            for key, child in spec.modules.items():
+                md[key] = self.module(child, loc + ("modules", key), md)
+            return md
+        if isinstance(spec, S.ParameterListSpec):
+            pl = nn.ParameterList()
+            if spec.parameters is not None:
+                for i, p in enumerate(spec.parameters):
+                    pl.append(self.parameter(p, loc + ("parameters", i)))
+            else:
+                for _ in range(spec.repeat):
+                    pl.append(self.parameter(spec.parameter, loc + ("parameter",)))
+            return pl
+        if isinstance(spec, S.ParameterDictSpec):
+            pd = nn.ParameterDict()
+            for key, p in spec.parameters.items():
+                pd[key] = self.parameter(p, loc + ("parameters", key))
+            return pd
+        if isinstance(spec, S.UserModuleSpec):
+            m = nn.UserModule(spec.name)
+            for key, p in spec.parameters.items():
+                m.register_parameter(key, self.parameter(p, loc + ("parameters", key)))
+            for key, b in spec.buffers.items():
+                m.register_buffer(key, self.array(b, loc + ("buffers", key)), persistent=b.persistent)
+            for key, child in spec.modules.items():
+                m.add_module(key, self.module(child, loc + ("modules", key), m))
+            return m
+        raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
+
+    def share(self, spec: S.ShareSpec, loc: tuple, parent: nn.Module | None) -> nn.Module:
+        if parent is None:
+            raise self.error("the root module can't be a share", loc)
+        target: Any = parent
+        for part in spec.share.split("."):
+            children = target._modules if isinstance(target, nn.Module) else {}
+            if part not in children or children[part] is None:
+                known = ", ".join(children) or "none"
+                raise self.error(
+                    f"share: no module {spec.share!r} is registered before this one (registered: {known})", loc + ("share",)
+                )
+            target = children[part]
+        return target
+
+    def array(self, spec: S.ParameterSpec | S.BufferSpec, loc: tuple) -> Any:
+        shape = tuple(spec.shape)
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise self.error(f"shape {list(shape)} has {math.prod(shape)} elements; the limit is {MAX_ELEMENTS}", loc + ("shape",))
+        gen = random.generator()
+        init = spec.init
+        if init == "zeros":
+            values = numpy.zeros(shape)
+        elif init == "ones":
+            values = numpy.ones(shape)
+        elif init == "rand":
+            values = gen.random(shape)
+        elif init == "randn":
+            values = gen.standard_normal(shape)
+        elif isinstance(init, S.ConstantInit):
+            values = numpy.full(shape, init.constant)
+        elif isinstance(init, S.UniformInit):
+            values = gen.uniform(init.uniform[0], init.uniform[1], shape)
+        else:
+            values = gen.normal(init.normal[0], init.normal[1], shape)
+        return values.astype(spec.dtype)
+
+    def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
+        return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
+
+
+def _build(data: Any, filename: str, seed: int | None) -> nn.Module:
+    spec, expanded = validate(data, filename)
+    if seed is not None:
+        random.manual_seed(seed)
+    return Builder(expanded, filename).module(spec)
+
+
+def from_dict(d: dict, *, seed: int | None = None) -> nn.Module:
+    """Build a model from a plain dict, as a parsed model file would give."""
+    return _build(d, "<dict>", seed)
+
+
+def loads(text: str, *, filename: str = "<string>", seed: int | None = None) -> nn.Module:
+    """Build a model from YAML or JSON text."""
+    return _build(parse(text, filename), filename, seed)
+
+
+def load(path: str | Path, *, seed: int | None = None) -> nn.Module:
+    """Build a model from a .yaml, .yml or .json file; ``seed`` reseeds the generator first."""
+    text, filename = read(path)
+    return loads(text, filename=filename, seed=seed)
+
+
+__all__ = ["Builder", "from_dict", "load", "loads"]

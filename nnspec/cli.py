@@ -1,0 +1,185 @@
+"""The ``nnspec`` command: a thin Typer layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy
+import typer
+
+from . import builder
+from .errors import NNSpecError, NNSpecRuntimeError
+from .runtime import random
+from .runtime.backend import get_backend, resolve_dtype, to_numpy
+from .summary import summary as make_summary
+from .trace import ShapeTrace, format_shape, render, shapes
+
+app = typer.Typer(
+    help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ModelArg = Annotated[Path, typer.Argument(help="Model file (.yaml, .yml or .json).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}" if "\n" not in message else message, err=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn):
+    """Run a command body: an NNSpecError becomes its message and exit 1, never a traceback."""
+    try:
+        return fn()
+    except NNSpecError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as e:  # a bug in nnspec: still one line, with a way to get the traceback
+        if os.environ.get("NNSPEC_DEBUG"):
+            raise
+        _fail(f"internal error: {type(e).__name__}: {e} (set NNSPEC_DEBUG=1 for the traceback)")
+
+
+def _parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip() != "")
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a shape; write it as comma-separated sizes, e.g. 20,16,50") from None
+    if not shape or any(s < 0 for s in shape):
+        raise typer.BadParameter(f"{text!r} is not a shape; sizes must be non-negative integers")
+    return shape
+
+
+def _save_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, so a failure leaves no half-written file."""
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def run(
+    model: ModelArg,
+    input_shape: Annotated[Optional[list[str]], typer.Option(
+        "--input-shape", "-s", help="Shape of a random input, e.g. 20,16,50. Repeat for several inputs.")] = None,
+    input: Annotated[Optional[list[Path]], typer.Option(
+        "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the weights, the random inputs and dropout.")] = 0,
+    dtype: Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")] = "float32",
+    train: Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")] = False,
+    device: Annotated[str, typer.Option(help="Where to run: cpu (cuda arrives with the CuPy backend).")] = "cpu",
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a model on random or given inputs and print the shape trace.
+
+    Example: nnspec run models/seed/conv2d.yaml --input-shape 20,16,50,100
+    """
+    shapes_in = [_parse_shape(s) for s in input_shape or []]
+    if dtype not in ("float32", "float64", "float16"):
+        raise typer.BadParameter(f"{dtype!r}; choose float32, float64 or float16", param_hint="--dtype")
+    if not shapes_in and not input:
+        raise typer.BadParameter("give --input-shape or --input", param_hint="--input-shape")
+    if shapes_in and input:
+        raise typer.BadParameter("give --input-shape or --input, not both", param_hint="--input")
+    if output is not None and output.suffix not in (".npy", ".npz"):
+        raise typer.BadParameter(f"{str(output)!r} must end in .npy or .npz", param_hint="--output")
+
+    def body() -> None:
+        backend = get_backend(device)
+        net = builder.load(model, seed=seed)
+        net.to(dtype).to(backend.device).train(train)
+        dt = resolve_dtype(dtype)
+        if input:
+            arrays = []
+            for p in input:
+                try:
+                    arrays.append(numpy.load(p, allow_pickle=False))
+                except (OSError, ValueError) as e:
+                    raise NNSpecRuntimeError(f"cannot read input {str(p)!r}: {e}") from None
+        else:
+            gen = random.generator()
+            arrays = [gen.standard_normal(s) for s in shapes_in]
+        xs = [backend.asarray(a.astype(dt) if a.dtype.kind == "f" else a) for a in arrays]
+        with ShapeTrace(net) as trace:
+            try:
+                y = net(*xs)
+            except NNSpecError as e:
+                call = trace.failed_at
+                if call is not None:  # name the module that failed, as the trace would have shown it
+                    e.path = f"{call.path} ({call.type})" + (f" {e.path}" if e.path else "")
+                raise
+        out_shape = shapes(y)
+        out_dtype = [str(v.dtype) for v in y] if isinstance(y, (tuple, list)) else str(y.dtype)
+        if output is not None:
+            if isinstance(y, (tuple, list)):
+                if output.suffix != ".npz":
+                    raise NNSpecRuntimeError(f"the model returns {len(y)} arrays; save them to a .npz file, not {output.name!r}")
+                _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in y]))
+            else:
+                _save_atomic(output, lambda f: numpy.save(f, to_numpy(y)))
+        if as_json:
+            typer.echo(json.dumps({"trace": [c.to_json() for c in trace.calls], "output": {
+                "shape": out_shape, "dtype": out_dtype}}, indent=2))
+            return
+        typer.echo(render(trace.table(), right={4}))
+        typer.echo(f"\noutput: shape {format_shape(out_shape)}, dtype {out_dtype if isinstance(out_dtype, str) else ', '.join(out_dtype)}")
+        if output is not None:
+            typer.echo(f"saved to {output}")
+
+    _guard(body)
+
+
+@app.command()
+def summary(
+    model: ModelArg,
+    seed: Annotated[int, typer.Option(help="Seed for the weights (they do not change shapes or counts).")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the module tree (torch's repr), every state_dict key with shape, dtype and size, and totals.
+
+    Example: nnspec summary models/seed/state_dict.yaml
+    """
+
+    def body() -> None:
+        info = make_summary(builder.load(model, seed=seed))
+        if as_json:
+            typer.echo(json.dumps(info, indent=2))
+            return
+        typer.echo(info["repr"])
+        typer.echo("")
+        rows = [["state_dict key", "kind", "shape", "dtype", "numel"]]
+        for e in info["state_dict"]:
+            rows.append([e["key"], e["kind"], format_shape(tuple(e["shape"])), e["dtype"], f"{e['numel']:,}"])
+        typer.echo(render(rows, right={4}) if len(rows) > 1 else "(empty state_dict)")
+        t = info["totals"]
+        typer.echo(
+            f"\nparameters: {t['params']:,} ({t['trainable']:,} trainable), {t['param_bytes'] / 1e6:.2f} MB; "
+            f"buffers: {t['buffers']:,} elements, {t['buffer_bytes'] / 1e6:.2f} MB"
+        )
+
+    _guard(body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

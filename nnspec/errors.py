@@ -1,0 +1,86 @@
+"""One error family for everything a model file or a call can get wrong.
+
+Every subclass carries where the mistake is (file, line, column) and what it
+concerns (a dotted path into the model), so the CLI can print one clear line and
+the Python API can inspect the same fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a model file; line and column are 1-based, as editors count."""
+
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file or "<string>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+class NNSpecError(Exception):
+    """Base of every error nnspec raises on purpose."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, path: str | None = None, position: Position | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.position = position
+
+    def __str__(self) -> str:
+        prefix = f"{self.position}: " if self.position is not None else ""
+        where = f"{self.path}: " if self.path else ""
+        return f"{prefix}{where}{self.message}"
+
+
+class SpecError(NNSpecError):
+    """The model file is malformed: bad YAML, unknown type, bad argument."""
+
+    kind = "spec error"
+
+
+class CompileError(NNSpecError):
+    """The spec is valid but cannot be built into a Module tree."""
+
+    kind = "compile error"
+
+
+class ShapeError(NNSpecError):
+    """An input does not fit the layer it is fed to."""
+
+    kind = "shape error"
+
+
+class WeightsError(NNSpecError):
+    """A state_dict does not fit the model (torch's load_state_dict errors)."""
+
+    kind = "weights error"
+
+
+class NNSpecRuntimeError(NNSpecError):
+    """A failure while running a model that is not a shape problem."""
+
+    kind = "runtime error"
+
+
+class SpecErrors(SpecError):
+    """Several independent spec errors, reported together, one per line."""
+
+    def __init__(self, errors: list[SpecError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, path=first.path, position=first.position)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)

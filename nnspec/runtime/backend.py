@@ -1,0 +1,110 @@
+"""Backends: where arrays live and which array module computes on them.
+
+Kernels never import numpy for computing; they ask ``get_array_module`` for
+the module that owns their inputs (Chainer's rule), so one code path serves
+NumPy and CuPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+from ..errors import NNSpecRuntimeError
+
+DTYPES = {
+    "float16": numpy.float16,
+    "half": numpy.float16,
+    "float32": numpy.float32,
+    "float": numpy.float32,
+    "float64": numpy.float64,
+    "double": numpy.float64,
+}
+
+
+def get_array_module(*arrays: Any) -> ModuleType:
+    """The array module (numpy or cupy) that owns the given arrays."""
+    for a in arrays:
+        if type(a).__module__.split(".")[0] == "cupy":
+            return importlib.import_module("cupy")
+    return numpy
+
+
+def resolve_dtype(dtype: Any) -> numpy.dtype:
+    """A numpy dtype from a name (``"float32"``), a numpy type or a dtype."""
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise NNSpecRuntimeError(f"unknown dtype {dtype!r}; expected one of {', '.join(sorted(DTYPES))}")
+        return numpy.dtype(DTYPES[dtype])
+    return numpy.dtype(dtype)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A device kind and the array module that computes on it."""
+
+    device: str  # "cpu" or "cuda:N"
+    xp: ModuleType
+
+    @property
+    def name(self) -> str:
+        return self.xp.__name__
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        """``a`` on this backend's device, copied only when it must be."""
+        if self.xp is numpy:
+            if type(a).__module__.split(".")[0] == "cupy":
+                a = a.get()
+            return numpy.asarray(a, dtype=dtype)
+        with self.xp.cuda.Device(self.device_index):
+            return self.xp.asarray(a, dtype=dtype)
+
+    @property
+    def device_index(self) -> int:
+        return int(self.device.partition(":")[2] or 0)
+
+
+CPU = Backend("cpu", numpy)
+
+
+def get_backend(device: str | Backend = "cpu") -> Backend:
+    """The backend for ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; never a silent fallback."""
+    if isinstance(device, Backend):
+        return device
+    if device == "cpu":
+        return CPU
+    kind, _, index = device.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise NNSpecRuntimeError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as e:
+        raise NNSpecRuntimeError(
+            f"device {device!r} needs CuPy, which is not installed ({e}); "
+            "install nnspec with the cuda12 or cuda13 extra"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CuPy raises its own runtime errors when no driver is loaded
+        raise NNSpecRuntimeError(f"device {device!r}: CuPy found no usable CUDA driver ({e})") from None
+    i = int(index or 0)
+    if i >= count:
+        raise NNSpecRuntimeError(f"device {device!r}: only {count} CUDA device(s) found")
+    return Backend(f"cuda:{i}", cupy)
+
+
+def to_numpy(a: Any) -> numpy.ndarray:
+    """A host (NumPy) copy of an array from any backend."""
+    return a.get() if hasattr(a, "get") and not isinstance(a, numpy.ndarray) else numpy.asarray(a)
+
+
+def device_of(a: Any) -> str:
+    """``"cpu"`` or ``"cuda:N"`` for an array."""
+    dev = getattr(a, "device", None)
+    if type(a).__module__.split(".")[0] == "cupy":
+        return f"cuda:{dev.id}"
+    return "cpu"

@@ -1,0 +1,366 @@
+"""The functional ops, under torch.nn.functional's names and signatures.
+
+Each op checks its arguments and input the way torch does (same conditions,
+messages that name the op and the shapes), adds a batch dim to unbatched input,
+and hands off to one kernel. Layers and, later, custom forwards call these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import NNSpecRuntimeError, ShapeError
+from . import random
+from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
+from .kernels import norm, pool, shuffle
+from .kernels.window import pad as _pad
+
+
+def _data(x: Any) -> Any:
+    """The array behind a Parameter (or the array itself)."""
+    return getattr(x, "data", x) if type(x).__name__ == "Parameter" else x
+
+
+def ntuple(value: Any, n: int) -> tuple:
+    """torch's _ntuple: an int becomes n copies; a sequence is kept as a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,) * n
+
+
+def _shape(x) -> str:
+    return "[" + ", ".join(str(s) for s in x.shape) + "]"
+
+
+def _batched(x, nd: int, op: str):
+    """Add the batch dim to an unbatched (C, *S) input; returns (x, was_unbatched)."""
+    if x.ndim == nd + 1:
+        return x[None], True
+    if x.ndim == nd + 2:
+        return x, False
+    raise ShapeError(
+        f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, but got input of size: {_shape(x)}"
+    )
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
+    x, w, b = _data(x), _data(weight), _data(bias)
+    x, unbatched = _batched(x, nd, op)
+    stride, dilation = ntuple(stride, nd), ntuple(dilation, nd)
+    if x.shape[1] != w.shape[1] * groups:
+        raise ShapeError(
+            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
+        )
+    pads = conv_padding(padding, w.shape[2:], stride, dilation)
+    x = _pad(x, pads)
+    for i in range(nd):
+        if x.shape[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
+            raise ShapeError(
+                f"{op}: calculated padded input size per channel: {tuple(x.shape[2:])}, "
+                f"kernel size: {tuple(w.shape[2:])}; kernel size can't be greater than actual input size"
+            )
+    y = conv.conv(x, w, b, stride, dilation, groups)
+    return y[0] if unbatched else y
+
+
+def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """(before, after) pairs per spatial dim for an int, a tuple, 'valid' or 'same'."""
+    nd = len(kernel)
+    if padding == "valid":
+        return [(0, 0)] * nd
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise NNSpecRuntimeError("padding='same' is not supported for strided convolutions")
+        pairs = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            pairs.append((total // 2, total - total // 2))
+        return pairs
+    return [(p, p) for p in ntuple(padding, nd)]
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, op: str):
+    x, w, b = _data(x), _data(weight), _data(bias)
+    x, unbatched = _batched(x, nd, op)
+    if x.shape[1] != w.shape[0]:
+        raise ShapeError(
+            f"{op}: given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
+        )
+    stride, padding = ntuple(stride, nd), ntuple(padding, nd)
+    output_padding, dilation = ntuple(output_padding, nd), ntuple(dilation, nd)
+    for i in range(nd):
+        if output_padding[i] >= max(stride[i], dilation[i]):
+            raise NNSpecRuntimeError(
+                f"{op}: output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+            )
+    y = conv.conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)
+    if any(s <= 0 for s in y.shape[2:]):
+        raise ShapeError(f"{op}: input of size {_shape(x)} gives a non-positive output size {tuple(y.shape[2:])}")
+    return y[0] if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str, avg: bool):
+    nd = len(kernel)
+    for i in range(nd):
+        limit = kernel[i] / 2 if avg else ((kernel[i] - 1) * dilation[i] + 1) / 2
+        if padding[i] > limit:
+            what = "kernel size" if avg else "effective kernel size"
+            raise NNSpecRuntimeError(
+                f"{op}: pad should be at most half of {what}, but got pad={padding[i]}, kernel_size={kernel[i]}"
+                + ("" if avg else f" and dilation={dilation[i]}")
+            )
+    out = tuple(
+        pool.pool_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(nd)
+    )
+    if any(o < 1 for o in out):
+        raise ShapeError(
+            f"{op}: given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
+            f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small"
+        )
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd: int, op: str):
+    x, unbatched = _batched(_data(x), nd, op)
+    kernel = ntuple(kernel_size, nd)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
+    padding, dilation = ntuple(padding, nd), ntuple(dilation, nd)
+    _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op, avg=False)
+    result = pool.max_pool(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
+    if unbatched:
+        result = tuple(r[0] for r in result) if return_indices else result[0]
+    return result
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd: int, op: str):
+    x, unbatched = _batched(_data(x), nd, op)
+    kernel = ntuple(kernel_size, nd)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
+    padding = ntuple(padding, nd)
+    if divisor_override is not None and divisor_override == 0:
+        raise NNSpecRuntimeError(f"{op}: divisor must be not zero")
+    _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op, avg=True)
+    y = pool.avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return y[0] if unbatched else y
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2, "avg_pool2d")
+
+
+def _adaptive_avg_pool(x, output_size, nd: int, op: str):
+    x, unbatched = _batched(_data(x), nd, op)
+    out = ntuple(output_size, nd)
+    out = tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
+    if any(s == 0 for s in x.shape[2:]):
+        raise ShapeError(f"{op}: expected input with non-zero spatial sizes, but got input of size {_shape(x)}")
+    y = pool.adaptive_avg_pool(x, out)
+    return y[0] if unbatched else y
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+# --------------------------------------------------------------------------- linear
+
+
+def linear(input, weight, bias=None):
+    x, w, b = _data(input), _data(weight), _data(bias)
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ShapeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied (input of size {_shape(x)}, "
+            f"weight of size {_shape(w)}: the last input dim must be {w.shape[1]})"
+        )
+    return _linear.linear(x, w, b)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    x1, x2, w, b = _data(input1), _data(input2), _data(weight), _data(bias)
+    if x1.shape[:-1] != x2.shape[:-1]:
+        raise ShapeError(f"bilinear: input1 and input2 must have the same batch dims, got {_shape(x1)} and {_shape(x2)}")
+    if x1.shape[-1] != w.shape[1] or x2.shape[-1] != w.shape[2]:
+        raise ShapeError(
+            f"bilinear: input1 of size {_shape(x1)} and input2 of size {_shape(x2)} do not match weight of size "
+            f"{_shape(w)} (expected last dims {w.shape[1]} and {w.shape[2]})"
+        )
+    return _linear.bilinear(x1, x2, w, b)
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def _check_p(p: float):
+    if p < 0 or p > 1:
+        raise NNSpecRuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    x = _data(input)
+    if not training or p == 0:
+        return x
+    return _dropout.dropout(x, p, x.shape, random.generator(), inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel dropout; a 3-D input is taken as (N, C, L), as torch does (with a warning there)."""
+    _check_p(p)
+    x = _data(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"dropout2d: expected 3D or 4D input, but got input of size: {_shape(x)}")
+    if not training or p == 0:
+        return x
+    return _dropout.dropout(x, p, x.shape[:2] + (1,) * (x.ndim - 2), random.generator(), inplace)
+
+
+# --------------------------------------------------------------------------- vision
+
+
+def pixel_shuffle(input, upscale_factor):
+    x = _data(input)
+    r = upscale_factor
+    if x.ndim < 3:
+        raise ShapeError(f"pixel_shuffle: expected input to have at least 3 dims, but got input of size {_shape(x)}")
+    if x.shape[-3] % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: expected the channel dim of input of size {_shape(x)} to be divisible by "
+            f"the square of upscale_factor, {r * r}"
+        )
+    return shuffle.pixel_shuffle(x, r)
+
+
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False):
+    x = _data(input)
+    if mode not in INTERPOLATE_MODES:
+        raise NNSpecRuntimeError(f"interpolate: unknown mode {mode!r}; expected one of {', '.join(INTERPOLATE_MODES)}")
+    if antialias:
+        raise NNSpecRuntimeError("interpolate: antialias=True is not supported")
+    nd = x.ndim - 2
+    if nd not in (1, 2, 3):
+        raise ShapeError(f"interpolate: expected a 3D, 4D or 5D input (N, C, *spatial), but got input of size {_shape(x)}")
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
+        raise ShapeError(f"interpolate: got {x.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if mode.startswith("nearest"):
+        if align_corners is not None:
+            raise NNSpecRuntimeError(
+                "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+            )
+    elif align_corners is None:
+        align_corners = False
+    if (size is None) == (scale_factor is None):
+        raise NNSpecRuntimeError("interpolate: exactly one of size or scale_factor must be given")
+    spatial = x.shape[2:]
+    if size is not None:
+        out = ntuple(size, nd)
+        if len(out) != nd:
+            raise ShapeError(f"interpolate: input with spatial size {tuple(spatial)} needs a size with {nd} elements, got {size}")
+        scales = (None,) * nd
+    else:
+        factors = ntuple(scale_factor, nd)
+        if len(factors) != nd:
+            raise ShapeError(
+                f"interpolate: input with spatial size {tuple(spatial)} needs a scale_factor with {nd} elements, got {scale_factor}"
+            )
+        out = tuple(int(math.floor(float(s) * float(f))) for s, f in zip(spatial, factors))
+        scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in factors)
+    if any(o <= 0 for o in out):
+        raise ShapeError(f"interpolate: output size {out} for input of size {_shape(x)} must be positive")
+    return _interp.interpolate(x, out, scales, mode, bool(align_corners))
+
+
+# --------------------------------------------------------------------------- normalization
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    x = _data(input)
+    rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
+    c = x.shape[1] if x.ndim >= 2 else None
+    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
+        if t is not None and t.shape != (c,):
+            raise ShapeError(f"batch_norm: {name} should contain {c} elements, not {t.size}")
+    if training:
+        n = x.size // c
+        if n <= 1:
+            raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input size {_shape(x)}")
+    return norm.batch_norm(x, rm, rv, w, b, training or rm is None, momentum, eps)
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def relu(input, inplace=False):
+    return activation.relu(_data(input), inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return activation.leaky_relu(_data(input), negative_slope, inplace)
+
+
+def prelu(input, weight):
+    x, w = _data(input), _data(weight)
+    if w.size > 1 and (x.ndim < 2 or x.shape[1] != w.size):
+        raise ShapeError(
+            f"prelu: mismatch of parameter numbers and input channel size: found {w.size} parameters, "
+            f"input of size {_shape(x)}"
+        )
+    return activation.prelu(x, w)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch's F.pad: ``pad`` lists (left, right) for the last dim first."""
+    x = _data(input)
+    if len(pad) % 2:
+        raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+    return _pad(x, pairs, mode, 0.0 if value is None else value)

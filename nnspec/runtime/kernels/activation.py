@@ -1,0 +1,27 @@
+"""Pointwise activations. ``out=x`` gives torch's inplace=True."""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+
+
+def relu(x, inplace: bool = False):
+    xp = get_array_module(x)
+    return xp.maximum(x, x.dtype.type(0), out=x if inplace else None)
+
+
+def leaky_relu(x, negative_slope: float, inplace: bool = False):
+    xp = get_array_module(x)
+    y = xp.where(x > 0, x, x * x.dtype.type(negative_slope))
+    if inplace:
+        x[...] = y
+        return x
+    return y
+
+
+def prelu(x, weight):
+    """weight: (1,) or (C,), broadcast over dim 1 (dim 0 for a 1-d input)."""
+    xp = get_array_module(x, weight)
+    if weight.size > 1 and x.ndim >= 2:
+        weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return xp.where(x > 0, x, x * weight)

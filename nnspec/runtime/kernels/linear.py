@@ -1,0 +1,21 @@
+"""Affine maps: Linear and Bilinear."""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+
+
+def linear(x, weight, bias):
+    """y = x W^T + b. x: (*, in); weight: (out, in); bias: (out,) or None -> (*, out)."""
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def bilinear(x1, x2, weight, bias):
+    """y_o = x1^T W_o x2 + b_o. x1: (*, in1); x2: (*, in2); weight: (out, in1, in2) -> (*, out)."""
+    xp = get_array_module(x1, x2, weight)
+    out, in1, in2 = weight.shape
+    t = x1 @ weight.transpose(1, 0, 2).reshape(in1, out * in2)  # (*, out*in2)
+    t = t.reshape(x1.shape[:-1] + (out, in2))  # (*, out, in2)
+    y = xp.matmul(t, x2[..., :, None])[..., 0]  # (*, out)
+    return y if bias is None else y + bias

@@ -1,0 +1,52 @@
+"""Sliding windows and padding shared by convolution and pooling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..backend import get_array_module
+
+
+def windows(x, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int], out: Sequence[int]):
+    """A strided view of every window: (N, C, *S) -> (N, C, *out, *kernel), no copy."""
+    xp = get_array_module(x)
+    nd = len(kernel)
+    spatial_strides = x.strides[2:]
+    shape = x.shape[:2] + tuple(out) + tuple(kernel)
+    strides = (
+        x.strides[:2]
+        + tuple(st * s for st, s in zip(spatial_strides, stride))
+        + tuple(st * d for st, d in zip(spatial_strides, dilation))
+    )
+    assert len(shape) == 2 + 2 * nd
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def pad_or_crop(x, pads: Sequence[tuple[int, int]], value: float = 0.0):
+    """Pad the trailing dims of ``x`` by (before, after) pairs; a negative amount crops."""
+    xp = get_array_module(x)
+    lead = x.ndim - len(pads)
+    grow = [(0, 0)] * lead + [(max(a, 0), max(b, 0)) for a, b in pads]
+    if any(a or b for a, b in grow):
+        x = xp.pad(x, grow, mode="constant", constant_values=value)
+    crop = [slice(None)] * lead + [slice(-min(a, 0), x.shape[lead + i] + min(b, 0)) for i, (a, b) in enumerate(pads)]
+    if any(a < 0 or b < 0 for a, b in pads):
+        x = x[tuple(crop)]
+    return x
+
+
+_NUMPY_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(x, pads: Sequence[tuple[int, int]], mode: str = "constant", value: float = 0.0):
+    """torch.nn.functional.pad over the trailing dims, pairs given first dim first."""
+    xp = get_array_module(x)
+    if mode == "constant":
+        return pad_or_crop(x, pads, value)
+    full = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
+    return xp.pad(x, full, mode=_NUMPY_PAD_MODES[mode])
+
+
+def conv_out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """Output length of a convolution or pool window sweep (floor mode)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1

@@ -1,0 +1,104 @@
+"""Model files to validated specs: parse (positions kept), expand shorthands, validate."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..errors import Position, SpecError, SpecErrors
+from . import loader
+from .loader import locate, parse, read
+from .models import CONTAINER_SPECS, LAYER_SPECS, ModuleSpec
+from .shorthand import expand
+
+_ADAPTER = TypeAdapter(ModuleSpec)
+MODULE_TYPES = sorted(LAYER_SPECS) + sorted(set(CONTAINER_SPECS) - {"Module"})
+# union branches and tags appear in pydantic's loc; they are not keys of the file
+_BRANCH = re.compile(r"[^A-Za-z0-9_]|^(Module|Share)$|Spec$")
+
+
+def _real_loc(loc: tuple, data: Any) -> tuple:
+    """The keys and indices of ``loc`` that are really in the data (tags and union branches dropped)."""
+    out, node = [], data
+    for item in loc:
+        if isinstance(node, dict) and item in node:
+            out.append(item)
+            node = node[item]
+        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            out.append(item)
+            node = node[item]
+        elif isinstance(node, dict) and isinstance(item, str) and not _BRANCH.search(item) and item not in LAYER_SPECS \
+                and item not in CONTAINER_SPECS:
+            out.append(item)  # a key that is missing or unknown
+            node = None
+    return tuple(out)
+
+
+def _message(err: dict) -> str:
+    kind, msg, value = err["type"], err["msg"], err.get("input")
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        close = difflib.get_close_matches(str(tag), MODULE_TYPES, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known types: {', '.join(MODULE_TYPES)}"
+        return f"unknown module type {tag!r}{hint}"
+    if kind == "union_tag_not_found":
+        return "a module needs a 'type' (or is a user-defined module)"
+    if kind == "extra_forbidden":
+        return "unknown argument"
+    if kind == "missing":
+        return "missing required argument"
+    if isinstance(value, (dict, list)) and len(repr(value)) > 60:
+        return msg
+    return f"{msg}, got {value!r}" if kind != "value_error" else msg.removeprefix("Value error, ")
+
+
+def _with_hint(err: dict, loc: tuple, data: Any) -> str:
+    msg = _message(err)
+    if err["type"] == "extra_forbidden" and loc:
+        parent = data
+        for item in loc[:-1]:
+            parent = parent[item]
+        kind = parent.get("type") if isinstance(parent, dict) else None
+        spec = LAYER_SPECS.get(kind) or CONTAINER_SPECS.get(kind or "Module")
+        if spec is not None:
+            names = [n for n in spec.model_fields if n != "type"]
+            close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+            msg += f"; did you mean {close[0]!r}?" if close else f"; {kind or 'Module'} takes: {', '.join(names)}"
+    return msg
+
+
+def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecErrors:
+    """One SpecError per distinct place, union-branch duplicates merged, in file order."""
+    grouped: dict[tuple, list[dict]] = {}
+    for err in e.errors():
+        grouped.setdefault(_real_loc(err["loc"], data), []).append(err)
+    # a union reports every branch; an error deeper inside says more than "not a list" at its parent
+    deepest = {loc: errs for loc, errs in grouped.items()
+               if not any(other[: len(loc)] == loc and len(other) > len(loc) for other in grouped)}
+    errors = []
+    for loc, errs in deepest.items():
+        messages = list(dict.fromkeys(_with_hint(err, loc, data) for err in errs))
+        if len(messages) > 1:
+            value = errs[0].get("input")
+            message = f"invalid value {value!r}: " + "; or ".join(m.split(", got ")[0] for m in messages)
+        else:
+            message = messages[0]
+        path = ".".join(str(p) for p in loc) or "(root)"
+        errors.append(SpecError(message, path=path, position=locate(data, loc) or Position(filename)))
+    errors.sort(key=lambda x: (x.position.line or 0, x.position.col or 0))
+    return SpecErrors(errors)
+
+
+def validate(data: Any, filename: str = "<string>") -> Any:
+    """(root ModuleSpec, expanded data): shorthands expanded, then validated."""
+    expanded = expand(data)
+    try:
+        return _ADAPTER.validate_python(expanded), expanded
+    except ValidationError as e:
+        raise validation_errors(e, expanded, filename) from None
+
+
+__all__ = ["ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]

@@ -1,0 +1,167 @@
+"""Model files to plain data, with the source position of every node kept beside it.
+
+YAML is read with a SafeLoader subclass (no Python tags, no code), JSON through
+the same parser (JSON is YAML), and every mapping and list remembers where it
+and each of its entries start, so errors can point at file:line:col.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Position, SpecError
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NODES = 1_000_000
+
+
+class PosDict(dict):
+    """A mapping from a model file; ``pos`` is where it starts, ``key_pos``/``value_pos`` per entry."""
+
+    pos: Position | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_pos: dict[Any, Position] = {}
+        self.value_pos: dict[Any, Position] = {}
+
+
+class PosList(list):
+    """A list from a model file; ``pos`` is where it starts, ``item_pos`` per item."""
+
+    pos: Position | None = None
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_pos: list[Position | None] = []
+
+
+def _position(filename: str, mark) -> Position:
+    return Position(filename, mark.line + 1, mark.column + 1)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds PosDict/PosList and reads 1e-5 as a float (YAML 1.2 style)."""
+
+    filename = "<string>"
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._nodes = 0
+
+    def _pos(self, node) -> Position:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise SpecError(f"model file has more than {MAX_NODES} nodes",
+                            position=_position(self.filename, node.start_mark))
+        return _position(self.filename, node.start_mark)
+
+
+def _construct_mapping(loader: _Loader, node):
+    data = PosDict()
+    data.pos = loader._pos(node)
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise SpecError("a mapping key must be a plain value", position=_position(loader.filename, key_node.start_mark)) from None
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_pos[key] = _position(loader.filename, key_node.start_mark)
+        data.value_pos[key] = loader._pos(value_node)
+
+
+def _construct_sequence(loader: _Loader, node):
+    data = PosList()
+    data.pos = loader._pos(node)
+    yield data
+    for child in node.value:
+        data.append(loader.construct_object(child, deep=True))
+        data.item_pos.append(loader._pos(child))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+# YAML 1.1 wants a dot in a float ("1.0e-5"); users write 1e-5 and mean a number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse(text: str, filename: str = "<string>") -> Any:
+    """Parse YAML or JSON text into PosDict/PosList data; errors become SpecError with a position."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise SpecError(f"model file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", position=Position(filename))
+    if not text.strip():
+        raise SpecError("empty model file", position=Position(filename))
+    loader = _Loader(text)
+    loader.filename = filename
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        pos = _position(filename, mark) if mark else Position(filename)
+        problem = e.problem or str(e)
+        if isinstance(e, yaml.constructor.ConstructorError) and "could not determine a constructor" in problem:
+            problem = f"tag not allowed in a model file: {problem.split('tag ')[-1]}"
+        raise SpecError(f"invalid YAML: {problem}", position=pos) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}", position=Position(filename)) from None
+    except RecursionError:
+        raise SpecError("model file is nested too deeply", position=Position(filename)) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise SpecError("empty model file", position=Position(filename))
+    return data
+
+
+def read(path: str | Path) -> tuple[str, str]:
+    """(text, filename) of a model file, with clear errors for missing, huge or binary files."""
+    p = Path(path)
+    name = str(path)
+    if p.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise SpecError(f"model files end in .yaml, .yml or .json, got {p.name!r}", position=Position(name))
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError(f"model file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", position=Position(name))
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such model file", position=Position(name)) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a model file", position=Position(name)) from None
+    except OSError as e:
+        raise SpecError(f"cannot read model file: {e.strerror}", position=Position(name)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"model file is not UTF-8 text (byte {e.start})", position=Position(name)) from None
+    if "\x00" in text:
+        raise SpecError("model file is binary, not text", position=Position(name))
+    return text, name
+
+
+def locate(data: Any, loc: tuple) -> Position | None:
+    """The most precise position known for a path of keys and indices into parsed data."""
+    best = getattr(data, "pos", None)
+    node = data
+    for i, key in enumerate(loc):
+        if isinstance(node, PosDict) and key in node:
+            best = node.value_pos.get(key, best)
+            node = node[key]
+        elif isinstance(node, PosList) and isinstance(key, int) and 0 <= key < len(node):
+            best = node.item_pos[key] if key < len(node.item_pos) else best
+            node = node[key]
+        elif isinstance(node, PosDict) and i == len(loc) - 1 and key in node.key_pos:
+            best = node.key_pos[key]
+        # anything else is a union tag or a key that is not there: keep the best so far
+    return best

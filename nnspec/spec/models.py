@@ -1,0 +1,304 @@
+"""Strict Pydantic specs for every module a model file can describe.
+
+A layer's spec is made from its nnspec.nn class: field names, order and
+defaults come from the constructor (which mirrors torch's), and the types and
+bounds are declared here. Specs are frozen, forbid unknown keys, and are tagged
+by ``type`` so a model file validates as one discriminated union.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    Tag,
+    create_model,
+    model_validator,
+)
+
+from .. import nn
+
+MAX_REPEAT = 10_000
+
+
+def _number(v: Any) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"expected a number, got {type(v).__name__} {v!r}")
+    return float(v)
+
+
+Float = Annotated[float, BeforeValidator(_number)]
+Pos = Annotated[StrictInt, Field(gt=0)]
+NonNeg = Annotated[StrictInt, Field(ge=0)]
+Prob = Annotated[Float, Field(ge=0, le=1)]
+Name = Annotated[str, StringConstraints(pattern=r"^[^.]+$", min_length=1)]
+ClassName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def _size(n: int, item: Any) -> Any:
+    """An int or a list of n of them, as torch's _size_n_t."""
+    return Union[item, tuple[(item,) * n]]
+
+
+def _size_opt(n: int) -> Any:
+    """For adaptive pools: an int, None, or a list of n ints or Nones."""
+    item = Union[NonNeg, None]
+    return Union[NonNeg, None, tuple[(item,) * n]]
+
+
+class Spec(BaseModel):
+    """Base of every spec: strict keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LayerSpec(Spec):
+    """A torch.nn layer: ``type`` plus the constructor's arguments."""
+
+    layer: ClassVar[type]  # the nnspec.nn class it builds
+    positional: ClassVar[tuple[str, ...]]  # argument names in torch's positional order
+
+    def kwargs(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in type(self).model_fields if k != "type"}
+
+
+def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
+    """The spec of ``cls``: one field per constructor argument, typed by ``types``, defaulted by ``cls``."""
+    fields: dict[str, Any] = {"type": (Literal[cls.__name__], ...)}
+    positional = []
+    for name, param in list(inspect.signature(cls.__init__).parameters.items())[1:]:
+        if name not in types:
+            raise TypeError(f"{cls.__name__}Spec: no type given for argument {name!r}")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (types.pop(name), default)
+        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            positional.append(name)
+    if types:
+        raise TypeError(f"{cls.__name__}Spec: {sorted(types)} are not arguments of {cls.__name__}")
+    spec = create_model(f"{cls.__name__}Spec", __base__=LayerSpec, __doc__=f"Spec of {cls.__name__}.", **fields)
+    spec.layer = cls
+    spec.positional = tuple(positional)
+    return spec
+
+
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+
+
+def _conv(cls: type, n: int, transposed: bool = False) -> type[LayerSpec]:
+    padding = _size(n, NonNeg) if transposed else Union[Literal["same", "valid"], _size(n, NonNeg)]
+    extra = {"output_padding": _size(n, NonNeg)} if transposed else {}
+    return layer_spec(
+        cls, in_channels=Pos, out_channels=Pos, kernel_size=_size(n, Pos), stride=_size(n, Pos), padding=padding,
+        dilation=_size(n, Pos), groups=Pos, bias=StrictBool, padding_mode=PaddingMode, **extra,
+    )
+
+
+def _max_pool(cls: type, n: int) -> type[LayerSpec]:
+    return layer_spec(cls, kernel_size=_size(n, Pos), stride=Union[_size(n, Pos), None], padding=_size(n, NonNeg),
+                      dilation=_size(n, Pos), return_indices=StrictBool, ceil_mode=StrictBool)
+
+
+def _upsampling(cls: type) -> dict[str, Any]:
+    return dict(size=Union[Pos, tuple[Pos, Pos], None], scale_factor=Union[Float, tuple[Float, Float], None])
+
+
+InterpolateMode = Literal["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"]
+_bn = dict(num_features=Pos, eps=Float, momentum=Union[Float, None], affine=StrictBool,
+           track_running_stats=StrictBool, bias=StrictBool)
+
+LAYER_SPECS: dict[str, type[LayerSpec]] = {
+    s.layer.__name__: s
+    for s in [
+        _conv(nn.Conv1d, 1),
+        _conv(nn.Conv2d, 2),
+        _conv(nn.ConvTranspose1d, 1, transposed=True),
+        _max_pool(nn.MaxPool1d, 1),
+        _max_pool(nn.MaxPool2d, 2),
+        layer_spec(nn.AvgPool1d, kernel_size=_size(1, Pos), stride=Union[_size(1, Pos), None],
+                   padding=_size(1, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool),
+        layer_spec(nn.AvgPool2d, kernel_size=_size(2, Pos), stride=Union[_size(2, Pos), None],
+                   padding=_size(2, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool,
+                   divisor_override=Union[Annotated[StrictInt, Field(ne=0)], None]),
+        layer_spec(nn.AdaptiveAvgPool1d, output_size=_size_opt(1)),
+        layer_spec(nn.AdaptiveAvgPool2d, output_size=_size_opt(2)),
+        layer_spec(nn.Linear, in_features=NonNeg, out_features=NonNeg, bias=StrictBool),
+        layer_spec(nn.Bilinear, in1_features=Pos, in2_features=Pos, out_features=NonNeg, bias=StrictBool),
+        layer_spec(nn.Dropout, p=Prob, inplace=StrictBool),
+        layer_spec(nn.Dropout2d, p=Prob, inplace=StrictBool),
+        layer_spec(nn.PixelShuffle, upscale_factor=Pos),
+        layer_spec(nn.Upsample, size=Union[Pos, tuple[Pos, ...], None],
+                   scale_factor=Union[Float, tuple[Float, ...], None], mode=InterpolateMode,
+                   align_corners=Union[StrictBool, None], recompute_scale_factor=Union[StrictBool, None]),
+        layer_spec(nn.UpsamplingNearest2d, **_upsampling(nn.UpsamplingNearest2d)),
+        layer_spec(nn.UpsamplingBilinear2d, **_upsampling(nn.UpsamplingBilinear2d)),
+        layer_spec(nn.BatchNorm1d, **_bn),
+        layer_spec(nn.BatchNorm2d, **_bn),
+        layer_spec(nn.ReLU, inplace=StrictBool),
+        layer_spec(nn.LeakyReLU, negative_slope=Float, inplace=StrictBool),
+        layer_spec(nn.PReLU, num_parameters=Pos, init=Float),
+    ]
+}
+
+# --------------------------------------------------------------------------- state
+
+
+class ConstantInit(Spec):
+    constant: Float
+
+
+class UniformInit(Spec):
+    uniform: tuple[Float, Float]
+
+
+class NormalInit(Spec):
+    normal: tuple[Float, Float]
+
+
+Init = Union[Literal["zeros", "ones", "rand", "randn"], ConstantInit, UniformInit, NormalInit]
+FloatDtype = Literal["float16", "float32", "float64"]
+
+
+class ParameterSpec(Spec):
+    """A Parameter: its shape, how to fill it, and whether it requires grad."""
+
+    shape: tuple[NonNeg, ...]
+    init: Init = "zeros"
+    requires_grad: StrictBool = True
+    dtype: FloatDtype = "float32"
+
+
+class BufferSpec(Spec):
+    """A buffer: its shape, how to fill it, and whether state_dict saves it."""
+
+    shape: tuple[NonNeg, ...]
+    init: Init = "zeros"
+    persistent: StrictBool = True
+    dtype: Union[FloatDtype, Literal["int64"]] = "float32"
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def _tag(v: Any) -> str | None:
+    if isinstance(v, dict):
+        if "type" in v:
+            return v["type"] if isinstance(v["type"], str) else None
+        return "Share" if "share" in v else "Module"
+    return getattr(v, "type", "Share")
+
+
+class ShareSpec(Spec):
+    """The same module instance again, by its dotted path among the modules registered before it."""
+
+    share: Annotated[str, StringConstraints(pattern=r"^[^.]+(\.[^.]+)*$")]
+
+
+class SequentialSpec(Spec):
+    """torch.nn.Sequential: a list (keys "0", "1", ...) or a mapping of named modules."""
+
+    type: Literal["Sequential"]
+    modules: Union[list[ModuleSpec], dict[Name, ModuleSpec]] = Field(default_factory=list)
+
+
+class ModuleListSpec(Spec):
+    """torch.nn.ModuleList: ``modules: [...]``, or ``repeat: N`` independent copies of ``module``."""
+
+    type: Literal["ModuleList"]
+    modules: Union[list[ModuleSpec], None] = None
+    repeat: Union[Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)], None] = None
+    module: Union[ModuleSpec, None] = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        _check_repeat(self.modules, self.repeat, self.module, "modules", "module")
+        return self
+
+
+class ModuleDictSpec(Spec):
+    """torch.nn.ModuleDict: a mapping of named modules."""
+
+    type: Literal["ModuleDict"]
+    modules: dict[Name, ModuleSpec] = Field(default_factory=dict)
+
+
+class ParameterListSpec(Spec):
+    """torch.nn.ParameterList: ``parameters: [...]``, or ``repeat: N`` copies of ``parameter``."""
+
+    type: Literal["ParameterList"]
+    parameters: Union[list[ParameterSpec], None] = None
+    repeat: Union[Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)], None] = None
+    parameter: Union[ParameterSpec, None] = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        _check_repeat(self.parameters, self.repeat, self.parameter, "parameters", "parameter")
+        return self
+
+
+class ParameterDictSpec(Spec):
+    """torch.nn.ParameterDict: a mapping of named parameters."""
+
+    type: Literal["ParameterDict"]
+    parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
+
+
+def _check_repeat(items, repeat, item, items_name: str, item_name: str) -> None:
+    if items is not None and (repeat is not None or item is not None):
+        raise ValueError(f"give either {items_name}: [...] or repeat: N with {item_name}: {{...}}, not both")
+    if (repeat is None) != (item is None):
+        raise ValueError(f"repeat: N and {item_name}: {{...}} go together")
+
+
+class UserModuleSpec(Spec):
+    """A user-defined module: a class name and torch's three registries."""
+
+    type: Literal["Module"] = "Module"
+    name: ClassName = "Module"
+    parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
+    buffers: dict[Name, BufferSpec] = Field(default_factory=dict)
+    modules: dict[Name, ModuleSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _distinct_names(self):
+        seen: dict[str, str] = {}
+        for registry in ("parameters", "buffers", "modules"):
+            for key in getattr(self, registry):
+                if key in seen:
+                    raise ValueError(f"{key!r} is registered twice, in {seen[key]} and in {registry}")
+                if keyword.iskeyword(key) or key in _RESERVED:
+                    raise ValueError(f"{key!r} can't be a {registry[:-1]} name: it is a Module attribute")
+                seen[key] = registry
+        return self
+
+
+_RESERVED = {n for n in dir(nn.Module) if not n.startswith("__")} | {"training"}
+
+CONTAINER_SPECS: dict[str, type[Spec]] = {
+    "Sequential": SequentialSpec,
+    "ModuleList": ModuleListSpec,
+    "ModuleDict": ModuleDictSpec,
+    "ParameterList": ParameterListSpec,
+    "ParameterDict": ParameterDictSpec,
+    "Module": UserModuleSpec,
+}
+
+ModuleSpec = Annotated[
+    Union[
+        tuple(Annotated[s, Tag(name)] for name, s in {**LAYER_SPECS, **CONTAINER_SPECS}.items())
+        + (Annotated[ShareSpec, Tag("Share")],)
+    ],
+    Discriminator(_tag),
+]
+
+for _spec in (SequentialSpec, ModuleListSpec, ModuleDictSpec, UserModuleSpec):
+    _spec.model_rebuild()

@@ -1,0 +1,104 @@
+"""The shape trace: one record per module call, gathered with forward hooks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .nn import Module
+
+
+def shapes(value: Any) -> Any:
+    """The shape of an array, or the nested shapes of a tuple or list of them."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return tuple(int(s) for s in value.shape)
+    if isinstance(value, (tuple, list)):
+        return [shapes(v) for v in value]
+    return type(value).__name__
+
+
+def format_shape(s: Any) -> str:
+    if isinstance(s, tuple):
+        return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
+    if isinstance(s, list):
+        return ", ".join(format_shape(x) for x in s)
+    return str(s)
+
+
+@dataclass
+class Call:
+    """One module call: where it sits, what went in and out, and how long it took."""
+
+    path: str
+    type: str
+    depth: int
+    inputs: list = field(default_factory=list)
+    output: Any = None
+    ms: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class ShapeTrace:
+    """Record every module call inside ``with ShapeTrace(model) as trace: model(x)``."""
+
+    def __init__(self, model: Module):
+        self.model = model
+        self.calls: list[Call] = []
+        self._stack: list[tuple[Call, float]] = []
+        self._handles: list = []
+
+    def __enter__(self) -> ShapeTrace:
+        for path, module in self.model.named_modules():
+            self._handles.append(module.register_forward_pre_hook(self._pre(path or "(root)")))
+            self._handles.append(module.register_forward_hook(self._post))
+        return self
+
+    @property
+    def failed_at(self) -> Call | None:
+        """The innermost call still open: where an exception in the forward was raised."""
+        return self._stack[-1][0] if self._stack else None
+
+    def __exit__(self, *exc) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+
+    def _pre(self, path: str):
+        def hook(module: Module, args: tuple) -> None:
+            call = Call(path, module._get_name(), len(self._stack), [shapes(a) for a in args])
+            self.calls.append(call)
+            self._stack.append((call, time.perf_counter()))
+
+        return hook
+
+    def _post(self, module: Module, args: tuple, output: Any) -> None:
+        call, start = self._stack.pop()
+        call.ms = (time.perf_counter() - start) * 1e3
+        call.output = shapes(output)
+
+    def table(self) -> list[list[str]]:
+        """Rows of (indented path, type, input shapes, output shape, ms) for printing."""
+        rows = [["module", "type", "input", "output", "ms"]]
+        for c in self.calls:
+            rows.append([
+                "  " * c.depth + c.path,
+                c.type,
+                "; ".join(format_shape(s) for s in c.inputs),
+                format_shape(c.output),
+                f"{c.ms:.3f}",
+            ])
+        return rows
+
+
+def render(rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """Rows as aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+
+    def line(r: list[str]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]])
