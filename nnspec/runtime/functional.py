@@ -12,15 +12,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import NNSpecRuntimeError, ShapeError
+from ..nn.parameter import Parameter
 from . import random
 from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
 from .kernels import norm, pool, shuffle
 from .kernels.window import pad as _pad
 
 
-def _data(x: Any) -> Any:
+def data_of(x: Any) -> Any:
     """The array behind a Parameter (or the array itself)."""
-    return getattr(x, "data", x) if type(x).__name__ == "Parameter" else x
+    return x.data if isinstance(x, Parameter) else x
+
+
+_data = data_of
 
 
 def ntuple(value: Any, n: int) -> tuple:

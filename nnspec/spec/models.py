@@ -13,6 +13,7 @@ import keyword
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,6 +36,12 @@ def _number(v: Any) -> Any:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ValueError(f"expected a number, got {type(v).__name__} {v!r}")
     return float(v)
+
+
+def _nonzero(v: int) -> int:
+    if v == 0:
+        raise ValueError("must not be zero")
+    return v
 
 
 Float = Annotated[float, BeforeValidator(_number)]
@@ -128,7 +135,7 @@ LAYER_SPECS: dict[str, type[LayerSpec]] = {
                    padding=_size(1, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool),
         layer_spec(nn.AvgPool2d, kernel_size=_size(2, Pos), stride=Union[_size(2, Pos), None],
                    padding=_size(2, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool,
-                   divisor_override=Union[Annotated[StrictInt, Field(ne=0)], None]),
+                   divisor_override=Union[Annotated[StrictInt, AfterValidator(_nonzero)], None]),
         layer_spec(nn.AdaptiveAvgPool1d, output_size=_size_opt(1)),
         layer_spec(nn.AdaptiveAvgPool2d, output_size=_size_opt(2)),
         layer_spec(nn.Linear, in_features=NonNeg, out_features=NonNeg, bias=StrictBool),

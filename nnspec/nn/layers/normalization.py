@@ -68,7 +68,7 @@ class _BatchNorm(Module):
         super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys, error_msgs)
 
     def forward(self, input):
-        x = getattr(input, "data", input)
+        x = F.data_of(input)
         if x.ndim not in self._dims:
             dims = " or ".join(f"{d}D" for d in self._dims)
             raise ShapeError(f"{self._get_name()}: expected {dims} input (got {x.ndim}D input)")

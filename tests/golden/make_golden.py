@@ -1,0 +1,35 @@
+"""Write tests/golden/<case>.npz from live torch, for every case in tests/cases.py.
+
+Run from the repo root with torch==2.13.0 installed:  python tests/golden/make_golden.py
+The default test run then checks parity against these files without torch.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+
+from cases import CASES  # noqa: E402
+from parity import GOLDEN, torch_reference  # noqa: E402
+
+
+def main() -> None:
+    import torch
+
+    print(f"torch {torch.__version__}: writing {len(CASES)} fixtures to {GOLDEN}")
+    stale = {p.stem for p in GOLDEN.glob("*.npz")} - {c.id for c in CASES}
+    for name in stale:
+        (GOLDEN / f"{name}.npz").unlink()
+    for case in CASES:
+        np.savez_compressed(GOLDEN / f"{case.id}.npz", **torch_reference(case))
+    size = sum(p.stat().st_size for p in GOLDEN.glob("*.npz"))
+    print(f"done: {len(CASES)} files, {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

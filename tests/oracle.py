@@ -1,0 +1,73 @@
+"""torch as the oracle: build the torch twin of a validated nnspec spec.
+
+nnspec's type and argument names are torch's, so a layer's twin is
+``getattr(torch.nn, spec.type)(**spec.kwargs())``; containers and user-defined
+modules are rebuilt with the same registries, in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn as tnn
+
+from nnspec.spec import models as S
+
+DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+
+
+def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
+    if isinstance(spec, S.ShareSpec):
+        return parent.get_submodule(spec.share)
+    if isinstance(spec, S.LayerSpec):
+        return getattr(tnn, spec.type)(**spec.kwargs())
+    if isinstance(spec, S.SequentialSpec):
+        seq = tnn.Sequential()
+        items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
+        for key, child in items:
+            seq.add_module(str(key), build(child, seq))
+        return seq
+    if isinstance(spec, S.ModuleListSpec):
+        ml = tnn.ModuleList()
+        children = spec.modules if spec.modules is not None else [spec.module] * spec.repeat
+        for child in children:
+            ml.append(build(child, ml))
+        return ml
+    if isinstance(spec, S.ModuleDictSpec):
+        md = tnn.ModuleDict()
+        for key, child in spec.modules.items():
+            md[key] = build(child, md)
+        return md
+    if isinstance(spec, S.ParameterListSpec):
+        items = spec.parameters if spec.parameters is not None else [spec.parameter] * spec.repeat
+        return tnn.ParameterList([parameter(p) for p in items])
+    if isinstance(spec, S.ParameterDictSpec):
+        return tnn.ParameterDict({k: parameter(p) for k, p in spec.parameters.items()})
+    if isinstance(spec, S.UserModuleSpec):
+        m = type(spec.name, (tnn.Module,), {})()
+        for k, p in spec.parameters.items():
+            m.register_parameter(k, parameter(p))
+        for k, b in spec.buffers.items():
+            m.register_buffer(k, torch.zeros(b.shape, dtype=DTYPES[b.dtype]), persistent=b.persistent)
+        for k, child in spec.modules.items():
+            m.add_module(k, build(child, m))
+        return m
+    raise TypeError(f"no torch twin for {type(spec).__name__}")
+
+
+def parameter(p: S.ParameterSpec) -> tnn.Parameter:
+    return tnn.Parameter(torch.randn(p.shape, dtype=DTYPES[p.dtype]), requires_grad=p.requires_grad)
+
+
+def randomize_(m: tnn.Module, seed: int) -> None:
+    """Non-trivial weights and running statistics, so eval-mode BatchNorm and PReLU are really tested."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
+        for name, b in m.named_buffers():
+            if b.is_floating_point():
+                b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)
+            elif name.endswith("num_batches_tracked"):
+                b.fill_(3)

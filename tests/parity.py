@@ -1,0 +1,157 @@
+"""One parity check for golden and live suites: nnspec against a torch reference.
+
+A reference is a dict of numpy arrays and strings, made by ``torch_reference``
+(live torch) or read from ``tests/golden/<case>.npz`` (made by the same function).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+import nnspec
+from nnspec.spec import parse, read, validate
+
+from cases import ROOT, Case
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+TOL = {"float32": dict(rtol=1e-4, atol=1e-4), "float64": dict(rtol=1e-9, atol=1e-9),
+       "float16": dict(rtol=1e-2, atol=1e-2)}
+MAX_GOLDEN_ELEMENTS = 100_000
+
+
+def spec_of(case: Case):
+    """(validated spec, parsed data, filename) for a case's model."""
+    if isinstance(case.model, str):
+        text, name = read(ROOT / case.model)
+        data = parse(text, name)
+    else:
+        data, name = case.model, "<dict>"
+    spec, _ = validate(data, name)
+    return spec, data
+
+
+def build_nnspec(case: Case) -> nnspec.Module:
+    if isinstance(case.model, str):
+        return nnspec.load(ROOT / case.model, seed=0)
+    return nnspec.from_dict(case.model, seed=0)
+
+
+def input_shapes(case: Case) -> list[tuple]:
+    """The case's shapes, cut (batch to 2, then the largest spatial dim halved) where a seed-size
+    input would bloat the fixtures; the full seed shapes are run by the CLI tests."""
+    out = []
+    for s in case.inputs:
+        s = list(s)
+        if math.prod(s) > MAX_GOLDEN_ELEMENTS and len(s) > 2:
+            s[0] = min(s[0], 2)
+            while math.prod(s) > MAX_GOLDEN_ELEMENTS:
+                i = max(range(2, len(s)), key=lambda d: s[d])
+                s[i] //= 2
+        out.append(tuple(s))
+    return out
+
+
+def make_inputs(case: Case) -> list[np.ndarray]:
+    rng = np.random.default_rng(zlib.crc32(case.id.encode()))
+    return [rng.standard_normal(s).astype(case.dtype) for s in input_shapes(case)]
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().cpu().clone().numpy()  # a copy: in-place updates (running stats) must not reach it
+
+
+def torch_reference(case: Case) -> dict:
+    """Build the torch twin, randomise its state, run it: everything a parity test compares."""
+    import torch
+
+    import oracle
+
+    spec, _ = spec_of(case)
+    torch.manual_seed(0)
+    m = oracle.build(spec)
+    oracle.randomize_(m, zlib.crc32(case.id.encode()))
+    m = m.to(oracle.DTYPES[case.dtype])
+    m.train(case.train)
+    ref = {
+        "repr": np.array(repr(m)),
+        "keys": np.array(list(m.state_dict().keys()), dtype=str),
+        "named_modules": np.array([n for n, _ in m.named_modules()], dtype=str),
+        "named_parameters": np.array([n for n, _ in m.named_parameters()], dtype=str),
+    }
+    for k, v in m.state_dict().items():
+        ref[f"state/{k}"] = _np(v)
+    if case.inputs:
+        xs = make_inputs(case)
+        for i, x in enumerate(xs):
+            ref[f"input/{i}"] = x
+        with torch.no_grad():
+            y = m(*[torch.from_numpy(x.copy()) for x in xs])
+        for i, v in enumerate(y if isinstance(y, tuple) else (y,)):
+            ref[f"output/{i}"] = _np(v)
+        for k, v in m.state_dict().items():
+            ref[f"after/{k}"] = _np(v)
+    return ref
+
+
+def load_golden(case: Case) -> dict:
+    with np.load(GOLDEN / f"{case.id}.npz", allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _prefixed(ref: dict, prefix: str) -> dict:
+    items = [(k[len(prefix):], v) for k, v in ref.items() if k.startswith(prefix)]
+    if prefix in ("input/", "output/"):
+        items.sort(key=lambda kv: int(kv[0]))
+    return dict(items)
+
+
+def check(case: Case, ref: dict) -> None:
+    """nnspec must match the reference: repr, keys, shapes, outputs, and state after the call."""
+    m = build_nnspec(case)
+    assert repr(m) == str(ref["repr"]), f"repr differs:\n{m!r}\n---\n{ref['repr']}"
+    assert list(m.state_dict()) == list(ref["keys"])
+    assert [n for n, _ in m.named_modules()] == list(ref["named_modules"])
+    assert [n for n, _ in m.named_parameters()] == list(ref["named_parameters"])
+    state = _prefixed(ref, "state/")
+    for k, v in m.state_dict().items():
+        assert tuple(v.shape) == state[k].shape, f"{k}: {v.shape} != {state[k].shape}"
+    m.to(case.dtype)
+    m.load_state_dict(state)
+    m.train(case.train)
+    if not case.inputs:
+        return
+    xs = list(_prefixed(ref, "input/").values())
+    y = m(*[x.copy() for x in xs])
+    ys = list(y) if isinstance(y, tuple) else [y]
+    expected = list(_prefixed(ref, "output/").values())
+    assert len(ys) == len(expected)
+    if case.random:
+        _check_dropout(case, xs[0], ys[0], expected[0])
+        return
+    for got, want in zip(ys, expected):
+        assert got.shape == want.shape
+        assert got.dtype == want.dtype, f"{got.dtype} != {want.dtype}"
+        np.testing.assert_allclose(got, want, **TOL[case.dtype])
+    after = _prefixed(ref, "after/")
+    for k, v in m.state_dict().items():
+        np.testing.assert_allclose(v, after[k], err_msg=f"state {k} after the call", **TOL[case.dtype])
+
+
+def _check_dropout(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
+    """Dropout in train mode: kept values scaled by 1/(1-p), and the drop rate close to torch's."""
+    p = next(a for a in (case.model.get("Dropout"), case.model.get("Dropout2d")) if a)[0]
+    kept = got != 0
+    np.testing.assert_allclose(got[kept], x[kept] / (1 - p), rtol=1e-6)
+    if got.ndim == 4:  # Dropout2d: a channel is dropped whole or kept whole
+        per_channel = kept.reshape(got.shape[0], got.shape[1], -1)
+        assert (per_channel.all(-1) | ~per_channel.any(-1)).all()
+        n = got.shape[0] * got.shape[1]
+    else:
+        n = got.size
+    ours, theirs = 1 - kept.mean(), 1 - (want != 0).mean()
+    sigma = math.sqrt(p * (1 - p) / n)
+    assert abs(ours - p) < 5 * sigma and abs(theirs - p) < 5 * sigma, (ours, theirs, p)
