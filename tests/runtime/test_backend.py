@@ -1,0 +1,81 @@
+"""Backends: one code path on NumPy and CuPy, and no silent fallback."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+import nnspec
+from nnspec.runtime.backend import get_array_module, get_backend
+
+
+def _gpu_reason() -> str | None:
+    """Why the cupy leg cannot run here, or None when it can (is_available alone is not enough)."""
+    try:
+        import cupy
+    except ImportError:
+        return "cupy is not installed"
+    try:
+        if not cupy.is_available():
+            return "cupy finds no CUDA device"
+        a = cupy.ones((2, 2), dtype=cupy.float32)
+        float((a @ a).sum())
+    except Exception as e:  # missing CUDA libraries surface only when a kernel runs
+        return f"cupy cannot run a matmul: {e}"
+    return None
+
+
+BACKENDS = [
+    "numpy",
+    pytest.param("cupy", marks=pytest.mark.skipif(_gpu_reason() is not None, reason=f"{_gpu_reason()}")),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_same_results_on_every_backend(backend):
+    text = """
+    Sequential:
+      - {Conv2d: [3, 8, 3], padding: 1}
+      - {BatchNorm2d: [8]}
+      - ReLU
+      - {MaxPool2d: [2]}
+      - {Upsample: {scale_factor: 2, mode: bilinear}}
+      - {AdaptiveAvgPool2d: [[3, 5]]}
+    """
+    x = np.random.default_rng(0).standard_normal((2, 3, 10, 12)).astype(np.float32)
+    ref = nnspec.loads(text, seed=0).eval()(x)
+    model = nnspec.loads(text, seed=0).eval()
+    device = "cpu" if backend == "numpy" else "cuda"
+    model.to(device)
+    dev = get_backend(device)
+    y = model(dev.asarray(x))
+    assert get_array_module(y).__name__ == backend
+    np.testing.assert_allclose(np.asarray(y.get() if backend == "cupy" else y), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_cuda_without_cupy_is_a_clear_error(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    monkeypatch.delitem(__import__("sys").modules, "cupy", raising=False)
+    model = nnspec.loads("Linear: [2, 3]")
+    with pytest.raises(nnspec.NNSpecRuntimeError, match="needs CuPy, which is not installed"):
+        model.to("cuda")
+    assert model.weight.data.__class__ is np.ndarray  # nothing moved, nothing half-done
+
+
+def test_unknown_device_is_refused():
+    with pytest.raises(nnspec.NNSpecRuntimeError, match="unknown device 'tpu'"):
+        get_backend("tpu")
+
+
+def test_numpy_arrays_use_numpy():
+    assert get_array_module(np.zeros(2)) is np
+    assert get_array_module(nnspec.Parameter(np.zeros(2)).data) is np
