@@ -49,7 +49,7 @@ def _message(err: dict) -> str:
     if kind == "extra_forbidden":
         return "unknown argument"
     if kind == "missing":
-        return "missing required argument"
+        return f"missing required argument {err['loc'][-1]!r}"
     if isinstance(value, (dict, list)) and len(repr(value)) > 60:
         return msg
     return f"{msg}, got {value!r}" if kind != "value_error" else msg.removeprefix("Value error, ")
@@ -87,7 +87,8 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
         else:
             message = messages[0]
         path = ".".join(str(p) for p in loc) or "(root)"
-        errors.append(SpecError(message, path=path, position=locate(data, loc) or Position(filename)))
+        at_key = all(err["type"] == "extra_forbidden" for err in errs)
+        errors.append(SpecError(message, path=path, position=locate(data, loc, at_key) or Position(filename)))
     errors.sort(key=lambda x: (x.position.line or 0, x.position.col or 0))
     return SpecErrors(errors)
 

@@ -150,13 +150,17 @@ def read(path: str | Path) -> tuple[str, str]:
     return text, name
 
 
-def locate(data: Any, loc: tuple) -> Position | None:
-    """The most precise position known for a path of keys and indices into parsed data."""
+def locate(data: Any, loc: tuple, at_key: bool = False) -> Position | None:
+    """The most precise position known for a path of keys and indices into parsed data.
+
+    ``at_key`` points at the last key itself rather than its value (for an unknown key).
+    """
     best = getattr(data, "pos", None)
     node = data
     for i, key in enumerate(loc):
         if isinstance(node, PosDict) and key in node:
-            best = node.value_pos.get(key, best)
+            last = at_key and i == len(loc) - 1
+            best = (node.key_pos if last else node.value_pos).get(key, best)
             node = node[key]
         elif isinstance(node, PosList) and isinstance(key, int) and 0 <= key < len(node):
             best = node.item_pos[key] if key < len(node.item_pos) else best
