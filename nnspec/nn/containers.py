@@ -162,7 +162,9 @@ class ParameterList(Module):
         if values is not None:
             self.extend(values)
 
-    def __getitem__(self, idx: int) -> Parameter:
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):  # a new ParameterList holding the same Parameters, as torch's
+            return ParameterList(list(self._parameters.values())[idx])
         return self._parameters[str(_index(idx, len(self), "ParameterList"))]
 
     def __len__(self) -> int:

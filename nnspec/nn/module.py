@@ -285,27 +285,27 @@ class Module:
                 continue
             backend = get_backend(device_of(array))
             array[...] = backend.asarray(value)
+        # torch's rule: a key under this prefix is unexpected unless it names local state or goes into a child
+        for key in state_dict:
+            if key.startswith(prefix):
+                head, dot, _ = key[len(prefix):].partition(".")
+                if (head not in self._modules) if dot else (head not in local):
+                    unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` into this tree, with torch's key checks."""
         missing: list[str] = []
-        expected: set[str] = set()
+        unexpected: list[str] = []
         error_msgs: list[str] = []
 
-        def load(module: Module, prefix: str) -> None:
-            module._load_from_state_dict(state_dict, prefix, missing, [], error_msgs)
-            for name, p in module._parameters.items():
-                if p is not None:
-                    expected.add(prefix + name)
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent_buffers_set:
-                    expected.add(prefix + name)
+        def load(module: Module, local_state_dict, prefix: str) -> None:
+            module._load_from_state_dict(local_state_dict, prefix, missing, unexpected, error_msgs)
             for name, child in module._modules.items():
                 if child is not None:
-                    load(child, prefix + name + ".")
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}, child_prefix)
 
-        load(self, "")
-        unexpected = [k for k in state_dict if k not in expected]
+        load(self, dict(state_dict), "")
         if strict:
             if unexpected:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))

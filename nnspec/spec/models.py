@@ -15,11 +15,11 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StringConstraints,
     Tag,
@@ -32,19 +32,14 @@ from .. import nn
 MAX_REPEAT = 10_000
 
 
-def _number(v: Any) -> Any:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"expected a number, got {type(v).__name__} {v!r}")
-    return float(v)
-
-
 def _nonzero(v: int) -> int:
     if v == 0:
         raise ValueError("must not be zero")
     return v
 
 
-Float = Annotated[float, BeforeValidator(_number)]
+# an int stays an int, as in a torch call: LeakyReLU(1) shows negative_slope=1
+Float = Union[StrictInt, StrictFloat]
 Pos = Annotated[StrictInt, Field(gt=0)]
 NonNeg = Annotated[StrictInt, Field(ge=0)]
 Prob = Annotated[Float, Field(ge=0, le=1)]
@@ -266,6 +261,14 @@ def _check_repeat(items, repeat, item, items_name: str, item_name: str) -> None:
         raise ValueError(f"repeat: N and {item_name}: {{...}} go together")
 
 
+class LocatedValueError(ValueError):
+    """A model validator's error about one entry: ``loc`` (keys below the model) says which, for the position."""
+
+    def __init__(self, message: str, loc: tuple):
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
 class UserModuleSpec(Spec):
     """A user-defined module: a class name and torch's three registries."""
 
@@ -281,9 +284,11 @@ class UserModuleSpec(Spec):
         for registry in ("parameters", "buffers", "modules"):
             for key in getattr(self, registry):
                 if key in seen:
-                    raise ValueError(f"{key!r} is registered twice, in {seen[key]} and in {registry}")
+                    raise LocatedValueError(f"{key!r} is registered twice, in {seen[key]} and in {registry}",
+                                            (registry, key))
                 if keyword.iskeyword(key) or key in _RESERVED:
-                    raise ValueError(f"{key!r} can't be a {registry[:-1]} name: it is a Module attribute")
+                    raise LocatedValueError(f"{key!r} can't be a {registry[:-1]} name: it is a Module attribute",
+                                            (registry, key))
                 seen[key] = registry
         return self
 
