@@ -8,7 +8,6 @@ in file order, so the seeded generator hands out weights the way a torch
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 

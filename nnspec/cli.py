@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -50,8 +49,8 @@ def _guard(fn):
 
 
 def _parse_shape(text: str) -> tuple[int, ...]:
-    try:
-        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip() != "")
+    try:  # every size must be there: "20,,50" or "20,x" is a typo, not the shape (20, 50) or (20,)
+        shape = tuple(int(s) for s in text.replace("x", ",").split(","))
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a shape; write it as comma-separated sizes, e.g. 20,16,50") from None
     if not shape or any(s < 0 for s in shape):

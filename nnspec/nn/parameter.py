@@ -49,7 +49,6 @@ class Parameter:
         return int(self.data.size)
 
     def __array__(self, dtype=None, copy=None):
-        import numpy
 
         from ..runtime.backend import to_numpy
 

@@ -50,9 +50,11 @@ def _message(err: dict) -> str:
         return "unknown argument"
     if kind == "missing":
         return f"missing required argument {err['loc'][-1]!r}"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
     if isinstance(value, (dict, list)) and len(repr(value)) > 60:
         return msg
-    return f"{msg}, got {value!r}" if kind != "value_error" else msg.removeprefix("Value error, ")
+    return f"{msg}, got {value!r}"
 
 
 def _with_hint(err: dict, loc: tuple, data: Any) -> str:
@@ -74,7 +76,9 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
     """One SpecError per distinct place, union-branch duplicates merged, in file order."""
     grouped: dict[tuple, list[dict]] = {}
     for err in e.errors():
-        grouped.setdefault(_real_loc(err["loc"], data), []).append(err)
+        # a validator's error about one entry (a duplicate name) points at that entry, not at its module
+        below = getattr(err.get("ctx", {}).get("error"), "loc", ())
+        grouped.setdefault(_real_loc(tuple(err["loc"]) + tuple(below), data), []).append(err)
     # a union reports every branch; an error deeper inside says more than "not a list" at its parent
     deepest = {loc: errs for loc, errs in grouped.items()
                if not any(other[: len(loc)] == loc and len(other) > len(loc) for other in grouped)}

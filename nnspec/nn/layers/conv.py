@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from ...errors import CompileError
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ._common import add_weight_and_bias
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -71,11 +69,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(numpy.empty(shape, dtype=numpy.float32))
-        if bias:
-            self.bias = Parameter(numpy.empty(out_channels, dtype=numpy.float32))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, out_channels, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

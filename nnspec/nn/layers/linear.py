@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ._common import add_weight_and_bias
 
 
 class Linear(Module):
@@ -19,11 +17,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(numpy.empty((out_features, in_features), dtype=numpy.float32))
-        if bias:
-            self.bias = Parameter(numpy.empty(out_features, dtype=numpy.float32))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), out_features, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -46,11 +40,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(numpy.empty((out_features, in1_features, in2_features), dtype=numpy.float32))
-        if bias:
-            self.bias = Parameter(numpy.empty(out_features, dtype=numpy.float32))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in1_features, in2_features), out_features, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
