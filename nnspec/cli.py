@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
@@ -116,6 +117,12 @@ def run(
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
         xs = [backend.asarray(a.astype(dt) if a.dtype.kind == "f" else a) for a in arrays]
+        try:  # the wrong number of inputs is the user's mistake, not an internal error
+            inspect.signature(net.forward).bind(*xs)
+        except TypeError as e:
+            raise NNSpecRuntimeError(
+                f"{net._get_name()} does not take {len(xs)} input(s): {e}; give one --input-shape or --input per input"
+            ) from None
         with ShapeTrace(net) as trace:
             try:
                 y = net(*xs)

@@ -7,7 +7,6 @@ modules are rebuilt with the same registries, in the same order.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 
 import torch
 from torch import nn as tnn

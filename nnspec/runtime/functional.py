@@ -117,9 +117,15 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
                 f"{op}: output padding must be smaller than either stride or dilation, but got "
                 f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
             )
+    out = tuple((x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.shape[2 + i] - 1)
+                + output_padding[i] + 1 for i in range(nd))
+    if any(s <= 0 for s in out):
+        # torch's kernels disagree on an empty output (oneDNN returns one, the native path refuses); refuse it
+        raise ShapeError(
+            f"{op}: given input size per channel: {tuple(x.shape[2:])}, calculated output size per channel: {out}; "
+            "output size is too small"
+        )
     y = conv.conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)
-    if any(s <= 0 for s in y.shape[2:]):
-        raise ShapeError(f"{op}: input of size {_shape(x)} gives a non-positive output size {tuple(y.shape[2:])}")
     return y[0] if unbatched else y
 
 
@@ -134,15 +140,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 # --------------------------------------------------------------------------- pooling
 
 
-def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str, avg: bool):
+def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str):
     nd = len(kernel)
     for i in range(nd):
-        limit = kernel[i] / 2 if avg else ((kernel[i] - 1) * dilation[i] + 1) / 2
-        if padding[i] > limit:
-            what = "kernel size" if avg else "effective kernel size"
+        if padding[i] > kernel[i] // 2:  # torch compares with the kernel, not the dilated one
             raise NNSpecRuntimeError(
-                f"{op}: pad should be at most half of {what}, but got pad={padding[i]}, kernel_size={kernel[i]}"
-                + ("" if avg else f" and dilation={dilation[i]}")
+                f"{op}: pad should be at most half of kernel size, but got pad={padding[i]}, kernel_size={kernel[i]}"
             )
     out = tuple(
         pool.pool_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(nd)
@@ -159,7 +162,7 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indic
     kernel = ntuple(kernel_size, nd)
     stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
     padding, dilation = ntuple(padding, nd), ntuple(dilation, nd)
-    _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op, avg=False)
+    _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op)
     result = pool.max_pool(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
     if unbatched:
         result = tuple(r[0] for r in result) if return_indices else result[0]
@@ -181,7 +184,7 @@ def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, div
     padding = ntuple(padding, nd)
     if divisor_override is not None and divisor_override == 0:
         raise NNSpecRuntimeError(f"{op}: divisor must be not zero")
-    _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op, avg=True)
+    _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op)
     y = pool.avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return y[0] if unbatched else y
 

@@ -60,11 +60,11 @@ class _BatchNorm(Module):
         )
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs):
-        # torch fills a num_batches_tracked absent from an unversioned state_dict with 0 instead of reporting it
+        # torch keeps the current num_batches_tracked when an unversioned state_dict lacks it, instead of reporting it
         key = prefix + "num_batches_tracked"
         if self.track_running_stats and key not in state_dict:
             state_dict = dict(state_dict)
-            state_dict[key] = numpy.array(0, dtype=numpy.int64)
+            state_dict[key] = self.num_batches_tracked.copy()
         super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys, error_msgs)
 
     def forward(self, input):

@@ -31,7 +31,12 @@ def _source(out_size: int, scale: numpy.float32, align_corners: bool, cubic: boo
     return src if cubic else numpy.maximum(src, f32(0))
 
 
-def _nearest_index(in_size: int, out_size: int, scale: float | None, exact: bool) -> numpy.ndarray:
+def _nearest_index(in_size: int, out_size: int, scale: float | None, exact: bool, shortcut: bool) -> numpy.ndarray:
+    """torch's nearest_idx. Its 2-d kernel maps an unchanged or doubled size directly, whatever the
+    scale_factor (1.09 on 6 keeps 0..5, not floor(i/1.09)); the 1-d and 3-d kernels, and
+    nearest-exact, always use the scale (checked against torch 2.13's CPU kernels)."""
+    if shortcut and not exact and out_size in (in_size, 2 * in_size):
+        return numpy.arange(out_size) // (out_size // in_size)
     s = f32(1.0 / scale) if scale is not None and scale > 0 else f32(in_size) / f32(out_size)
     dst = numpy.arange(out_size, dtype=f32)
     src = numpy.floor((dst + f32(0.5)) * s) if exact else numpy.floor(dst * s)
@@ -58,10 +63,12 @@ def interpolate(x, out_size: Sequence[int], scales: Sequence[float | None], mode
         n_in, n_out = x.shape[axis], out_size[i]
         bshape = (-1,) + (1,) * (nd - 1 - i)
         if mode in ("nearest", "nearest-exact"):
-            idx = _nearest_index(n_in, n_out, scales[i], mode == "nearest-exact")
+            idx = _nearest_index(n_in, n_out, scales[i], mode == "nearest-exact", shortcut=nd == 2)
             x = xp.take(x, xp.asarray(idx), axis=axis)
             continue
         cubic = mode == "bicubic"
+        if not cubic and n_in == n_out:
+            continue  # torch's linear kernels copy a dim whose size is unchanged, whatever the scale_factor
         src = _source(n_out, _scale(n_in, n_out, align_corners, scales[i]), align_corners, cubic)
         i0 = numpy.floor(src).astype(numpy.int64)
         t = (src - i0).astype(f32)

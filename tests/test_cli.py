@@ -1,0 +1,352 @@
+"""The ``nnspec`` command through Typer's CliRunner: run, summary, --json, files in and out, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import nnspec
+from nnspec.cli import app
+from nnspec.runtime import random as nnrandom
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "models" / "seed"
+
+runner = CliRunner()
+
+# (file, input shapes, output shape), as each file's first comment line states them
+RUN_TABLE = [
+    ("conv1d", [(20, 16, 50)], (20, 33, 24)),
+    ("conv2d", [(20, 16, 50, 100)], (20, 33, 28, 100)),
+    ("conv_transpose1d", [(20, 16, 50)], (20, 33, 101)),
+    ("maxpool1d", [(20, 16, 50)], (20, 16, 24)),
+    ("maxpool2d", [(20, 16, 50, 32)], (20, 16, 24, 31)),
+    ("avgpool1d", [(20, 16, 50)], (20, 16, 24)),
+    ("avgpool2d", [(20, 16, 50, 32)], (20, 16, 24, 31)),
+    ("adaptive_avgpool1d", [(1, 64, 8)], (1, 64, 5)),
+    ("adaptive_avgpool2d", [(1, 64, 8, 9)], (1, 64, 5, 7)),
+    ("adaptive_avgpool2d_square", [(1, 64, 10, 9)], (1, 64, 7, 7)),
+    ("linear", [(128, 20)], (128, 30)),
+    ("bilinear", [(128, 20), (128, 30)], (128, 40)),
+    ("dropout", [(20, 16)], (20, 16)),
+    ("dropout2d", [(20, 16, 8, 8)], (20, 16, 8, 8)),
+    ("pixelshuffle", [(1, 9, 4, 4)], (1, 1, 12, 12)),
+    ("upsample", [(1, 3, 8, 8)], (1, 3, 16, 16)),
+    ("upsampling_nearest2d", [(1, 3, 8, 8)], (1, 3, 16, 16)),
+    ("upsampling_bilinear2d", [(1, 3, 8, 8)], (1, 3, 12, 10)),
+    ("batchnorm1d", [(20, 100)], (20, 100)),
+    ("batchnorm2d", [(20, 100, 35, 45)], (20, 100, 35, 45)),
+    ("activations", [(2, 3, 4, 5)], (2, 3, 4, 5)),
+    ("sequential", [(1, 1, 32, 32)], (1, 64, 24, 24)),
+    ("sequential_ordereddict", [(1, 1, 32, 32)], (1, 64, 24, 24)),
+]
+
+
+def fmt(shape: tuple) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def shape_args(shapes) -> list[str]:
+    args = []
+    for s in shapes:
+        args += ["--input-shape", ",".join(map(str, s))]
+    return args
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def trace_rows(output: str) -> list[tuple[str, str]]:
+    """(path, type) of each row of the shape trace table printed by ``run``."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("module") and "type" in line)
+    assert set(lines[start + 1].replace(" ", "")) == {"-"}
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        path, kind = line.split()[:2]
+        rows.append((path, kind))
+    return rows
+
+
+@pytest.mark.parametrize("name, shapes, out", RUN_TABLE, ids=[r[0] for r in RUN_TABLE])
+def test_run_seed_models(name, shapes, out):
+    path = SEED_DIR / f"{name}.yaml"
+    comment = path.read_text().splitlines()[0]
+    assert comment.startswith("#")
+    for s in shapes:  # the table is the file's own comment
+        assert fmt(s) in comment
+    if "->" in comment:
+        assert comment.rstrip().endswith(f"-> {fmt(out)}") or f"-> {fmt(out)};" in comment
+
+    result = invoke("run", path, *shape_args(shapes))
+    assert result.exit_code == 0, result.output
+    assert f"\noutput: shape {fmt(out)}, dtype float32" in result.output
+
+    rows = trace_rows(result.output)
+    expected = [(p or "(root)", type(m).__name__) for p, m in nnspec.load(path).named_modules()]
+    assert sorted(rows) == sorted(expected)
+    assert rows[0] == expected[0]  # the root call opens the trace
+    root_line = next(line for line in result.output.splitlines() if line.startswith("(root)"))
+    assert "; ".join(fmt(s) for s in shapes) in root_line and fmt(out) in root_line
+
+
+def test_run_trace_indents_children():
+    result = invoke("run", SEED_DIR / "sequential_ordereddict.yaml", "-s", "1,1,32,32")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "Conv2d" in line or "ReLU" in line]
+    assert [line.split()[0] for line in rows] == ["conv1", "relu1", "conv2", "relu2"]
+    assert all(line.startswith("  ") for line in rows)
+    conv2 = next(line for line in rows if line.split()[0] == "conv2")
+    assert "(1, 20, 28, 28)" in conv2 and "(1, 64, 24, 24)" in conv2
+
+
+def test_run_accepts_x_separated_shapes():
+    result = invoke("run", SEED_DIR / "conv1d.yaml", "-s", "20x16x50")
+    assert result.exit_code == 0, result.output
+    assert "output: shape (20, 33, 24)" in result.output
+
+
+def test_run_json():
+    result = invoke("run", SEED_DIR / "sequential.yaml", "-s", "1,1,32,32", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["output"] == {"shape": [1, 64, 24, 24], "dtype": "float32"}
+    assert [(c["path"], c["type"], c["depth"]) for c in data["trace"]] == [
+        ("(root)", "Sequential", 0), ("0", "Conv2d", 1), ("1", "ReLU", 1), ("2", "Conv2d", 1), ("3", "ReLU", 1)]
+    assert data["trace"][1]["inputs"] == [[1, 1, 32, 32]] and data["trace"][1]["output"] == [1, 20, 28, 28]
+
+
+def test_run_json_two_inputs():
+    result = invoke("run", SEED_DIR / "bilinear.yaml", "-s", "128,20", "-s", "128,30", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["trace"][0]["inputs"] == [[128, 20], [128, 30]]
+    assert data["output"]["shape"] == [128, 40]
+
+
+def test_run_float64():
+    result = invoke("run", SEED_DIR / "linear.yaml", "-s", "4,20", "--dtype", "float64", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"]["dtype"] == "float64"
+
+
+def _api_output(path: Path, x: np.ndarray | None, shape=None, seed: int = 0, train: bool = False) -> np.ndarray:
+    """What the CLI computes, through the Python API: build with the seed, then draw the input."""
+    net = nnspec.load(path, seed=seed).to("float32").train(train)
+    if x is None:
+        x = nnrandom.generator().standard_normal(shape)
+    return net(x.astype(np.float32))
+
+
+def test_output_file_equals_python_api(tmp_path):
+    out = tmp_path / "y.npy"
+    path = SEED_DIR / "sequential.yaml"
+    result = invoke("run", path, "-s", "2,1,32,32", "--seed", "3", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert f"saved to {out}" in result.output
+    y = np.load(out)
+    assert y.shape == (2, 64, 24, 24) and y.dtype == np.float32
+    np.testing.assert_array_equal(y, _api_output(path, None, (2, 1, 32, 32), seed=3))
+    # another seed gives other weights and inputs
+    other = tmp_path / "y4.npy"
+    assert invoke("run", path, "-s", "2,1,32,32", "--seed", "4", "-o", other).exit_code == 0
+    assert not np.array_equal(np.load(other), y)
+
+
+def test_input_file_is_used(tmp_path):
+    x = np.random.default_rng(42).standard_normal((5, 20)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "y.npy"
+    path = SEED_DIR / "linear.yaml"
+    result = invoke("run", path, "--input", tmp_path / "x.npy", "--seed", "1", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "output: shape (5, 30)" in result.output
+    net = nnspec.load(path, seed=1)
+    np.testing.assert_allclose(np.load(out), x @ net.weight.data.T + net.bias.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.load(out), _api_output(path, x, seed=1))
+
+
+def test_two_input_files(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.standard_normal((3, 20)).astype(np.float32))
+    np.save(tmp_path / "b.npy", rng.standard_normal((3, 30)).astype(np.float32))
+    result = invoke("run", SEED_DIR / "bilinear.yaml", "-i", tmp_path / "a.npy", "-i", tmp_path / "b.npy")
+    assert result.exit_code == 0, result.output
+    assert "output: shape (3, 40)" in result.output
+
+
+def test_train_vs_eval_dropout(tmp_path):
+    x = np.ones((20, 16), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    path = SEED_DIR / "dropout.yaml"
+    ys = {}
+    for mode in ("--train", "--eval"):
+        out = tmp_path / f"y{mode}.npy"
+        result = invoke("run", path, "-i", tmp_path / "x.npy", mode, "-o", out)
+        assert result.exit_code == 0, result.output
+        ys[mode] = np.load(out)
+    np.testing.assert_array_equal(ys["--eval"], x)  # eval: identity
+    train = ys["--train"]
+    assert not np.array_equal(train, x)
+    assert set(np.unique(train)) == {0.0, np.float32(1.25)}  # zeroed, or scaled by 1 / (1 - 0.2)
+    assert 20 < (train == 0).sum() < 120  # about 64 of 320
+    # the default is eval
+    out = tmp_path / "default.npy"
+    assert invoke("run", path, "-i", tmp_path / "x.npy", "-o", out).exit_code == 0
+    np.testing.assert_array_equal(np.load(out), x)
+
+
+def test_train_mode_is_seeded(tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((20, 16), dtype=np.float32))
+    outs = []
+    for i, seed in enumerate((5, 5, 6)):
+        out = tmp_path / f"y{i}.npy"
+        assert invoke("run", SEED_DIR / "dropout.yaml", "-i", tmp_path / "x.npy", "--train", "--seed", seed,
+                      "-o", out).exit_code == 0
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert not np.array_equal(outs[0], outs[2])
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def test_summary_lists_keys_in_order():
+    result = invoke("summary", SEED_DIR / "state_dict.yaml")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Model("
+    assert "  (conv2): Linear(in_features=1, out_features=2, bias=True)" in lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("state_dict key"))
+    rows = [line.split() for line in lines[start + 2:start + 6]]
+    assert [r[0] for r in rows] == ["par", "buffer", "conv2.weight", "conv2.bias"]
+    assert [r[1] for r in rows] == ["parameter", "buffer", "parameter", "parameter"]
+    assert "parameters: 5 (5 trainable)" in result.output
+    assert "buffers: 6 elements" in result.output
+
+
+def test_summary_json():
+    result = invoke("summary", SEED_DIR / "state_dict.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [e["key"] for e in data["state_dict"]] == ["par", "buffer", "conv2.weight", "conv2.bias"]
+    assert [e["shape"] for e in data["state_dict"]] == [[1], [2, 3], [2, 1], [2]]
+    assert data["totals"]["params"] == 5 and data["totals"]["buffers"] == 6
+    assert data["repr"] == repr(nnspec.load(SEED_DIR / "state_dict.yaml"))
+
+
+def test_summary_shared_module_counts_once():
+    data = json.loads(invoke("summary", SEED_DIR / "shared_submodule.yaml", "--json").stdout)
+    assert [e["key"] for e in data["state_dict"]] == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"]
+    assert data["totals"]["params"] == 20 * 20 * 5 * 5 + 20
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_bad_model_file_exits_1_with_position(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("type: Sequential\nmodules:\n  - {Conv2D: [1, 2, 3]}\n")
+    for command in (["run", path, "-s", "1,1,8,8"], ["summary", path]):
+        result = invoke(*command)
+        assert result.exit_code == 1
+        assert f"{path}:3:" in result.output
+        assert "did you mean 'Conv2d'?" in result.output
+        assert "Traceback" not in result.output
+        assert result.stdout == ""  # the error goes to stderr
+
+
+def test_yaml_syntax_error_exits_1(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("type: Sequential\nmodules:\n  - a: b: c\n")
+    result = invoke("run", path, "-s", "1")
+    assert result.exit_code == 1
+    assert re.search(re.escape(str(path)) + r":3:\d+: invalid YAML", result.output)
+    assert "Traceback" not in result.output
+
+
+def test_several_errors_each_on_a_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("type: Sequential\nmodules:\n  - {Linear: [2, x]}\n  - {Dropuot: [0.5]}\n")
+    result = invoke("summary", path)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith(f"{path}:3:") and lines[1].startswith(f"{path}:4:")
+
+
+def test_missing_model_file_exits_1(tmp_path):
+    result = invoke("run", tmp_path / "nope.yaml", "-s", "1,2")
+    assert result.exit_code == 1
+    assert "no such model file" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("shape", ["20,a,50", "20,x", "20,,50", "-1,16,50", ""])
+def test_bad_input_shape_exits_2(shape):
+    result = invoke("run", SEED_DIR / "conv1d.yaml", "--input-shape", shape)
+    assert result.exit_code == 2, result.output
+    assert "is not a shape" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "give --input-shape or --input"),
+    (["-s", "1,20", "-i", "x.npy"], "not both"),
+    (["-s", "1,20", "-o", "y.txt"], "must end in .npy or .npz"),
+    (["-s", "1,20", "--dtype", "int8"], "choose float32, float64 or float16"),
+])
+def test_bad_options_exit_2(args, message):
+    result = invoke("run", SEED_DIR / "linear.yaml", *args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())  # rich may wrap the message
+
+
+def test_wrong_channel_count_names_module_and_shapes():
+    result = invoke("run", SEED_DIR / "conv1d.yaml", "-s", "20,15,50")
+    assert result.exit_code == 1
+    assert "(root) (Conv1d)" in result.output
+    assert "[20, 15, 50]" in result.output and "16 channels" in result.output and "got 15 channels" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_wrong_channel_count_inside_sequential():
+    result = invoke("run", SEED_DIR / "sequential_ordereddict.yaml", "-s", "1,3,32,32")
+    assert result.exit_code == 1
+    assert "conv1 (Conv2d)" in result.output
+    assert "[1, 3, 32, 32]" in result.output and "got 3 channels" in result.output
+
+
+def test_wrong_number_of_inputs_is_not_an_internal_error():
+    result = invoke("run", SEED_DIR / "bilinear.yaml", "-s", "128,20")
+    assert result.exit_code == 1
+    assert "Bilinear does not take 1 input(s)" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+def test_unreadable_input_file(tmp_path):
+    (tmp_path / "x.npy").write_text("not numpy")
+    result = invoke("run", SEED_DIR / "linear.yaml", "-i", tmp_path / "x.npy")
+    assert result.exit_code == 1
+    assert "cannot read input" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_model_without_forward_exits_1():
+    result = invoke("run", SEED_DIR / "model_two_convs.yaml", "-s", "1,1,28,28")
+    assert result.exit_code == 1
+    assert 'Module [Model] is missing the required "forward" function' in result.output
+
+
+def test_failed_run_leaves_no_output_file(tmp_path):
+    out = tmp_path / "y.npy"
+    result = invoke("run", SEED_DIR / "conv1d.yaml", "-s", "20,15,50", "-o", out)
+    assert result.exit_code == 1
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
