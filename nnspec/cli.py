@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -41,6 +42,8 @@ def _guard(fn):
         return fn()
     except NNSpecError as e:
         _fail(str(e))
+    except MemoryError:
+        _fail("out of memory: the model or its inputs need more memory than this machine has free")
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:  # a bug in nnspec: still one line, with a way to get the traceback
@@ -57,6 +60,14 @@ def _parse_shape(text: str) -> tuple[int, ...]:
     if not shape or any(s < 0 for s in shape):
         raise typer.BadParameter(f"{text!r} is not a shape; sizes must be non-negative integers")
     return shape
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory free now, where the OS says (Linux and most Unixes)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _save_atomic(path: Path, write) -> None:
@@ -114,6 +125,12 @@ def run(
                 except (OSError, ValueError) as e:
                     raise NNSpecRuntimeError(f"cannot read input {str(p)!r}: {e}") from None
         else:
+            need = sum(math.prod(s) for s in shapes_in) * 8  # drawn in float64, then cast
+            free = _available_memory()
+            if free is not None and need > free:
+                raise NNSpecRuntimeError(
+                    f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
+                )
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
         xs = [backend.asarray(a.astype(dt) if a.dtype.kind == "f" else a) for a in arrays]

@@ -16,7 +16,8 @@ import yaml
 from ..errors import Position, SpecError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_NODES = 1_000_000
+MAX_NODES = 1_000_000  # after alias expansion: a "billion laughs" file stops here
+MAX_DEPTH = 64  # mappings and lists inside each other
 
 
 class PosDict(dict):
@@ -49,15 +50,7 @@ class _Loader(yaml.SafeLoader):
 
     filename = "<string>"
 
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._nodes = 0
-
     def _pos(self, node) -> Position:
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise SpecError(f"model file has more than {MAX_NODES} nodes",
-                            position=_position(self.filename, node.start_mark))
         return _position(self.filename, node.start_mark)
 
 
@@ -98,8 +91,9 @@ _Loader.add_implicit_resolver(
 
 def parse(text: str, filename: str = "<string>") -> Any:
     """Parse YAML or JSON text into PosDict/PosList data; errors become SpecError with a position."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise SpecError(f"model file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", position=Position(filename))
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise SpecError(f"model file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}", position=Position(filename))
     if not text.strip():
         raise SpecError("empty model file", position=Position(filename))
     loader = _Loader(text)
@@ -121,7 +115,34 @@ def parse(text: str, filename: str = "<string>") -> Any:
         loader.dispose()
     if data is None:
         raise SpecError("empty model file", position=Position(filename))
+    _check_size(data, filename)
     return data
+
+
+def _check_size(data: Any, filename: str) -> None:
+    """Refuse data that nests too deeply or, with aliases expanded, has too many nodes.
+
+    Aliases make the data a DAG; sizes are memoised per object, so a file whose
+    expansion is exponential is measured in linear time, before anything walks it.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if depth > MAX_DEPTH:
+            raise SpecError(f"model file nests mappings and lists deeper than {MAX_DEPTH} levels",
+                            position=getattr(node, "pos", None) or Position(filename))
+        key = id(node)
+        if key not in sizes:
+            children = node.values() if isinstance(node, dict) else node
+            sizes[key] = 1 + sum(size(child, depth + 1) for child in children)
+            if sizes[key] > MAX_NODES:
+                raise SpecError(f"model file expands to more than {MAX_NODES:,} values (aliases count each time they "
+                                "are used)", position=getattr(node, "pos", None) or Position(filename))
+        return sizes[key]
+
+    size(data, 0)
 
 
 def read(path: str | Path) -> tuple[str, str]:
@@ -133,7 +154,7 @@ def read(path: str | Path) -> tuple[str, str]:
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SpecError(f"model file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", position=Position(name))
+            raise SpecError(f"model file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}", position=Position(name))
         raw = p.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such model file", position=Position(name)) from None
