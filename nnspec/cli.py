@@ -95,7 +95,7 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for the weights, the random inputs and dropout.")] = 0,
     dtype: Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")] = "float32",
     train: Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")] = False,
-    device: Annotated[str, typer.Option(help="Where to run: cpu (cuda arrives with the CuPy backend).")] = "cpu",
+    device: Annotated[str, typer.Option(help="Where to run: cpu, or cuda[:N] where CuPy is installed.")] = "cpu",
     as_json: JsonOpt = False,
 ) -> None:
     """Run a model on random or given inputs and print the shape trace.

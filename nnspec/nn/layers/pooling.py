@@ -14,15 +14,20 @@ def _check(name: str, value, nd: int, minimum: int) -> None:
         raise CompileError(f"{name} must be a {need} int or a list of {nd}, got {value}")
 
 
+def _check_window(nd: int, kernel_size, stride, padding) -> None:
+    """What every pool checks: a positive kernel and stride (None: the kernel), non-negative padding."""
+    _check("kernel_size", kernel_size, nd, 1)
+    if stride is not None:
+        _check("stride", stride, nd, 1)
+    _check("padding", padding, nd, 0)
+
+
 class _MaxPoolNd(Module):
     _nd = 0
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        _check("kernel_size", kernel_size, self._nd, 1)
-        if stride is not None:
-            _check("stride", stride, self._nd, 1)
-        _check("padding", padding, self._nd, 0)
+        _check_window(self._nd, kernel_size, stride, padding)
         _check("dilation", dilation, self._nd, 1)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -63,10 +68,7 @@ class AvgPool1d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        _check("kernel_size", kernel_size, 1, 1)
-        if stride is not None:
-            _check("stride", stride, 1, 1)
-        _check("padding", padding, 1, 0)
+        _check_window(1, kernel_size, stride, padding)
         # torch stores AvgPool1d's sizes as 1-tuples, so its repr shows kernel_size=(3,)
         self.kernel_size = F.ntuple(kernel_size, 1)
         self.stride = F.ntuple(stride if stride is not None else kernel_size, 1)
@@ -87,10 +89,7 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        _check("kernel_size", kernel_size, 2, 1)
-        if stride is not None:
-            _check("stride", stride, 2, 1)
-        _check("padding", padding, 2, 0)
+        _check_window(2, kernel_size, stride, padding)
         if divisor_override is not None and divisor_override == 0:
             raise CompileError("divisor_override must be non-zero")
         self.kernel_size = kernel_size
