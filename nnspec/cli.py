@@ -6,6 +6,7 @@ import inspect
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -42,6 +43,9 @@ def _guard(fn):
         return fn()
     except NNSpecError as e:
         _fail(str(e))
+    except BrokenPipeError:  # the reader went away (`nnspec run ... | head`): stop quietly, as other tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - interpreter exit flushes it
+        raise typer.Exit(141) from None
     except MemoryError:
         _fail("out of memory: the model or its inputs need more memory than this machine has free")
     except KeyboardInterrupt:
