@@ -7,7 +7,6 @@ in file order, so the seeded generator hands out weights the way a torch
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,10 @@ import numpy
 
 from . import nn
 from .errors import CompileError, NNSpecError, Position
+from .resources import MAX_MODULES, budget, empty
 from .runtime import random
 from .spec import locate, parse, read, validate
 from .spec import models as S
-
-MAX_ELEMENTS = 2**31  # one tensor; larger is surely a typo in a shape
-
 
 class Builder:
     """Builds one model file's spec; knows the parsed data so errors carry positions."""
@@ -28,6 +25,7 @@ class Builder:
     def __init__(self, data: Any = None, filename: str = "<string>"):
         self.data = data
         self.filename = filename
+        self.modules = 0
 
     def _where(self, loc: tuple) -> Position:
         return (locate(self.data, loc) if self.data is not None else None) or Position(self.filename)
@@ -36,13 +34,24 @@ class Builder:
         return CompileError(message, path=".".join(map(str, loc)) or "(root)", position=self._where(loc))
 
     def module(self, spec: Any, loc: tuple = (), parent: nn.Module | None = None) -> nn.Module:
+        """The module for ``spec``; any NNSpecError raised inside is given the spec's position."""
         if isinstance(spec, S.ShareSpec):
             return self.share(spec, loc, parent)
+        self.modules += 1
+        if self.modules > MAX_MODULES:
+            raise self.error(f"the model has more than {MAX_MODULES:,} modules", loc)
+        try:
+            return self._build(spec, loc)
+        except CompileError as e:
+            if e.position is not None and e.position.line is not None:
+                raise  # already placed, by a deeper module
+            raise self.error(e.message, loc) from None
+        except NNSpecError as e:
+            raise self.error(e.message, loc) from None
+
+    def _build(self, spec: Any, loc: tuple) -> nn.Module:
         if isinstance(spec, S.LayerSpec):
-            try:
-                return spec.layer(**spec.kwargs())
-            except NNSpecError as e:
-                raise self.error(e.message, loc) from None
+            return spec.layer(**spec.kwargs())
         if isinstance(spec, S.SequentialSpec):
             seq = nn.Sequential()
             items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
@@ -103,52 +112,60 @@ class Builder:
         return target
 
     def array(self, spec: S.ParameterSpec | S.BufferSpec, loc: tuple) -> Any:
-        shape = tuple(spec.shape)
-        if math.prod(shape) > MAX_ELEMENTS:
-            raise self.error(f"shape {list(shape)} has {math.prod(shape)} elements; the limit is {MAX_ELEMENTS}", loc + ("shape",))
-        gen = random.generator()
-        init = spec.init
-        if init == "zeros":
-            values = numpy.zeros(shape)
-        elif init == "ones":
-            values = numpy.ones(shape)
-        elif init == "rand":
-            values = gen.random(shape)
-        elif init == "randn":
-            values = gen.standard_normal(shape)
-        elif isinstance(init, S.ConstantInit):
-            values = numpy.full(shape, init.constant)
-        elif isinstance(init, S.UniformInit):
-            values = gen.uniform(init.uniform[0], init.uniform[1], shape)
-        else:
-            values = gen.normal(init.normal[0], init.normal[1], shape)
-        return values.astype(spec.dtype)
+        """A parameter's or buffer's array, filled as its ``init`` says."""
+        try:
+            a = empty(tuple(spec.shape), spec.dtype)
+        except CompileError as e:
+            raise self.error(e.message, loc + ("shape",)) from None
+        init, gen = spec.init, random.generator()
+        with numpy.errstate(over="raise", invalid="raise"):
+            try:
+                if init in ("zeros", "ones"):
+                    a[...] = 0 if init == "zeros" else 1
+                elif init == "rand":
+                    a[...] = gen.random(a.shape)
+                elif init == "randn":
+                    a[...] = gen.standard_normal(a.shape)
+                elif isinstance(init, S.ConstantInit):
+                    a[...] = init.constant
+                elif isinstance(init, S.UniformInit):
+                    a[...] = gen.uniform(init.uniform[0], init.uniform[1], a.shape)
+                else:
+                    a[...] = gen.normal(init.normal[0], init.normal[1], a.shape)
+            except (OverflowError, ValueError, FloatingPointError) as e:
+                raise self.error(f"cannot fill a {spec.dtype} array with {init}: {e}", loc + ("init",)) from None
+        return a
 
     def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
-def _build(data: Any, filename: str, seed: int | None) -> nn.Module:
+def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None) -> nn.Module:
     spec, expanded = validate(data, filename)
     if seed is not None:
         random.manual_seed(seed)
-    return Builder(expanded, filename).module(spec)
+    with budget(memory_limit):
+        return Builder(expanded, filename).module(spec)
 
 
-def from_dict(d: dict, *, seed: int | None = None) -> nn.Module:
+def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
     """Build a model from a plain dict, as a parsed model file would give."""
-    return _build(d, "<dict>", seed)
+    return _build(d, "<dict>", seed, memory_limit)
 
 
-def loads(text: str, *, filename: str = "<string>", seed: int | None = None) -> nn.Module:
+def loads(text: str, *, filename: str = "<string>", seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
     """Build a model from YAML or JSON text."""
-    return _build(parse(text, filename), filename, seed)
+    return _build(parse(text, filename), filename, seed, memory_limit)
 
 
-def load(path: str | Path, *, seed: int | None = None) -> nn.Module:
-    """Build a model from a .yaml, .yml or .json file; ``seed`` reseeds the generator first."""
+def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
+    """Build a model from a .yaml, .yml or .json file.
+
+    ``seed`` reseeds the generator first; ``memory_limit`` (bytes, default: the memory free now)
+    bounds the model's parameters and buffers, refused before they are allocated.
+    """
     text, filename = read(path)
-    return loads(text, filename=filename, seed=seed)
+    return loads(text, filename=filename, seed=seed, memory_limit=memory_limit)
 
 
 __all__ = ["Builder", "from_dict", "load", "loads"]

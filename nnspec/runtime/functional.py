@@ -20,8 +20,13 @@ from .kernels.window import pad as _pad
 
 
 def data_of(x: Any) -> Any:
-    """The array behind a Parameter (or the array itself)."""
-    return x.data if isinstance(x, Parameter) else x
+    """The array behind a Parameter (or the array itself); anything else is a clear error."""
+    if isinstance(x, Parameter):
+        return x.data
+    if x is not None and not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        hint = " (a layer with return_indices=True returns (output, indices))" if isinstance(x, tuple) else ""
+        raise NNSpecRuntimeError(f"expected an array, got {type(x).__name__}{hint}")
+    return x
 
 
 _data = data_of
@@ -30,7 +35,7 @@ _data = data_of
 def ntuple(value: Any, n: int) -> tuple:
     """torch's _ntuple: an int becomes n copies; a sequence is kept as a tuple."""
     if isinstance(value, (list, tuple)):
-        return tuple(value)
+        return tuple(value) * n if len(value) == 1 else tuple(value)  # ATen expands a one-element list
     return (value,) * n
 
 
@@ -52,8 +57,18 @@ def _batched(x, nd: int, op: str):
 # --------------------------------------------------------------------------- convolution
 
 
+def _same_dtype(op: str, x, w) -> None:
+    """torch refuses mixed dtypes ("expected both inputs to have same dtype"); so does nnspec."""
+    if w is not None and x.dtype != w.dtype:
+        raise NNSpecRuntimeError(
+            f"{op}: input dtype {x.dtype} does not match the weight dtype {w.dtype}; "
+            f"convert the input or the model (model.to('{x.dtype}'))"
+        )
+
+
 def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     x, w, b = _data(x), _data(weight), _data(bias)
+    _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
     stride, dilation = ntuple(stride, nd), ntuple(dilation, nd)
     if x.shape[1] != w.shape[1] * groups:
@@ -103,6 +118,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, op: str):
     x, w, b = _data(x), _data(weight), _data(bias)
+    _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
     if x.shape[1] != w.shape[0]:
         raise ShapeError(
@@ -220,6 +236,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 def linear(input, weight, bias=None):
     x, w, b = _data(input), _data(weight), _data(bias)
+    _same_dtype("linear", x, w)
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ShapeError(
             f"linear: mat1 and mat2 shapes cannot be multiplied (input of size {_shape(x)}, "
@@ -230,6 +247,8 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     x1, x2, w, b = _data(input1), _data(input2), _data(weight), _data(bias)
+    _same_dtype("bilinear", x1, w)
+    _same_dtype("bilinear", x2, w)
     if x1.shape[:-1] != x2.shape[:-1]:
         raise ShapeError(f"bilinear: input1 and input2 must have the same batch dims, got {_shape(x1)} and {_shape(x2)}")
     if x1.shape[-1] != w.shape[1] or x2.shape[-1] != w.shape[2]:
@@ -257,14 +276,16 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout; a 3-D input is taken as (N, C, L), as torch does (with a warning there)."""
+    """Channel dropout over dim 1. As torch does (with a warning there), a 3-D input is taken
+    as (N, C, L) and a 2-D one as an unbatched (C, L), dropping whole rows."""
     _check_p(p)
     x = _data(input)
-    if x.ndim not in (3, 4):
-        raise ShapeError(f"dropout2d: expected 3D or 4D input, but got input of size: {_shape(x)}")
+    if x.ndim < 2:
+        raise ShapeError(f"dropout2d: expected an input with at least 2 dims, but got input of size: {_shape(x)}")
     if not training or p == 0:
         return x
-    return _dropout.dropout(x, p, x.shape[:2] + (1,) * (x.ndim - 2), random.generator(), inplace)
+    mask = (x.shape[0], 1) if x.ndim == 2 else x.shape[:2] + (1,) * (x.ndim - 2)
+    return _dropout.dropout(x, p, mask, random.generator(), inplace)
 
 
 # --------------------------------------------------------------------------- vision
@@ -307,6 +328,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         align_corners = False
     if (size is None) == (scale_factor is None):
         raise NNSpecRuntimeError("interpolate: exactly one of size or scale_factor must be given")
+    if size is not None and recompute_scale_factor:
+        raise NNSpecRuntimeError("interpolate: recompute_scale_factor is not meaningful with an explicit size")
     spatial = x.shape[2:]
     if size is not None:
         out = ntuple(size, nd)
@@ -332,6 +355,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
+    _same_dtype("batch_norm", x, w if w is not None else rm)
     c = x.shape[1] if x.ndim >= 2 else None
     for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
         if t is not None and t.shape != (c,):
@@ -356,6 +380,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def prelu(input, weight):
     x, w = _data(input), _data(weight)
+    _same_dtype("prelu", x, w)
     if w.size > 1 and (x.ndim < 2 or x.shape[1] != w.size):
         raise ShapeError(
             f"prelu: mismatch of parameter numbers and input channel size: found {w.size} parameters, "
@@ -370,4 +395,16 @@ def pad(input, pad, mode="constant", value=None):
     if len(pad) % 2:
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+    if len(pairs) > x.ndim:
+        raise NNSpecRuntimeError(f"pad: {len(pad)} padding values for an input of {x.ndim} dims")
+    if mode != "constant":
+        for dim, (a, b) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
+            size = x.shape[dim]
+            if a < 0 or b < 0:
+                raise NNSpecRuntimeError(f"pad: {mode} padding must be non-negative, got {(a, b)}")
+            if (mode == "reflect" and max(a, b) >= size) or (mode == "circular" and max(a, b) > size):
+                raise ShapeError(
+                    f"pad: {mode} padding {(a, b)} at dimension {dim} of input {_shape(x)} must be "
+                    f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
+                )
     return _pad(x, pairs, mode, 0.0 if value is None else value)

@@ -107,6 +107,8 @@ def parse(text: str, filename: str = "<string>") -> Any:
         if isinstance(e, yaml.constructor.ConstructorError) and "could not determine a constructor" in problem:
             problem = f"tag not allowed in a model file: {problem.split('tag ')[-1]}"
         raise SpecError(f"invalid YAML: {problem}", position=pos) from None
+    except ValueError as e:  # e.g. an integer too long for Python to convert
+        raise SpecError(f"invalid YAML value: {e}", position=Position(filename)) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", position=Position(filename)) from None
     except RecursionError:

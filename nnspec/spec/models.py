@@ -39,7 +39,7 @@ def _nonzero(v: int) -> int:
 
 
 # an int stays an int, as in a torch call: LeakyReLU(1) shows negative_slope=1
-Float = Union[StrictInt, StrictFloat]
+Float = Union[StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)]]
 Pos = Annotated[StrictInt, Field(gt=0)]
 NonNeg = Annotated[StrictInt, Field(ge=0)]
 Prob = Annotated[Float, Field(ge=0, le=1)]
@@ -293,7 +293,8 @@ class UserModuleSpec(Spec):
         return self
 
 
-_RESERVED = {n for n in dir(nn.Module) if not n.startswith("__")} | {"training"}
+# a registry entry may not shadow anything a Module instance already has: methods, dunders, internals
+_RESERVED = set(dir(nn.UserModule)) | set(vars(nn.UserModule()))
 
 CONTAINER_SPECS: dict[str, type[Spec]] = {
     "Sequential": SequentialSpec,

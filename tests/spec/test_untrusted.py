@@ -42,9 +42,43 @@ def test_python_tags_are_refused_and_nothing_runs(tmp_path):
     assert not marker.exists()
 
 
-def test_huge_shapes_are_refused_before_allocation():
-    e = _error("parameters: {w: {shape: [100000, 100000, 100]}}")
-    assert "elements; the limit is" in str(e) and "m.yaml:1:" in str(e)
+@pytest.mark.parametrize("text, line", [
+    ("parameters: {w: {shape: [100000, 100000, 100]}}", 1),
+    ("Sequential:\n  - ReLU\n  - {Linear: [100000, 100000]}", 3),
+    ("{Bilinear: [10000, 10000, 10000]}", 1),
+    ("PReLU: 10000000000", 1),
+])
+def test_huge_state_is_refused_before_allocation(text, line):
+    e = _error(text)
+    assert "the model's parameters and buffers need" in str(e) and str(e).startswith(f"m.yaml:{line}:")
+
+
+def test_the_memory_limit_counts_the_whole_model():
+    text = "type: ModuleList\nrepeat: 100\nmodule: {Linear: [100, 100]}"  # 100 x 40,400 bytes
+    assert len(nnspec.loads(text, memory_limit=5_000_000)) == 100
+    with pytest.raises(nnspec.NNSpecError, match="the limit is 1,000,000 bytes") as info:
+        nnspec.loads(text, filename="m.yaml", memory_limit=1_000_000)
+    assert str(info.value).startswith("m.yaml:3:")
+
+
+def test_impossible_shapes_and_module_bombs_are_refused():
+    assert "larger than any array can be" in str(_error("parameters: {w: {shape: [0, 100000000000, 100000000000]}}"))
+    e = _error("type: ModuleList\nrepeat: 10000\nmodule: {type: ModuleList, repeat: 10000, module: ReLU}")
+    assert "more than 100,000 modules" in str(e)
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("parameters: {w: {shape: [3], init: {uniform: [-1.0e308, 1.0e308]}}}", "cannot fill a float32 array"),
+    ("parameters: {w: {shape: [3], init: {normal: [0, -1]}}}", "scale < 0"),
+    ("Upsample: {scale_factor: .inf}", "finite number"),
+    ("LeakyReLU: [.nan]", "finite number"),
+    ("a: 1" + "0" * 5000, "invalid YAML value"),
+    ("modules: {__init__: ReLU}", "can't be a module name"),
+    ("parameters: {_parameters: {shape: [1]}}", "can't be a parameter name"),
+])
+def test_hostile_values_are_spec_errors(text, phrase):
+    e = _error(text)
+    assert phrase in str(e) and str(e).startswith("m.yaml")
 
 
 def test_oversized_file_is_refused(tmp_path, monkeypatch):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import numpy
-
+from ...resources import empty
 from ..module import Module
 from ..parameter import Parameter
 
 
 def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias_size: int, bias: bool) -> None:
     """Register ``weight`` and ``bias`` (None when bias=False, so no state_dict key), uninitialised."""
-    module.weight = Parameter(numpy.empty(weight_shape, dtype=numpy.float32))
+    module.weight = Parameter(empty(weight_shape))
     if bias:
-        module.bias = Parameter(numpy.empty(bias_size, dtype=numpy.float32))
+        module.bias = Parameter(empty((bias_size,)))
     else:
         module.register_parameter("bias", None)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy
-
+from ...resources import empty
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
@@ -46,7 +45,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(numpy.empty(num_parameters, dtype=numpy.float32))
+        self.weight = Parameter(empty((num_parameters,)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

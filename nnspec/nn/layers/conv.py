@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ...errors import CompileError
+from ...errors import CompileError, ShapeError
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
@@ -154,14 +154,17 @@ class ConvTranspose1d(_ConvNd):
         if output_size is None:
             return self.output_padding
         nd = self._nd
-        size = list(output_size)[-nd:]
+        size = list(output_size)
+        if len(size) not in (nd, nd + 2):
+            raise ShapeError(f"output_size must have {nd} or {nd + 2} elements (got {len(size)})")
+        size = size[-nd:]
         spatial = input.shape[-nd:]
         pads = []
         for i in range(nd):
             smallest = (spatial[i] - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1
             largest = smallest + self.stride[i] - 1
             if not smallest <= size[i] <= largest:
-                raise CompileError(
+                raise ShapeError(
                     f"requested an output size of {size}, but valid sizes range from {smallest} to {largest} "
                     f"(for an input of {tuple(spatial)})"
                 )

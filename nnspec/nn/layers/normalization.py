@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from ...errors import ShapeError
+from ...resources import empty
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
@@ -22,17 +23,17 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(numpy.empty(num_features, dtype=numpy.float32))
+            self.weight = Parameter(empty((num_features,)))
             if bias:
-                self.bias = Parameter(numpy.empty(num_features, dtype=numpy.float32))
+                self.bias = Parameter(empty((num_features,)))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", numpy.zeros(num_features, dtype=numpy.float32))
-            self.register_buffer("running_var", numpy.ones(num_features, dtype=numpy.float32))
+            self.register_buffer("running_mean", empty((num_features,)))
+            self.register_buffer("running_var", empty((num_features,)))
             self.register_buffer("num_batches_tracked", numpy.array(0, dtype=numpy.int64))
         else:
             self.register_buffer("running_mean", None)

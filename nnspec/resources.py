@@ -1,0 +1,70 @@
+"""Bounds on what a model may allocate: a model file is untrusted, and a typo in a shape is common."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import numpy
+
+from .errors import CompileError
+
+MAX_MODULES = 100_000  # ResNet-50 has about 150
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free now, where the OS says (Linux and most Unixes)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class Budget:
+    """Bytes the state of one model may take, counted as it is allocated."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.used = 0
+
+    def take(self, nbytes: int, what: str) -> None:
+        self.used += nbytes
+        if self.limit is not None and self.used > self.limit:
+            raise CompileError(
+                f"with {what}, the model's parameters and buffers need {self.used:,} bytes; "
+                f"the limit is {self.limit:,} bytes (the memory free)"
+            )
+
+
+_budget: ContextVar[Budget | None] = ContextVar("nnspec_budget", default=None)
+
+
+@contextmanager
+def budget(limit: int | None = None) -> Iterator[Budget]:
+    """Count every allocation of model state inside the block against one limit (default: free memory)."""
+    b = Budget(available_memory() if limit is None else limit)
+    token = _budget.set(b)
+    try:
+        yield b
+    finally:
+        _budget.reset(token)
+
+
+def empty(shape: tuple[int, ...], dtype=numpy.float32) -> numpy.ndarray:
+    """An uninitialised host array for model state, refused before allocation if it cannot fit."""
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise CompileError(f"shape {list(shape)} has a negative size")
+    itemsize = numpy.dtype(dtype).itemsize
+    if math.prod(s for s in shape if s) * itemsize >= 2**62:  # numpy refuses it even when another size is 0
+        raise CompileError(f"shape {list(shape)} is larger than any array can be")
+    nbytes = math.prod(shape) * itemsize
+    what = f"an array of shape {list(shape)}"
+    b = _budget.get()
+    if b is None:
+        b = Budget(available_memory())
+    b.take(nbytes, what)
+    return numpy.empty(shape, dtype=dtype)
