@@ -100,14 +100,19 @@ class Builder:
     def share(self, spec: S.ShareSpec, loc: tuple, parent: nn.Module | None) -> nn.Module:
         if parent is None:
             raise self.error("the root module can't be a share", loc)
-        target: Any = parent
-        for part in spec.share.split("."):
-            children = target._modules if isinstance(target, nn.Module) else {}
+        target: nn.Module = parent
+        parts = spec.share.split(".")
+        for i, part in enumerate(parts):
+            children = target._modules
             if part not in children or children[part] is None:
-                known = ", ".join(children) or "none"
-                raise self.error(
-                    f"share: no module {spec.share!r} is registered before this one (registered: {known})", loc + ("share",)
-                )
+                inside = ".".join(parts[:i])
+                if isinstance(target, (nn.ParameterList, nn.ParameterDict)):
+                    problem = f"{inside} is a {target._get_name()}: it holds parameters, not modules"
+                else:
+                    known = ", ".join(k for k, v in children.items() if v is not None) or "none"
+                    problem = f"no module {part!r} is registered {'in ' + inside if inside else 'before this one'} " \
+                              f"(registered: {known})"
+                raise self.error(f"share: {spec.share!r}: {problem}", loc + ("share",))
             target = children[part]
         return target
 

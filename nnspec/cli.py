@@ -16,6 +16,7 @@ import typer
 
 from . import builder
 from .errors import NNSpecError, NNSpecRuntimeError
+from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .summary import summary as make_summary
@@ -66,14 +67,6 @@ def _parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def _available_memory() -> int | None:
-    """Bytes of memory free now, where the OS says (Linux and most Unixes)."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def _save_atomic(path: Path, write) -> None:
     """Write through a temporary file in the same folder, so a failure leaves no half-written file."""
     path = path.resolve()
@@ -96,7 +89,7 @@ def run(
         "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the weights, the random inputs and dropout.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for the weights, the random inputs and dropout.")] = 0,
     dtype: Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")] = "float32",
     train: Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")] = False,
     device: Annotated[str, typer.Option(help="Where to run: cpu, or cuda[:N] where CuPy is installed.")] = "cpu",
@@ -115,6 +108,8 @@ def run(
         raise typer.BadParameter("give --input-shape or --input, not both", param_hint="--input")
     if output is not None and output.suffix not in (".npy", ".npz"):
         raise typer.BadParameter(f"{str(output)!r} must end in .npy or .npz", param_hint="--output")
+    if output is not None and not output.resolve().parent.is_dir():
+        raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
 
     def body() -> None:
         backend = get_backend(device)
@@ -125,19 +120,23 @@ def run(
             arrays = []
             for p in input:
                 try:
-                    arrays.append(numpy.load(p, allow_pickle=False))
+                    a = numpy.load(p, allow_pickle=False)
                 except (OSError, ValueError) as e:
                     raise NNSpecRuntimeError(f"cannot read input {str(p)!r}: {e}") from None
+                if not isinstance(a, numpy.ndarray) or a.dtype.kind not in "fiub":
+                    kind = "an .npz archive" if not isinstance(a, numpy.ndarray) else f"dtype {a.dtype}"
+                    raise NNSpecRuntimeError(f"input {str(p)!r} holds {kind}; give a .npy array of real numbers")
+                arrays.append(a)
         else:
             need = sum(math.prod(s) for s in shapes_in) * 8  # drawn in float64, then cast
-            free = _available_memory()
+            free = available_memory()
             if free is not None and need > free:
                 raise NNSpecRuntimeError(
                     f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
                 )
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
-        xs = [backend.asarray(a.astype(dt) if a.dtype.kind == "f" else a) for a in arrays]
+        xs = [backend.asarray(a.astype(dt)) for a in arrays]  # real inputs run in the model's dtype
         try:  # the wrong number of inputs is the user's mistake, not an internal error
             inspect.signature(net.forward).bind(*xs)
         except TypeError as e:
@@ -155,10 +154,11 @@ def run(
         out_shape = shapes(y)
         out_dtype = [str(v.dtype) for v in y] if isinstance(y, (tuple, list)) else str(y.dtype)
         if output is not None:
-            if isinstance(y, (tuple, list)):
-                if output.suffix != ".npz":
-                    raise NNSpecRuntimeError(f"the model returns {len(y)} arrays; save them to a .npz file, not {output.name!r}")
-                _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in y]))
+            outputs = list(y) if isinstance(y, (tuple, list)) else [y]
+            if output.suffix == ".npz":  # arr_0, arr_1, ... as numpy.savez names them
+                _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in outputs]))
+            elif len(outputs) > 1:
+                raise NNSpecRuntimeError(f"the model returns {len(outputs)} arrays; save them to a .npz file, not {output.name!r}")
             else:
                 _save_atomic(output, lambda f: numpy.save(f, to_numpy(y)))
         if as_json:
@@ -176,7 +176,7 @@ def run(
 @app.command()
 def summary(
     model: ModelArg,
-    seed: Annotated[int, typer.Option(help="Seed for the weights (they do not change shapes or counts).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for the weights (they do not change shapes or counts).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the module tree (torch's repr), every state_dict key with shape, dtype and size, and totals.

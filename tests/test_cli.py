@@ -350,3 +350,63 @@ def test_failed_run_leaves_no_output_file(tmp_path):
     assert result.exit_code == 1
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+# --- edges found in review: each is a user mistake that must read as one, never as an internal error
+
+
+def test_negative_seed_is_a_usage_error():
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-s", "2,20", "--seed", "-1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_output_into_a_missing_folder_is_a_usage_error(tmp_path):
+    out = tmp_path / "nowhere" / "y.npy"
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-s", "2,20", "-o", str(out)])
+    assert result.exit_code == 2 and "does not exist" in result.output and not out.exists()
+
+
+def test_single_output_to_npz_is_a_real_npz(tmp_path):
+    out = tmp_path / "y.npz"
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-s", "2,20", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with np.load(out) as z:
+        assert z.files == ["arr_0"] and z["arr_0"].shape == (2, 30)
+
+
+def test_tuple_output_needs_npz(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("MaxPool1d: {kernel_size: 2, return_indices: true}\n")
+    bad = runner.invoke(app, ["run", str(model), "-s", "1,2,8", "-o", str(tmp_path / "y.npy")])
+    assert bad.exit_code == 1 and ".npz" in bad.output and not (tmp_path / "y.npy").exists()
+    good = runner.invoke(app, ["run", str(model), "-s", "1,2,8", "-o", str(tmp_path / "y.npz")])
+    assert good.exit_code == 0
+    with np.load(tmp_path / "y.npz") as z:
+        assert z["arr_0"].shape == (1, 2, 4) and z["arr_1"].dtype == np.int64
+
+
+@pytest.mark.parametrize("array, phrase", [
+    (np.zeros((2, 20), dtype=np.complex64), "dtype complex64"),
+    (np.zeros(2, dtype=[("a", "f4")]), "dtype [('a', '<f4')]"),
+])
+def test_non_real_input_files_are_refused(tmp_path, array, phrase):
+    p = tmp_path / "x.npy"
+    np.save(p, array)
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-i", str(p)])
+    assert result.exit_code == 1 and phrase in result.output and "Traceback" not in result.output
+
+
+def test_integer_input_files_run_in_the_model_dtype(tmp_path):
+    p = tmp_path / "x.npy"
+    np.save(p, np.arange(40).reshape(2, 20))
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-i", str(p)])
+    assert result.exit_code == 0 and "output: shape (2, 30), dtype float32" in result.output
+
+
+def test_a_pipe_is_not_read_as_a_model_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "m.yaml"
+    os.mkfifo(fifo)
+    result = runner.invoke(app, ["summary", str(fifo)])
+    assert result.exit_code == 1 and "not a regular file" in result.output

@@ -45,6 +45,30 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert before ``index``; later modules are renumbered, as in torch (keys "0", "1", ...)."""
+        modules = list(self._modules.values())
+        modules.insert(index if index >= 0 else len(modules) + index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+        return self
+
+    def pop(self, index: int | slice) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]:
+            del self._modules[key]
+        if all(k.isdigit() for k in keys):  # torch renumbers a list-built Sequential
+            modules = list(self._modules.values())
+            self._modules.clear()
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
     def forward(self, input):
         for module in self:
             input = module(input)
@@ -73,6 +97,26 @@ class ModuleList(Module):
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(str(_index(idx, len(self), "ModuleList")), module)
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        self.extend(modules)
+
+    def __delitem__(self, idx) -> None:
+        modules = list(self._modules.values())
+        del modules[idx if isinstance(idx, slice) else _index(idx, len(modules), "ModuleList")]
+        self._modules.clear()
+        self.extend(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
@@ -117,6 +161,18 @@ class ModuleDict(Module):
 
     def __contains__(self, key: str) -> bool:
         return key in self._modules
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self._modules[key]
+        return module
+
+    def update(self, modules: Mapping[str, Module]) -> None:
+        for key, module in (modules.items() if isinstance(modules, Mapping) else modules):
+            self[key] = module
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -371,6 +371,8 @@ class Module:
                 dtype = a
         backend = get_backend(device) if device is not None else None
         dt = resolve_dtype(dtype) if dtype is not None else None
+        if dt is not None and dt.kind != "f":
+            raise NNSpecRuntimeError(f"to() only accepts floating point dtypes, but got desired dtype={dt}")
 
         def convert(a):
             if dt is not None and a.dtype.kind == "f":

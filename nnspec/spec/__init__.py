@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..errors import Position, SpecError, SpecErrors
 from . import loader
-from .loader import locate, parse, read
+from .loader import _short, locate, parse, read
 from .models import CONTAINER_SPECS, LAYER_SPECS, ModuleSpec
 from .shorthand import expand
 
@@ -43,7 +43,7 @@ def _message(err: dict) -> str:
         tag = err.get("ctx", {}).get("tag")
         close = difflib.get_close_matches(str(tag), MODULE_TYPES, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known types: {', '.join(MODULE_TYPES)}"
-        return f"unknown module type {tag!r}{hint}"
+        return f"unknown module type {_short(tag)}{hint}"
     if kind == "union_tag_not_found":
         return "a module needs a 'type' (or is a user-defined module)"
     if kind == "extra_forbidden":
@@ -54,7 +54,7 @@ def _message(err: dict) -> str:
         return msg.removeprefix("Value error, ")
     if isinstance(value, (dict, list)) and len(repr(value)) > 60:
         return msg
-    return f"{msg}, got {value!r}"
+    return f"{msg}, got {_short(value)}"
 
 
 def _with_hint(err: dict, loc: tuple, data: Any) -> str:
@@ -87,7 +87,7 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
         messages = list(dict.fromkeys(_with_hint(err, loc, data) for err in errs))
         if len(messages) > 1:
             value = errs[0].get("input")
-            message = f"invalid value {value!r}: " + "; or ".join(m.split(", got ")[0] for m in messages)
+            message = f"invalid value {_short(value)}: " + "; or ".join(m.split(", got ")[0] for m in messages)
         else:
             message = messages[0]
         path = ".".join(str(p) for p in loc) or "(root)"

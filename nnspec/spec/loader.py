@@ -41,6 +41,12 @@ class PosList(list):
         self.item_pos: list[Position | None] = []
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """repr of a value from the file, cut so one hostile value cannot flood an error message."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
 def _position(filename: str, mark) -> Position:
     return Position(filename, mark.line + 1, mark.column + 1)
 
@@ -54,11 +60,26 @@ class _Loader(yaml.SafeLoader):
         return _position(self.filename, node.start_mark)
 
 
+def _check_duplicates(loader: _Loader, node) -> None:
+    """A key written twice is a mistake (PyYAML silently keeps the last): name both lines."""
+    seen: dict[str, Any] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        if key_node.value in seen:
+            first = seen[key_node.value].start_mark.line + 1
+            raise SpecError(
+                f"duplicate key {_short(key_node.value)}: first at line {first}, again at line "
+                f"{key_node.start_mark.line + 1}", position=_position(loader.filename, key_node.start_mark))
+        seen[key_node.value] = key_node
+
+
 def _construct_mapping(loader: _Loader, node):
     data = PosDict()
     data.pos = loader._pos(node)
     yield data
-    loader.flatten_mapping(node)
+    _check_duplicates(loader, node)
+    loader.flatten_mapping(node)  # merged (<<) keys first, so the mapping's own keys override them
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         try:
@@ -154,10 +175,12 @@ def read(path: str | Path) -> tuple[str, str]:
     if p.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise SpecError(f"model files end in .yaml, .yml or .json, got {p.name!r}", position=Position(name))
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"model file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}", position=Position(name))
-        raw = p.read_bytes()
+        if p.exists() and not p.is_file() and not p.is_dir():
+            raise SpecError("is not a regular file (a device or a pipe?)", position=Position(name))
+        with p.open("rb") as f:  # read at most one byte past the limit: st_size lies for /dev files
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise SpecError(f"model file is larger than the limit of {MAX_FILE_BYTES:,} bytes", position=Position(name))
     except FileNotFoundError:
         raise SpecError("no such model file", position=Position(name)) from None
     except IsADirectoryError:

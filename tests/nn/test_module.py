@@ -814,3 +814,29 @@ def test_missing_forward_message_matches_torch():
     with pytest.raises(nnspec.NNSpecRuntimeError) as merr:
         nnspec.from_dict({"name": "Model"})(np.zeros(1))
     assert merr.value.message == str(terr.value)
+
+
+def test_to_refuses_non_floating_dtypes():
+    m = nn.Linear(2, 3)
+    with pytest.raises(nnspec.NNSpecRuntimeError, match="only accepts floating point dtypes"):
+        m.to(np.int64)
+    assert m.weight.dtype == np.float32
+
+
+def test_container_editing_matches_torch():
+    torch = _torch()
+    reprs = []
+    for lib in (torch.nn, nn):
+        s = lib.Sequential(lib.ReLU(), lib.Linear(2, 3), lib.ReLU())
+        s.insert(1, lib.Dropout())
+        s.pop(0)
+        del s[0]
+        ml = lib.ModuleList([lib.ReLU(), lib.Linear(1, 2)])
+        ml.insert(0, lib.Dropout())
+        ml[1] = lib.PReLU()
+        ml.pop(0)
+        md = lib.ModuleDict({"a": lib.ReLU()})
+        md.update({"b": lib.Linear(1, 1)})
+        md.pop("a")
+        reprs.append((repr(s), repr(ml), repr(md), list(s.state_dict()), list(ml.state_dict())))
+    assert reprs[0] == reprs[1]

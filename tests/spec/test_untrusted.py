@@ -87,3 +87,18 @@ def test_oversized_file_is_refused(tmp_path, monkeypatch):
     p.write_text("type: ReLU\n" + "# padding\n" * 20)
     with pytest.raises(nnspec.NNSpecError, match="larger than"):
         nnspec.load(p)
+
+
+def test_a_duplicate_key_names_both_lines():
+    e = _error("type: Linear\nin_features: 2\nout_features: 3\nin_features: 4\n")
+    assert str(e).startswith("m.yaml:4:1:") and "duplicate key 'in_features': first at line 2, again at line 4" in str(e)
+
+
+def test_merge_keys_may_be_overridden():
+    m = nnspec.loads("Sequential:\n  - &lin {type: Linear, in_features: 2, out_features: 3}\n  - {<<: *lin, in_features: 3}\n")
+    assert repr(m[1]) == "Linear(in_features=3, out_features=3, bias=True)"
+
+
+def test_a_hostile_type_name_does_not_flood_the_message():
+    e = _error("type: " + "X" * 100_000)
+    assert len(str(e).splitlines()[0]) < 2000
