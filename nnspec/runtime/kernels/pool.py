@@ -31,40 +31,96 @@ def _padded_windows(x, kernel, stride, padding, dilation, out, value):
     return windows(xpad, kernel, stride, dilation, out)  # (N, C, *out, *kernel)
 
 
+def _lowest(dtype):
+    """The value padding takes in a max pool: -inf for floats, the dtype's minimum otherwise."""
+    dtype = numpy.dtype(dtype)
+    if dtype.kind in "fc":
+        return -numpy.inf
+    if dtype.kind == "b":
+        return False
+    return numpy.iinfo(dtype).min
+
+
+def _window_positions(spatial, kernel, stride, padding, dilation, out):
+    """Host tables (*out, K): each window slot's flat offset into the input plane, and whether it is inside it.
+
+    A window with no slot inside the input (dilation can step over a narrow input) keeps
+    torch's initial index in its first slot: the window's first coordinates past the left
+    padding, whether or not they are inside the input.
+    """
+    nd = len(kernel)
+    pos = numpy.zeros((1,) * (2 * nd), dtype=numpy.int64)
+    valid = numpy.ones((1,) * (2 * nd), dtype=bool)
+    first = numpy.zeros((1,) * nd, dtype=numpy.int64)
+    for i in range(nd):
+        place = math.prod(spatial[i + 1 :])
+        begin = numpy.arange(out[i]) * stride[i] - padding[i]
+        coord = begin[:, None] + numpy.arange(kernel[i])[None, :] * dilation[i]
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = out[i], kernel[i]
+        coord = coord.reshape(shape)
+        valid = valid & (coord >= 0) & (coord < spatial[i])
+        pos = pos + coord * place
+        # torch's initial index: while (i0 < 0) i0 += dilation
+        begin = begin + ((dilation[i] - 1 - begin) // dilation[i]).clip(0) * dilation[i]
+        first = first + begin.reshape((-1,) + (1,) * (nd - 1 - i)) * place
+    full = tuple(out) + tuple(kernel)
+    flat = (math.prod(out), math.prod(kernel))
+    pos = numpy.broadcast_to(pos, full).reshape(flat).copy()
+    valid = numpy.broadcast_to(valid, full).reshape(flat)
+    empty = ~valid.any(axis=1)
+    pos[empty, 0] = first.reshape(-1)[empty]
+    return pos, valid
+
+
 def max_pool(x, kernel, stride, padding, dilation, ceil_mode: bool, return_indices: bool):
-    """Max over each window; padding never wins. Indices are flat offsets into each input plane."""
+    """Max over each window; padding never wins. Indices are flat offsets into each input plane.
+
+    torch's rule for the index: scanning a window's valid (non-padding) slots in order, a slot
+    whose value is > the running max (initially the lowest value) or is NaN takes over; if none
+    does, the first valid slot. So: a NaN window points at its last NaN, any other window at the
+    first valid slot holding the max (-inf or the dtype's minimum included).
+    """
     xp = get_array_module(x)
     nd = len(kernel)
     spatial = x.shape[2:]
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(nd))
-    win = _padded_windows(x, kernel, stride, padding, dilation, out, -numpy.inf)
-    flat = win.reshape(x.shape[:2] + out + (math.prod(kernel),))  # (N, C, *out, K)
-    y = flat.max(axis=-1)
+    win = _padded_windows(x, kernel, stride, padding, dilation, out, _lowest(x.dtype))
+    ksize = math.prod(kernel)
+    flat = win.reshape(x.shape[:2] + out + (ksize,))  # (N, C, *out, K)
+    y = flat.max(axis=-1)  # NaN propagates
     if not return_indices:
         return y
-    arg = flat.argmax(axis=-1)  # (N, C, *out): offset inside the window
-    index = xp.zeros(arg.shape, dtype=xp.int64)
-    rem = arg
-    for i in reversed(range(nd)):  # unravel the window offset, innermost dim first
-        kpos = rem % kernel[i]
-        rem = rem // kernel[i]
-        opos = xp.arange(out[i], dtype=xp.int64).reshape((-1,) + (1,) * (nd - 1 - i))
-        coord = opos * stride[i] - padding[i] + kpos * dilation[i]
-        index = index + coord * math.prod(spatial[i + 1 :])
+    pos, valid = _window_positions(spatial, kernel, stride, padding, dilation, out)
+    valid = xp.asarray(valid.reshape(out + (ksize,)))
+    hit = (flat == y[..., None]) & valid
+    slot = hit.argmax(axis=-1)  # first valid slot holding the max
+    if x.dtype.kind in "fc":
+        isnan = xp.isnan(flat)  # padding is never NaN
+        last_nan = (ksize - 1) - isnan[..., ::-1].argmax(axis=-1)
+        slot = xp.where(xp.isnan(y), last_nan, slot)
+    window = xp.arange(math.prod(out), dtype=xp.int64).reshape(out)
+    index = xp.asarray(pos.reshape(-1))[window * ksize + slot]
     return y, index
 
 
+def _accumulator(dtype):
+    """The dtype sums are taken in: float32 for float16 (torch's CPU opmath type), else the input's."""
+    return numpy.dtype(numpy.float32) if numpy.dtype(dtype) == numpy.float16 else numpy.dtype(dtype)
+
+
 def avg_pool(x, kernel, stride, padding, ceil_mode: bool, count_include_pad: bool, divisor_override):
-    """Mean over each window with torch's divisor rules for padding and ceil mode."""
+    """Mean over each window with torch's divisor rules for padding and ceil mode; float16 sums in float32."""
     xp = get_array_module(x)
     nd = len(kernel)
     spatial = x.shape[2:]
     ones = (1,) * nd
+    acc = _accumulator(x.dtype)
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], 1, ceil_mode) for i in range(nd))
     win = _padded_windows(x, kernel, stride, padding, ones, out, 0.0)
-    total = win.sum(axis=tuple(range(-nd, 0)))  # (N, C, *out)
+    total = win.sum(axis=tuple(range(-nd, 0)), dtype=acc)  # (N, C, *out)
     if divisor_override:
-        return total / x.dtype.type(divisor_override)
+        return (total / acc.type(divisor_override)).astype(x.dtype, copy=False)
     divisor = numpy.ones(out)
     for i in range(nd):
         start = numpy.arange(out[i]) * stride[i] - padding[i]
@@ -74,7 +130,7 @@ def avg_pool(x, kernel, stride, padding, ceil_mode: bool, count_include_pad: boo
         else:
             size = numpy.minimum(end, spatial[i]) - numpy.maximum(start, 0)
         divisor = divisor * size.reshape((-1,) + (1,) * (nd - 1 - i))
-    return total / xp.asarray(divisor, dtype=x.dtype)
+    return (total / xp.asarray(divisor, dtype=acc)).astype(x.dtype, copy=False)
 
 
 def adaptive_ranges(size: int, out: int) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -84,17 +140,34 @@ def adaptive_ranges(size: int, out: int) -> tuple[numpy.ndarray, numpy.ndarray]:
 
 
 def adaptive_avg_pool(x, output_size: Sequence[int]):
-    """Adaptive average pooling, one averaging matrix per spatial dim (the bins are separable)."""
+    """Adaptive average pooling: each bin sums only its own elements, then divides by its size.
+
+    The bins are separable, so each spatial dim in turn gathers its bins through an
+    (out, longest bin) index table, zeroes the slots past a bin's end with ``where``
+    (a NaN or inf stays in its own bins) and sums them. The sum is then divided by
+    each bin's extent, dim by dim, as torch's sum / kh / kw; float16 sums in float32.
+    """
     xp = get_array_module(x)
     nd = len(output_size)
+    acc = _accumulator(x.dtype)
+    y = x.astype(acc, copy=False)
+    sizes = []
     for i in range(nd):
         axis = x.ndim - nd + i
         size, out = x.shape[axis], output_size[i]
-        if size == out:
-            continue
         start, end = adaptive_ranges(size, out)
-        cols = numpy.arange(size)
-        avg = ((cols >= start[:, None]) & (cols < end[:, None])) / (end - start)[:, None]  # (out, size)
-        y = xp.tensordot(x, xp.asarray(avg.T, dtype=x.dtype), axes=([axis], [0]))  # dims..., out at the end
-        x = xp.moveaxis(y, -1, axis)
-    return xp.ascontiguousarray(x)
+        length = end - start
+        sizes.append(length)
+        if size == out:  # one element per bin
+            continue
+        slots = numpy.arange(length.max())
+        inside = slots[None, :] < length[:, None]  # (out, longest)
+        index = numpy.where(inside, start[:, None] + slots[None, :], start[:, None])
+        g = xp.take(y, xp.asarray(index.reshape(-1)), axis=axis)
+        g = g.reshape(y.shape[:axis] + index.shape + y.shape[axis + 1 :])  # (..., out, longest, ...)
+        mask = xp.asarray(inside.reshape(inside.shape + (1,) * (y.ndim - axis - 1)))
+        y = xp.where(mask, g, acc.type(0)).sum(axis=axis + 1)
+    for i, length in enumerate(sizes):
+        if length.max() > 1:
+            y = y / xp.asarray(length.reshape((-1,) + (1,) * (nd - 1 - i)), dtype=acc)
+    return xp.ascontiguousarray(y.astype(x.dtype, copy=False))
