@@ -260,8 +260,12 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs) -> None:
-        """Copy this module's own entries from ``state_dict`` (torch's per-module hook point)."""
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs, copies) -> None:
+        """Check this module's own entries in ``state_dict`` (torch's per-module hook point).
+
+        The (target, value) pairs that fit go to ``copies``; load_state_dict copies them only
+        when nothing failed, so a failed load leaves the model as it was (torch copies what fits).
+        """
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None}
         for name, target in local.items():
@@ -283,8 +287,7 @@ class Module:
                     f"the shape in current model is {_shape_str(array.shape)}."
                 )
                 continue
-            backend = get_backend(device_of(array))
-            array[...] = backend.asarray(value)
+            copies.append((array, value))
         # torch's rule: a key under this prefix is unexpected unless it names local state or goes into a child
         for key in state_dict:
             if key.startswith(prefix):
@@ -297,9 +300,10 @@ class Module:
         missing: list[str] = []
         unexpected: list[str] = []
         error_msgs: list[str] = []
+        copies: list[tuple[Any, Any]] = []
 
         def load(module: Module, local_state_dict, prefix: str) -> None:
-            module._load_from_state_dict(local_state_dict, prefix, missing, unexpected, error_msgs)
+            module._load_from_state_dict(local_state_dict, prefix, missing, unexpected, error_msgs, copies)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
@@ -315,6 +319,8 @@ class Module:
             raise WeightsError(
                 "Error(s) in loading state_dict for {}:\n\t{}".format(self._get_name(), "\n\t".join(error_msgs))
             )
+        for array, value in copies:
+            array[...] = get_backend(device_of(array)).asarray(value)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ modes and types
