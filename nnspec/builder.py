@@ -14,6 +14,7 @@ import numpy
 
 from . import nn
 from .errors import CompileError, NNSpecError, Position
+from .ir import ForwardSource, compile_forward
 from .resources import MAX_MODULES, budget, empty
 from .runtime import random
 from .spec import locate, parse, read, validate
@@ -22,9 +23,10 @@ from .spec import models as S
 class Builder:
     """Builds one model file's spec; knows the parsed data so errors carry positions."""
 
-    def __init__(self, data: Any = None, filename: str = "<string>"):
+    def __init__(self, data: Any = None, filename: str = "<string>", text: str | None = None):
         self.data = data
         self.filename = filename
+        self.text = text  # the file's text, to place errors inside forward code
         self.modules = 0
 
     def _where(self, loc: tuple) -> Position:
@@ -93,7 +95,14 @@ class Builder:
             for key, b in spec.buffers.items():
                 m.register_buffer(key, self.array(b, loc + ("buffers", key)), persistent=b.persistent)
             for key, child in spec.modules.items():
-                m.add_module(key, self.module(child, loc + ("modules", key), m))
+                if child is None:  # absent, like torch's `self.downsample = None`: an attribute, not a child
+                    setattr(m, key, None)
+                else:
+                    m.add_module(key, self.module(child, loc + ("modules", key), m))
+            if spec.forward is not None:
+                where = self._where(loc + ("forward",))
+                source = ForwardSource.locate(spec.forward, self.text, self.filename, where)
+                m.__dict__["_forward_graphs"] = compile_forward(m, source, spec.inputs, ".".join(map(str, loc)))
             return m
         raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
 
@@ -145,12 +154,12 @@ class Builder:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
-def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None) -> nn.Module:
+def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None) -> nn.Module:
     spec, expanded = validate(data, filename)
     if seed is not None:
         random.manual_seed(seed)
     with budget(memory_limit):
-        return Builder(expanded, filename).module(spec)
+        return Builder(expanded, filename, text).module(spec)
 
 
 def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
@@ -160,7 +169,7 @@ def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = No
 
 def loads(text: str, *, filename: str = "<string>", seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
     """Build a model from YAML or JSON text."""
-    return _build(parse(text, filename), filename, seed, memory_limit)
+    return _build(parse(text, filename), filename, seed, memory_limit, text)
 
 
 def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -16,10 +15,11 @@ import typer
 
 from . import builder
 from .errors import NNSpecError, NNSpecRuntimeError
+from .inputs import bind
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
-from .summary import summary as make_summary
+from .summary import forward_graphs, summary as make_summary
 from .trace import ShapeTrace, format_shape, render, shapes
 
 app = typer.Typer(
@@ -93,6 +93,8 @@ def run(
     dtype: Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")] = "float32",
     train: Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")] = False,
     device: Annotated[str, typer.Option(help="Where to run: cpu, or cuda[:N] where CuPy is installed.")] = "cpu",
+    arg: Annotated[Optional[list[str]], typer.Option(
+        "--arg", "-a", help="A non-array input of a custom forward, as name=value (a string), e.g. choice=conv.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a model on random or given inputs and print the shape trace.
@@ -110,6 +112,13 @@ def run(
         raise typer.BadParameter(f"{str(output)!r} must end in .npy or .npz", param_hint="--output")
     if output is not None and not output.resolve().parent.is_dir():
         raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
+
+    named = {}
+    for item in arg or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.isidentifier():
+            raise typer.BadParameter(f"{item!r} is not name=value", param_hint="--arg")
+        named[name] = value
 
     def body() -> None:
         backend = get_backend(device)
@@ -137,15 +146,10 @@ def run(
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
         xs = [backend.asarray(a.astype(dt)) for a in arrays]  # real inputs run in the model's dtype
-        try:  # the wrong number of inputs is the user's mistake, not an internal error
-            inspect.signature(net.forward).bind(*xs)
-        except TypeError as e:
-            raise NNSpecRuntimeError(
-                f"{net._get_name()} does not take {len(xs)} input(s): {e}; give one --input-shape or --input per input"
-            ) from None
+        call_args = bind(net, xs, named)
         with ShapeTrace(net) as trace:
             try:
-                y = net(*xs)
+                y = net(*call_args)
             except NNSpecError as e:
                 call = trace.failed_at
                 if call is not None:  # name the module that failed, as the trace would have shown it
@@ -169,6 +173,36 @@ def run(
         typer.echo(f"\noutput: shape {format_shape(out_shape)}, dtype {out_dtype if isinstance(out_dtype, str) else ', '.join(out_dtype)}")
         if output is not None:
             typer.echo(f"saved to {output}")
+
+    _guard(body)
+
+
+@app.command("compile")
+def compile_(
+    model: ModelArg,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the graphs as JSON to this file instead of printing them as code.")] = None,
+    train: Annotated[bool, typer.Option("--train/--eval", help="Which mode's graph: the mode is folded in.")] = False,
+) -> None:
+    """Print the compiled graph of every custom forward in a model, as code (or JSON with -o).
+
+    Example: nnspec compile models/resnet_blocks.yaml
+    """
+    if output is not None and not output.resolve().parent.is_dir():
+        raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
+
+    def body() -> None:
+        graphs = forward_graphs(builder.load(model), train)
+        if output is not None:
+            data = {"mode": "train" if train else "eval", "modules": [
+                {"path": path, "name": name, "graph": g.to_json()} for path, name, g in graphs]}
+            _save_atomic(output, lambda f: f.write(json.dumps(data, indent=2).encode()))
+            typer.echo(f"wrote {len(graphs)} graph(s) to {output}")
+            return
+        if not graphs:
+            typer.echo("no custom forward in this model (its modules run their own torch forward)")
+        for i, (path, name, g) in enumerate(graphs):
+            typer.echo(("\n" if i else "") + f"# {path or '(root)'}: {name}\n{g.python_code()}")
 
     _guard(body)
 

@@ -38,3 +38,11 @@ def totals(model: Module) -> dict[str, int]:
 def summary(model: Module) -> dict[str, Any]:
     """The whole summary as data (what ``--json`` prints)."""
     return {"repr": repr(model), "state_dict": state_entries(model), "totals": totals(model)}
+
+
+def forward_graphs(model: Module, training: bool = False) -> list[tuple[str, str, Any]]:
+    """(path, class name, graph) of every module with a custom forward, each shared module once."""
+    from .nn import UserModule
+
+    return [(path, m._get_name(), m._forward_graphs[training]) for path, m in model.named_modules()
+            if isinstance(m, UserModule) and m._forward_graphs]

@@ -51,10 +51,24 @@ class ShapeTrace:
         self._handles: list = []
 
     def __enter__(self) -> ShapeTrace:
+        from .ir import observe_ops
+
+        self._paths = {}
         for path, module in self.model.named_modules():
+            self._paths[id(module)] = path
             self._handles.append(module.register_forward_pre_hook(self._pre(path or "(root)")))
             self._handles.append(module.register_forward_hook(self._post))
+        self._token = observe_ops(self._op)
         return self
+
+    def _op(self, module: Module, node, args: tuple, result: Any, ms: float) -> None:
+        """A functional op inside a custom forward: recorded like a module call, named after its node."""
+        base = self._paths.get(id(module), "")
+        target = node.target.removeprefix("operator.")
+        kind = f".{target}()" if node.op == "call_method" else target
+        call = Call(f"{base}.{node.name}" if base else node.name, kind, len(self._stack),
+                    [shapes(a) for a in args if hasattr(a, "shape")], shapes(result), ms)
+        self.calls.append(call)
 
     @property
     def failed_at(self) -> Call | None:
@@ -62,9 +76,12 @@ class ShapeTrace:
         return self._stack[-1][0] if self._stack else None
 
     def __exit__(self, *exc) -> None:
+        from .ir import stop_observing
+
         for h in self._handles:
             h.remove()
         self._handles.clear()
+        stop_observing(self._token)
 
     def _pre(self, path: str):
         def hook(module: Module, args: tuple) -> None:

@@ -24,6 +24,7 @@ class Case:
     train: bool = False
     dtype: str = "float32"
     random: bool = False  # output depends on the generator (dropout in train): compared by statistics
+    named: dict = field(default_factory=dict)  # non-array inputs of a custom forward, by name
 
 
 def L(type_: str, *args, **kwargs) -> dict:
@@ -34,8 +35,9 @@ def L(type_: str, *args, **kwargs) -> dict:
 CASES: list[Case] = []
 
 
-def add(id: str, model, *inputs, train: bool = False, dtype: str = "float32", random: bool = False) -> None:
-    CASES.append(Case(id, model, [tuple(s) for s in inputs], train, dtype, random))
+def add(id: str, model, *inputs, train: bool = False, dtype: str = "float32", random: bool = False,
+        named: dict | None = None) -> None:
+    CASES.append(Case(id, model, [tuple(s) for s in inputs], train, dtype, random, dict(named or {})))
 
 
 # --- the seed models (every file in models/seed is a case)
@@ -48,11 +50,20 @@ SEED_INPUTS = {
     "upsample": [(1, 3, 8, 8)], "upsampling_nearest2d": [(1, 3, 8, 8)], "upsampling_bilinear2d": [(1, 3, 8, 8)],
     "batchnorm1d": [(20, 100)], "batchnorm2d": [(20, 100, 35, 45)], "activations": [(2, 3, 4, 5)],
     "sequential": [(1, 1, 32, 32)], "sequential_ordereddict": [(1, 1, 32, 32)],
-    "state_dict": [], "model_two_convs": [], "shared_submodule": [], "module_list": [], "module_dict": [],
-    "parameter_list": [], "parameter_dict": [],
+    "state_dict": [], "model_two_convs": [(1, 1, 28, 28)], "shared_submodule": [(1, 20, 28, 28)],
+    "module_list": [(4, 10)], "module_dict": [(1, 10, 32, 32)], "parameter_list": [(10, 3)],
+    "parameter_dict": [(10, 3)],
 }
+SEED_NAMED = {"module_dict": {"choice": "conv", "act": "prelu"}, "parameter_dict": {"choice": "left"}}
 for name, inputs in SEED_INPUTS.items():
-    add(f"seed_{name}", f"models/seed/{name}.yaml", *inputs)
+    add(f"seed_{name}", f"models/seed/{name}.yaml", *inputs, named=SEED_NAMED.get(name))
+for choice in ("conv", "pool"):  # every choice and act of the seed's ModuleDict
+    for act in ("lrelu", "prelu"):
+        add(f"seed_module_dict_{choice}_{act}", "models/seed/module_dict.yaml", (1, 10, 32, 32),
+            named={"choice": choice, "act": act})
+add("seed_parameter_dict_right", "models/seed/parameter_dict.yaml", (10, 3), named={"choice": "right"})
+for train in (False, True):  # torchvision's BasicBlock forward, nested, with and without downsample
+    add(f"resnet_blocks_{'train' if train else 'eval'}", "models/resnet_blocks.yaml", (2, 3, 32, 32), train=train)
 for name in ("batchnorm1d", "batchnorm2d"):
     add(f"seed_{name}_train", f"models/seed/{name}.yaml", *SEED_INPUTS[name], train=True)
 

@@ -7,6 +7,7 @@ modules are rebuilt with the same registries, in the same order.
 
 from __future__ import annotations
 
+import textwrap
 
 import torch
 from torch import nn as tnn
@@ -44,15 +45,32 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ParameterDictSpec):
         return tnn.ParameterDict({k: parameter(p) for k, p in spec.parameters.items()})
     if isinstance(spec, S.UserModuleSpec):
-        m = type(spec.name, (tnn.Module,), {})()
+        body = {"forward": torch_forward(spec.forward, spec.inputs)} if spec.forward is not None else {}
+        m = type(spec.name, (tnn.Module,), body)()
         for k, p in spec.parameters.items():
             m.register_parameter(k, parameter(p))
         for k, b in spec.buffers.items():
             m.register_buffer(k, torch.zeros(b.shape, dtype=DTYPES[b.dtype]), persistent=b.persistent)
         for k, child in spec.modules.items():
-            m.add_module(k, build(child, m))
+            if child is None:
+                setattr(m, k, None)
+            else:
+                m.add_module(k, build(child, m))
         return m
     raise TypeError(f"no torch twin for {type(spec).__name__}")
+
+
+def torch_forward(text: str, inputs: list[str] | None):
+    """The forward function a torch user would have written: the model file's text, run by Python.
+
+    Only the tests do this, with their own model files: nnspec itself never executes forward text.
+    """
+    code = textwrap.dedent(text)
+    if not code.lstrip().startswith("def "):
+        code = f"def forward(self, {', '.join(inputs or ['x'])}):\n" + textwrap.indent(code, "    ")
+    namespace = {"F": tnn.functional, "torch": torch, "nn": tnn, "Tensor": torch.Tensor}
+    exec(code, namespace)  # noqa: S102 - the oracle side of a test
+    return namespace["forward"]
 
 
 def parameter(p: S.ParameterSpec) -> tnn.Parameter:
@@ -60,10 +78,13 @@ def parameter(p: S.ParameterSpec) -> tnn.Parameter:
 
 
 def randomize_(m: tnn.Module, seed: int) -> None:
-    """Non-trivial weights and running statistics, so eval-mode BatchNorm and PReLU are really tested."""
+    """Non-trivial biases, affine parameters and running statistics, so eval-mode BatchNorm and PReLU
+    are really tested; weight matrices keep torch's default init."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in m.parameters():
+            if p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
+                continue
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         for name, b in m.named_buffers():
             if b.is_floating_point():

@@ -6,6 +6,7 @@ A reference is a dict of numpy arrays and strings, made by ``torch_reference``
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import nnspec
+from nnspec.inputs import bind
 from nnspec.spec import parse, read, validate
 
 from cases import ROOT, Case
@@ -88,8 +90,9 @@ def torch_reference(case: Case) -> dict:
         xs = make_inputs(case)
         for i, x in enumerate(xs):
             ref[f"input/{i}"] = x
+        ref["named"] = np.array(json.dumps(case.named))
         with torch.no_grad():
-            y = m(*[torch.from_numpy(x.copy()) for x in xs])
+            y = m(*[torch.from_numpy(x.copy()) for x in xs], **case.named)
         for i, v in enumerate(y if isinstance(y, tuple) else (y,)):
             ref[f"output/{i}"] = _np(v)
         for k, v in m.state_dict().items():
@@ -125,7 +128,9 @@ def check(case: Case, ref: dict) -> None:
     if not case.inputs:
         return
     xs = list(_prefixed(ref, "input/").values())
-    y = m(*[x.copy() for x in xs])
+    named = json.loads(str(ref["named"])) if "named" in ref else {}
+    assert named == case.named
+    y = m(*bind(m, [x.copy() for x in xs], named))
     ys = list(y) if isinstance(y, tuple) else [y]
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)

@@ -326,7 +326,7 @@ def test_wrong_channel_count_inside_sequential():
 def test_wrong_number_of_inputs_is_not_an_internal_error():
     result = invoke("run", SEED_DIR / "bilinear.yaml", "-s", "128,20")
     assert result.exit_code == 1
-    assert "Bilinear does not take 1 input(s)" in result.output
+    assert "Bilinear takes the input(s) input1, input2; got 1 array(s)" in result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
 
 
@@ -339,7 +339,7 @@ def test_unreadable_input_file(tmp_path):
 
 
 def test_model_without_forward_exits_1():
-    result = invoke("run", SEED_DIR / "model_two_convs.yaml", "-s", "1,1,28,28")
+    result = invoke("run", SEED_DIR / "state_dict.yaml", "-s", "1,1")
     assert result.exit_code == 1
     assert 'Module [Model] is missing the required "forward" function' in result.output
 

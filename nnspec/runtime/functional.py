@@ -8,14 +8,19 @@ and hands off to one kernel. Layers and, later, custom forwards call these.
 from __future__ import annotations
 
 import math
+import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
+
+import numpy  # dtype objects only; array math goes through get_array_module
 
 from ..errors import NNSpecRuntimeError, ShapeError
 from ..nn.parameter import Parameter
 from . import random
 from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
 from .kernels import norm, pool, shuffle
+from .kernels import softmax as _softmax
 from .kernels.window import pad as _pad
 
 
@@ -41,6 +46,59 @@ def ntuple(value: Any, n: int) -> tuple:
 
 def _shape(x) -> str:
     return "[" + ", ".join(str(s) for s in x.shape) + "]"
+
+
+def wrap_dim(dim: Any, ndim: int, op: str) -> int:
+    """torch's maybe_wrap_dim: ``dim`` in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d) as an index >= 0."""
+    if isinstance(dim, bool):
+        raise NNSpecRuntimeError(f"{op}: dim must be an int, got bool")
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise NNSpecRuntimeError(f"{op}: dim must be an int, got {type(dim).__name__}") from None
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise ShapeError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    if ndim == 0:
+        return 0
+    return d + n if d < 0 else d
+
+
+# torch's dtype names (``torch.long`` is int64, ``torch.int`` int32) beside numpy's
+_TORCH_DTYPES = {
+    "float16": "float16", "half": "float16", "float32": "float32", "float": "float32",
+    "float64": "float64", "double": "float64", "int8": "int8", "uint8": "uint8",
+    "int16": "int16", "short": "int16", "int32": "int32", "int": "int32",
+    "int64": "int64", "long": "int64", "bool": "bool",
+}
+
+
+def as_dtype(dtype: Any):
+    """A numpy dtype (None stays None) from a torch dtype, a name ("float64", "torch.long") or a numpy dtype."""
+    if dtype is None:
+        return None
+    if type(dtype).__module__.split(".")[0] == "torch":  # a torch.dtype, read by name; torch is never imported
+        dtype = str(dtype)
+    if isinstance(dtype, str):
+        name = dtype.removeprefix("torch.")
+        if name not in _TORCH_DTYPES:
+            raise NNSpecRuntimeError(f"unknown dtype {dtype!r}; expected one of {', '.join(sorted(_TORCH_DTYPES))}")
+        return numpy.dtype(_TORCH_DTYPES[name])
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise NNSpecRuntimeError(f"unknown dtype {dtype!r}") from None
+
+
+# torch's ScalarType names, for messages
+TORCH_TYPE_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "uint8": "Byte",
+    "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
+}
+
+
+def torch_type_name(dtype) -> str:
+    return TORCH_TYPE_NAMES.get(str(dtype), str(dtype))
 
 
 def _batched(x, nd: int, op: str):
@@ -408,3 +466,59 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     return _pad(x, pairs, mode, 0.0 if value is None else value)
+
+
+def sigmoid(input):
+    """torch.sigmoid: integer and bool inputs give float32 (torch's default dtype)."""
+    return activation.sigmoid(_float_input(_data(input)))
+
+
+def tanh(input):
+    """torch.tanh: integer and bool inputs give float32 (torch's default dtype)."""
+    return activation.tanh(_float_input(_data(input)))
+
+
+def _float_input(x):
+    if x is None:
+        raise NNSpecRuntimeError("expected an array, got NoneType")
+    return x if x.dtype.kind == "f" else x.astype(numpy.float32)
+
+
+# --------------------------------------------------------------------------- softmax
+
+
+def _softmax_dim(op: str, ndim: int, stacklevel: int) -> int:
+    """torch's legacy implicit dim (``_get_softmax_dim``), with its deprecation warning."""
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(op: str, input, dim, stacklevel: int, dtype):
+    x = _data(input)
+    if x is None:
+        raise NNSpecRuntimeError(f"{op}: expected an array, got NoneType")
+    if dim is None:
+        dim = _softmax_dim(op, x.ndim, stacklevel + 1)
+    d = wrap_dim(dim, x.ndim, op)
+    dt = as_dtype(dtype)
+    if dt is not None:
+        x = x.astype(dt, copy=False)
+    if x.dtype.kind != "f":
+        raise NNSpecRuntimeError(
+            f"{op}: not implemented for {torch_type_name(x.dtype)} input of size {_shape(x)}; "
+            "pass a floating-point input or dtype="
+        )
+    return x, d
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input("softmax", input, dim, _stacklevel, dtype)
+    return _softmax.softmax(x, d)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input("log_softmax", input, dim, _stacklevel, dtype)
+    return _softmax.log_softmax(x, d)

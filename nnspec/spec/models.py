@@ -270,13 +270,20 @@ class LocatedValueError(ValueError):
 
 
 class UserModuleSpec(Spec):
-    """A user-defined module: a class name and torch's three registries."""
+    """A user-defined module: a class name, torch's three registries and a forward.
+
+    A module given as null is absent, as torch's ``self.downsample = None``; ``forward``
+    is torch forward text, with or without its ``def forward(self, ...)`` line, and
+    ``inputs`` names the inputs when there is no such line (default ``[x]``).
+    """
 
     type: Literal["Module"] = "Module"
     name: ClassName = "Module"
     parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
     buffers: dict[Name, BufferSpec] = Field(default_factory=dict)
-    modules: dict[Name, ModuleSpec] = Field(default_factory=dict)
+    modules: dict[Name, Union[ModuleSpec, None]] = Field(default_factory=dict)
+    inputs: Union[list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]], None] = None
+    forward: Union[Annotated[str, StringConstraints(max_length=1_000_000)], None] = None
 
     @model_validator(mode="after")
     def _distinct_names(self):
@@ -290,6 +297,11 @@ class UserModuleSpec(Spec):
                     raise LocatedValueError(f"{key!r} can't be a {registry[:-1]} name: it is a Module attribute",
                                             (registry, key))
                 seen[key] = registry
+        if self.inputs is not None:
+            if self.forward is None:
+                raise LocatedValueError("inputs are given but there is no forward", ("inputs",))
+            if "self" in self.inputs or len(set(self.inputs)) != len(self.inputs):
+                raise LocatedValueError(f"inputs must be distinct names other than self, got {self.inputs}", ("inputs",))
         return self
 
 

@@ -25,3 +25,23 @@ def prelu(x, weight):
     if weight.size > 1 and x.ndim >= 2:
         weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
     return xp.where(x > 0, x, x * weight)
+
+
+def _compute_dtype(x):
+    """float16 computes in float32, as torch's CPU kernels do (their opmath type)."""
+    xp = get_array_module(x)
+    return xp.dtype(xp.float32) if x.dtype == xp.float16 else x.dtype
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|. x: a floating-point array."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    e = xp.exp(-xp.abs(xc))
+    y = xp.where(xc >= 0, 1 / (1 + e), e / (1 + e))
+    return y.astype(x.dtype, copy=False)
+
+
+def tanh(x):
+    xp = get_array_module(x)
+    return xp.tanh(x.astype(_compute_dtype(x), copy=False)).astype(x.dtype, copy=False)

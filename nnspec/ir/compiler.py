@@ -1,0 +1,704 @@
+"""Compile a torch-style ``forward`` (Python text from a model file) into a Graph, never running it.
+
+The text is parsed with ``ast`` and walked once. Everything the compiler can know
+is folded at compile time: constants, submodule lookups, ``for`` loops over
+ModuleLists, ``range`` or ``enumerate`` (unrolled), and ``if`` tests on
+hyperparameters. What is left becomes graph nodes. Any construct outside this
+language is a CompileError at its file position, and nothing runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+from .. import nn
+from ..errors import CompileError, NNSpecError
+from ..runtime import tensor as T
+from .graph import Graph, Node
+from .source import ForwardSource
+
+MAX_NODES = 100_000
+MAX_STEPS = 1_000_000  # statements and loop iterations unrolled, nodes or not
+CONSTANT_TYPES = (int, float, str, bool, type(None))
+
+
+# --------------------------------------------------------------------------- compile-time values
+
+
+@dataclass(frozen=True)
+class Self:
+    """``self`` itself."""
+
+
+@dataclass(frozen=True)
+class ModRef:
+    """A submodule (or ``self``'s own module when path is '')."""
+
+    module: nn.Module
+    path: str
+
+
+@dataclass(frozen=True)
+class StateRef:
+    """A parameter or buffer, by dotted path; becomes a get_attr node where it is used."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class DynRef:
+    """An entry of a ModuleDict or ParameterDict chosen by a run-time value (an input string)."""
+
+    container: ModRef
+    key: Node
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """``F``, ``torch``, ``nn`` or ``torch.nn.functional``: only registry members resolve."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Function:
+    """A registry op, by the name the user wrote (``F.relu``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Method:
+    """A tensor method bound to a node: ``x.view``."""
+
+    obj: Node
+    name: str
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A Python builtin the compiler evaluates itself: range, enumerate, len, ..."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class BoundContainerMethod:
+    """``items``/``values``/``keys`` of a ModuleDict or ParameterDict, evaluated at compile time."""
+
+    container: ModRef
+    name: str
+
+
+class _Return(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn"}
+ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
+BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
+            "reversed", "isinstance"}
+REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
+                 "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.MatMult: None}
+_OPNAME = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
+           ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+        ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.In: lambda a, b: a in b,
+        ast.NotIn: lambda a, b: a not in b}
+
+
+def parse_forward(code: str, source: ForwardSource, inputs: list[str] | None) -> tuple[list[ast.stmt], list[str]]:
+    """(body statements, input names) of a forward given with or without its ``def forward(self, ...)``."""
+    try:
+        tree = ast.parse(code, mode="exec")
+    except SyntaxError as e:
+        raise CompileError(f"forward: invalid Python syntax: {e.msg}",
+                           position=source.position(e.lineno or 1, (e.offset or 1) - 1)) from None
+    body = tree.body
+    if len(body) == 1 and isinstance(body[0], ast.FunctionDef):
+        fn = body[0]
+        where = source.position(fn.lineno, fn.col_offset)
+        if fn.name != "forward":
+            raise CompileError(f"the function must be named forward, not {fn.name!r}", position=where)
+        a = fn.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            raise CompileError("forward takes plain positional inputs only (no defaults, *args or **kwargs)",
+                               position=where)
+        names = [arg.arg for arg in a.args]
+        if not names or names[0] != "self":
+            raise CompileError("forward's first parameter must be self", position=where)
+        names = names[1:]
+        if inputs is not None and list(inputs) != names:
+            raise CompileError(f"inputs: {list(inputs)} disagrees with the forward header's {names}", position=where)
+        if fn.decorator_list:
+            raise CompileError("decorators are not supported", position=where)
+        return fn.body, names
+    return body, list(inputs) if inputs is not None else ["x"]
+
+
+class Compiler:
+    """Compiles one module's forward for one mode (``training`` is a compile-time constant)."""
+
+    def __init__(self, module: nn.Module, source: ForwardSource, inputs: list[str] | None, training: bool,
+                 path: str = ""):
+        self.module = module
+        self.source = source
+        self.training = training
+        self.path = path
+        self.body, self.inputs = parse_forward(source.code, source, inputs)
+        self.graph = Graph(f"{module._get_name()}.forward")
+        self.env: dict[str, Any] = {}
+        self.state_nodes: dict[str, Node] = {}
+        self.steps = 0
+        self.where: ast.AST | None = None
+
+    # ------------------------------------------------------------------ entry
+
+    def compile(self) -> Graph:
+        for name in self.inputs:
+            self.env[name] = self.graph.create_node("placeholder", name, name=name)
+        try:
+            self.block(self.body)
+            value = None
+        except _Return as r:
+            value = r.value
+        except (_Break, _Continue):
+            raise self.error("break or continue outside a loop") from None
+        self.graph.create_node("output", "output", (self.materialize(value),), name="output")
+        self.graph.lint()
+        return self.graph
+
+    # ------------------------------------------------------------------ helpers
+
+    def error(self, message: str, node: ast.AST | None = None) -> CompileError:
+        node = node or self.where
+        pos = self.source.position(node.lineno, node.col_offset) if node is not None and hasattr(node, "lineno") \
+            else self.source.position(1, 0)
+        return CompileError(message, path=f"{self.path or '(root)'}.forward", position=pos)
+
+    def emit(self, op: str, target: str, args=(), kwargs=None, name=None, key=None) -> Node:
+        if len(self.graph.nodes) >= MAX_NODES:
+            raise self.error(f"forward unrolls to more than {MAX_NODES:,} graph nodes")
+        pos = self.source.position(self.where.lineno, self.where.col_offset) if self.where is not None else None
+        return self.graph.create_node(op, target, args, kwargs, name=name, position=pos, key=key)
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise self.error(f"forward unrolls to more than {MAX_STEPS:,} steps")
+
+    def materialize(self, value: Any) -> Any:
+        """A value usable as a node argument: state becomes get_attr nodes; refs that can't be data are errors."""
+        if isinstance(value, StateRef):
+            if value.path not in self.state_nodes:
+                self.state_nodes[value.path] = self.emit("get_attr", value.path, name=value.path.replace(".", "_"))
+            return self.state_nodes[value.path]
+        if isinstance(value, DynRef):
+            if not isinstance(value.container.module, nn.ParameterDict):
+                raise self.error(f"{value.container.path} is a {value.container.module._get_name()}: call its entry, "
+                                 "it is not data")
+            return self.emit("get_attr", value.container.path, key=value.key, name=value.container.path)
+        if isinstance(value, tuple):
+            return tuple(self.materialize(v) for v in value)
+        if isinstance(value, list):
+            return [self.materialize(v) for v in value]
+        if isinstance(value, dict):  # call keyword arguments
+            return {k: self.materialize(v) for k, v in value.items()}
+        if isinstance(value, slice):
+            return slice(self.materialize(value.start), self.materialize(value.stop), self.materialize(value.step))
+        if isinstance(value, (Node, *CONSTANT_TYPES)) or value is Ellipsis:
+            return value
+        raise self.error(f"{_describe(value)} can't be used as a value here")
+
+    # ------------------------------------------------------------------ statements
+
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            self.where = stmt
+            self.step()
+            self.statement(stmt)
+
+    def statement(self, s: ast.stmt) -> None:
+        if isinstance(s, ast.Expr):
+            if isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
+                return  # a docstring
+            self.expr(s.value)
+        elif isinstance(s, ast.Assign):
+            value = self.expr(s.value)
+            for target in s.targets:
+                self.assign(target, value)
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is None:
+                return
+            self.assign(s.target, self.expr(s.value))
+        elif isinstance(s, ast.AugAssign):
+            if not isinstance(s.target, ast.Name):
+                raise self.error("augmented assignment works on plain names only", s)
+            current = self.lookup(s.target.id, s.target)
+            self.env[s.target.id] = self.binary(s.op, current, self.expr(s.value), s)
+        elif isinstance(s, ast.Return):
+            raise _Return(self.expr(s.value) if s.value is not None else None)
+        elif isinstance(s, ast.If):
+            test = self.const_test(s.test)
+            self.block(s.body if test else s.orelse)
+        elif isinstance(s, ast.For):
+            self.for_loop(s)
+        elif isinstance(s, ast.Pass):
+            pass
+        elif isinstance(s, ast.Break):
+            raise _Break()
+        elif isinstance(s, ast.Continue):
+            raise _Continue()
+        else:
+            raise self.error(f"{_statement_name(s)} is not supported in a forward", s)
+
+    def assign(self, target: ast.expr, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            if target.id == "self":
+                raise self.error("can't assign to self", target)
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in target.elts):
+                raise self.error("starred assignment is not supported", target)
+            items = self.unpack(value, len(target.elts), target)
+            for t, v in zip(target.elts, items):
+                self.assign(t, v)
+        elif isinstance(target, ast.Attribute):
+            raise self.error("assigning to an attribute is not supported (a forward can't change its module)", target)
+        else:
+            raise self.error("assigning to a subscript is not supported", target)
+
+    def unpack(self, value: Any, n: int, where: ast.AST) -> list:
+        if isinstance(value, (tuple, list)):
+            if len(value) != n:
+                raise self.error(f"cannot unpack {len(value)} values into {n} names", where)
+            return list(value)
+        if isinstance(value, Node):  # e.g. n, c, h, w = x.shape: checked when it runs
+            return [self.emit("call_function", "operator.getitem", (value, i), name="getitem") for i in range(n)]
+        raise self.error(f"cannot unpack {_describe(value)}", where)
+
+    def const_test(self, test: ast.expr) -> bool:
+        value = self.expr(test)
+        if isinstance(value, Node):
+            raise self.error("an if must be decidable when the model is compiled (a hyperparameter, a constant, "
+                             "or whether a submodule is None); this one depends on the input", test)
+        return bool(self.truth(value))
+
+    def truth(self, value: Any) -> Any:
+        if isinstance(value, (ModRef, StateRef, DynRef)):
+            return True
+        return value
+
+    def for_loop(self, s: ast.For) -> None:
+        if s.orelse:
+            raise self.error("for ... else is not supported", s)
+        items = self.iterable(self.expr(s.iter), s.iter)
+        for item in items:
+            self.step()
+            self.where = s
+            self.assign(s.target, item)
+            try:
+                self.block(s.body)
+            except _Break:
+                break
+            except _Continue:
+                continue
+
+    def iterable(self, value: Any, where: ast.AST) -> list:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, ModRef):
+            m = value.module
+            if isinstance(m, (nn.ModuleList, nn.Sequential)):
+                return [ModRef(child, _join(value.path, k)) for k, child in m._modules.items()]
+            if isinstance(m, nn.ParameterList):
+                return [StateRef(_join(value.path, k)) for k in m._parameters]
+            if isinstance(m, (nn.ModuleDict, nn.ParameterDict)):
+                return list(m.keys())
+        raise self.error(f"can only loop over what is known when the model is compiled (a ModuleList, "
+                         f"ParameterList, range(n), enumerate(...), a dict's items()), not {_describe(value)}", where)
+
+    # ------------------------------------------------------------------ names
+
+    def lookup(self, name: str, where: ast.AST) -> Any:
+        if name in self.env:
+            return self.env[name]
+        if name == "self":
+            return Self()
+        if name in NAMESPACES:
+            return Namespace(NAMESPACES[name])
+        if name in BUILTINS:
+            return Builtin(name)
+        if name in REFUSED_NAMES:
+            raise self.error(f"{name!r} is not allowed in a forward", where)
+        member = self.member(ModRef(self.module, ""), name)
+        if member is not None:
+            return member
+        raise self.error(f"name {name!r} is not defined", where)
+
+    def member(self, ref: ModRef, name: str) -> Any:
+        """A submodule, parameter, buffer or hyperparameter of ``ref``'s module; None if it has none."""
+        m = ref.module
+        path = _join(ref.path, name)
+        if name.startswith("__"):
+            return None
+        if name in m._modules:
+            child = m._modules[name]
+            return _NONE if child is None else ModRef(child, path)
+        if name in m._parameters or name in m._buffers:
+            return StateRef(path) if (m._parameters.get(name) if name in m._parameters else m._buffers[name]) is not None \
+                else _NONE
+        if name == "training":
+            return self.training
+        if name in m.__dict__ and not name.startswith("_"):
+            value = m.__dict__[name]
+            if value is None or isinstance(value, CONSTANT_TYPES) or _is_const_tuple(value):
+                return _NONE if value is None else value
+        return None
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, e: ast.expr) -> Any:
+        self.where = e if hasattr(e, "lineno") else self.where
+        value = self._expr(e)
+        return None if value is _NONE else value
+
+    def _expr(self, e: ast.expr) -> Any:
+        if isinstance(e, ast.Constant):
+            if isinstance(e.value, CONSTANT_TYPES) or e.value is Ellipsis:
+                return e.value
+            raise self.error(f"constant {e.value!r} is not supported", e)
+        if isinstance(e, ast.Name):
+            return self.lookup(e.id, e)
+        if isinstance(e, ast.Attribute):
+            return self.attribute(self.expr(e.value), e.attr, e)
+        if isinstance(e, ast.Subscript):
+            return self.subscript(self.expr(e.value), self.index(e.slice), e)
+        if isinstance(e, ast.Call):
+            return self.call(e)
+        if isinstance(e, ast.BinOp):
+            return self.binary(e.op, self.expr(e.left), self.expr(e.right), e)
+        if isinstance(e, ast.UnaryOp):
+            return self.unary(e.op, self.expr(e.operand), e)
+        if isinstance(e, ast.Compare):
+            return self.compare(e)
+        if isinstance(e, ast.BoolOp):
+            return self.boolop(e)
+        if isinstance(e, ast.IfExp):
+            return self.expr(e.body) if self.const_test(e.test) else self.expr(e.orelse)
+        if isinstance(e, (ast.Tuple, ast.List)):
+            if any(isinstance(x, ast.Starred) for x in e.elts):
+                raise self.error("starred expressions are not supported", e)
+            items = [self.expr(x) for x in e.elts]
+            return tuple(items) if isinstance(e, ast.Tuple) else items
+        if isinstance(e, ast.Slice):
+            return self.index(e)
+        raise self.error(f"{_expression_name(e)} is not supported in a forward", e)
+
+    def index(self, e: ast.expr) -> Any:
+        if isinstance(e, ast.Slice):
+            parts = [None if p is None else self.expr(p) for p in (e.lower, e.upper, e.step)]
+            return slice(*parts)
+        if isinstance(e, ast.Tuple):
+            return tuple(self.index(x) for x in e.elts)
+        return self.expr(e)
+
+    def attribute(self, base: Any, name: str, e: ast.AST) -> Any:
+        if isinstance(base, Self):
+            value = self.member(ModRef(self.module, ""), name)
+            if value is None:
+                raise self.error(f"{self.module._get_name()} has no submodule, parameter, buffer or "
+                                 f"hyperparameter {name!r}", e)
+            return value
+        if isinstance(base, ModRef):
+            if isinstance(base.module, (nn.ModuleDict, nn.ParameterDict)) and name in ("items", "values", "keys"):
+                return BoundContainerMethod(base, name)
+            value = self.member(base, name)
+            if value is None:
+                raise self.error(f"{base.path} ({base.module._get_name()}) has no submodule, parameter, buffer or "
+                                 f"hyperparameter {name!r}", e)
+            return value
+        if isinstance(base, Namespace):
+            full = ALIASES.get(f"{base.name}.{name}", f"{base.name}.{name}")
+            if full in ("F", "nn"):
+                return Namespace(full)
+            if full in T.FUNCTIONS:
+                return Function(full)
+            raise self.error(f"{full} is not supported (supported: {_near(full, T.FUNCTIONS)})", e)
+        if isinstance(base, (Node, StateRef, DynRef)):
+            obj = self.materialize(base)
+            if name == "shape":
+                return self.emit("call_method", "size", (obj,), name="size")
+            if name == "ndim":
+                return self.emit("call_method", "dim", (obj,), name="ndim")
+            if name in T.METHODS:
+                return Method(obj, name)
+            raise self.error(f"tensor attribute or method {name!r} is not supported "
+                             f"(supported: {_near(name, T.METHODS)})", e)
+        raise self.error(f"attribute {name!r} of {_describe(base)} is not supported", e)
+
+    def subscript(self, base: Any, key: Any, e: ast.AST) -> Any:
+        if isinstance(base, ModRef):
+            m = base.module
+            if isinstance(m, (nn.ModuleList, nn.Sequential, nn.ParameterList)):
+                if isinstance(key, bool) or not isinstance(key, int):
+                    raise self.error(f"{base.path} ({m._get_name()}) takes a constant integer index here, "
+                                     f"not {_describe(key)}", e)
+                keys = list(m._parameters if isinstance(m, nn.ParameterList) else m._modules)
+                if not -len(keys) <= key < len(keys):
+                    raise self.error(f"index {key} is out of range for {base.path} ({m._get_name()} of length "
+                                     f"{len(keys)})", e)
+                k = keys[key]
+                return StateRef(_join(base.path, k)) if isinstance(m, nn.ParameterList) else \
+                    ModRef(m._modules[k], _join(base.path, k))
+            if isinstance(m, (nn.ModuleDict, nn.ParameterDict)):
+                if isinstance(key, Node):
+                    return DynRef(base, key)
+                if not isinstance(key, str):
+                    raise self.error(f"{base.path} ({m._get_name()}) takes a string key, not {_describe(key)}", e)
+                registry = m._parameters if isinstance(m, nn.ParameterDict) else m._modules
+                if key not in registry:
+                    raise self.error(f"{base.path} has no key {key!r} (keys: {', '.join(registry)})", e)
+                return StateRef(_join(base.path, key)) if isinstance(m, nn.ParameterDict) else \
+                    ModRef(registry[key], _join(base.path, key))
+            raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
+        if isinstance(base, (tuple, list, str)) and not _has_node(key):
+            try:
+                return base[key]
+            except (IndexError, TypeError) as err:
+                raise self.error(f"indexing {_describe(base)} with {key!r}: {err}", e) from None
+        if isinstance(base, (Node, StateRef, DynRef, tuple, list)):
+            return self.emit("call_function", "operator.getitem", (self.materialize(base), self.materialize(key)),
+                             name="getitem")
+        raise self.error(f"{_describe(base)} can't be indexed", e)
+
+    def call(self, e: ast.Call) -> Any:
+        fn = self.expr(e.func)
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
+            raise self.error("*args and **kwargs in calls are not supported", e)
+        args = [self.expr(a) for a in e.args]
+        kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
+        self.where = e
+        if isinstance(fn, Builtin):
+            return self.builtin(fn.name, args, kwargs, e)
+        if isinstance(fn, BoundContainerMethod):
+            if args or kwargs:
+                raise self.error(f"{fn.name}() takes no arguments", e)
+            return self.container_method(fn)
+        if isinstance(fn, ModRef):
+            m = fn.module
+            if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)):
+                raise self.error(f"{fn.path} is a {m._get_name()}: call one of its entries", e)
+            if isinstance(m, nn.UserModule) and not m._forward_graphs:
+                raise self.error(f"{fn.path} ({m._get_name()}) has no forward", e)
+            return self.emit("call_module", fn.path, self.materialize(tuple(args)), self.materialize(kwargs),
+                             name=fn.path.replace(".", "_"))
+        if isinstance(fn, DynRef):
+            if isinstance(fn.container.module, nn.ParameterDict):
+                raise self.error(f"{fn.container.path} holds parameters, which can't be called", e)
+            return self.emit("call_module", fn.container.path, self.materialize(tuple(args)),
+                             self.materialize(kwargs), key=fn.key, name=fn.container.path.replace(".", "_"))
+        if isinstance(fn, Function):
+            return self.emit("call_function", fn.name, self.materialize(tuple(args)), self.materialize(kwargs),
+                             name=fn.name.split(".")[-1])
+        if isinstance(fn, Method):
+            return self.emit("call_method", fn.name, (fn.obj,) + self.materialize(tuple(args)),
+                             self.materialize(kwargs), name=fn.name)
+        if isinstance(fn, Self):
+            raise self.error("calling self (recursion) is not supported", e)
+        raise self.error(f"{_describe(fn)} is not callable", e)
+
+    def container_method(self, fn: BoundContainerMethod) -> list:
+        m, path = fn.container.module, fn.container.path
+        is_params = isinstance(m, nn.ParameterDict)
+        keys = list(m.keys())
+        values = [StateRef(_join(path, k)) if is_params else ModRef(m[k], _join(path, k)) for k in keys]
+        return {"keys": keys, "values": values, "items": list(zip(keys, values))}[fn.name]
+
+    def builtin(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        if any(_has_node(a) for a in (*args, *kwargs.values())) and name not in ("len", "isinstance"):
+            raise self.error(f"{name}() needs values known when the model is compiled", e)
+        try:
+            if name == "range":
+                r = range(*args)
+                if len(r) > MAX_STEPS:
+                    raise self.error(f"range of {len(r):,} steps is more than {MAX_STEPS:,}", e)
+                return list(r)
+            if name == "enumerate":
+                return list(enumerate(self.iterable(args[0], e), *args[1:]))
+            if name == "zip":
+                return list(zip(*[self.iterable(a, e) for a in args]))
+            if name == "reversed":
+                return list(reversed(self.iterable(args[0], e)))
+            if name == "len":
+                (v,) = args
+                if isinstance(v, ModRef):
+                    return len(v.module)
+                if isinstance(v, (list, tuple, str)):
+                    return len(v)
+                raise self.error(f"len() of {_describe(v)} is not known when the model is compiled", e)
+            if name == "isinstance":
+                raise self.error("isinstance is not supported", e)
+            if name in ("tuple", "list"):
+                return (tuple if name == "tuple" else list)(self.iterable(args[0], e) if args else [])
+            fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs}[name]
+            if not all(isinstance(a, CONSTANT_TYPES) or _is_const_tuple(a) for a in args):
+                raise self.error(f"{name}() takes constants here", e)
+            return fn(*args, **kwargs)
+        except NNSpecError:
+            raise
+        except (TypeError, ValueError, IndexError) as err:
+            raise self.error(f"{name}(): {err}", e) from None
+
+    def binary(self, op: ast.operator, left: Any, right: Any, e: ast.AST) -> Any:
+        kind = type(op)
+        if kind not in _OPNAME:
+            raise self.error(f"operator {type(op).__name__} is not supported", e)
+        if _is_const(left) and _is_const(right) and kind is not ast.MatMult:
+            if kind is ast.Pow and isinstance(right, (int, float)) and abs(right) > 1024:
+                raise self.error("constant exponent is too large", e)
+            if kind is ast.Mult and (isinstance(left, (str, tuple)) or isinstance(right, (str, tuple))):
+                raise self.error("repeating strings or tuples is not supported", e)
+            try:
+                return _FOLD[kind](left, right)
+            except (ArithmeticError, TypeError) as err:
+                raise self.error(f"{_OPNAME[kind]} of {left!r} and {right!r}: {err}", e) from None
+        return self.emit("call_function", f"operator.{_OPNAME[kind]}", (self.materialize(left), self.materialize(right)),
+                         name=_OPNAME[kind])
+
+    def unary(self, op: ast.unaryop, value: Any, e: ast.AST) -> Any:
+        if isinstance(op, ast.Not):
+            if _has_node(value):
+                raise self.error("'not' of a tensor is not supported", e)
+            return not self.truth(value)
+        if isinstance(op, (ast.USub, ast.UAdd)):
+            if _is_const(value) and isinstance(value, (int, float)):
+                return -value if isinstance(op, ast.USub) else +value
+            name = "neg" if isinstance(op, ast.USub) else "pos"
+            return self.emit("call_function", f"operator.{name}", (self.materialize(value),), name=name)
+        raise self.error(f"operator {type(op).__name__} is not supported", e)
+
+    def compare(self, e: ast.Compare) -> Any:
+        left = self.expr(e.left)
+        for op, comparator in zip(e.ops, e.comparators):
+            right = self.expr(comparator)
+            if type(op) in (ast.Is, ast.IsNot) and (left is None or right is None):
+                # a submodule, parameter or tensor is never None; an absent one compiled to None
+                same = (left is None) and (right is None)
+                result = same if isinstance(op, ast.Is) else not same
+            elif _has_node(left) or _has_node(right) or not _is_const(left) or not _is_const(right):
+                raise self.error("comparisons must be between values known when the model is compiled", e)
+            else:
+                result = _CMP[type(op)](left, right)
+            if not result:
+                return False
+            left = right
+        return True
+
+    def boolop(self, e: ast.BoolOp) -> Any:
+        for i, v in enumerate(e.values):
+            value = self.expr(v)
+            if _has_node(value):
+                raise self.error("'and'/'or' work on values known when the model is compiled", e)
+            truth = bool(self.truth(value))
+            last = i == len(e.values) - 1
+            if isinstance(e.op, ast.And) and (not truth or last):
+                return value
+            if isinstance(e.op, ast.Or) and (truth or last):
+                return value
+        return None
+
+
+class _NoneMarker:
+    """An absent submodule or state entry: ``self.downsample is None``."""
+
+
+_NONE = _NoneMarker()
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _is_const(v: Any) -> bool:
+    return isinstance(v, CONSTANT_TYPES) or _is_const_tuple(v)
+
+
+def _is_const_tuple(v: Any) -> bool:
+    return isinstance(v, (tuple, list)) and all(_is_const(x) for x in v)
+
+
+def _has_node(v: Any) -> bool:
+    if isinstance(v, (Node, StateRef, DynRef)):
+        return True
+    if isinstance(v, (tuple, list)):
+        return any(_has_node(x) for x in v)
+    if isinstance(v, slice):
+        return any(_has_node(x) for x in (v.start, v.stop, v.step))
+    return False
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Node):
+        return "a tensor computed in the forward"
+    if isinstance(v, ModRef):
+        return f"{v.path or 'self'} ({v.module._get_name()})"
+    if isinstance(v, StateRef):
+        return f"the parameter or buffer {v.path}"
+    if isinstance(v, Namespace):
+        return f"the namespace {v.name}"
+    if isinstance(v, Builtin):
+        return f"{v.name}()"
+    if isinstance(v, Self):
+        return "self"
+    return repr(v)
+
+
+def _near(name: str, registry: dict) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(registry), n=3, cutoff=0.6)
+    return ", ".join(close) if close else "see the README"
+
+
+_STATEMENTS = {ast.While: "while", ast.Import: "import", ast.ImportFrom: "import", ast.With: "with",
+               ast.Try: "try", ast.Raise: "raise", ast.Global: "global", ast.Nonlocal: "nonlocal",
+               ast.Delete: "del", ast.FunctionDef: "def", ast.ClassDef: "class", ast.AsyncFunctionDef: "async def",
+               ast.Assert: "assert", ast.AsyncFor: "async for", ast.AsyncWith: "async with"}
+
+
+def _statement_name(s: ast.stmt) -> str:
+    return f"'{_STATEMENTS[type(s)]}'" if type(s) in _STATEMENTS else type(s).__name__
+
+
+_EXPRESSIONS = {ast.Lambda: "lambda", ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+                ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression",
+                ast.JoinedStr: "an f-string", ast.Dict: "a dict display", ast.Set: "a set display",
+                ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield from", ast.NamedExpr: "':='",
+                ast.Starred: "a starred expression"}
+
+
+def _expression_name(e: ast.expr) -> str:
+    return _EXPRESSIONS.get(type(e), type(e).__name__)
+
+
+def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "") -> dict:
+    """The graphs of a forward, one per mode: {True: train graph, False: eval graph}."""
+    return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
+
+
+__all__ = ["Compiler", "compile_forward", "MAX_NODES"]

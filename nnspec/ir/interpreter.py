@@ -1,0 +1,132 @@
+"""Run a Graph on the module that owns it: one dispatch per op kind, errors placed in the model file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from .. import nn
+from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
+from ..runtime import tensor as T
+from .graph import Graph, Node, map_args
+
+# observers of functional ops inside forwards: the shape trace listens here
+_op_observers: ContextVar[tuple[Callable, ...]] = ContextVar("nnspec_op_observers", default=())
+
+
+def observe_ops(observer: Callable[[nn.Module, Node, tuple, Any, float], None]):
+    """Call ``observer(module, node, args, result, ms)`` after every call_function/call_method; returns a token."""
+    return _op_observers.set(_op_observers.get() + (observer,))
+
+
+def stop_observing(token) -> None:
+    _op_observers.reset(token)
+
+
+def _shape(v: Any) -> str:
+    if hasattr(v, "shape") and hasattr(v, "dtype"):
+        return "(" + ", ".join(map(str, v.shape)) + ("," if len(v.shape) == 1 else "") + ")"
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(_shape(x) for x in v) + "]"
+    return repr(v) if isinstance(v, (int, float, str, bool, type(None))) else type(v).__name__
+
+
+class Interpreter:
+    """Evaluates a graph's nodes in order against ``module``."""
+
+    def __init__(self, module: nn.Module, graph: Graph):
+        self.module = module
+        self.graph = graph
+
+    def run(self, *args: Any) -> Any:
+        inputs = self.graph.placeholders
+        if len(args) != len(inputs):
+            names = ", ".join(n.target for n in inputs)
+            raise NNSpecRuntimeError(
+                f"{self.module._get_name()}.forward takes {len(inputs)} input(s) ({names}), got {len(args)}"
+            )
+        env: dict[int, Any] = {}
+        observers = _op_observers.get()
+        for node in self.graph.nodes:
+            if node.op == "placeholder":
+                env[id(node)] = args[inputs.index(node)]
+                continue
+            a = map_args(node.args, lambda n: env[id(n)])
+            kw = map_args(node.kwargs, lambda n: env[id(n)])
+            if node.op == "output":
+                return a[0]
+            start = time.perf_counter()
+            try:
+                env[id(node)] = result = self.execute(node, a, kw, env)
+            except NNSpecError as e:
+                if e.position is None and node.position is not None:  # an op's own error: place it here
+                    e.position = node.position
+                    if node.op != "call_module":  # a module's error names its own op
+                        own = node.target.removeprefix("operator.").split(".")[-1] + ": "
+                        message = e.message[len(own):] if e.message.startswith(own) else e.message
+                        e.message = f"{_describe(node)} on {', '.join(_shape(x) for x in a)}: {message}"
+                raise
+            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
+                shapes = ", ".join(_shape(x) for x in a)
+                raise ShapeError(f"{_describe(node)} on {shapes}: {e}", position=node.position) from None
+            if observers and node.op in ("call_function", "call_method"):
+                ms = (time.perf_counter() - start) * 1e3
+                for observe in observers:
+                    observe(self.module, node, a, result, ms)
+        raise NNSpecRuntimeError(f"graph {self.graph.name} has no output")  # lint() makes this unreachable
+
+    def execute(self, node: Node, args: tuple, kwargs: dict, env: dict) -> Any:
+        op = node.op
+        if op == "get_attr":
+            target = self._resolve(node.target)
+            if node.key is not None:
+                key = env[id(node.key)]
+                if not isinstance(key, str) or key not in target:
+                    raise NNSpecRuntimeError(
+                        f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})"
+                    )
+                target = target[key]
+            return target.data if isinstance(target, nn.Parameter) else target
+        if op == "call_module":
+            target = self._resolve(node.target)
+            if node.key is not None:
+                key = env[id(node.key)]
+                if not isinstance(key, str) or key not in target:
+                    raise NNSpecRuntimeError(
+                        f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})"
+                    )
+                target = target[key]
+            return target(*args, **kwargs)
+        if op == "call_function":
+            fn = T.OPERATORS[node.target.removeprefix("operator.")] if node.target.startswith("operator.") \
+                else T.FUNCTIONS[node.target]
+            return fn(*args, **kwargs)
+        if op == "call_method":
+            return T.METHODS[node.target](*args, **kwargs)
+        raise NNSpecRuntimeError(f"unknown op {op!r}")
+
+    def _resolve(self, path: str) -> Any:
+        """The submodule, parameter, buffer or attribute at a dotted path (looked up when it runs)."""
+        target: Any = self.module
+        for part in path.split("."):
+            if isinstance(target, nn.Module) and part in target._modules:
+                target = target._modules[part]
+            elif isinstance(target, nn.Module) and part in target._parameters:
+                target = target._parameters[part]
+            elif isinstance(target, nn.Module) and part in target._buffers:
+                target = target._buffers[part]
+            else:
+                raise NNSpecRuntimeError(f"{self.module._get_name()} has no attribute {path!r} any more")
+        return target
+
+
+def _describe(node: Node) -> str:
+    if node.op == "call_module":
+        return f"self.{node.target}(...)"
+    if node.op == "call_method":
+        return f".{node.target}()"
+    if node.op == "get_attr":
+        return f"self.{node.target}"
+    return node.target.removeprefix("operator.")

@@ -1,0 +1,46 @@
+"""Where a forward's text sits in its model file, so errors count lines and columns in the file."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from ..errors import Position
+
+
+@dataclass(frozen=True)
+class ForwardSource:
+    """The forward code (dedented) and the file position of its first line and indentation."""
+
+    code: str
+    filename: str = "<string>"
+    line: int | None = None  # file line (1-based) of the code's first line
+    col: int = 0  # file columns before the code's own column 0
+
+    def position(self, lineno: int, col_offset: int) -> Position:
+        """The file position of an ``ast`` location inside the code (lineno 1-based, col 0-based)."""
+        if self.line is None:
+            return Position(self.filename)
+        return Position(self.filename, self.line + lineno - 1, self.col + col_offset + 1)
+
+    @classmethod
+    def locate(cls, text: str, file_text: str | None, filename: str, where: Position | None) -> ForwardSource:
+        """Find the code of a ``forward:`` value whose YAML value starts at ``where``."""
+        code = textwrap.dedent(text)
+        removed = _common_indent(text)
+        if file_text is None or where is None or where.line is None:
+            return cls(code, filename)
+        lines = file_text.splitlines()
+        row = lines[where.line - 1] if where.line - 1 < len(lines) else ""
+        start = row[(where.col or 1) - 1:(where.col or 1)]
+        if start in ("|", ">"):  # a block scalar: the code starts on the next line, at the block's indent
+            body = [ln for ln in lines[where.line:] if ln.strip()]
+            indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+            return cls(code, filename, where.line + 1, indent + removed)
+        quote = 1 if start in ("'", '"') else 0
+        return cls(code, filename, where.line, (where.col or 1) - 1 + quote + removed)
+
+
+def _common_indent(text: str) -> int:
+    widths = [len(ln) - len(ln.lstrip(" ")) for ln in text.splitlines() if ln.strip()]
+    return min(widths) if widths else 0

@@ -1,0 +1,889 @@
+"""torch-namespace functions, Tensor methods and Python operators, on arrays.
+
+A forward written for torch calls three kinds of ops besides layers: functions
+(``torch.cat``, ``F.relu``), methods (``x.view(n, -1)``) and operators
+(``x * 2``, ``x[:, 0]``). This module gives each one a callable that takes the
+same positional and keyword arguments as torch, works on NumPy or CuPy arrays
+(Parameters unwrap to their data), follows torch's result-dtype rules and
+checks its arguments the way torch does, raising nnspec errors.
+
+The registries at the bottom (``FUNCTIONS``, ``METHODS``, ``OPERATORS``) are
+what a forward interpreter looks names up in; a method takes the tensor as its
+first argument.
+
+Known gaps against torch: ``view`` never refuses a non-contiguous input (it
+copies, as ``reshape`` does), ``view(dtype)`` is not supported, and the
+numpy-style ``axis=``/``keepdims=`` aliases torch accepts are not.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy  # dtype objects and rules only; array math goes through get_array_module
+
+from ..errors import NNSpecRuntimeError, ShapeError
+from ..nn.parameter import Parameter
+from . import functional as F
+from .backend import get_array_module
+from .functional import as_dtype, data_of, torch_type_name, wrap_dim
+
+_F32 = numpy.dtype(numpy.float32)
+_I64 = numpy.dtype(numpy.int64)
+_BOOL = numpy.dtype(numpy.bool_)
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _is_array(v: Any) -> bool:
+    return isinstance(v, Parameter) or (
+        not isinstance(v, (bool, int, builtins.float, complex)) and hasattr(v, "shape") and hasattr(v, "dtype")
+    )
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (bool, int, builtins.float)) and not hasattr(v, "shape")
+
+
+def _array(v: Any, op: str, name: str = "input"):
+    """The array behind ``v`` (a Parameter or an array); anything else is torch's 'must be Tensor' error."""
+    if not _is_array(v):
+        raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be an array, not {type(v).__name__}")
+    return data_of(v)
+
+
+def _out(xp, y):
+    """Reductions and 0-d arithmetic give NumPy scalars; torch gives 0-d tensors."""
+    return y if isinstance(y, xp.ndarray) else xp.asarray(y)
+
+
+def _quiet(xp):
+    """Silence NumPy's floating-point warnings: x / 0 is inf and 0 / 0 NaN, as in torch, without a warning."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(all="ignore") if errstate else contextlib.nullcontext()
+
+
+def _category(dtype) -> int:
+    return {"b": 0, "u": 1, "i": 1, "f": 2}.get(numpy.dtype(dtype).kind, 3)
+
+
+def promote_types(a, b):
+    """torch.promote_types for the dtypes NumPy has: across categories (bool < int < float) the higher
+    category's dtype wins (int64 with float16 is float16, not NumPy's float64)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return numpy.dtype(a if ca > cb else b)
+    return numpy.promote_types(a, b)
+
+
+def _combine(higher, lower):
+    """torch's combine_categories: a lower-priority operand only counts when it is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if _category(higher) == 2:
+        return higher
+    if higher == _BOOL or _category(lower) == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*values):
+    """torch.result_type: dimensioned arrays outrank 0-d arrays, which outrank Python scalars; a scalar
+    only matters when it is of a higher category, and then as torch's default dtype (float32, int64)."""
+    dim = zero = wrapped = None
+    for v in values:
+        if isinstance(v, bool):
+            wrapped = promote_types(wrapped, _BOOL)
+        elif isinstance(v, int):
+            wrapped = promote_types(wrapped, _I64)
+        elif isinstance(v, builtins.float):
+            wrapped = promote_types(wrapped, _F32)
+        elif v.ndim:
+            dim = promote_types(dim, v.dtype)
+        else:
+            zero = promote_types(zero, v.dtype)
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def _as(xp, v, dtype):
+    """``v`` (an array or a Python scalar) as an array of ``dtype``; integers wrap around, as in torch."""
+    if _is_scalar(v):
+        try:
+            if isinstance(v, int) and not isinstance(v, bool) and numpy.dtype(dtype).kind in "biu":
+                return xp.asarray(v, dtype=xp.int64).astype(dtype)
+            return xp.asarray(v, dtype=dtype)
+        except OverflowError:
+            raise NNSpecRuntimeError(f"value cannot be converted to type {dtype} without overflow: {v}") from None
+    return v.astype(dtype, copy=False)
+
+
+def _broadcast_check(op: str, sa, sb) -> None:
+    """torch's infer_size message, from the last dim back."""
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for i in reversed(range(n)):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise ShapeError(
+                f"{op}: The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) "
+                f"at non-singleton dimension {i} (sizes {_shape(sa)} and {_shape(sb)})"
+            )
+
+
+def _operands(op: str, a, b):
+    """Unwrapped operands and their array module; each must be an array or a Python number."""
+    out = []
+    for v in (a, b):
+        if isinstance(v, numpy.generic):
+            v = v.item()
+        if _is_array(v):
+            v = data_of(v)
+        elif not _is_scalar(v):
+            raise NNSpecRuntimeError(f"{op}: unsupported operand type {type(v).__name__} (expected an array or a number)")
+        out.append(v)
+    arrays = [v for v in out if not _is_scalar(v)]
+    return out[0], out[1], get_array_module(*arrays)
+
+
+def _elementwise(op: str, a, b, fn, *, true_div: bool = False, dtype=None):
+    """fn(xp, a, b) on both operands cast to torch's result dtype; float16 computes in float32."""
+    a, b, xp = _operands(op, a, b)
+    rt = dtype if dtype is not None else result_type(a, b)
+    if true_div and rt.kind in "biu":
+        rt = _F32  # torch's default dtype
+    ct = _F32 if rt == numpy.float16 else rt
+    _broadcast_check(op, numpy.shape(a) if _is_scalar(a) else a.shape, numpy.shape(b) if _is_scalar(b) else b.shape)
+    xa, xb = _as(xp, a, ct), _as(xp, b, ct)
+    with _quiet(xp):
+        y = fn(xp, xa, xb)
+    return _out(xp, y).astype(rt, copy=False)
+
+
+def _dtype_of(v):
+    return _BOOL if isinstance(v, bool) else None if _is_scalar(v) else v.dtype
+
+
+def _check_zero_division(xp, b, rt) -> None:
+    """torch refuses integer division and remainder by zero ("ZeroDivisionError")."""
+    if rt.kind in "biu" and bool((b == 0).any() if not _is_scalar(b) else b == 0):
+        raise NNSpecRuntimeError("ZeroDivisionError: integer division or remainder by zero")
+
+
+def _check_not_bool(op: str, rt) -> None:
+    """torch has no bool kernel for floor/trunc division, remainder or pow."""
+    if rt == _BOOL:
+        raise NNSpecRuntimeError(f"{op}: not implemented for 'Bool' (both operands are bool)")
+
+
+def _trunc_div(xp, a, b):
+    if a.dtype.kind in "biu":
+        q = xp.floor_divide(a, b)
+        fix = (xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+        return q + fix.astype(q.dtype)
+    return xp.trunc(a / b)
+
+
+def _check_alpha(op: str, alpha, rt) -> None:
+    if isinstance(alpha, bool) and rt != _BOOL:
+        raise NNSpecRuntimeError(f"{op}: Boolean alpha only supported for Boolean results.")
+    if rt.kind in "biu" and not isinstance(alpha, (bool, int)):
+        raise NNSpecRuntimeError(f"{op}: For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def _add_sub(op: str, input, other, alpha, sign):
+    a, b, _ = _operands(op, input, other)
+    rt = result_type(a, b)
+    if sign < 0:
+        da, db = _dtype_of(a), _dtype_of(b)
+        if da == _BOOL and db == _BOOL:
+            raise NNSpecRuntimeError(
+                f"{op}: Subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or `logical_xor()` operator instead."
+            )
+        if da == _BOOL or db == _BOOL:
+            raise NNSpecRuntimeError(
+                f"{op}: Subtraction, the `-` operator, with a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+    _check_alpha(op, alpha, rt)
+    if alpha == 1 and not isinstance(alpha, bool):
+        fn = (lambda xp, x, y: x + y) if sign > 0 else (lambda xp, x, y: x - y)
+    else:
+        def fn(xp, x, y):
+            scaled = y * _as(xp, alpha, y.dtype)
+            return x + scaled if sign > 0 else x - scaled
+    return _elementwise(op, a, b, fn, dtype=rt)
+
+
+# --------------------------------------------------------------------------- arithmetic (torch.* and methods)
+
+
+def add(input, other, *, alpha=1):
+    return _add_sub("add", input, other, alpha, 1)
+
+
+def sub(input, other, *, alpha=1):
+    return _add_sub("sub", input, other, alpha, -1)
+
+
+def mul(input, other):
+    return _elementwise("mul", input, other, lambda xp, x, y: x * y)
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _elementwise("div", input, other, lambda xp, x, y: x / y, true_div=True)
+    if rounding_mode not in ("trunc", "floor"):
+        raise NNSpecRuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}"
+        )
+    a, b, xp = _operands("div", input, other)
+    _check_not_bool(f"div (rounding_mode={rounding_mode!r})", result_type(a, b))
+    _check_zero_division(xp, b, result_type(a, b))
+    fn = _trunc_div if rounding_mode == "trunc" else (lambda xp, x, y: xp.floor_divide(x, y))
+    return _elementwise("div", a, b, fn)
+
+
+def _floordiv(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+def _mod(input, other):
+    a, b, xp = _operands("remainder", input, other)
+    _check_not_bool("remainder", result_type(a, b))
+    _check_zero_division(xp, b, result_type(a, b))
+    return _elementwise("remainder", a, b, lambda xp, x, y: xp.remainder(x, y))
+
+
+def _int_pow(xp, base, exp):
+    """torch's integer pow: a negative exponent gives 0, except for bases 1 and -1."""
+    neg = exp < 0
+    y = xp.power(base, xp.where(neg, 0, exp).astype(exp.dtype, copy=False))
+    if not bool(neg.any()):
+        return y
+    one = xp.ones_like(y)
+    special = xp.where(base == 1, one, xp.where(base == -1, xp.where(exp % 2 == 0, one, -one), 0 * one))
+    return xp.where(neg, special, y)
+
+
+def _pow(input, exponent):
+    a, b, xp = _operands("pow", input, exponent)
+    rt = result_type(a, b)
+    if rt == _BOOL and isinstance(b, bool):  # torch's scalar-exponent shortcuts: x ** 1 is x, x ** 0 is ones
+        return a.copy() if b else xp.ones_like(a)
+    _check_not_bool("pow", rt)
+    if rt.kind in "biu":
+        if _is_scalar(b) and b < 0:
+            raise NNSpecRuntimeError("pow: Integers to negative integer powers are not allowed.")
+        return _elementwise("pow", a, b, _int_pow, dtype=rt)
+    return _elementwise("pow", a, b, lambda xp, x, y: xp.power(x, y), dtype=rt)
+
+
+# the C++ type names torch's matmul messages use
+_CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
+    "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
+}
+
+
+def _same_dtype(op: str, a, b) -> None:
+    if a.dtype != b.dtype:
+        ta, tb = (_CPP_TYPE_NAMES.get(str(d), str(d)) for d in (a.dtype, b.dtype))
+        raise NNSpecRuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: {ta} != {tb}")
+    if a.dtype == _BOOL:
+        raise NNSpecRuntimeError(f"{op}: not implemented for 'Bool'")
+
+
+def _mat(xp, a, b):
+    """a @ b; float16 accumulates in float32, as torch's CPU gemm does."""
+    if a.dtype == xp.float16:
+        return _out(xp, xp.matmul(a.astype(xp.float32), b.astype(xp.float32))).astype(a.dtype)
+    return _out(xp, xp.matmul(a, b))
+
+
+def mm(input, mat2):
+    a, b = _array(input, "mm"), _array(mat2, "mm", "mat2")
+    if a.ndim != 2:
+        raise ShapeError(f"mm: self must be a matrix, got a tensor of size {_shape(a.shape)}")
+    if b.ndim != 2:
+        raise ShapeError(f"mm: mat2 must be a matrix, got a tensor of size {_shape(b.shape)}")
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(
+            f"mm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+        )
+    _same_dtype("mm", a, b)
+    return _mat(get_array_module(a, b), a, b)
+
+
+def matmul(input, other):
+    a, b = _array(input, "matmul"), _array(other, "matmul", "other")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    ka, kb = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        if a.ndim == 1 and b.ndim == 1:
+            msg = (f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same number "
+                   f"of elements, but got {ka} and {kb} elements respectively")
+        elif b.ndim == 1:
+            rows = math.prod(a.shape[:-1])
+            msg = f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})"
+        else:
+            rows = math.prod(a.shape[:-1]) if b.ndim == 2 else (a.shape[-2] if a.ndim > 1 else 1)
+            msg = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and {kb}x{b.shape[-1]})"
+        raise ShapeError(f"matmul: {msg} (input of size {_shape(a.shape)}, other of size {_shape(b.shape)})")
+    if a.ndim > 2 or b.ndim > 2:
+        _broadcast_check("matmul", a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+    _same_dtype("matmul", a, b)
+    return _mat(get_array_module(a, b), a, b)
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def relu(input):
+    return F.relu(_array(input, "relu"))
+
+
+def sigmoid(input):
+    return F.sigmoid(_array(input, "sigmoid"))
+
+
+def tanh(input):
+    return F.tanh(_array(input, "tanh"))
+
+
+def softmax(input, dim, dtype=None):
+    if dim is None:
+        raise NNSpecRuntimeError("softmax(): argument 'dim' must be an int, not NoneType")
+    return F.softmax(_array(input, "softmax"), dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    if dim is None:
+        raise NNSpecRuntimeError("log_softmax(): argument 'dim' must be an int, not NoneType")
+    return F.log_softmax(_array(input, "log_softmax"), dim, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+def _reduce_axes(op: str, x, dim):
+    """NumPy axes for torch's dim argument: None or () is every dim; negative dims wrap; no repeats."""
+    if dim is None:
+        return None
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        return None
+    wrapped = []
+    for d in dims:
+        w = wrap_dim(d, x.ndim, op)
+        if w in wrapped:
+            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
+        wrapped.append(w)
+    return tuple(wrapped) if x.ndim else ()
+
+
+def sum_(input, dim=None, keepdim=False, *, dtype=None):
+    """torch.sum: integer and bool inputs sum to int64; float16 accumulates in float32."""
+    x = _array(input, "sum")
+    xp = get_array_module(x)
+    axes = _reduce_axes("sum", x, dim)
+    dt = as_dtype(dtype)
+    if dt is not None:
+        x = x.astype(dt, copy=False)
+    out = x.dtype if dt is not None or x.dtype.kind == "f" else _I64
+    acc = _F32 if x.dtype == numpy.float16 else _I64 if x.dtype.kind in "biu" else x.dtype
+    with _quiet(xp):
+        y = x.sum(axis=axes, keepdims=bool(keepdim), dtype=acc)
+    return _out(xp, y).astype(out, copy=False)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """torch.mean: floating-point input (or dtype=) only; float16 accumulates in float32."""
+    x = _array(input, "mean")
+    xp = get_array_module(x)
+    axes = _reduce_axes("mean", x, dim)
+    dt = as_dtype(dtype)
+    if dt is not None:
+        if dt.kind != "f":
+            raise NNSpecRuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a floating point or "
+                f"complex dtype. Got: {torch_type_name(dt)}"
+            )
+        x = x.astype(dt, copy=False)
+    elif x.dtype.kind != "f":
+        raise NNSpecRuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {torch_type_name(x.dtype)}"
+        )
+    acc = _F32 if x.dtype == numpy.float16 else x.dtype
+    with _quiet(xp):
+        y = x.mean(axis=axes, keepdims=bool(keepdim), dtype=acc)
+    return _out(xp, y).astype(x.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _ints(op: str, values, what: str) -> list[int]:
+    out = []
+    for v in values:
+        if isinstance(v, (bool, builtins.float)):
+            raise NNSpecRuntimeError(f"{op}(): {what} must be a sequence of ints, got {type(v).__name__} {v!r}")
+        try:
+            out.append(operator.index(v))
+        except TypeError:
+            raise NNSpecRuntimeError(f"{op}(): {what} must be a sequence of ints, got {type(v).__name__}") from None
+    return out
+
+
+def _varargs(op: str, args: tuple, keyword, what: str) -> list[int]:
+    """Tensor methods' ``*sizes``: view(2, -1), view((2, -1)), view([2, -1]) or view(size=(2, -1))."""
+    if keyword is not None:
+        if args:
+            raise NNSpecRuntimeError(f"{op}(): got both positional {what} and {what}=")
+        args = (keyword,)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    elif not args:
+        raise NNSpecRuntimeError(f"{op}(): missing the {what}")
+    return _ints(op, args, what)
+
+
+def infer_size(op: str, shape: list[int], numel: int) -> tuple[int, ...]:
+    """torch's infer_size: at most one -1, inferred from the element count; the rest >= 0."""
+    known, infer = 1, None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise ShapeError(f"{op}: only one dimension can be inferred (shape {_shape(shape)})")
+            infer = i
+        elif s >= 0:
+            known *= s
+        else:
+            raise ShapeError(f"{op}: invalid shape dimension {s} at index {i} of shape {_shape(shape)}")
+    if numel == known or (infer is not None and known > 0 and numel % known == 0):
+        out = list(shape)
+        if infer is not None:
+            if known == 0:
+                raise ShapeError(
+                    f"{op}: cannot reshape tensor of 0 elements into shape {_shape(shape)} because the "
+                    "unspecified dimension size -1 can be any value and is ambiguous"
+                )
+            out[infer] = numel // known
+        return tuple(out)
+    raise ShapeError(f"{op}: shape '{_shape(shape)}' is invalid for input of size {numel}")
+
+
+def _reshape(op: str, x, shape: list[int]):
+    """A view where the strides allow one, a copy otherwise (nnspec's view never refuses a layout)."""
+    return x.reshape(infer_size(op, shape, int(x.size)))
+
+
+def reshape(input, shape):
+    """torch.reshape(input, shape): shape is a tuple or list of ints."""
+    x = _array(input, "reshape")
+    if not isinstance(shape, (tuple, list)):
+        raise NNSpecRuntimeError(f"reshape(): argument 'shape' must be tuple of ints, not {type(shape).__name__}")
+    return _reshape("reshape", x, _ints("reshape", shape, "shape"))
+
+
+def reshape_method(x, *sizes, shape=None):
+    """Tensor.reshape(*shape), Tensor.reshape(shape) or Tensor.reshape(shape=...)."""
+    return _reshape("reshape", _array(x, "reshape"), _varargs("reshape", sizes, shape, "shape"))
+
+
+def view(x, *sizes, size=None):
+    """Tensor.view(*shape), Tensor.view(shape) or Tensor.view(size=...)."""
+    return _reshape("view", _array(x, "view"), _varargs("view", sizes, size, "size"))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    x = _array(input, "flatten")
+    s, e = wrap_dim(start_dim, x.ndim, "flatten"), wrap_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ShapeError(f"flatten() has invalid args: start_dim cannot come after end_dim (got {start_dim} and {end_dim})")
+    if x.ndim == 0:
+        return x.reshape(1)
+    if s == e:
+        return x
+    return x.reshape(x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
+
+
+def transpose(input, dim0, dim1):
+    x = _array(input, "transpose")
+    d0, d1 = wrap_dim(dim0, x.ndim, "transpose"), wrap_dim(dim1, x.ndim, "transpose")
+    if x.ndim == 0:
+        return x
+    return get_array_module(x).swapaxes(x, d0, d1)
+
+
+def _permute(x, dims: list[int]):
+    if len(dims) != x.ndim:
+        raise ShapeError(
+            "permute: number of dimensions in the tensor input does not match the length of the desired "
+            f"ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    wrapped = [wrap_dim(d, x.ndim, "permute") for d in dims]
+    if len(set(wrapped)) != len(wrapped):
+        raise ShapeError(f"permute(): duplicate dims are not allowed. Got dims {tuple(dims)}")
+    return get_array_module(x).transpose(x, wrapped) if x.ndim else x
+
+
+def permute(input, dims):
+    """torch.permute(input, dims): dims is a tuple or list."""
+    x = _array(input, "permute")
+    if not isinstance(dims, (tuple, list)):
+        raise NNSpecRuntimeError(f"permute(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
+    return _permute(x, _ints("permute", dims, "dims"))
+
+
+def permute_method(x, *ordering, dims=None):
+    """Tensor.permute(*dims), Tensor.permute(dims) or Tensor.permute(dims=...)."""
+    return _permute(_array(x, "permute"), _varargs("permute", ordering, dims, "dims"))
+
+
+def unsqueeze(x, dim):
+    x = _array(x, "unsqueeze")
+    return get_array_module(x).expand_dims(x, wrap_dim(dim, x.ndim + 1, "unsqueeze"))
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 dims: all of them, or those among ``dim`` (an int or a tuple); other dims are kept."""
+    x = _array(x, "squeeze")
+    xp = get_array_module(x)
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = tuple(sorted({w for w in (wrap_dim(d, x.ndim, "squeeze") for d in dims) if x.ndim and x.shape[w] == 1}))
+    return xp.squeeze(x, axis=axes) if axes else x
+
+
+def t(x):
+    x = _array(x, "t")
+    if x.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return x.T if x.ndim == 2 else x
+
+
+def contiguous(x, memory_format=None):
+    x = _array(x, "contiguous")
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
+def clone(x, *, memory_format=None):
+    """A copy that keeps the layout (torch's preserve_format)."""
+    return _array(x, "clone").copy(order="K")
+
+
+def size(x, dim=None):
+    x = _array(x, "size")
+    if dim is None:
+        return tuple(int(s) for s in x.shape)
+    d = wrap_dim(dim, x.ndim, "size")
+    if x.ndim == 0:
+        raise ShapeError(f"size: Dimension specified as {dim} but tensor has no dimensions")
+    return int(x.shape[d])
+
+
+def dim_(x):
+    return int(_array(x, "dim").ndim)
+
+
+def numel(x):
+    return int(_array(x, "numel").size)
+
+
+def _cast(x, dtype, op: str):
+    x = _array(x, op)
+    return x.astype(dtype, copy=False)
+
+
+def float_(x, memory_format=None):
+    return _cast(x, numpy.float32, "float")
+
+
+def double(x, memory_format=None):
+    return _cast(x, numpy.float64, "double")
+
+
+def half(x, memory_format=None):
+    return _cast(x, numpy.float16, "half")
+
+
+# --------------------------------------------------------------------------- joining
+
+
+def _tensor_list(op: str, tensors) -> list:
+    if isinstance(tensors, (tuple, list)):
+        return [_array(t, op, "tensors") for t in tensors]
+    raise NNSpecRuntimeError(f"{op}(): argument 'tensors' must be a tuple or list of arrays, not {type(tensors).__name__}")
+
+
+def cat(tensors, dim=0):
+    """torch.cat. As torch does, 1-d empty arrays are skipped (they still count for the result dtype)."""
+    ts = _tensor_list("cat", tensors)
+    if not ts:
+        raise NNSpecRuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t_ in enumerate(ts):
+        if t_.ndim == 0:
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
+    rt = None
+    for t_ in ts:
+        rt = promote_types(rt, t_.dtype)
+    xp = get_array_module(*ts)
+    kept = [(i, t_) for i, t_ in enumerate(ts) if t_.shape != (0,)]
+    if not kept:
+        return xp.concatenate([t_.astype(rt, copy=False) for t_ in ts])
+    ref = kept[0][1]
+    d = wrap_dim(dim, ref.ndim, "cat")
+    for i, t_ in kept:
+        if t_.ndim != ref.ndim:
+            raise ShapeError(f"cat: Tensors must have same number of dimensions: got {ref.ndim} and {t_.ndim}")
+        for k in range(ref.ndim):
+            if k != d and t_.shape[k] != ref.shape[k]:
+                raise ShapeError(
+                    f"cat: Sizes of tensors must match except in dimension {d}. Expected size {ref.shape[k]} but "
+                    f"got size {t_.shape[k]} for tensor number {i} in the list."
+                )
+    return xp.concatenate([t_.astype(rt, copy=False) for _, t_ in kept], axis=d)
+
+
+def stack(tensors, dim=0):
+    ts = _tensor_list("stack", tensors)
+    if not ts:
+        raise NNSpecRuntimeError("stack expects a non-empty TensorList")
+    d = wrap_dim(dim, ts[0].ndim + 1, "stack")
+    for i, t_ in enumerate(ts):
+        if t_.shape != ts[0].shape:
+            raise ShapeError(
+                f"stack expects each tensor to be equal size, but got {_shape(ts[0].shape)} at entry 0 and "
+                f"{_shape(t_.shape)} at entry {i}"
+            )
+    rt = None
+    for t_ in ts:
+        rt = promote_types(rt, t_.dtype)
+    return get_array_module(*ts).stack([t_.astype(rt, copy=False) for t_ in ts], axis=d)
+
+
+# --------------------------------------------------------------------------- Python operators
+
+
+def _python(op: str, fn, *values):
+    """The Python operator on non-array values (shape arithmetic, tuple indexing), its errors as nnspec's."""
+    try:
+        return fn(*values)
+    except (ArithmeticError, TypeError, IndexError, KeyError, ValueError) as e:
+        raise NNSpecRuntimeError(f"{op}: {type(e).__name__}: {e}") from None
+
+
+def _binary_operator(name: str, fn, pyfn):
+    def apply(a, b):
+        if _is_array(a) or _is_array(b):
+            return fn(a, b)
+        return _python(name, pyfn, a, b)
+
+    apply.__name__ = apply.__qualname__ = f"operator_{name}"
+    apply.__doc__ = f"Python's ``{name}`` with torch's semantics where an operand is an array."
+    return apply
+
+
+def _neg(a):
+    if not _is_array(a):
+        return _python("neg", operator.neg, a)
+    x = data_of(a)
+    if x.dtype == _BOOL:
+        raise NNSpecRuntimeError(
+            "neg: Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+            "mask, use the `~` or `logical_not()` operator instead."
+        )
+    return _out(get_array_module(x), -x)
+
+
+def _pos(a):
+    if not _is_array(a):
+        return _python("pos", operator.pos, a)
+    x = data_of(a)
+    if x.dtype == _BOOL:
+        raise NNSpecRuntimeError("pos: The `+` operator, on a bool tensor is not supported.")
+    return x
+
+
+def _index_item(xp, item):
+    if isinstance(item, Parameter):
+        item = item.data
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return item
+    if isinstance(item, slice):
+        parts = []
+        for part in (item.start, item.stop, item.step):
+            if part is None:
+                parts.append(None)
+                continue
+            try:
+                parts.append(operator.index(part))
+            except TypeError:
+                raise NNSpecRuntimeError(
+                    f"getitem: slice indices must be integers or None, got {type(part).__name__}"
+                ) from None
+        if parts[2] is not None and parts[2] <= 0:
+            raise NNSpecRuntimeError(
+                "getitem: slice step cannot be zero" if parts[2] == 0 else "getitem: step must be greater than zero"
+            )
+        return slice(*parts)
+    if isinstance(item, list):
+        arr = xp.asarray(item) if item else xp.zeros(0, dtype=xp.int64)
+        return _index_item(xp, arr)
+    if _is_array(item):
+        item = data_of(item)
+        if item.dtype.kind not in "biu":
+            raise NNSpecRuntimeError(
+                f"getitem: tensors used as indices must be long, int, byte or bool tensors, got {item.dtype}"
+            )
+        if item.ndim:
+            return item
+        return bool(item) if item.dtype.kind == "b" else int(item)  # a 0-d index acts as a Python scalar
+    try:
+        return operator.index(item)
+    except TypeError:
+        raise NNSpecRuntimeError(
+            "getitem: only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+            f"valid indices (got {type(item).__name__})"
+        ) from None
+
+
+def _getitem(obj, index):
+    """x[index] for arrays (ints, slices with step > 0, None, Ellipsis, int/bool arrays and tuples of
+    them; the result is always an array, a view where NumPy gives one); obj[index] for anything else."""
+    if not _is_array(obj):
+        return _python("getitem", operator.getitem, obj, index)
+    x = data_of(obj)
+    xp = get_array_module(x)
+    items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
+    if not any(it is Ellipsis for it in items):
+        items.append(Ellipsis)  # keeps a full integer index a 0-d array (a view), not a NumPy scalar
+    try:
+        return _out(xp, x[tuple(items)])
+    except IndexError as e:
+        msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+        raise ShapeError(f"getitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
+
+
+# --------------------------------------------------------------------------- registries
+
+# torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
+_NN_FUNCTIONAL: dict[str, Callable] = {
+    "conv1d": F.conv1d,
+    "conv2d": F.conv2d,
+    "conv3d": F.conv3d,
+    "conv_transpose1d": F.conv_transpose1d,
+    "conv_transpose2d": F.conv_transpose2d,
+    "max_pool1d": F.max_pool1d,
+    "max_pool2d": F.max_pool2d,
+    "avg_pool1d": F.avg_pool1d,
+    "avg_pool2d": F.avg_pool2d,
+    "adaptive_avg_pool1d": F.adaptive_avg_pool1d,
+    "adaptive_avg_pool2d": F.adaptive_avg_pool2d,
+    "linear": F.linear,
+    "bilinear": F.bilinear,
+    "dropout": F.dropout,
+    "dropout2d": F.dropout2d,
+    "pixel_shuffle": F.pixel_shuffle,
+    "interpolate": F.interpolate,
+    "batch_norm": F.batch_norm,
+    "relu": F.relu,
+    "leaky_relu": F.leaky_relu,
+    "prelu": F.prelu,
+    "pad": F.pad,
+    "softmax": F.softmax,
+    "log_softmax": F.log_softmax,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+}
+
+FUNCTIONS: dict[str, Callable] = {
+    **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    **{f"torch.nn.functional.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    "torch.cat": cat,
+    "torch.stack": stack,
+    "torch.flatten": flatten,
+    "torch.matmul": matmul,
+    "torch.mm": mm,
+    "torch.relu": relu,
+    "torch.sigmoid": sigmoid,
+    "torch.tanh": tanh,
+    "torch.softmax": softmax,
+    "torch.log_softmax": log_softmax,
+    "torch.add": add,
+    "torch.mul": mul,
+    "torch.sub": sub,
+    "torch.div": div,
+    "torch.mean": mean,
+    "torch.sum": sum_,
+    "torch.transpose": transpose,
+    "torch.permute": permute,
+    "torch.reshape": reshape,
+}
+
+# Tensor methods: the tensor is the first argument, then the method's own arguments
+METHODS: dict[str, Callable] = {
+    "view": view,
+    "reshape": reshape_method,
+    "permute": permute_method,
+    "transpose": transpose,
+    "contiguous": contiguous,
+    "size": size,
+    "dim": dim_,
+    "numel": numel,
+    "flatten": flatten,
+    "mm": mm,
+    "matmul": matmul,
+    "mean": mean,
+    "sum": sum_,
+    "relu": relu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "unsqueeze": unsqueeze,
+    "squeeze": squeeze,
+    "add": add,
+    "sub": sub,
+    "mul": mul,
+    "div": div,
+    "t": t,
+    "float": float_,
+    "double": double,
+    "half": half,
+    "clone": clone,
+}
+
+# Python operators, under the operator module's names; plain Python values keep Python's semantics
+OPERATORS: dict[str, Callable] = {
+    "add": _binary_operator("add", add, operator.add),
+    "sub": _binary_operator("sub", sub, operator.sub),
+    "mul": _binary_operator("mul", mul, operator.mul),
+    "truediv": _binary_operator("truediv", div, operator.truediv),
+    "floordiv": _binary_operator("floordiv", _floordiv, operator.floordiv),
+    "mod": _binary_operator("mod", _mod, operator.mod),
+    "pow": _binary_operator("pow", _pow, operator.pow),
+    "matmul": _binary_operator("matmul", matmul, operator.matmul),
+    "neg": _neg,
+    "pos": _pos,
+    "getitem": _getitem,
+}

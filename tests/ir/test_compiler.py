@@ -1,0 +1,185 @@
+"""The forward compiler: what compiles, what is refused (message and file position), and the graph it makes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nnspec
+from nnspec.ir import OPS
+
+HEAD = "name: M\nmodules:\n  conv: {Conv2d: [2, 2, 1]}\n  lin: {Linear: [4, 4]}\n  seq: {Sequential: [ReLU, ReLU]}\n" \
+       "  md: {ModuleDict: {a: ReLU, b: {LeakyReLU: [0.5]}}}\n  ml: {ModuleList: [ReLU, {Linear: [4, 4]}]}\n" \
+       "  maybe: null\nparameters:\n  w: {shape: [4, 4], init: randn}\nforward: |\n"
+BODY_LINE = HEAD.count("\n") + 1  # the file line of the forward's first line
+
+
+def model(body: str, extra: str = "") -> nnspec.Module:
+    text = HEAD + "".join(f"  {line}\n" for line in body.splitlines()) + extra
+    return nnspec.loads(text, filename="m.yaml", seed=0)
+
+
+def refused(body: str) -> nnspec.NNSpecError:
+    with pytest.raises(nnspec.CompileError) as info:
+        model(body)
+    return info.value
+
+
+# --------------------------------------------------------------------------- refused constructs
+
+REFUSED = [
+    ("import os\nreturn x", 1, 3, "'import' is not supported"),
+    ("from os import path\nreturn x", 1, 3, "'import' is not supported"),
+    ("while True:\n    x = x\nreturn x", 1, 3, "'while' is not supported"),
+    ("return eval('1')", 1, 10, "'eval' is not allowed"),
+    ("return exec('1')", 1, 10, "'exec' is not allowed"),
+    ("return __import__('os')", 1, 10, "'__import__' is not allowed"),
+    ("return open('f')", 1, 10, "'open' is not allowed"),
+    ("f = lambda y: y\nreturn f(x)", 1, 7, "lambda is not supported"),
+    ("return [y for y in x]", 1, 10, "a list comprehension is not supported"),
+    ("return {k: k for k in x}", 1, 10, "a dict comprehension is not supported"),
+    ("return max(y for y in x)", 1, 13, "a generator expression is not supported"),  # at its parenthesis
+    ("return undefined_name", 1, 10, "name 'undefined_name' is not defined"),
+    ("return x.__class__", 1, 10, "tensor attribute or method '__class__' is not supported"),
+    ("return os.system('ls')", 1, 10, "name 'os' is not defined"),
+    ("return torch.load('f')", 1, 10, "torch.load is not supported"),
+    ("return F.not_an_op(x)", 1, 10, "F.not_an_op is not supported"),
+    ("return self.nothing(x)", 1, 10, "M has no submodule, parameter, buffer or hyperparameter 'nothing'"),
+    ("self.conv = x\nreturn x", 1, 3, "assigning to an attribute is not supported"),
+    ("x[0] = 1\nreturn x", 1, 3, "assigning to a subscript is not supported"),
+    ("if x.sum() > 0:\n    x = x\nreturn x", 1, 6, "comparisons must be between values known"),
+    ("if x:\n    x = x\nreturn x", 1, 6, "an if must be decidable"),
+    ("for y in x:\n    pass\nreturn x", 1, 12, "can only loop over what is known"),
+    ("return self.ml[x](x)", 1, 10, "takes a constant integer index"),
+    ("return self.ml[5](x)", 1, 10, "index 5 is out of range"),
+    ("return self.md['c'](x)", 1, 10, "has no key 'c'"),
+    ("return self.ml(x)", 1, 10, "ml is a ModuleList: call one of its entries"),
+    ("try:\n    pass\nexcept Exception:\n    pass\nreturn x", 1, 3, "'try' is not supported"),
+    ("with x:\n    pass\nreturn x", 1, 3, "'with' is not supported"),
+    ("del x\nreturn x", 1, 3, "'del' is not supported"),
+    ("global g\nreturn x", 1, 3, "'global' is not supported"),
+    ("raise ValueError()", 1, 3, "'raise' is not supported"),
+    ("assert x\nreturn x", 1, 3, "'assert' is not supported"),
+    ("return f'{x}'", 1, 10, "an f-string is not supported"),
+    ("return (y := x)", 1, 11, "':=' is not supported"),
+    ("return self.conv(*[x])", 1, 10, "*args and **kwargs in calls are not supported"),
+    ("return x ** 2 if x else x", 1, 20, "an if must be decidable"),
+    ("return x +", 1, 13, "invalid Python syntax"),
+    ("def helper(self, x):\n    return x", 1, 3, "the function must be named forward"),
+    ("return getattr(self, 'conv')(x)", 1, 10, "'getattr' is not allowed"),
+    ("return self(x)", 1, 10, "calling self (recursion) is not supported"),
+    ("return 2 ** 100000", 1, 10, "constant exponent is too large"),
+    ("return 'ab' * 100000", 1, 10, "repeating strings or tuples is not supported"),
+    ("for i in range(10 ** 7):\n    pass\nreturn x", 1, 12, "more than 1,000,000"),
+]
+
+
+@pytest.mark.parametrize("body, line, col, phrase", REFUSED, ids=[r[3][:40] for r in REFUSED])
+def test_refused_constructs_name_the_construct_and_its_file_position(body, line, col, phrase):
+    e = refused(body)
+    assert phrase in str(e)
+    assert e.position.file == "m.yaml"
+    assert (e.position.line, e.position.col) == (BODY_LINE + line - 1, col), str(e)
+    assert str(e).startswith(f"m.yaml:{BODY_LINE + line - 1}:{col}: ")
+
+
+def test_nothing_runs_when_a_forward_tries_to(tmp_path):
+    marker = tmp_path / "ran"
+    for body in (f"__import__('os').system('touch {marker}')\nreturn x",
+                 f"eval(\"__import__('os').system('touch {marker}')\")\nreturn x",
+                 f"open('{marker}', 'w')\nreturn x"):
+        with pytest.raises(nnspec.CompileError):
+            model(body)
+    assert not marker.exists()
+
+
+def test_unrolling_is_bounded():
+    e = refused("for i in range(200000):\n    x = x + 1\nreturn x")
+    assert "more than 100,000 graph nodes" in str(e)
+
+
+def test_inputs_key_and_header_must_agree():
+    with pytest.raises(nnspec.CompileError, match="disagrees with the forward header"):
+        model("def forward(self, x):\n    return x", extra="inputs: [y]\n")
+
+
+# --------------------------------------------------------------------------- what compiles
+
+
+def test_language_features_compile_and_run():
+    m = model(
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    '''docstring'''\n"
+        "    y = self.lin(x)\n"
+        "    a, b = y, x\n"
+        "    n = len(self.ml)\n"
+        "    for i, layer in enumerate(self.ml):\n"
+        "        if i == n - 1:\n"
+        "            a = layer(a)\n"
+        "        else:\n"
+        "            continue\n"
+        "    for k, act in self.md.items():\n"
+        "        b = act(b)\n"
+        "    if self.maybe is None and self.training is False:\n"
+        "        b = -b\n"
+        "    b += self.w @ x.t() if False else 0\n"
+        "    out = (a * 2 - b / 4) ** 2\n"
+        "    return out.sum(dim=-1, keepdim=True), x.shape[0]\n"
+    ).eval()
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    out, n = m(x)
+    lin, ml1 = m.lin, m.ml[1]
+    a = ml1(lin(x))
+    b = -np.maximum(x, 0)  # ReLU, then LeakyReLU(0.5) of a non-negative value, negated
+    want = ((a * 2 - b / 4) ** 2).sum(-1, keepdims=True)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    assert n == 3
+
+
+def test_training_is_folded_per_mode():
+    m = model("if self.training:\n    return x * 2\nreturn x")
+    x = np.ones((1, 4), np.float32)
+    np.testing.assert_array_equal(m.train()(x), 2 * x)
+    np.testing.assert_array_equal(m.eval()(x), x)
+
+
+def test_the_graph_prints_as_code_and_json():
+    m = model("def forward(self, x, key):\n    y = self.md[key](self.lin(x))\n    return F.relu(y + self.w[0])\n")
+    code = m.graph.python_code()
+    assert code.splitlines() == [
+        "def forward(self, x, key):",
+        "    lin = self.lin(x)",
+        "    md = self.md[key](lin)",
+        "    w = self.w",
+        "    getitem = w[0]",
+        "    add = md + getitem",
+        "    relu = F.relu(add)",
+        "    return relu",
+    ]
+    data = json.loads(json.dumps(m.graph.to_json()))
+    assert [n["op"] for n in data["nodes"]] == ["placeholder", "placeholder", "call_module", "call_module",
+                                                "get_attr", "call_function", "call_function", "call_function",
+                                                "output"]
+    assert all(n["op"] in OPS for n in data["nodes"])
+    md = data["nodes"][3]
+    assert md["key"] == {"node": "key"} and md["args"] == [{"node": "lin"}]
+    assert md["position"] == {"file": "m.yaml", "line": BODY_LINE + 1, "col": 11}
+    m.graph.lint()
+
+
+def test_runtime_errors_name_the_forward_line_the_op_and_the_shapes():
+    m = model("y = self.lin(x)\nz = y + x[:, :3]\nreturn z").eval()
+    with pytest.raises(nnspec.ShapeError) as info:
+        m(np.zeros((2, 4), np.float32))
+    text = str(info.value)
+    assert text.startswith(f"m.yaml:{BODY_LINE + 1}:")
+    assert "add" in text and "(2, 4)" in text and "(2, 3)" in text
+
+
+def test_a_wrong_module_dict_key_at_run_time_is_placed():
+    m = model("def forward(self, x, key):\n    return self.md[key](x)").eval()
+    with pytest.raises(nnspec.NNSpecRuntimeError) as info:
+        m(np.zeros((2, 4), np.float32), "zzz")
+    assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "no key 'zzz'" in str(info.value)
