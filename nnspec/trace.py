@@ -15,6 +15,8 @@ def shapes(value: Any) -> Any:
         return tuple(int(s) for s in value.shape)
     if isinstance(value, (tuple, list)):
         return [shapes(v) for v in value]
+    if isinstance(value, (str, int, float, bool)):  # a string input of a forward, an int from x.size(0)
+        return repr(value)
     return type(value).__name__
 
 

@@ -410,3 +410,64 @@ def test_a_pipe_is_not_read_as_a_model_file(tmp_path):
     os.mkfifo(fifo)
     result = runner.invoke(app, ["summary", str(fifo)])
     assert result.exit_code == 1 and "not a regular file" in result.output
+
+
+# --- custom forwards: --arg, compile
+
+
+def test_run_with_string_arguments_for_a_module_dict():
+    result = invoke("run", SEED_DIR / "module_dict.yaml", "-s", "1,10,32,32", "--arg", "choice=conv", "--arg", "act=prelu")
+    assert result.exit_code == 0, result.output
+    assert "choices.conv" in result.output and "activations.prelu" in result.output
+    assert "(1, 10, 32, 32); 'conv'; 'prelu'" in result.output
+    assert "output: shape (1, 10, 30, 30), dtype float32" in result.output
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--arg", "choice=conv"], "takes the input(s) x, choice, act"),
+    (["--arg", "choice=conv", "--arg", "act=prelu", "--arg", "other=1"], "has no input 'other'"),
+    (["--arg", "choice=zzz", "--arg", "act=prelu"], "choices has no key 'zzz' (keys: conv, pool)"),
+])
+def test_bad_arguments_are_clear_errors(args, phrase):
+    result = invoke("run", SEED_DIR / "module_dict.yaml", "-s", "1,10,32,32", *args)
+    assert result.exit_code == 1 and phrase in result.output and "Traceback" not in result.output
+
+
+def test_arg_must_be_name_equals_value():
+    result = invoke("run", SEED_DIR / "module_dict.yaml", "-s", "1,10,32,32", "--arg", "conv")
+    assert result.exit_code == 2
+
+
+def test_the_trace_shows_functional_ops_inside_forwards():
+    result = invoke("run", SEED_DIR / "model_two_convs.yaml", "-s", "1,1,28,28")
+    assert result.exit_code == 0, result.output
+    lines = [ln.split() for ln in result.output.splitlines()]
+    rows = [(ln[0], ln[1]) for ln in lines if len(ln) > 1]
+    assert rows[3:7] == [("conv1", "Conv2d"), ("relu", "F.relu"), ("conv2", "Conv2d"), ("relu_1", "F.relu")]
+
+
+def test_compile_prints_every_custom_forward_as_code():
+    result = invoke("compile", Path(__file__).resolve().parent.parent / "models" / "resnet_blocks.yaml")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "# (root): Net" in out and "# layer1: BasicBlock" in out and "# layer2: BasicBlock" in out
+    assert "    add = bn2 + x\n" in out and "    downsample = self.downsample(x)\n" in out
+
+
+def test_compile_writes_json(tmp_path):
+    out = tmp_path / "g.json"
+    result = invoke("compile", SEED_DIR / "module_dict.yaml", "-o", out)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    nodes = data["modules"][0]["graph"]["nodes"]
+    assert data["mode"] == "eval" and [n["op"] for n in nodes] == [
+        "placeholder", "placeholder", "placeholder", "call_module", "call_module", "output"]
+    assert nodes[3]["key"] == {"node": "choice"} and nodes[3]["position"]["line"] == 9
+
+
+def test_compile_error_exits_1_with_the_file_position(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("name: M\nforward: |\n  import os\n  return x\n")
+    result = invoke("compile", model)
+    assert result.exit_code == 1
+    assert f"{model}:3:3: (root).forward: 'import' is not supported in a forward" in result.output
