@@ -22,6 +22,8 @@ from .source import ForwardSource
 
 MAX_NODES = 100_000
 MAX_STEPS = 1_000_000  # statements and loop iterations unrolled, nodes or not
+MAX_INT_BITS = 4096  # constants folded at compile time stay small: n = n * n in a loop can't explode
+MAX_STR = 10_000
 CONSTANT_TYPES = (int, float, str, bool, type(None))
 
 
@@ -574,9 +576,13 @@ class Compiler:
             if kind is ast.Mult and (isinstance(left, (str, tuple)) or isinstance(right, (str, tuple))):
                 raise self.error("repeating strings or tuples is not supported", e)
             try:
-                return _FOLD[kind](left, right)
+                result = _FOLD[kind](left, right)
             except (ArithmeticError, TypeError) as err:
-                raise self.error(f"{_OPNAME[kind]} of {left!r} and {right!r}: {err}", e) from None
+                raise self.error(f"{_OPNAME[kind]} of {_short(left)} and {_short(right)}: {err}", e) from None
+            if (isinstance(result, int) and result.bit_length() > MAX_INT_BITS) or \
+                    (isinstance(result, str) and len(result) > MAX_STR):
+                raise self.error("a constant computed in the forward grows too large", e)
+            return result
         return self.emit("call_function", f"operator.{_OPNAME[kind]}", (self.materialize(left), self.materialize(right)),
                          name=_OPNAME[kind])
 
@@ -698,7 +704,16 @@ def _expression_name(e: ast.expr) -> str:
 
 def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "") -> dict:
     """The graphs of a forward, one per mode: {True: train graph, False: eval graph}."""
-    return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
+    try:
+        return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
+    except (RecursionError, MemoryError):
+        raise CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",
+                           position=source.position(1, 0)) from None
+
+
+def _short(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 __all__ = ["Compiler", "compile_forward", "MAX_NODES"]

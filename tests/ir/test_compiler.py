@@ -183,3 +183,12 @@ def test_a_wrong_module_dict_key_at_run_time_is_placed():
     with pytest.raises(nnspec.NNSpecRuntimeError) as info:
         m(np.zeros((2, 4), np.float32), "zzz")
     assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "no key 'zzz'" in str(info.value)
+
+
+@pytest.mark.parametrize("body, phrase", [
+    ("n = 2 ** 1000\nfor i in range(40):\n    n = n * n\nreturn x", "grows too large"),
+    ("s = 'ab'\nfor i in range(40):\n    s = s + s\nreturn x", "grows too large"),
+    ("return " + " + ".join(["x"] * 20000), "nests too deeply"),
+])
+def test_compile_time_work_is_bounded(body, phrase):
+    assert phrase in str(refused(body))
