@@ -192,3 +192,26 @@ def test_a_wrong_module_dict_key_at_run_time_is_placed():
 ])
 def test_compile_time_work_is_bounded(body, phrase):
     assert phrase in str(refused(body))
+
+
+def test_bare_names_and_hyperparameters_resolve_to_the_module():
+    m = model(
+        "if conv.stride == (1, 1) and self.conv.in_channels == 2 and self.lin.out_features > 3:\n"
+        "    y = lin(x)\n"
+        "else:\n"
+        "    y = x\n"
+        "for act in self.md.values():\n"
+        "    y = act(y)\n"
+        "return y + w.sum()"
+    ).eval()
+    x = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)
+    want = np.maximum(m.lin(x), 0) + m.w.data.sum()  # ReLU then LeakyReLU of non-negative values
+    np.testing.assert_allclose(m(x), want, rtol=1e-5, atol=1e-5)
+    assert "lin = self.lin(x)" in m.graph.python_code()
+
+
+def test_a_forward_without_a_header_takes_its_inputs_from_the_inputs_key():
+    m = model("return self.lin(a) + b", extra="inputs: [a, b]\n").eval()
+    assert [n.target for n in m.graph.placeholders] == ["a", "b"]
+    a, b = np.ones((1, 4), np.float32), np.full((1, 4), 2, np.float32)
+    np.testing.assert_allclose(m(a, b), m.lin(a) + 2, rtol=1e-6)
