@@ -451,7 +451,7 @@ def test_compile_prints_every_custom_forward_as_code():
     assert result.exit_code == 0, result.output
     out = result.output
     assert "# (root): Net" in out and "# layer1: BasicBlock" in out and "# layer2: BasicBlock" in out
-    assert "    add = bn2 + x\n" in out and "    downsample = self.downsample(x)\n" in out
+    assert "    add = operator.iadd(bn2, x)\n" in out and "    downsample = self.downsample(x)\n" in out
 
 
 def test_compile_writes_json(tmp_path):

@@ -17,13 +17,12 @@ from typing import Any
 from .. import nn
 from ..errors import CompileError, NNSpecError
 from ..runtime import tensor as T
+from ..runtime.scalars import ERRORS, MAX_SEQ, checked
 from .graph import Graph, Node
 from .source import ForwardSource
 
 MAX_NODES = 100_000
 MAX_STEPS = 1_000_000  # statements and loop iterations unrolled, nodes or not
-MAX_INT_BITS = 4096  # constants folded at compile time stay small: n = n * n in a loop can't explode
-MAX_STR = 10_000
 CONSTANT_TYPES = (int, float, str, bool, type(None))
 
 
@@ -88,6 +87,16 @@ class Builtin:
 
 
 @dataclass(frozen=True)
+class ListAppend:
+    """``feats.append`` on a list built in the forward (the list is known when compiling; its items may be tensors)."""
+
+    items: list
+
+    def __hash__(self) -> int:
+        return id(self.items)
+
+
+@dataclass(frozen=True)
 class BoundContainerMethod:
     """``items``/``values``/``keys`` of a ModuleDict or ParameterDict, evaluated at compile time."""
 
@@ -111,11 +120,11 @@ class _Continue(Exception):
 NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
-            "reversed", "isinstance"}
+            "reversed"}
 REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
                  "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.MatMult: None}
+         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _OPNAME = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
 _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
@@ -192,14 +201,17 @@ class Compiler:
             else self.source.position(1, 0)
         return CompileError(message, path=f"{self.path or '(root)'}.forward", position=pos)
 
-    def emit(self, op: str, target: str, args=(), kwargs=None, name=None, key=None) -> Node:
+    def emit(self, op: str, target: str, args=(), kwargs=None, name=None, key=None, at: ast.AST | None = None) -> Node:
+        """A new node, placed at ``at`` (the expression it computes), else at the statement being compiled."""
         if len(self.graph.nodes) >= MAX_NODES:
             raise self.error(f"forward unrolls to more than {MAX_NODES:,} graph nodes")
-        pos = self.source.position(self.where.lineno, self.where.col_offset) if self.where is not None else None
+        where = at if at is not None and hasattr(at, "lineno") else self.where
+        pos = self.source.position(where.lineno, where.col_offset) if where is not None else None
         return self.graph.create_node(op, target, args, kwargs, name=name, position=pos, key=key)
 
-    def step(self) -> None:
-        self.steps += 1
+    def step(self, work: int = 1) -> None:
+        """Count compile-time work (statements, loop iterations, items of sequences handled)."""
+        self.steps += work
         if self.steps > MAX_STEPS:
             raise self.error(f"forward unrolls to more than {MAX_STEPS:,} steps")
 
@@ -232,7 +244,14 @@ class Compiler:
         for stmt in stmts:
             self.where = stmt
             self.step()
-            self.statement(stmt)
+            try:
+                self.statement(stmt)
+            except NNSpecError as e:
+                if isinstance(e, CompileError):
+                    raise
+                raise self.error(e.message) from None  # bounded arithmetic refused a constant
+            except ERRORS as e:  # Python refused a compile-time evaluation: 'abc'[::0], range(10**20), ...
+                raise self.error(f"cannot evaluate this when compiling: {type(e).__name__}: {_cut(str(e))}") from None
 
     def statement(self, s: ast.stmt) -> None:
         if isinstance(s, ast.Expr):
@@ -251,7 +270,7 @@ class Compiler:
             if not isinstance(s.target, ast.Name):
                 raise self.error("augmented assignment works on plain names only", s)
             current = self.lookup(s.target.id, s.target)
-            self.env[s.target.id] = self.binary(s.op, current, self.expr(s.value), s)
+            self.env[s.target.id] = self.binary(s.op, current, self.expr(s.value), s, inplace=True)
         elif isinstance(s, ast.Return):
             raise _Return(self.expr(s.value) if s.value is not None else None)
         elif isinstance(s, ast.If):
@@ -289,8 +308,10 @@ class Compiler:
             if len(value) != n:
                 raise self.error(f"cannot unpack {len(value)} values into {n} names", where)
             return list(value)
-        if isinstance(value, Node):  # e.g. n, c, h, w = x.shape: checked when it runs
-            return [self.emit("call_function", "operator.getitem", (value, i), name="getitem") for i in range(n)]
+        if isinstance(value, Node):  # e.g. n, c, h, w = x.shape: the length is checked when it runs
+            parts = self.emit("call_function", "operator.unpack", (value, n), name="unpack", at=where)
+            return [self.emit("call_function", "operator.getitem", (parts, i), name="getitem", at=where)
+                    for i in range(n)]
         raise self.error(f"cannot unpack {_describe(value)}", where)
 
     def const_test(self, test: ast.expr) -> bool:
@@ -301,7 +322,11 @@ class Compiler:
         return bool(self.truth(value))
 
     def truth(self, value: Any) -> Any:
-        if isinstance(value, (ModRef, StateRef, DynRef)):
+        if isinstance(value, ModRef):  # torch: an empty ModuleList/ModuleDict is falsy, other modules truthy
+            m = value.module
+            return len(m) > 0 if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.Sequential, nn.ParameterList,
+                                                  nn.ParameterDict)) else True
+        if isinstance(value, (StateRef, DynRef)):
             return True
         return value
 
@@ -320,7 +345,9 @@ class Compiler:
             except _Continue:
                 continue
 
-    def iterable(self, value: Any, where: ast.AST) -> list:
+    def iterable(self, value: Any, where: ast.AST) -> list | range:
+        if isinstance(value, range):
+            return value
         if isinstance(value, (list, tuple)):
             return list(value)
         if isinstance(value, ModRef):
@@ -347,9 +374,9 @@ class Compiler:
             return Builtin(name)
         if name in REFUSED_NAMES:
             raise self.error(f"{name!r} is not allowed in a forward", where)
-        member = self.member(ModRef(self.module, ""), name)
-        if member is not None:
-            return member
+        m = self.module
+        if name in m._modules or name in m._parameters or name in m._buffers:  # `conv1(x)` as `self.conv1(x)`
+            return self.member(ModRef(m, ""), name)
         raise self.error(f"name {name!r} is not defined", where)
 
     def member(self, ref: ModRef, name: str) -> Any:
@@ -441,12 +468,14 @@ class Compiler:
             if full in T.FUNCTIONS:
                 return Function(full)
             raise self.error(f"{full} is not supported (supported: {_near(full, T.FUNCTIONS)})", e)
+        if isinstance(base, list) and name == "append":
+            return ListAppend(base)
         if isinstance(base, (Node, StateRef, DynRef)):
             obj = self.materialize(base)
             if name == "shape":
-                return self.emit("call_method", "size", (obj,), name="size")
+                return self.emit("call_method", "size", (obj,), name="size", at=e)
             if name == "ndim":
-                return self.emit("call_method", "dim", (obj,), name="ndim")
+                return self.emit("call_method", "dim", (obj,), name="ndim", at=e)
             if name in T.METHODS:
                 return Method(obj, name)
             raise self.error(f"tensor attribute or method {name!r} is not supported "
@@ -456,6 +485,9 @@ class Compiler:
     def subscript(self, base: Any, key: Any, e: ast.AST) -> Any:
         if isinstance(base, ModRef):
             m = base.module
+            if isinstance(m, (nn.ModuleList, nn.Sequential, nn.ParameterList)) and isinstance(key, slice) \
+                    and not _has_node(key):
+                return self.iterable(base, e)[key]  # a compile-time list of its entries, for loops
             if isinstance(m, (nn.ModuleList, nn.Sequential, nn.ParameterList)):
                 if isinstance(key, bool) or not isinstance(key, int):
                     raise self.error(f"{base.path} ({m._get_name()}) takes a constant integer index here, "
@@ -478,14 +510,16 @@ class Compiler:
                 return StateRef(_join(base.path, key)) if isinstance(m, nn.ParameterDict) else \
                     ModRef(registry[key], _join(base.path, key))
             raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
-        if isinstance(base, (tuple, list, str)) and not _has_node(key):
+        if isinstance(base, (tuple, list, str, range)) and not _has_node(key):
             try:
-                return base[key]
-            except (IndexError, TypeError) as err:
-                raise self.error(f"indexing {_describe(base)} with {key!r}: {err}", e) from None
+                result = base[key]
+            except (IndexError, TypeError, ValueError) as err:
+                raise self.error(f"indexing {_describe(base)} with {_cut(repr(key))}: {err}", e) from None
+            self.step(len(result) if isinstance(result, (tuple, list, str)) else 1)
+            return list(result) if isinstance(result, range) else result
         if isinstance(base, (Node, StateRef, DynRef, tuple, list)):
             return self.emit("call_function", "operator.getitem", (self.materialize(base), self.materialize(key)),
-                             name="getitem")
+                             name="getitem", at=e)
         raise self.error(f"{_describe(base)} can't be indexed", e)
 
     def call(self, e: ast.Call) -> Any:
@@ -497,6 +531,14 @@ class Compiler:
         self.where = e
         if isinstance(fn, Builtin):
             return self.builtin(fn.name, args, kwargs, e)
+        if isinstance(fn, ListAppend):
+            if len(args) != 1 or kwargs:
+                raise self.error("append() takes exactly one argument", e)
+            self.step(1)
+            if len(fn.items) >= MAX_SEQ:
+                raise self.error(f"a list in the forward grows past {MAX_SEQ:,} items", e)
+            fn.items.append(args[0])
+            return None
         if isinstance(fn, BoundContainerMethod):
             if args or kwargs:
                 raise self.error(f"{fn.name}() takes no arguments", e)
@@ -508,18 +550,18 @@ class Compiler:
             if isinstance(m, nn.UserModule) and not m._forward_graphs:
                 raise self.error(f"{fn.path} ({m._get_name()}) has no forward", e)
             return self.emit("call_module", fn.path, self.materialize(tuple(args)), self.materialize(kwargs),
-                             name=fn.path.replace(".", "_"))
+                             name=fn.path.replace(".", "_"), at=e)
         if isinstance(fn, DynRef):
             if isinstance(fn.container.module, nn.ParameterDict):
                 raise self.error(f"{fn.container.path} holds parameters, which can't be called", e)
             return self.emit("call_module", fn.container.path, self.materialize(tuple(args)),
-                             self.materialize(kwargs), key=fn.key, name=fn.container.path.replace(".", "_"))
+                             self.materialize(kwargs), key=fn.key, name=fn.container.path.replace(".", "_"), at=e)
         if isinstance(fn, Function):
             return self.emit("call_function", fn.name, self.materialize(tuple(args)), self.materialize(kwargs),
-                             name=fn.name.split(".")[-1])
+                             name=fn.name.split(".")[-1], at=e)
         if isinstance(fn, Method):
             return self.emit("call_method", fn.name, (fn.obj,) + self.materialize(tuple(args)),
-                             self.materialize(kwargs), name=fn.name)
+                             self.materialize(kwargs), name=fn.name, at=e)
         if isinstance(fn, Self):
             raise self.error("calling self (recursion) is not supported", e)
         raise self.error(f"{_describe(fn)} is not callable", e)
@@ -532,14 +574,19 @@ class Compiler:
         return {"keys": keys, "values": values, "items": list(zip(keys, values))}[fn.name]
 
     def builtin(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
-        if any(_has_node(a) for a in (*args, *kwargs.values())) and name not in ("len", "isinstance"):
+        if any(_has_node(a) for a in (*args, *kwargs.values())) and name != "len":
             raise self.error(f"{name}() needs values known when the model is compiled", e)
+        if kwargs and not (name == "enumerate" and set(kwargs) == {"start"}):
+            raise self.error(f"keyword arguments to {name}() are not supported", e)
+        args = args + list(kwargs.values())
         try:
             if name == "range":
+                if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                    raise self.error("range() takes integers", e)
                 r = range(*args)
                 if len(r) > MAX_STEPS:
                     raise self.error(f"range of {len(r):,} steps is more than {MAX_STEPS:,}", e)
-                return list(r)
+                return r
             if name == "enumerate":
                 return list(enumerate(self.iterable(args[0], e), *args[1:]))
             if name == "zip":
@@ -553,38 +600,36 @@ class Compiler:
                 if isinstance(v, (list, tuple, str)):
                     return len(v)
                 raise self.error(f"len() of {_describe(v)} is not known when the model is compiled", e)
-            if name == "isinstance":
-                raise self.error("isinstance is not supported", e)
             if name in ("tuple", "list"):
-                return (tuple if name == "tuple" else list)(self.iterable(args[0], e) if args else [])
+                items = self.iterable(args[0], e) if args else []
+                if len(items) > MAX_SEQ:
+                    raise self.error(f"{name}() of {len(items):,} items is more than {MAX_SEQ:,}", e)
+                self.step(len(items))
+                return (tuple if name == "tuple" else list)(items)
             fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs}[name]
-            if not all(isinstance(a, CONSTANT_TYPES) or _is_const_tuple(a) for a in args):
+            if not all(isinstance(a, (*CONSTANT_TYPES, range)) or _is_const_tuple(a) for a in args):
                 raise self.error(f"{name}() takes constants here", e)
-            return fn(*args, **kwargs)
+            self.step(sum(len(a) for a in args if isinstance(a, (tuple, list, str, range))))
+            return fn(*args)
         except NNSpecError:
             raise
-        except (TypeError, ValueError, IndexError) as err:
-            raise self.error(f"{name}(): {err}", e) from None
+        except ERRORS as err:
+            raise self.error(f"{name}(): {type(err).__name__}: {_cut(str(err))}", e) from None
 
-    def binary(self, op: ast.operator, left: Any, right: Any, e: ast.AST) -> Any:
+    def binary(self, op: ast.operator, left: Any, right: Any, e: ast.AST, inplace: bool = False) -> Any:
         kind = type(op)
         if kind not in _OPNAME:
             raise self.error(f"operator {type(op).__name__} is not supported", e)
-        if _is_const(left) and _is_const(right) and kind is not ast.MatMult:
-            if kind is ast.Pow and isinstance(right, (int, float)) and abs(right) > 1024:
-                raise self.error("constant exponent is too large", e)
-            if kind is ast.Mult and (isinstance(left, (str, tuple)) or isinstance(right, (str, tuple))):
-                raise self.error("repeating strings or tuples is not supported", e)
+        name = _OPNAME[kind]
+        if _is_const(left) and _is_const(right) and kind in _FOLD:
             try:
-                result = _FOLD[kind](left, right)
-            except (ArithmeticError, TypeError) as err:
-                raise self.error(f"{_OPNAME[kind]} of {_short(left)} and {_short(right)}: {err}", e) from None
-            if (isinstance(result, int) and result.bit_length() > MAX_INT_BITS) or \
-                    (isinstance(result, str) and len(result) > MAX_STR):
-                raise self.error("a constant computed in the forward grows too large", e)
+                result = checked(name, _FOLD[kind], left, right)
+            except NNSpecError as err:
+                raise self.error(err.message, e) from None
+            self.step(len(result) if isinstance(result, (tuple, list, str)) else 1)
             return result
-        return self.emit("call_function", f"operator.{_OPNAME[kind]}", (self.materialize(left), self.materialize(right)),
-                         name=_OPNAME[kind])
+        target = f"operator.i{name}" if inplace and isinstance(left, (Node, StateRef, DynRef)) else f"operator.{name}"
+        return self.emit("call_function", target, (self.materialize(left), self.materialize(right)), name=name, at=e)
 
     def unary(self, op: ast.unaryop, value: Any, e: ast.AST) -> Any:
         if isinstance(op, ast.Not):
@@ -595,7 +640,7 @@ class Compiler:
             if _is_const(value) and isinstance(value, (int, float)):
                 return -value if isinstance(op, ast.USub) else +value
             name = "neg" if isinstance(op, ast.USub) else "pos"
-            return self.emit("call_function", f"operator.{name}", (self.materialize(value),), name=name)
+            return self.emit("call_function", f"operator.{name}", (self.materialize(value),), name=name, at=e)
         raise self.error(f"operator {type(op).__name__} is not supported", e)
 
     def compare(self, e: ast.Compare) -> Any:
@@ -606,9 +651,13 @@ class Compiler:
                 # a submodule, parameter or tensor is never None; an absent one compiled to None
                 same = (left is None) and (right is None)
                 result = same if isinstance(op, ast.Is) else not same
+            elif type(op) in (ast.In, ast.NotIn) and isinstance(right, ModRef) and \
+                    isinstance(right.module, (nn.ModuleDict, nn.ParameterDict)) and isinstance(left, str):
+                result = (left in right.module) == isinstance(op, ast.In)  # 'conv' in self.choices
             elif _has_node(left) or _has_node(right) or not _is_const(left) or not _is_const(right):
                 raise self.error("comparisons must be between values known when the model is compiled", e)
             else:
+                self.step(sum(len(v) for v in (left, right) if isinstance(v, (tuple, list, str, range))))
                 result = _CMP[type(op)](left, right)
             if not result:
                 return False
@@ -626,7 +675,7 @@ class Compiler:
                 return value
             if isinstance(e.op, ast.Or) and (truth or last):
                 return value
-        return None
+        raise AssertionError("unreachable: the last value is always returned")
 
 
 class _NoneMarker:
@@ -671,7 +720,17 @@ def _describe(v: Any) -> str:
         return f"{v.name}()"
     if isinstance(v, Self):
         return "self"
-    return repr(v)
+    if isinstance(v, Function):
+        return f"the function {v.name}"
+    if isinstance(v, Method):
+        return f"the method .{v.name}()"
+    if isinstance(v, BoundContainerMethod):
+        return f"{v.container.path}.{v.name}"
+    if isinstance(v, ListAppend):
+        return "list.append"
+    if isinstance(v, DynRef):
+        return f"an entry of {v.container.path}"
+    return _cut(repr(v))
 
 
 def _near(name: str, registry: dict) -> str:
@@ -706,14 +765,17 @@ def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] 
     """The graphs of a forward, one per mode: {True: train graph, False: eval graph}."""
     try:
         return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
-    except (RecursionError, MemoryError):
+    except RecursionError:
         raise CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",
+                           position=source.position(1, 0)) from None
+    except MemoryError:
+        raise CompileError("forward needs more memory to compile than there is", path=f"{path or '(root)'}.forward",
                            position=source.position(1, 0)) from None
 
 
-def _short(value: Any) -> str:
-    r = repr(value)
-    return r if len(r) <= 60 else r[:57] + "..."
+def _cut(text: str, limit: int = 80) -> str:
+    """A value's text, cut so an error message stays one readable line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 __all__ = ["Compiler", "compile_forward", "MAX_NODES"]

@@ -32,6 +32,7 @@ from ..nn.parameter import Parameter
 from . import functional as F
 from .backend import get_array_module
 from .functional import as_dtype, data_of, torch_type_name, wrap_dim
+from .scalars import checked
 
 _F32 = numpy.dtype(numpy.float32)
 _I64 = numpy.dtype(numpy.int64)
@@ -685,11 +686,8 @@ def stack(tensors, dim=0):
 
 
 def _python(op: str, fn, *values):
-    """The Python operator on non-array values (shape arithmetic, tuple indexing), its errors as nnspec's."""
-    try:
-        return fn(*values)
-    except (ArithmeticError, TypeError, IndexError, KeyError, ValueError) as e:
-        raise NNSpecRuntimeError(f"{op}: {type(e).__name__}: {e}") from None
+    """The Python operator on non-array values (shape arithmetic, tuple indexing), bounded, errors as nnspec's."""
+    return checked(op, fn, *values)
 
 
 def _binary_operator(name: str, fn, pyfn):
@@ -874,6 +872,37 @@ METHODS: dict[str, Callable] = {
 }
 
 # Python operators, under the operator module's names; plain Python values keep Python's semantics
+def _inplace(name: str, binary: Callable) -> Callable:
+    """``a op= b`` on an array writes into ``a``, as torch's in-place ops do; plain values fall back to ``op``."""
+    def apply(a, b):
+        result = binary(a, b)
+        if not _is_array(a):
+            return result
+        x = data_of(a)
+        if tuple(result.shape) != tuple(x.shape):
+            raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
+                             f"{list(result.shape)}")
+        if result.dtype != x.dtype and not numpy.can_cast(result.dtype, x.dtype, casting="same_kind"):
+            raise NNSpecRuntimeError(f"{name}: result type {torch_type_name(result.dtype)} can't be cast to the "
+                                     f"desired output type {torch_type_name(x.dtype)}")
+        x[...] = result
+        return x
+
+    apply.__name__ = apply.__qualname__ = f"operator_{name}"
+    apply.__doc__ = f"Python's ``{name}`` (augmented assignment), in place on arrays as in torch."
+    return apply
+
+
+def _unpack(value, n: int):
+    """``a, b = value``: Python's length check, for a tuple, list or the first dim of an array."""
+    length = len(value) if not _is_array(value) else (data_of(value).shape[0] if data_of(value).ndim else None)
+    if length is None:
+        raise NNSpecRuntimeError("cannot unpack a 0-d array")
+    if length != n:
+        raise NNSpecRuntimeError(f"cannot unpack {length} values into {n} names")
+    return tuple(value[i] for i in range(n)) if not _is_array(value) else tuple(data_of(value)[i] for i in range(n))
+
+
 OPERATORS: dict[str, Callable] = {
     "add": _binary_operator("add", add, operator.add),
     "sub": _binary_operator("sub", sub, operator.sub),
@@ -886,4 +915,7 @@ OPERATORS: dict[str, Callable] = {
     "neg": _neg,
     "pos": _pos,
     "getitem": _getitem,
+    "unpack": _unpack,
 }
+OPERATORS.update({f"i{k}": _inplace(f"i{k}", OPERATORS[k]) for k in
+                  ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")})

@@ -70,8 +70,13 @@ REFUSED = [
     ("def helper(self, x):\n    return x", 1, 3, "the function must be named forward"),
     ("return getattr(self, 'conv')(x)", 1, 10, "'getattr' is not allowed"),
     ("return self(x)", 1, 10, "calling self (recursion) is not supported"),
-    ("return 2 ** 100000", 1, 10, "constant exponent is too large"),
-    ("return 'ab' * 100000", 1, 10, "repeating strings or tuples is not supported"),
+    ("return 2 ** 100000", 1, 10, "the result would be too large"),
+    ("return 'ab' * 100000", 1, 10, "the result would be too large"),
+    ("return [0] * 400000000", 1, 10, "the result would be too large"),
+    ("return range(10 ** 20)", 1, 10, "range(): OverflowError"),
+    ("return 'abc'[::0]", 1, 10, "slice step cannot be zero"),
+    ("if 1 < 'a':\n    pass\nreturn x", 1, 10, "cannot evaluate this when compiling: TypeError"),
+    ("return min(1, 2, key=abs)", 1, 10, "keyword arguments to min() are not supported"),
     ("for i in range(10 ** 7):\n    pass\nreturn x", 1, 12, "more than 1,000,000"),
 ]
 
@@ -186,8 +191,10 @@ def test_a_wrong_module_dict_key_at_run_time_is_placed():
 
 
 @pytest.mark.parametrize("body, phrase", [
-    ("n = 2 ** 1000\nfor i in range(40):\n    n = n * n\nreturn x", "grows too large"),
-    ("s = 'ab'\nfor i in range(40):\n    s = s + s\nreturn x", "grows too large"),
+    ("n = 2 ** 1000\nfor i in range(40):\n    n = n * n\nreturn x", "the result would be too large"),
+    ("s = 'ab'\nfor i in range(40):\n    s = s + s\nreturn x", "the result would be too large"),
+    ("a = tuple(range(9999))\nfor i in range(999):\n    b = -1 in a\nreturn x", "more than 1,000,000 steps"),
+    ("a = list(range(100000))\nreturn x", "more than 10,000"),
     ("return " + " + ".join(["x"] * 20000), "nests too deeply"),
 ])
 def test_compile_time_work_is_bounded(body, phrase):

@@ -284,6 +284,18 @@ _OPERATOR_CASES: dict[str, list[Case]] = {
                 err_msg(ShapeError, x23, 5), err_msg(ShapeError, x23, (slice(None), -4)),
                 err_msg(NNSpecRuntimeError, x23, slice(None, None, -1)), err_msg(NNSpecRuntimeError, x23, 1.5),
                 err(ShapeError, x23, (0, 0, 0)), err(ShapeError, scalar, 0), err(NNSpecRuntimeError, (4, 5), 2)],
+    # augmented assignment writes into the left operand, as torch's in-place ops do
+    "iadd": [c(x23, y23), c(x23, 2), c(x23, x3), c(i23, 3), c((1, 2), (3,)),
+             err(ShapeError, x3, x23), err(NNSpecRuntimeError, i23, 2.5)],
+    "isub": [c(x23, y23), c(i23, ints(1, 2, 3))],
+    "imul": [c(x23, 2.5), c(x23, y23)],
+    "itruediv": [c(x23, 2.0), err(NNSpecRuntimeError, i23, 2)],
+    "ifloordiv": [c(x23 * 7, 2.0), c(i23, 2)],
+    "imod": [c(x23 * 7, 2.0), c(i23, 3)],
+    "ipow": [c(np.abs(x23), 0.5), c(i23, 2)],
+    "imatmul": [c(rnd(3, 3), rnd(3, 3))],
+    # a, b = value: Python's length check, on tuples, lists and an array's first dim
+    "unpack": [c((4, 5, 6), 3), c(x23, 2), err(NNSpecRuntimeError, (4, 5, 6), 2), err(NNSpecRuntimeError, x23, 3)],
 }
 
 
@@ -309,7 +321,17 @@ def _torch_callable(torch, registry: str, key: str) -> Callable:
         return getattr(torch, key[len("torch."):])
     if registry == "METHODS":
         return lambda self, *args, **kwargs: getattr(self, key)(*args, **kwargs)
+    if key == "unpack":
+        return _python_unpack
     return getattr(operator, key)
+
+
+def _python_unpack(value, n):
+    """What ``a, b, ... = value`` does in Python (the torch side of the unpack cases)."""
+    items = tuple(value)
+    if len(items) != n:
+        raise ValueError(f"expected {n} values, got {len(items)}")
+    return items
 
 
 def _to_torch(torch, v):
@@ -431,9 +453,9 @@ def test_registries_are_complete_and_mirrored():
     torch_names = {"cat", "stack", "flatten", "matmul", "mm", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
                    "add", "mul", "sub", "div", "mean", "sum", "transpose", "permute", "reshape"}
     assert {k for k in FUNCTIONS if not k.startswith(("F.", "torch.nn.functional."))} == {f"torch.{n}" for n in torch_names}
-    assert set(OPERATORS) == {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos",
-                              "getitem"}
-    assert all(hasattr(operator, k) for k in OPERATORS)
+    binary = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"}
+    assert set(OPERATORS) == binary | {f"i{k}" for k in binary} | {"neg", "pos", "getitem", "unpack"}
+    assert all(hasattr(operator, k) for k in OPERATORS if k != "unpack")
     # every public op of functional is registered (its helpers are not ops)
     helpers = {"data_of", "ntuple", "conv_padding", "wrap_dim", "as_dtype", "torch_type_name"}
     ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__ == F.__name__
