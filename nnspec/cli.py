@@ -67,6 +67,15 @@ def _parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+def _dtypes(value):
+    """The dtype name of an array output, the nested names of a tuple of them, else the value's type name."""
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        return str(value.dtype)
+    if isinstance(value, (tuple, list)):
+        return [_dtypes(v) for v in value]
+    return type(value).__name__
+
+
 def _save_atomic(path: Path, write) -> None:
     """Write through a temporary file in the same folder, so a failure leaves no half-written file."""
     path = path.resolve()
@@ -156,9 +165,11 @@ def run(
                     e.path = f"{call.path} ({call.type})" + (f" {e.path}" if e.path else "")
                 raise
         out_shape = shapes(y)
-        out_dtype = [str(v.dtype) for v in y] if isinstance(y, (tuple, list)) else str(y.dtype)
+        out_dtype = _dtypes(y)
         if output is not None:
             outputs = list(y) if isinstance(y, (tuple, list)) else [y]
+            if not all(hasattr(v, "dtype") or isinstance(v, (int, float)) for v in outputs):
+                raise NNSpecRuntimeError(f"the output {format_shape(out_shape)} is not arrays; nothing to save")
             if output.suffix == ".npz":  # arr_0, arr_1, ... as numpy.savez names them
                 _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in outputs]))
             elif len(outputs) > 1:
@@ -170,7 +181,7 @@ def run(
                 "shape": out_shape, "dtype": out_dtype}}, indent=2))
             return
         typer.echo(render(trace.table(), right={4}))
-        typer.echo(f"\noutput: shape {format_shape(out_shape)}, dtype {out_dtype if isinstance(out_dtype, str) else ', '.join(out_dtype)}")
+        typer.echo(f"\noutput: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
         if output is not None:
             typer.echo(f"saved to {output}")
 

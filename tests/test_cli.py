@@ -471,3 +471,23 @@ def test_compile_error_exits_1_with_the_file_position(tmp_path):
     result = invoke("compile", model)
     assert result.exit_code == 1
     assert f"{model}:3:3: (root).forward: 'import' is not supported in a forward" in result.output
+
+
+@pytest.mark.parametrize("body, line", [
+    ("return x.shape", "output: shape 2, 3, dtype int, int"),
+    ("return x, x.size(0)", "output: shape (2, 3), 2, dtype float32, int"),
+])
+def test_non_array_outputs_print_and_refuse_to_save(tmp_path, body, line):
+    model = tmp_path / "m.yaml"
+    model.write_text(f"name: M\nforward: |\n  {body}\n")
+    result = invoke("run", model, "-s", "2,3")
+    assert result.exit_code == 0 and line in result.output
+    saved = invoke("run", model, "-s", "2,3", "-o", tmp_path / "y.npz")  # numbers save as 0-d arrays
+    assert saved.exit_code == 0, saved.output
+
+
+def test_an_output_that_is_not_arrays_is_not_saved(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("name: M\nforward: |\n  return None\n")
+    result = invoke("run", model, "-s", "2,3", "-o", tmp_path / "y.npy")
+    assert result.exit_code == 1 and "nothing to save" in result.output and not (tmp_path / "y.npy").exists()

@@ -15,6 +15,8 @@ came from. ``op`` is one of a fixed set:
 
 from __future__ import annotations
 
+import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,20 +74,30 @@ class Graph:
         self.name = name
         self.nodes: list[Node] = []
         self._names: dict[str, int] = {}
+        self._used: set[str] = set()
 
-    def _unique(self, hint: str) -> str:
+    def _unique(self, hint: str, exact: bool = False) -> str:
+        """A name no node has yet: the hint itself (kept exactly for inputs), else hint_1, hint_2, ..."""
+        if exact and hint not in self._used:
+            self._used.add(hint)
+            return hint
         base = re.sub(r"\W", "_", hint).strip("_").lower() or "v"
-        if base[0].isdigit() or base in ("self", "return", "def", "in", "is", "not", "and", "or", "if", "for"):
+        if base[0].isdigit() or keyword.iskeyword(base) or base == "self":
             base = "_" + base
         n = self._names.get(base, 0)
+        name = base if n == 0 else f"{base}_{n}"
+        while name in self._used:
+            n += 1
+            name = f"{base}_{n}"
         self._names[base] = n + 1
-        return base if n == 0 else f"{base}_{n}"
+        self._used.add(name)
+        return name
 
     def create_node(self, op: str, target: str, args: tuple = (), kwargs: dict | None = None, *,
                     name: str | None = None, position: Position | None = None, key: Any = None) -> Node:
         assert op in OPS, op
-        node = Node(self._unique(name or target.split(".")[-1]), op, target, tuple(args), dict(kwargs or {}),
-                    position, key)
+        node = Node(self._unique(name or target.split(".")[-1], exact=op == "placeholder"), op, target,
+                    tuple(args), dict(kwargs or {}), position, key)
         self.nodes.append(node)
         return node
 
@@ -165,6 +177,8 @@ def _fmt(value: Any) -> str:
         return ":".join(parts[:2]) + (f":{parts[2]}" if value.step is not None else "")
     if value is Ellipsis:
         return "..."
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
     return repr(value)
 
 
@@ -207,4 +221,6 @@ def _json(value: Any) -> Any:
         return {"slice": [_json(value.start), _json(value.stop), _json(value.step)]}
     if value is Ellipsis:
         return {"ellipsis": True}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"float": str(value)}  # JSON has no inf or nan
     return value

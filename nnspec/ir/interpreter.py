@@ -40,8 +40,19 @@ class Interpreter:
         self.module = module
         self.graph = graph
 
-    def run(self, *args: Any) -> Any:
+    def run(self, *args: Any, **kwargs: Any) -> Any:
         inputs = self.graph.placeholders
+        if kwargs:  # inputs by name, as a torch forward takes them
+            names = [n.target for n in inputs]
+            unknown = [k for k in kwargs if k not in names[len(args):]]
+            if unknown:
+                raise NNSpecRuntimeError(f"{self.module._get_name()}.forward got unexpected or repeated input(s) "
+                                         f"{', '.join(unknown)}; its inputs are {', '.join(names)}")
+            rest = names[len(args):]
+            if any(n not in kwargs for n in rest):
+                missing = [n for n in rest if n not in kwargs]
+                raise NNSpecRuntimeError(f"{self.module._get_name()}.forward is missing input(s) {', '.join(missing)}")
+            args = args + tuple(kwargs[n] for n in rest)
         if len(args) != len(inputs):
             names = ", ".join(n.target for n in inputs)
             raise NNSpecRuntimeError(
@@ -68,9 +79,14 @@ class Interpreter:
                         message = e.message[len(own):] if e.message.startswith(own) else e.message
                         e.message = f"{_describe(node)} on {', '.join(_shape(x) for x in a)}: {message}"
                 raise
-            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
+            except MemoryError:
                 shapes = ", ".join(_shape(x) for x in a)
-                raise ShapeError(f"{_describe(node)} on {shapes}: {e}", position=node.position) from None
+                raise NNSpecRuntimeError(f"{_describe(node)} on {shapes}: out of memory",
+                                         position=node.position) from None
+            except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, AttributeError) as e:
+                shapes = ", ".join(_shape(x) for x in a)
+                raise ShapeError(f"{_describe(node)} on {shapes}: {type(e).__name__}: {e}",
+                                 position=node.position) from None
             if observers and node.op in ("call_function", "call_method"):
                 ms = (time.perf_counter() - start) * 1e3
                 for observe in observers:

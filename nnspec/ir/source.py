@@ -17,11 +17,18 @@ class ForwardSource:
     line: int | None = None  # file line (1-based) of the code's first line
     col: int = 0  # file columns before the code's own column 0
 
+    exact: bool = True  # False: escapes in a quoted string shift lines, so only the value's start is known
+
     def position(self, lineno: int, col_offset: int) -> Position:
-        """The file position of an ``ast`` location inside the code (lineno 1-based, col 0-based)."""
+        """The file position of an ``ast`` location inside the code (lineno 1-based, col_offset in UTF-8 bytes)."""
         if self.line is None:
             return Position(self.filename)
-        return Position(self.filename, self.line + lineno - 1, self.col + col_offset + 1)
+        if not self.exact:
+            return Position(self.filename, self.line, self.col + 1)
+        lines = self.code.splitlines()
+        text = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+        chars = len(text.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore"))
+        return Position(self.filename, self.line + lineno - 1, self.col + chars + 1)
 
     @classmethod
     def locate(cls, text: str, file_text: str | None, filename: str, where: Position | None) -> ForwardSource:
@@ -38,7 +45,7 @@ class ForwardSource:
             indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
             return cls(code, filename, where.line + 1, indent + removed)
         quote = 1 if start in ("'", '"') else 0
-        return cls(code, filename, where.line, (where.col or 1) - 1 + quote + removed)
+        return cls(code, filename, where.line, (where.col or 1) - 1 + quote + removed, exact="\n" not in text)
 
 
 def _common_indent(text: str) -> int:

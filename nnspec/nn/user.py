@@ -28,9 +28,9 @@ class UserModule(Module):
         """The compiled forward graph for the current mode (None without a forward)."""
         return self._forward_graphs.get(self.training)
 
-    def forward(self, *args: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         if not self._forward_graphs:
-            return super().forward(*args)
+            return super().forward(*args, **kwargs)
         from ..ir.interpreter import Interpreter
 
-        return Interpreter(self, self._forward_graphs[self.training]).run(*args)
+        return Interpreter(self, self._forward_graphs[self.training]).run(*args, **kwargs)

@@ -222,3 +222,58 @@ def test_a_forward_without_a_header_takes_its_inputs_from_the_inputs_key():
     assert [n.target for n in m.graph.placeholders] == ["a", "b"]
     a, b = np.ones((1, 4), np.float32), np.full((1, 4), 2, np.float32)
     np.testing.assert_allclose(m(a, b), m.lin(a) + 2, rtol=1e-6)
+
+
+def test_columns_count_characters_not_bytes():
+    e = refused("return 'é' + undefined_name")
+    assert (e.position.line, e.position.col) == (BODY_LINE, 16)
+
+
+def test_a_forward_in_a_quoted_string_points_at_the_string():
+    with pytest.raises(nnspec.CompileError) as info:
+        nnspec.loads('name: M\nforward: "y = x\\nreturn y + undefined_name"\n', filename="m.yaml")
+    assert str(info.value).startswith("m.yaml:2:11:")  # escapes shift lines, so the string's start it is
+
+
+def test_input_names_are_kept_and_never_collide_with_node_names():
+    m = model("def forward(self, x_, relu_1):\n    return F.relu(x_) + F.relu(relu_1) * float('inf')")
+    code = m.graph.python_code()
+    assert code.splitlines()[0] == "def forward(self, x_, relu_1):"
+    assert "relu_2 = F.relu(relu_1)" in code and "float('inf')" in code
+    assert json.loads(json.dumps(m.graph.to_json(), allow_nan=False))  # JSON without Infinity
+
+
+def test_unpacking_checks_the_length_when_it_runs():
+    m = model("a, b = x.shape\nreturn x * a").eval()
+    np.testing.assert_array_equal(m(np.ones((2, 4), np.float32)), np.full((2, 4), 2, np.float32))
+    with pytest.raises(nnspec.NNSpecRuntimeError, match="cannot unpack 3 values into 2 names") as info:
+        m(np.ones((2, 4, 1), np.float32))
+    assert str(info.value).startswith(f"m.yaml:{BODY_LINE}:")
+
+
+def test_augmented_assignment_is_in_place_as_in_torch():
+    m = model("y = x\ny += 1\nreturn x").eval()
+    x = np.zeros((1, 4), np.float32)
+    assert m(x) is x and (x == 1).all()
+
+
+def test_submodules_with_forwards_take_keyword_inputs():
+    text = ("name: Outer\nmodules:\n  inner:\n    name: Inner\n    forward: |\n      def forward(self, x, scale):\n"
+            "          return x * scale\nforward: |\n  return self.inner(x, scale=3.0)\n")
+    m = nnspec.loads(text)
+    np.testing.assert_array_equal(m(np.ones(2, np.float32)), np.full(2, 3, np.float32))
+
+
+def test_containers_slices_membership_and_lists():
+    m = model("feats = []\nfor layer in self.seq[1:]:\n    feats.append(layer(x))\n"
+              "if 'a' in self.md and 'z' not in self.md and self.ml:\n    feats.append(x)\n"
+              "return torch.cat(feats, 1)").eval()
+    x = np.random.default_rng(2).standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_array_equal(m(x), np.concatenate([np.maximum(x, 0), x], 1))
+
+
+def test_wrong_arguments_to_an_op_are_placed_errors_not_crashes():
+    m = model("return F.relu(None)").eval()
+    with pytest.raises(nnspec.NNSpecError) as info:
+        m(np.zeros((1, 4), np.float32))
+    assert str(info.value).startswith(f"m.yaml:{BODY_LINE}:")
