@@ -96,25 +96,10 @@ class Interpreter:
     def execute(self, node: Node, args: tuple, kwargs: dict, env: dict) -> Any:
         op = node.op
         if op == "get_attr":
-            target = self._resolve(node.target)
-            if node.key is not None:
-                key = env[id(node.key)]
-                if not isinstance(key, str) or key not in target:
-                    raise NNSpecRuntimeError(
-                        f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})"
-                    )
-                target = target[key]
+            target = self._resolve(node, env)
             return target.data if isinstance(target, nn.Parameter) else target
         if op == "call_module":
-            target = self._resolve(node.target)
-            if node.key is not None:
-                key = env[id(node.key)]
-                if not isinstance(key, str) or key not in target:
-                    raise NNSpecRuntimeError(
-                        f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})"
-                    )
-                target = target[key]
-            return target(*args, **kwargs)
+            return self._resolve(node, env)(*args, **kwargs)
         if op == "call_function":
             fn = T.OPERATORS[node.target.removeprefix("operator.")] if node.target.startswith("operator.") \
                 else T.FUNCTIONS[node.target]
@@ -123,8 +108,17 @@ class Interpreter:
             return T.METHODS[node.target](*args, **kwargs)
         raise NNSpecRuntimeError(f"unknown op {op!r}")
 
-    def _resolve(self, path: str) -> Any:
-        """The submodule, parameter, buffer or attribute at a dotted path (looked up when it runs)."""
+    def _resolve(self, node: Node, env: dict) -> Any:
+        """The submodule, parameter or buffer a node names, looked up when it runs (and its run-time key)."""
+        target = self._lookup(node.target)
+        if node.key is not None:
+            key = env[id(node.key)]
+            if not isinstance(key, str) or key not in target:
+                raise NNSpecRuntimeError(f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})")
+            target = target[key]
+        return target
+
+    def _lookup(self, path: str) -> Any:
         target: Any = self.module
         for part in path.split("."):
             if isinstance(target, nn.Module) and part in target._modules:
