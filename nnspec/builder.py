@@ -43,7 +43,9 @@ class Builder:
         if self.modules > MAX_MODULES:
             raise self.error(f"the model has more than {MAX_MODULES:,} modules", loc)
         try:
-            return self._build(spec, loc)
+            module = self._build(spec, loc)
+            module.__dict__["_spec_position"] = self._where(loc)  # where run-time errors in it point
+            return module
         except CompileError as e:
             if e.position is not None and e.position.line is not None:
                 raise  # already placed, by a deeper module

@@ -33,8 +33,8 @@ ModelArg = Annotated[Path, typer.Argument(help="Model file (.yaml, .yml or .json
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}" if "\n" not in message else message, err=True)
+def _fail(message: str, code: int = 1, prefix: bool = True) -> None:
+    typer.echo(f"error: {message}" if prefix and "\n" not in message else message, err=True)
     raise typer.Exit(code)
 
 
@@ -42,8 +42,8 @@ def _guard(fn):
     """Run a command body: an NNSpecError becomes its message and exit 1, never a traceback."""
     try:
         return fn()
-    except NNSpecError as e:
-        _fail(str(e))
+    except NNSpecError as e:  # a placed error reads as compilers print them: file:line:col: message
+        _fail(str(e), prefix=e.position is None)
     except BrokenPipeError:  # the reader went away (`nnspec run ... | head`): stop quietly, as other tools do
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - interpreter exit flushes it
         raise typer.Exit(141) from None
@@ -163,6 +163,8 @@ def run(
                 call = trace.failed_at
                 if call is not None:  # name the module that failed, as the trace would have shown it
                     e.path = f"{call.path} ({call.type})" + (f" {e.path}" if e.path else "")
+                    if e.position is None:  # and where the model file defines it
+                        e.position = trace.failed_module.__dict__.get("_spec_position")
                 raise
         out_shape = shapes(y)
         out_dtype = _dtypes(y)

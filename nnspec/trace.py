@@ -77,6 +77,11 @@ class ShapeTrace:
         """The innermost call still open: where an exception in the forward was raised."""
         return self._stack[-1][0] if self._stack else None
 
+    @property
+    def failed_module(self) -> Module | None:
+        """The module of ``failed_at``."""
+        return self._stack[-1][2] if self._stack else None
+
     def __exit__(self, *exc) -> None:
         from .ir import stop_observing
 
@@ -89,12 +94,12 @@ class ShapeTrace:
         def hook(module: Module, args: tuple) -> None:
             call = Call(path, module._get_name(), len(self._stack), [shapes(a) for a in args])
             self.calls.append(call)
-            self._stack.append((call, time.perf_counter()))
+            self._stack.append((call, time.perf_counter(), module))
 
         return hook
 
     def _post(self, module: Module, args: tuple, output: Any) -> None:
-        call, start = self._stack.pop()
+        call, start, _ = self._stack.pop()
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
 

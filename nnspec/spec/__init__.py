@@ -48,6 +48,8 @@ def _message(err: dict) -> str:
         return "a module needs a 'type' (or is a user-defined module)"
     if kind == "extra_forbidden":
         return "unknown argument"
+    if kind in ("model_type", "dict_type") and "ShareSpec" in msg:
+        return f"expected a module (a mapping, or a type name such as ReLU), got {_short(value)}"
     if kind == "missing":
         return f"missing required argument {err['loc'][-1]!r}"
     if kind == "value_error":

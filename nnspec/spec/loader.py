@@ -122,9 +122,13 @@ def parse(text: str, filename: str = "<string>") -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as e:
+        # the position is where the parser stopped; what it was inside (a '[' left open, say) can be
+        # lines earlier, so name that line too
         mark = e.problem_mark or e.context_mark
         pos = _position(filename, mark) if mark else Position(filename)
         problem = e.problem or str(e)
+        if e.context and e.context_mark and e.problem_mark and e.problem_mark.line != e.context_mark.line:
+            problem += f" ({e.context} that starts at line {e.context_mark.line + 1})"
         if isinstance(e, yaml.constructor.ConstructorError) and "could not determine a constructor" in problem:
             problem = f"tag not allowed in a model file: {problem.split('tag ')[-1]}"
         raise SpecError(f"invalid YAML: {problem}", position=pos) from None
