@@ -19,6 +19,7 @@ from .inputs import bind
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
+from .spec.schema import schema_text
 from .summary import forward_graphs, summary as make_summary
 from .trace import ShapeTrace, format_shape, render, shapes
 
@@ -80,6 +81,9 @@ def _save_atomic(path: Path, write) -> None:
     """Write through a temporary file in the same folder, so a failure leaves no half-written file."""
     path = path.resolve()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result should read like any new file
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -247,6 +251,39 @@ def summary(
             f"\nparameters: {t['params']:,} ({t['trainable']:,} trainable), {t['param_bytes'] / 1e6:.2f} MB; "
             f"buffers: {t['buffers']:,} elements, {t['buffer_bytes'] / 1e6:.2f} MB"
         )
+
+    _guard(body)
+
+
+SCHEMA_PATH = Path("schemas") / "nnspec.schema.json"
+
+
+@app.command()
+def schema(
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help=f"Write the schema to this file instead of {SCHEMA_PATH}.")] = None,
+    stdout: Annotated[bool, typer.Option("--stdout", help="Print the schema instead of writing a file.")] = False,
+) -> None:
+    """Write the JSON Schema of model files, for completion, hover text and inline errors in editors.
+
+    Example: nnspec schema -o schemas/nnspec.schema.json
+    """
+    if stdout and output is not None:
+        raise typer.BadParameter("give --output or --stdout, not both", param_hint="--stdout")
+    if output is not None and output.is_dir():
+        raise typer.BadParameter(f"{str(output)!r} is a folder; name the file to write", param_hint="--output")
+    if output is not None and not output.resolve().parent.is_dir():
+        raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
+
+    def body() -> None:
+        text = schema_text()
+        if stdout:
+            typer.echo(text, nl=False)
+            return
+        path = output if output is not None else SCHEMA_PATH
+        path.parent.mkdir(exist_ok=True)  # only the default's schemas/ can be missing here
+        _save_atomic(path, lambda f: f.write(text.encode()))
+        typer.echo(f"wrote the model-file schema to {path}")
 
     _guard(body)
 
