@@ -68,7 +68,7 @@ class Builder:
                 for i, child in enumerate(spec.modules):
                     ml.append(self.module(child, loc + ("modules", i), ml))
             else:
-                for _ in range(spec.repeat):
+                for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
             return ml
         if isinstance(spec, S.ModuleDictSpec):
@@ -82,7 +82,7 @@ class Builder:
                 for i, p in enumerate(spec.parameters):
                     pl.append(self.parameter(p, loc + ("parameters", i)))
             else:
-                for _ in range(spec.repeat):
+                for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ParameterList()
                     pl.append(self.parameter(spec.parameter, loc + ("parameter",)))
             return pl
         if isinstance(spec, S.ParameterDictSpec):

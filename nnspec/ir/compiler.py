@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from .source import ForwardSource
 
 MAX_NODES = 100_000
 MAX_STEPS = 1_000_000  # statements and loop iterations unrolled, nodes or not
+MAX_VALUE = 100_000  # items of one compile-time value, a nested one counted each time it occurs
 CONSTANT_TYPES = (int, float, str, bool, type(None))
 
 
@@ -215,8 +217,50 @@ class Compiler:
         if self.steps > MAX_STEPS:
             raise self.error(f"forward unrolls to more than {MAX_STEPS:,} steps")
 
+    def measure(self, value: Any, where: ast.AST | None = None) -> Any:
+        """``value``, its items counted as compile-time work: as a tree, a nested value each time it occurs.
+
+        ``t = (t, t)`` in a loop doubles a value at each step while it stays small in memory; walking,
+        materializing, comparing or printing it would not end. Counting is linear in the distinct values
+        (sizes are memoised); a value of more than MAX_VALUE items, or a list holding itself, is refused.
+        """
+        if not isinstance(value, _NESTED):
+            return value
+        if isinstance(value, (tuple, list)) and len(value) < MAX_VALUE and \
+                not any(isinstance(v, _NESTED) for v in value):  # flat: the usual case, counted at once
+            self.step(len(value) + 1)
+            return value
+        sizes: dict[int, int] = {}
+        open_: set[int] = set()
+
+        def size(v: Any) -> int:
+            if not isinstance(v, _NESTED):
+                return 1
+            items = (v.start, v.stop, v.step) if isinstance(v, slice) else v.values() if isinstance(v, dict) else v
+            key = id(v)
+            if key in sizes:
+                return sizes[key]
+            if key in open_:
+                raise self.error("a list in the forward contains itself", where)
+            open_.add(key)
+            n = 1 + sum(size(item) for item in items)
+            open_.discard(key)
+            if n > MAX_VALUE:
+                raise self.error(f"a value in the forward has more than {MAX_VALUE:,} items (nested ones counted "
+                                 "each time they occur)", where)
+            sizes[key] = n
+            return n
+
+        n = size(value)
+        if n > 1:
+            self.step(n)
+        return value
+
     def materialize(self, value: Any) -> Any:
         """A value usable as a node argument: state becomes get_attr nodes; refs that can't be data are errors."""
+        return self._materialize(self.measure(value))
+
+    def _materialize(self, value: Any) -> Any:
         if isinstance(value, StateRef):
             if value.path not in self.state_nodes:
                 self.state_nodes[value.path] = self.emit("get_attr", value.path, name=value.path.replace(".", "_"))
@@ -227,13 +271,13 @@ class Compiler:
                                  "it is not data")
             return self.emit("get_attr", value.container.path, key=value.key, name=value.container.path)
         if isinstance(value, tuple):
-            return tuple(self.materialize(v) for v in value)
+            return tuple(self._materialize(v) for v in value)
         if isinstance(value, list):
-            return [self.materialize(v) for v in value]
+            return [self._materialize(v) for v in value]
         if isinstance(value, dict):  # call keyword arguments
-            return {k: self.materialize(v) for k, v in value.items()}
+            return {k: self._materialize(v) for k, v in value.items()}
         if isinstance(value, slice):
-            return slice(self.materialize(value.start), self.materialize(value.stop), self.materialize(value.step))
+            return slice(self._materialize(value.start), self._materialize(value.stop), self._materialize(value.step))
         if isinstance(value, (Node, *CONSTANT_TYPES)) or value is Ellipsis:
             return value
         raise self.error(f"{_describe(value)} can't be used as a value here")
@@ -433,7 +477,7 @@ class Compiler:
             if any(isinstance(x, ast.Starred) for x in e.elts):
                 raise self.error("starred expressions are not supported", e)
             items = [self.expr(x) for x in e.elts]
-            return tuple(items) if isinstance(e, ast.Tuple) else items
+            return self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
         if isinstance(e, ast.Slice):
             return self.index(e)
         raise self.error(f"{_expression_name(e)} is not supported in a forward", e)
@@ -441,9 +485,9 @@ class Compiler:
     def index(self, e: ast.expr) -> Any:
         if isinstance(e, ast.Slice):
             parts = [None if p is None else self.expr(p) for p in (e.lower, e.upper, e.step)]
-            return slice(*parts)
+            return self.measure(slice(*parts), e)
         if isinstance(e, ast.Tuple):
-            return tuple(self.index(x) for x in e.elts)
+            return self.measure(tuple(self.index(x) for x in e.elts), e)
         return self.expr(e)
 
     def attribute(self, base: Any, name: str, e: ast.AST) -> Any:
@@ -510,13 +554,13 @@ class Compiler:
                 return StateRef(_join(base.path, key)) if isinstance(m, nn.ParameterDict) else \
                     ModRef(registry[key], _join(base.path, key))
             raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
-        if isinstance(base, (tuple, list, str, range)) and not _has_node(key):
+        if isinstance(base, (tuple, list, str, range)) and not _has_node(self.measure(key, e)):
             try:
                 result = base[key]
             except (IndexError, TypeError, ValueError) as err:
-                raise self.error(f"indexing {_describe(base)} with {_cut(repr(key))}: {err}", e) from None
+                raise self.error(f"indexing {_describe(base)} with {_describe(key)}: {err}", e) from None
             self.step(len(result) if isinstance(result, (tuple, list, str)) else 1)
-            return list(result) if isinstance(result, range) else result
+            return self.measure(list(result) if isinstance(result, range) else result, e)
         if isinstance(base, (Node, StateRef, DynRef, tuple, list)):
             return self.emit("call_function", "operator.getitem", (self.materialize(base), self.materialize(key)),
                              name="getitem", at=e)
@@ -537,7 +581,7 @@ class Compiler:
             self.step(1)
             if len(fn.items) >= MAX_SEQ:
                 raise self.error(f"a list in the forward grows past {MAX_SEQ:,} items", e)
-            fn.items.append(args[0])
+            fn.items.append(self.measure(args[0], e))
             return None
         if isinstance(fn, BoundContainerMethod):
             if args or kwargs:
@@ -574,6 +618,8 @@ class Compiler:
         return {"keys": keys, "values": values, "items": list(zip(keys, values))}[fn.name]
 
     def builtin(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        if name != "len":
+            self.measure((*args, *kwargs.values()), e)
         if any(_has_node(a) for a in (*args, *kwargs.values())) and name != "len":
             raise self.error(f"{name}() needs values known when the model is compiled", e)
         if kwargs and not (name == "enumerate" and set(kwargs) == {"start"}):
@@ -588,11 +634,11 @@ class Compiler:
                     raise self.error(f"range of {len(r):,} steps is more than {MAX_STEPS:,}", e)
                 return r
             if name == "enumerate":
-                return list(enumerate(self.iterable(args[0], e), *args[1:]))
+                return self.measure(list(enumerate(self.iterable(args[0], e), *args[1:])), e)
             if name == "zip":
-                return list(zip(*[self.iterable(a, e) for a in args]))
+                return self.measure(list(zip(*[self.iterable(a, e) for a in args])), e)
             if name == "reversed":
-                return list(reversed(self.iterable(args[0], e)))
+                return self.measure(list(reversed(self.iterable(args[0], e))), e)
             if name == "len":
                 (v,) = args
                 if isinstance(v, ModRef):
@@ -605,7 +651,7 @@ class Compiler:
                 if len(items) > MAX_SEQ:
                     raise self.error(f"{name}() of {len(items):,} items is more than {MAX_SEQ:,}", e)
                 self.step(len(items))
-                return (tuple if name == "tuple" else list)(items)
+                return self.measure((tuple if name == "tuple" else list)(items), e)
             fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs}[name]
             if not all(isinstance(a, (*CONSTANT_TYPES, range)) or _is_const_tuple(a) for a in args):
                 raise self.error(f"{name}() takes constants here", e)
@@ -621,23 +667,23 @@ class Compiler:
         if kind not in _OPNAME:
             raise self.error(f"operator {type(op).__name__} is not supported", e)
         name = _OPNAME[kind]
-        if _is_const(left) and _is_const(right) and kind in _FOLD:
+        if _is_const(self.measure(left, e)) and _is_const(self.measure(right, e)) and kind in _FOLD:
             try:
                 result = checked(name, _FOLD[kind], left, right)
             except NNSpecError as err:
                 raise self.error(err.message, e) from None
             self.step(len(result) if isinstance(result, (tuple, list, str)) else 1)
-            return result
+            return self.measure(result, e)
         target = f"operator.i{name}" if inplace and isinstance(left, (Node, StateRef, DynRef)) else f"operator.{name}"
         return self.emit("call_function", target, (self.materialize(left), self.materialize(right)), name=name, at=e)
 
     def unary(self, op: ast.unaryop, value: Any, e: ast.AST) -> Any:
         if isinstance(op, ast.Not):
-            if _has_node(value):
+            if _has_node(self.measure(value, e)):
                 raise self.error("'not' of a tensor is not supported", e)
             return not self.truth(value)
         if isinstance(op, (ast.USub, ast.UAdd)):
-            if _is_const(value) and isinstance(value, (int, float)):
+            if isinstance(value, (int, float)):  # bool included
                 return -value if isinstance(op, ast.USub) else +value
             name = "neg" if isinstance(op, ast.USub) else "pos"
             return self.emit("call_function", f"operator.{name}", (self.materialize(value),), name=name, at=e)
@@ -654,7 +700,8 @@ class Compiler:
             elif type(op) in (ast.In, ast.NotIn) and isinstance(right, ModRef) and \
                     isinstance(right.module, (nn.ModuleDict, nn.ParameterDict)) and isinstance(left, str):
                 result = (left in right.module) == isinstance(op, ast.In)  # 'conv' in self.choices
-            elif _has_node(left) or _has_node(right) or not _is_const(left) or not _is_const(right):
+            elif _has_node(self.measure(left, e)) or _has_node(self.measure(right, e)) or not _is_const(left) \
+                    or not _is_const(right):
                 raise self.error("comparisons must be between values known when the model is compiled", e)
             else:
                 self.step(sum(len(v) for v in (left, right) if isinstance(v, (tuple, list, str, range))))
@@ -667,7 +714,7 @@ class Compiler:
     def boolop(self, e: ast.BoolOp) -> Any:
         for i, v in enumerate(e.values):
             value = self.expr(v)
-            if _has_node(value):
+            if _has_node(self.measure(value, e)):
                 raise self.error("'and'/'or' work on values known when the model is compiled", e)
             truth = bool(self.truth(value))
             last = i == len(e.values) - 1
@@ -683,6 +730,7 @@ class _NoneMarker:
 
 
 _NONE = _NoneMarker()
+_NESTED = (tuple, list, dict, slice)  # compile-time values that hold others
 
 
 def _join(path: str, name: str) -> str:
@@ -730,7 +778,11 @@ def _describe(v: Any) -> str:
         return "list.append"
     if isinstance(v, DynRef):
         return f"an entry of {v.container.path}"
-    return _cut(repr(v))
+    return _cut(_REPR.repr(v))
+
+
+_REPR = reprlib.Repr()  # a value's repr for a message, its depth and lengths cut before it is made
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
 
 
 def _near(name: str, registry: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -426,7 +427,16 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except MemoryError:  # torch's allocator error; the hyperparameters or the input ask for too much
+            raise NNSpecRuntimeError(f"{self._get_name()}: out of memory") from None
+        except TypeError as e:
+            try:  # the wrong inputs for this forward (Bilinear given one array): torch's TypeError, as nnspec's error
+                inspect.signature(self.forward).bind(*args, **kwargs)
+            except TypeError:
+                raise NNSpecRuntimeError(str(e)) from None
+            raise
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:

@@ -17,11 +17,12 @@ import numpy  # dtype objects only; array math goes through get_array_module
 
 from ..errors import NNSpecRuntimeError, ShapeError
 from ..nn.parameter import Parameter
+from ..resources import available_memory
 from . import random
 from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
 from .kernels import norm, pool, shuffle
 from .kernels import softmax as _softmax
-from .kernels.window import pad as _pad
+from .kernels.window import conv_out_size, pad as _pad
 
 
 def data_of(x: Any) -> Any:
@@ -46,6 +47,24 @@ def ntuple(value: Any, n: int) -> tuple:
 
 def _shape(x) -> str:
     return "[" + ", ".join(str(s) for s in x.shape) + "]"
+
+
+def _int64(op: str, **args: Any) -> None:
+    """torch parses sizes, strides, paddings and dilations as int64: a larger int is its overflow error."""
+    for name, value in args.items():
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(v, int) and not -(2**63) <= v < 2**63:
+                raise NNSpecRuntimeError(f"{op}(): argument '{name}' overflows a 64-bit integer, got {v}")
+
+
+def _fits(op: str, shape: Sequence[int], dtype) -> None:
+    """Refuse an array that can't fit in the memory free now, before making it (torch's allocator fails the
+    same way): sizes come from a model file's hyperparameters, and a half-made huge array is an OOM kill."""
+    nbytes = math.prod(int(s) for s in shape) * numpy.dtype(dtype).itemsize
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise NNSpecRuntimeError(f"{op}: out of memory: an array of size {list(shape)} needs {nbytes:,} bytes; "
+                                 f"{free:,} are free")
 
 
 def wrap_dim(dim: Any, ndim: int, op: str) -> int:
@@ -125,6 +144,7 @@ def _same_dtype(op: str, x, w) -> None:
 
 
 def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
+    _int64(op, stride=stride, padding=padding, dilation=dilation, groups=groups)
     x, w, b = _data(x), _data(weight), _data(bias)
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
@@ -135,6 +155,8 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
+    padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
+    _fits(op, padded, x.dtype)
     x = _pad(x, pads)
     for i in range(nd):
         if x.shape[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
@@ -142,8 +164,15 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
                 f"{op}: calculated padded input size per channel: {tuple(x.shape[2:])}, "
                 f"kernel size: {tuple(w.shape[2:])}; kernel size can't be greater than actual input size"
             )
+    _fits_conv(op, x, w, stride, dilation)
     y = conv.conv(x, w, b, stride, dilation, groups)
     return y[0] if unbatched else y
+
+
+def _fits_conv(op: str, x, w, stride, dilation) -> None:
+    """The im2col columns of a convolution of the padded ``x``: (N, *out, C * K)."""
+    out = [conv_out_size(x.shape[2 + i], w.shape[2 + i], stride[i], 0, dilation[i]) for i in range(w.ndim - 2)]
+    _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)
 
 
 def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
@@ -175,6 +204,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, op: str):
+    _int64(op, stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
     x, w, b = _data(x), _data(weight), _data(bias)
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
@@ -183,6 +213,9 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
             f"{op}: given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
         )
+    if any(s == 0 for s in x.shape[2:]):  # torch's kernel: empty inputs only by batch or channel
+        raise ShapeError(f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
+                         f"{_shape(x)}")
     stride, padding = ntuple(stride, nd), ntuple(padding, nd)
     output_padding, dilation = ntuple(output_padding, nd), ntuple(dilation, nd)
     for i in range(nd):
@@ -199,6 +232,10 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
             f"{op}: given input size per channel: {tuple(x.shape[2:])}, calculated output size per channel: {out}; "
             "output size is too small"
         )
+    dilated = [(s - 1) * st + 1 + 2 * max(d * (k - 1) - p, 0) + op_
+               for s, st, d, k, p, op_ in zip(x.shape[2:], stride, dilation, w.shape[2:], padding, output_padding)]
+    _fits(op, x.shape[:2] + tuple(dilated), x.dtype)  # the zero-dilated, padded input
+    _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # its im2col columns
     y = conv.conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)
     return y[0] if unbatched else y
 
@@ -229,9 +266,11 @@ def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str):
             f"{op}: given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
             f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small"
         )
+    _fits(op, x.shape[:2] + out + (math.prod(kernel),), x.dtype)  # the windows, gathered
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd: int, op: str):
+    _int64(op, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     x, unbatched = _batched(_data(x), nd, op)
     kernel = ntuple(kernel_size, nd)
     stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
@@ -252,6 +291,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd: int, op: str):
+    _int64(op, kernel_size=kernel_size, stride=stride, padding=padding, divisor_override=divisor_override)
     x, unbatched = _batched(_data(x), nd, op)
     kernel = ntuple(kernel_size, nd)
     stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
@@ -272,11 +312,14 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_avg_pool(x, output_size, nd: int, op: str):
+    _int64(op, output_size=output_size)
     x, unbatched = _batched(_data(x), nd, op)
     out = ntuple(output_size, nd)
     out = tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
     if any(s == 0 for s in x.shape[2:]):
         raise ShapeError(f"{op}: expected input with non-zero spatial sizes, but got input of size {_shape(x)}")
+    # each dim gathers (out, longest bin) slots, fewer than size + 2 * out of them
+    _fits(op, x.shape[:2] + tuple(s + 2 * o for o, s in zip(out, x.shape[2:])), x.dtype)
     y = pool.adaptive_avg_pool(x, out)
     return y[0] if unbatched else y
 
@@ -307,6 +350,10 @@ def bilinear(input1, input2, weight, bias=None):
     x1, x2, w, b = _data(input1), _data(input2), _data(weight), _data(bias)
     _same_dtype("bilinear", x1, w)
     _same_dtype("bilinear", x2, w)
+    if x1.ndim != x2.ndim:
+        raise ShapeError(f"bilinear: input dimensions do not match: got {x1.ndim} and {x2.ndim}")
+    if x1.ndim == 0:
+        raise ShapeError("bilinear: Dimension specified as -1 but tensor has no dimensions")
     if x1.shape[:-1] != x2.shape[:-1]:
         raise ShapeError(f"bilinear: input1 and input2 must have the same batch dims, got {_shape(x1)} and {_shape(x2)}")
     if x1.shape[-1] != w.shape[1] or x2.shape[-1] != w.shape[2]:
@@ -350,6 +397,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 def pixel_shuffle(input, upscale_factor):
+    _int64("pixel_shuffle", upscale_factor=upscale_factor)
     x = _data(input)
     r = upscale_factor
     if x.ndim < 3:
@@ -367,6 +415,7 @@ INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic"
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False):
+    _int64("interpolate", size=size)
     x = _data(input)
     if mode not in INTERPOLATE_MODES:
         raise NNSpecRuntimeError(f"interpolate: unknown mode {mode!r}; expected one of {', '.join(INTERPOLATE_MODES)}")
@@ -400,10 +449,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ShapeError(
                 f"interpolate: input with spatial size {tuple(spatial)} needs a scale_factor with {nd} elements, got {scale_factor}"
             )
-        out = tuple(int(math.floor(float(s) * float(f))) for s, f in zip(spatial, factors))
+        sizes = [float(s) * float(f) for s, f in zip(spatial, factors)]
+        if not all(math.isfinite(v) and abs(v) < 2.0**63 for v in sizes):  # torch's int64 conversion check
+            raise NNSpecRuntimeError(f"interpolate: scale_factor {scale_factor} on input of size {_shape(x)}: value "
+                                     "cannot be converted to type int64_t without overflow")
+        out = tuple(int(math.floor(v)) for v in sizes)
         scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in factors)
     if any(o <= 0 for o in out):
         raise ShapeError(f"interpolate: output size {out} for input of size {_shape(x)} must be positive")
+    if any(s == 0 for s in spatial):  # torch's upsample checks: nothing to sample from
+        names = ("D", "H", "W")[3 - nd:]
+        raise ShapeError("interpolate: Input and output sizes should be greater than 0, but got input ("
+                         + ", ".join(f"{n}: {s}" for n, s in zip(names, spatial)) + ") output ("
+                         + ", ".join(f"{n}: {o}" for n, o in zip(names, out)) + ")")
+    if x.shape[1] == 0 and x.shape[0] != 0:
+        raise ShapeError(f"interpolate: Non-empty {x.ndim}D data tensor expected but got a tensor with sizes {_shape(x)}")
+    _fits("interpolate", x.shape[:2] + tuple(out), x.dtype)
     return _interp.interpolate(x, out, scales, mode, bool(align_corners))
 
 
@@ -414,6 +475,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
     _same_dtype("batch_norm", x, w if w is not None else rm)
+    if x.size == 0 and x.ndim >= 2:  # torch returns an empty input as it is, checks and statistics skipped
+        return x.copy()
     c = x.shape[1] if x.ndim >= 2 else None
     for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
         if t is not None and t.shape != (c,):
@@ -449,13 +512,21 @@ def prelu(input, weight):
 
 def pad(input, pad, mode="constant", value=None):
     """torch's F.pad: ``pad`` lists (left, right) for the last dim first."""
+    _int64("pad", pad=pad)
     x = _data(input)
     if len(pad) % 2:
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     if len(pairs) > x.ndim:
         raise NNSpecRuntimeError(f"pad: {len(pad)} padding values for an input of {x.ndim} dims")
-    if mode != "constant":
+    if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
+        n = len(pairs)
+        if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
+            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor "
+                                     f"in {mode} mode (pad the last 1 to 3 dims of a 2D to 5D input)")
+        if mode != "circular" and 0 in x.shape[x.ndim - n - 1:]:
+            raise ShapeError(f"pad: Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and "
+                             f"other non-zero dimensions for input, but got: {_shape(x)}")
         for dim, (a, b) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
             size = x.shape[dim]
             if a < 0 or b < 0:
@@ -465,6 +536,9 @@ def pad(input, pad, mode="constant", value=None):
                     f"pad: {mode} padding {(a, b)} at dimension {dim} of input {_shape(x)} must be "
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
+    lead = x.ndim - len(pairs)
+    _fits("pad", x.shape[:lead] + tuple(s + max(a, 0) + max(b, 0) for s, (a, b) in zip(x.shape[lead:], pairs)),
+          x.dtype)
     return _pad(x, pairs, mode, 0.0 if value is None else value)
 
 

@@ -66,6 +66,7 @@ def _with_hint(err: dict, loc: tuple, data: Any) -> str:
         for item in loc[:-1]:
             parent = parent[item]
         kind = parent.get("type") if isinstance(parent, dict) else None
+        kind = kind if isinstance(kind, str) else None  # a `type:` that is not a name (a mapping, say) names no spec
         spec = LAYER_SPECS.get(kind) or CONTAINER_SPECS.get(kind or "Module")
         if spec is not None:
             names = [n for n in spec.model_fields if n != "type"]

@@ -110,6 +110,21 @@ _Loader.add_implicit_resolver(
 )
 
 
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _offset_position(filename: str, text: str, offset: int) -> Position:
+    """The line and column of a character offset, counted as YAML marks count them."""
+    line, start = 1, 0
+    for m in _LINE_BREAK.finditer(text, 0, offset):
+        line, start = line + 1, m.end()
+    return Position(filename, line, offset - start + 1)
+
+
+def _char(c: Any) -> str:
+    return f"U+{c:04X}" if isinstance(c, int) else _short(c)
+
+
 def parse(text: str, filename: str = "<string>") -> Any:
     """Parse YAML or JSON text into PosDict/PosList data; errors become SpecError with a position."""
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -117,7 +132,11 @@ def parse(text: str, filename: str = "<string>") -> Any:
         raise SpecError(f"model file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}", position=Position(filename))
     if not text.strip():
         raise SpecError("empty model file", position=Position(filename))
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters and lone surrogates here, before parsing
+    except yaml.reader.ReaderError as e:
+        raise SpecError(f"invalid YAML: unacceptable character {_char(e.character)}: {e.reason}",
+                        position=_offset_position(filename, text, e.position)) from None
     loader.filename = filename
     try:
         data = loader.get_single_data()

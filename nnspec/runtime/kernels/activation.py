@@ -7,7 +7,7 @@ from ..backend import get_array_module
 
 def relu(x, inplace: bool = False):
     xp = get_array_module(x)
-    return xp.maximum(x, x.dtype.type(0), out=x if inplace else None)
+    return xp.maximum(x, x.dtype.type(0), out=x if inplace else xp.empty_like(x))  # 0-d stays an array
 
 
 def leaky_relu(x, negative_slope: float, inplace: bool = False):
@@ -24,6 +24,8 @@ def prelu(x, weight):
     xp = get_array_module(x, weight)
     if weight.size > 1 and x.ndim >= 2:
         weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    elif weight.size == 1:
+        weight = weight.reshape(())  # one slope: the output keeps x's shape, a 0-d input's included
     return xp.where(x > 0, x, x * weight)
 
 
@@ -44,4 +46,4 @@ def sigmoid(x):
 
 def tanh(x):
     xp = get_array_module(x)
-    return xp.tanh(x.astype(_compute_dtype(x), copy=False)).astype(x.dtype, copy=False)
+    return xp.asarray(xp.tanh(x.astype(_compute_dtype(x), copy=False))).astype(x.dtype, copy=False)

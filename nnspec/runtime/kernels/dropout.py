@@ -16,4 +16,4 @@ def dropout(x, p: float, mask_shape, generator, inplace: bool = False):
     if inplace:
         x *= keep
         return x
-    return x * keep
+    return xp.asarray(x * keep)  # a 0-d product is a NumPy scalar

@@ -160,7 +160,7 @@ def adaptive_avg_pool(x, output_size: Sequence[int]):
         sizes.append(length)
         if size == out:  # one element per bin
             continue
-        slots = numpy.arange(length.max())
+        slots = numpy.arange(length.max(initial=0))  # an output size of 0 has no bins: an empty result, as torch
         inside = slots[None, :] < length[:, None]  # (out, longest)
         index = numpy.where(inside, start[:, None] + slots[None, :], start[:, None])
         g = xp.take(y, xp.asarray(index.reshape(-1)), axis=axis)
@@ -168,6 +168,6 @@ def adaptive_avg_pool(x, output_size: Sequence[int]):
         mask = xp.asarray(inside.reshape(inside.shape + (1,) * (y.ndim - axis - 1)))
         y = xp.where(mask, g, acc.type(0)).sum(axis=axis + 1)
     for i, length in enumerate(sizes):
-        if length.max() > 1:
+        if length.max(initial=0) > 1:
             y = y / xp.asarray(length.reshape((-1,) + (1,) * (nd - 1 - i)), dtype=acc)
     return xp.ascontiguousarray(y.astype(x.dtype, copy=False))

@@ -13,10 +13,11 @@ def windows(x, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[
     nd = len(kernel)
     spatial_strides = x.strides[2:]
     shape = x.shape[:2] + tuple(out) + tuple(kernel)
+    # a step along a dim of length 1 is never taken: 0 there, so a huge stride or dilation can't overflow
     strides = (
         x.strides[:2]
-        + tuple(st * s for st, s in zip(spatial_strides, stride))
-        + tuple(st * d for st, d in zip(spatial_strides, dilation))
+        + tuple(st * s if o > 1 else 0 for st, s, o in zip(spatial_strides, stride, out))
+        + tuple(st * d if k > 1 else 0 for st, d, k in zip(spatial_strides, dilation, kernel))
     )
     assert len(shape) == 2 + 2 * nd
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
