@@ -491,3 +491,50 @@ def test_an_output_that_is_not_arrays_is_not_saved(tmp_path):
     model.write_text("name: M\nforward: |\n  return None\n")
     result = invoke("run", model, "-s", "2,3", "-o", tmp_path / "y.npy")
     assert result.exit_code == 1 and "nothing to save" in result.output and not (tmp_path / "y.npy").exists()
+
+
+# --- --device, compile --train, and the path for nnspec's own bugs
+
+
+def test_device_cuda_without_cupy_is_a_clear_error(monkeypatch):
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    monkeypatch.delitem(sys.modules, "cupy", raising=False)
+    result = invoke("run", SEED_DIR / "linear.yaml", "-s", "2,20", "--device", "cuda")
+    assert result.exit_code == 1 and "needs CuPy, which is not installed" in result.output
+    assert "output:" not in result.output  # never ran on the CPU instead
+
+
+def test_unknown_device_is_refused():
+    result = invoke("run", SEED_DIR / "linear.yaml", "-s", "2,20", "--device", "tpu")
+    assert result.exit_code == 1 and "unknown device 'tpu'" in result.output
+
+
+def test_compile_shows_each_mode(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("name: M\nforward: |\n  if self.training:\n      return x * 2\n  return x\n")
+    eval_graph = invoke("compile", model)
+    train_graph = invoke("compile", model, "--train")
+    assert eval_graph.exit_code == 0 and train_graph.exit_code == 0
+    assert "mul = x * 2" in train_graph.output and "mul" not in eval_graph.output
+
+
+def test_a_bug_in_nnspec_is_one_line_with_a_way_to_the_traceback(monkeypatch):
+    import nnspec.builder
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(nnspec.builder, "load", broken)
+    result = invoke("summary", SEED_DIR / "linear.yaml")
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: internal error: RuntimeError: boom (set NNSPEC_DEBUG=1 for the traceback)"
