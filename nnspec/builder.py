@@ -15,7 +15,8 @@ import numpy
 from . import nn
 from .errors import CompileError, NNSpecError, Position
 from .ir import ForwardSource, compile_forward
-from .resources import MAX_MODULES, budget, empty
+from .resources import MAX_MODULES, budget, empty, shape_only
+from .runtime.meta import is_meta
 from .runtime import random
 from .spec import locate, parse, read, validate
 from .spec import models as S
@@ -134,6 +135,9 @@ class Builder:
         except CompileError as e:
             raise self.error(e.message, loc + ("shape",)) from None
         init, gen = spec.init, random.generator()
+        result = a
+        if is_meta(a):  # shape-only state: fill one element, so that a value that can't be stored still fails
+            a = numpy.empty((1,), spec.dtype)
         with numpy.errstate(over="raise", invalid="raise"):
             try:
                 if init in ("zeros", "ones"):
@@ -150,38 +154,43 @@ class Builder:
                     a[...] = gen.normal(init.normal[0], init.normal[1], a.shape)
             except (OverflowError, ValueError, FloatingPointError) as e:
                 raise self.error(f"cannot fill a {spec.dtype} array with {init}: {e}", loc + ("init",)) from None
-        return a
+        return result
 
     def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
-def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None) -> nn.Module:
+def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None,
+           meta: bool = False) -> nn.Module:
     spec, expanded = validate(data, filename)
     if seed is not None:
         random.manual_seed(seed)
-    with budget(memory_limit):
+    with budget(memory_limit), shape_only(meta):
         return Builder(expanded, filename, text).module(spec)
 
 
-def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
+def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
     """Build a model from a plain dict, as a parsed model file would give."""
-    return _build(d, "<dict>", seed, memory_limit)
+    return _build(d, "<dict>", seed, memory_limit, meta=meta)
 
 
-def loads(text: str, *, filename: str = "<string>", seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
+def loads(text: str, *, filename: str = "<string>", seed: int | None = None, memory_limit: int | None = None,
+          meta: bool = False) -> nn.Module:
     """Build a model from YAML or JSON text."""
-    return _build(parse(text, filename), filename, seed, memory_limit, text)
+    return _build(parse(text, filename), filename, seed, memory_limit, text, meta)
 
 
-def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None = None) -> nn.Module:
+def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None = None,
+         meta: bool = False) -> nn.Module:
     """Build a model from a .yaml, .yml or .json file.
 
     ``seed`` reseeds the generator first; ``memory_limit`` (bytes, default: the memory free now)
-    bounds the model's parameters and buffers, refused before they are allocated.
+    bounds the model's parameters and buffers, refused before they are allocated. ``meta=True``
+    builds a shape-only model (parameters and buffers are MetaArrays, nothing is allocated or
+    initialised) for static inference: ``nnspec.infer``.
     """
     text, filename = read(path)
-    return loads(text, filename=filename, seed=seed, memory_limit=memory_limit)
+    return loads(text, filename=filename, seed=seed, memory_limit=memory_limit, meta=meta)
 
 
 __all__ = ["Builder", "from_dict", "load", "loads"]

@@ -40,6 +40,17 @@ class Budget:
 
 
 _budget: ContextVar[Budget | None] = ContextVar("nnspec_budget", default=None)
+_meta: ContextVar[bool] = ContextVar("nnspec_meta_state", default=False)
+
+
+@contextmanager
+def shape_only(enabled: bool = True) -> Iterator[None]:
+    """Model state made inside the block is shape-only (MetaArray): counted, never allocated."""
+    token = _meta.set(enabled)
+    try:
+        yield
+    finally:
+        _meta.reset(token)
 
 
 @contextmanager
@@ -54,7 +65,8 @@ def budget(limit: int | None = None) -> Iterator[Budget]:
 
 
 def empty(shape: tuple[int, ...], dtype=numpy.float32) -> numpy.ndarray:
-    """An uninitialised host array for model state, refused before allocation if it cannot fit."""
+    """An uninitialised host array for model state, refused before allocation if it cannot fit
+    (inside ``shape_only()``, a MetaArray of that shape, counted against the budget all the same)."""
     shape = tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
         raise CompileError(f"shape {list(shape)} has a negative size")
@@ -67,4 +79,8 @@ def empty(shape: tuple[int, ...], dtype=numpy.float32) -> numpy.ndarray:
     if b is None:
         b = Budget(available_memory())
     b.take(nbytes, what)
+    if _meta.get():
+        from .runtime.meta import MetaArray
+
+        return MetaArray(shape, dtype)
     return numpy.empty(shape, dtype=dtype)

@@ -7,12 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .nn import Module
+from .runtime.cost import module_mult_adds, op_mult_adds
+from .runtime.symbolic import is_symbolic
 
 
 def shapes(value: Any) -> Any:
     """The shape of an array, or the nested shapes of a tuple or list of them."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return tuple(int(s) for s in value.shape)
+        return tuple(s if is_symbolic(s) else int(s) for s in value.shape)
+    if is_symbolic(value):  # a size from x.size(0) in static inference
+        return str(value)
     if isinstance(value, (tuple, list)):
         return [shapes(v) for v in value]
     if isinstance(value, (str, int, float, bool)):  # a string input of a forward, an int from x.size(0)
@@ -38,9 +42,10 @@ class Call:
     inputs: list = field(default_factory=list)
     output: Any = None
     ms: float = 0.0
+    mult_adds: Any = 0  # an int, or an expression of symbolic sizes (see runtime.cost)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: (v if isinstance(v, int) else str(v)) if k == "mult_adds" else v for k, v in asdict(self).items()}
 
 
 class ShapeTrace:
@@ -63,13 +68,14 @@ class ShapeTrace:
         self._token = observe_ops(self._op)
         return self
 
-    def _op(self, module: Module, node, args: tuple, result: Any, ms: float) -> None:
+    def _op(self, module: Module, node, args: tuple, kwargs: dict, result: Any, ms: float) -> None:
         """A functional op inside a custom forward: recorded like a module call, named after its node."""
         base = self._paths.get(id(module), "")
         target = node.target.removeprefix("operator.")
         kind = f".{target}()" if node.op == "call_method" else target
         call = Call(f"{base}.{node.name}" if base else node.name, kind, len(self._stack),
-                    [shapes(a) for a in args if hasattr(a, "shape")], shapes(result), ms)
+                    [shapes(a) for a in args if hasattr(a, "shape")], shapes(result), ms,
+                    op_mult_adds(node.target, args, kwargs, result))
         self.calls.append(call)
 
     @property
@@ -102,6 +108,7 @@ class ShapeTrace:
         call, start, _ = self._stack.pop()
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
+        call.mult_adds = module_mult_adds(module, output)
 
     def table(self) -> list[list[str]]:
         """Rows of (indented path, type, input shapes, output shape, ms) for printing."""

@@ -16,8 +16,9 @@ from .graph import Graph, Node, map_args
 _op_observers: ContextVar[tuple[Callable, ...]] = ContextVar("nnspec_op_observers", default=())
 
 
-def observe_ops(observer: Callable[[nn.Module, Node, tuple, Any, float], None]):
-    """Call ``observer(module, node, args, result, ms)`` after every call_function/call_method; returns a token."""
+def observe_ops(observer: Callable[[nn.Module, Node, tuple, dict, Any, float], None]):
+    """Call ``observer(module, node, args, kwargs, result, ms)`` after every call_function/call_method;
+    returns a token."""
     return _op_observers.set(_op_observers.get() + (observer,))
 
 
@@ -90,7 +91,7 @@ class Interpreter:
             if observers and node.op in ("call_function", "call_method"):
                 ms = (time.perf_counter() - start) * 1e3
                 for observe in observers:
-                    observe(self.module, node, a, result, ms)
+                    observe(self.module, node, a, kw, result, ms)
         raise NNSpecRuntimeError(f"graph {self.graph.name} has no output")  # lint() makes this unreachable
 
     def execute(self, node: Node, args: tuple, kwargs: dict, env: dict) -> Any:

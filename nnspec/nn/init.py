@@ -19,6 +19,14 @@ def _array(t: Any) -> Any:
     return t.data if isinstance(t, Parameter) else t
 
 
+def _draw(t: Any, draw) -> Any:
+    """Fill ``t`` with ``draw(shape)``; shape-only (meta) state draws nothing."""
+    a = _array(t)
+    if type(a).__name__ == "MetaArray":
+        return t
+    return _fill(t, draw(a.shape))
+
+
 def _fill(t: Any, values: Any) -> Any:
     a = _array(t)
     a[...] = get_array_module(a).asarray(values, dtype=a.dtype)
@@ -47,11 +55,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform_(t: Any, a: float = 0.0, b: float = 1.0) -> Any:
-    return _fill(t, random.generator().uniform(a, b, size=_array(t).shape))
+    return _draw(t, lambda shape: random.generator().uniform(a, b, size=shape))
 
 
 def normal_(t: Any, mean: float = 0.0, std: float = 1.0) -> Any:
-    return _fill(t, random.generator().normal(mean, std, size=_array(t).shape))
+    return _draw(t, lambda shape: random.generator().normal(mean, std, size=shape))
 
 
 def constant_(t: Any, val: float) -> Any:

@@ -27,10 +27,13 @@ DTYPES = {
 
 
 def get_array_module(*arrays: Any) -> ModuleType:
-    """The array module (numpy or cupy) that owns the given arrays."""
+    """The array module that owns the given arrays: numpy, cupy, or nnspec's shape-only meta module."""
     for a in arrays:
-        if type(a).__module__.split(".")[0] == "cupy":
+        owner = type(a).__module__
+        if owner.split(".")[0] == "cupy":
             return importlib.import_module("cupy")
+        if owner == "nnspec.runtime.meta":
+            return importlib.import_module("nnspec.runtime.meta")
     return numpy
 
 

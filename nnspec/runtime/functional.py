@@ -19,6 +19,7 @@ from ..errors import NNSpecRuntimeError, ShapeError
 from ..nn.parameter import Parameter
 from ..resources import available_memory
 from . import random
+from .meta import MetaArray, is_meta
 from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
 from .kernels import norm, pool, shuffle
 from .kernels import softmax as _softmax
@@ -120,6 +121,11 @@ def torch_type_name(dtype) -> str:
     return TORCH_TYPE_NAMES.get(str(dtype), str(dtype))
 
 
+def _meta(shape: Sequence, dtype, unbatched: bool = False) -> MetaArray:
+    """An op's result on shape-only (meta) input: the shape its shape rule computed, and no kernel run."""
+    return MetaArray(tuple(shape)[1:] if unbatched else tuple(shape), dtype)
+
+
 def _batched(x, nd: int, op: str):
     """Add the batch dim to an unbatched (C, *S) input; returns (x, was_unbatched)."""
     if x.ndim == nd + 1:
@@ -156,23 +162,19 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
         )
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
-    _fits(op, padded, x.dtype)
-    x = _pad(x, pads)
     for i in range(nd):
-        if x.shape[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
+        if padded[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
             raise ShapeError(
-                f"{op}: calculated padded input size per channel: {tuple(x.shape[2:])}, "
+                f"{op}: calculated padded input size per channel: ({', '.join(map(str, padded[2:]))}), "
                 f"kernel size: {tuple(w.shape[2:])}; kernel size can't be greater than actual input size"
             )
-    _fits_conv(op, x, w, stride, dilation)
-    y = conv.conv(x, w, b, stride, dilation, groups)
+    out = tuple(conv_out_size(padded[2 + i], w.shape[2 + i], stride[i], 0, dilation[i]) for i in range(nd))
+    if is_meta(x):
+        return _meta((x.shape[0], w.shape[0]) + out, x.dtype, unbatched)
+    _fits(op, padded, x.dtype)
+    _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # the im2col columns
+    y = conv.conv(_pad(x, pads), w, b, stride, dilation, groups)
     return y[0] if unbatched else y
-
-
-def _fits_conv(op: str, x, w, stride, dilation) -> None:
-    """The im2col columns of a convolution of the padded ``x``: (N, *out, C * K)."""
-    out = [conv_out_size(x.shape[2 + i], w.shape[2 + i], stride[i], 0, dilation[i]) for i in range(w.ndim - 2)]
-    _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)
 
 
 def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
@@ -232,6 +234,8 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
             f"{op}: given input size per channel: {tuple(x.shape[2:])}, calculated output size per channel: {out}; "
             "output size is too small"
         )
+    if is_meta(x):
+        return _meta((x.shape[0], w.shape[1] * groups) + out, x.dtype, unbatched)
     dilated = [(s - 1) * st + 1 + 2 * max(d * (k - 1) - p, 0) + op_
                for s, st, d, k, p, op_ in zip(x.shape[2:], stride, dilation, w.shape[2:], padding, output_padding)]
     _fits(op, x.shape[:2] + tuple(dilated), x.dtype)  # the zero-dilated, padded input
@@ -266,7 +270,9 @@ def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str):
             f"{op}: given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
             f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small"
         )
-    _fits(op, x.shape[:2] + out + (math.prod(kernel),), x.dtype)  # the windows, gathered
+    if not is_meta(x):
+        _fits(op, x.shape[:2] + out + (math.prod(kernel),), x.dtype)  # the windows, gathered
+    return x.shape[:2] + out
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd: int, op: str):
@@ -275,7 +281,10 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indic
     kernel = ntuple(kernel_size, nd)
     stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
     padding, dilation = ntuple(padding, nd), ntuple(dilation, nd)
-    _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op)
+    shape = _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op)
+    if is_meta(x):
+        y = _meta(shape, x.dtype, unbatched)
+        return (y, _meta(shape, numpy.int64, unbatched)) if return_indices else y
     result = pool.max_pool(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
     if unbatched:
         result = tuple(r[0] for r in result) if return_indices else result[0]
@@ -298,7 +307,9 @@ def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, div
     padding = ntuple(padding, nd)
     if divisor_override is not None and divisor_override == 0:
         raise NNSpecRuntimeError(f"{op}: divisor must be not zero")
-    _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op)
+    shape = _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op)
+    if is_meta(x):
+        return _meta(shape, x.dtype, unbatched)
     y = pool.avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return y[0] if unbatched else y
 
@@ -318,6 +329,8 @@ def _adaptive_avg_pool(x, output_size, nd: int, op: str):
     out = tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
     if any(s == 0 for s in x.shape[2:]):
         raise ShapeError(f"{op}: expected input with non-zero spatial sizes, but got input of size {_shape(x)}")
+    if is_meta(x):
+        return _meta(x.shape[:2] + out, x.dtype, unbatched)
     # each dim gathers (out, longest bin) slots, fewer than size + 2 * out of them
     _fits(op, x.shape[:2] + tuple(s + 2 * o for o, s in zip(out, x.shape[2:])), x.dtype)
     y = pool.adaptive_avg_pool(x, out)
@@ -343,6 +356,8 @@ def linear(input, weight, bias=None):
             f"linear: mat1 and mat2 shapes cannot be multiplied (input of size {_shape(x)}, "
             f"weight of size {_shape(w)}: the last input dim must be {w.shape[1]})"
         )
+    if is_meta(x):
+        return _meta(x.shape[:-1] + (w.shape[0],), x.dtype)
     return _linear.linear(x, w, b)
 
 
@@ -361,6 +376,8 @@ def bilinear(input1, input2, weight, bias=None):
             f"bilinear: input1 of size {_shape(x1)} and input2 of size {_shape(x2)} do not match weight of size "
             f"{_shape(w)} (expected last dims {w.shape[1]} and {w.shape[2]})"
         )
+    if is_meta(x1, x2):
+        return _meta(x1.shape[:-1] + (w.shape[0],), x1.dtype)
     return _linear.bilinear(x1, x2, w, b)
 
 
@@ -377,6 +394,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     x = _data(input)
     if not training or p == 0:
         return x
+    if is_meta(x):
+        return x if inplace else _meta(x.shape, x.dtype)
     return _dropout.dropout(x, p, x.shape, random.generator(), inplace)
 
 
@@ -389,6 +408,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         raise ShapeError(f"dropout2d: expected an input with at least 2 dims, but got input of size: {_shape(x)}")
     if not training or p == 0:
         return x
+    if is_meta(x):
+        return x if inplace else _meta(x.shape, x.dtype)
     mask = (x.shape[0], 1) if x.ndim == 2 else x.shape[:2] + (1,) * (x.ndim - 2)
     return _dropout.dropout(x, p, mask, random.generator(), inplace)
 
@@ -407,6 +428,8 @@ def pixel_shuffle(input, upscale_factor):
             f"pixel_shuffle: expected the channel dim of input of size {_shape(x)} to be divisible by "
             f"the square of upscale_factor, {r * r}"
         )
+    if is_meta(x):
+        return _meta(x.shape[:-3] + (x.shape[-3] // (r * r), x.shape[-2] * r, x.shape[-1] * r), x.dtype)
     return shuffle.pixel_shuffle(x, r)
 
 
@@ -449,11 +472,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ShapeError(
                 f"interpolate: input with spatial size {tuple(spatial)} needs a scale_factor with {nd} elements, got {scale_factor}"
             )
-        sizes = [float(s) * float(f) for s, f in zip(spatial, factors)]
-        if not all(math.isfinite(v) and abs(v) < 2.0**63 for v in sizes):  # torch's int64 conversion check
-            raise NNSpecRuntimeError(f"interpolate: scale_factor {scale_factor} on input of size {_shape(x)}: value "
-                                     "cannot be converted to type int64_t without overflow")
-        out = tuple(int(math.floor(v)) for v in sizes)
+        out = tuple(_scaled_size(s, f, scale_factor, x) for s, f in zip(spatial, factors))
         scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in factors)
     if any(o <= 0 for o in out):
         raise ShapeError(f"interpolate: output size {out} for input of size {_shape(x)} must be positive")
@@ -464,8 +483,23 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          + ", ".join(f"{n}: {o}" for n, o in zip(names, out)) + ")")
     if x.shape[1] == 0 and x.shape[0] != 0:
         raise ShapeError(f"interpolate: Non-empty {x.ndim}D data tensor expected but got a tensor with sizes {_shape(x)}")
+    if is_meta(x):
+        return _meta(x.shape[:2] + tuple(out), x.dtype)
     _fits("interpolate", x.shape[:2] + tuple(out), x.dtype)
     return _interp.interpolate(x, out, scales, mode, bool(align_corners))
+
+
+def _scaled_size(size, factor, scale_factor, x) -> int:
+    """floor(size * factor), torch's output size for a scale factor; a symbolic size scales exactly
+    (a float is a dyadic fraction p/q, so the size is (p * size) // q)."""
+    if not isinstance(size, int):
+        num, den = float(factor).as_integer_ratio()
+        return (size * num) // den
+    v = float(size) * float(factor)
+    if not (math.isfinite(v) and abs(v) < 2.0**63):  # torch's int64 conversion check
+        raise NNSpecRuntimeError(f"interpolate: scale_factor {scale_factor} on input of size {_shape(x)}: value "
+                                 "cannot be converted to type int64_t without overflow")
+    return int(math.floor(v))
 
 
 # --------------------------------------------------------------------------- normalization
@@ -485,18 +519,31 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         n = x.size // c
         if n <= 1:
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input size {_shape(x)}")
+    if is_meta(x):
+        return _meta(x.shape, x.dtype)
     return norm.batch_norm(x, rm, rv, w, b, training or rm is None, momentum, eps)
 
 
 # --------------------------------------------------------------------------- activations
 
 
+def _same_shape(x, inplace: bool = False):
+    """The shape rule of an elementwise op: the input's shape (in place: the input itself)."""
+    return x if inplace else _meta(x.shape, x.dtype)
+
+
 def relu(input, inplace=False):
-    return activation.relu(_data(input), inplace)
+    x = _data(input)
+    if is_meta(x):
+        return _same_shape(x, inplace)
+    return activation.relu(x, inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return activation.leaky_relu(_data(input), negative_slope, inplace)
+    x = _data(input)
+    if is_meta(x):
+        return _same_shape(x, inplace)
+    return activation.leaky_relu(x, negative_slope, inplace)
 
 
 def prelu(input, weight):
@@ -507,6 +554,8 @@ def prelu(input, weight):
             f"prelu: mismatch of parameter numbers and input channel size: found {w.size} parameters, "
             f"input of size {_shape(x)}"
         )
+    if is_meta(x):
+        return _same_shape(x)
     return activation.prelu(x, w)
 
 
@@ -537,6 +586,8 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     lead = x.ndim - len(pairs)
+    if is_meta(x):
+        return _meta(x.shape[:lead] + tuple(s + a + b for s, (a, b) in zip(x.shape[lead:], pairs)), x.dtype)
     _fits("pad", x.shape[:lead] + tuple(s + max(a, 0) + max(b, 0) for s, (a, b) in zip(x.shape[lead:], pairs)),
           x.dtype)
     return _pad(x, pairs, mode, 0.0 if value is None else value)
@@ -544,12 +595,14 @@ def pad(input, pad, mode="constant", value=None):
 
 def sigmoid(input):
     """torch.sigmoid: integer and bool inputs give float32 (torch's default dtype)."""
-    return activation.sigmoid(_float_input(_data(input)))
+    x = _float_input(_data(input))
+    return _same_shape(x) if is_meta(x) else activation.sigmoid(x)
 
 
 def tanh(input):
     """torch.tanh: integer and bool inputs give float32 (torch's default dtype)."""
-    return activation.tanh(_float_input(_data(input)))
+    x = _float_input(_data(input))
+    return _same_shape(x) if is_meta(x) else activation.tanh(x)
 
 
 def _float_input(x):
@@ -590,9 +643,9 @@ def _softmax_input(op: str, input, dim, stacklevel: int, dtype):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input("softmax", input, dim, _stacklevel, dtype)
-    return _softmax.softmax(x, d)
+    return _same_shape(x) if is_meta(x) else _softmax.softmax(x, d)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input("log_softmax", input, dim, _stacklevel, dtype)
-    return _softmax.log_softmax(x, d)
+    return _same_shape(x) if is_meta(x) else _softmax.log_softmax(x, d)

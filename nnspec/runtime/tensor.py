@@ -32,7 +32,10 @@ from ..nn.parameter import Parameter
 from . import functional as F
 from .backend import get_array_module
 from .functional import as_dtype, data_of, torch_type_name, wrap_dim
+from . import meta
+from .meta import is_meta
 from .scalars import checked
+from .symbolic import is_symbolic
 
 _F32 = numpy.dtype(numpy.float32)
 _I64 = numpy.dtype(numpy.int64)
@@ -180,6 +183,8 @@ def _dtype_of(v):
 
 def _check_zero_division(xp, b, rt) -> None:
     """torch refuses integer division and remainder by zero ("ZeroDivisionError")."""
+    if is_meta(b):
+        return  # the divisor's values are not known statically
     if rt.kind in "biu" and bool((b == 0).any() if not _is_scalar(b) else b == 0):
         raise NNSpecRuntimeError("ZeroDivisionError: integer division or remainder by zero")
 
@@ -274,7 +279,7 @@ def _int_pow(xp, base, exp):
     """torch's integer pow: a negative exponent gives 0, except for bases 1 and -1."""
     neg = exp < 0
     y = xp.power(base, xp.where(neg, 0, exp).astype(exp.dtype, copy=False))
-    if not bool(neg.any()):
+    if is_meta(y) or not bool(neg.any()):
         return y
     one = xp.ones_like(y)
     special = xp.where(base == 1, one, xp.where(base == -1, xp.where(exp % 2 == 0, one, -one), 0 * one))
@@ -445,6 +450,9 @@ def _ints(op: str, values, what: str) -> list[int]:
     for v in values:
         if isinstance(v, (bool, builtins.float)):
             raise NNSpecRuntimeError(f"{op}(): {what} must be a sequence of ints, got {type(v).__name__} {v!r}")
+        if is_symbolic(v):
+            out.append(v)
+            continue
         try:
             out.append(operator.index(v))
         except TypeError:
@@ -492,7 +500,7 @@ def infer_size(op: str, shape: list[int], numel: int) -> tuple[int, ...]:
 
 def _reshape(op: str, x, shape: list[int]):
     """A view where the strides allow one, a copy otherwise (nnspec's view never refuses a layout)."""
-    return x.reshape(infer_size(op, shape, int(x.size)))
+    return x.reshape(infer_size(op, shape, _size(x.size)))
 
 
 def reshape(input, shape):
@@ -595,11 +603,16 @@ def clone(x, *, memory_format=None):
 def size(x, dim=None):
     x = _array(x, "size")
     if dim is None:
-        return tuple(int(s) for s in x.shape)
+        return tuple(_size(s) for s in x.shape)
     d = wrap_dim(dim, x.ndim, "size")
     if x.ndim == 0:
         raise ShapeError(f"size: Dimension specified as {dim} but tensor has no dimensions")
-    return int(x.shape[d])
+    return _size(x.shape[d])
+
+
+def _size(s):
+    """A size as a Python int, or the symbolic size it is in static inference."""
+    return s if is_symbolic(s) else int(s)
 
 
 def dim_(x):
@@ -607,7 +620,7 @@ def dim_(x):
 
 
 def numel(x):
-    return int(_array(x, "numel").size)
+    return _size(_array(x, "numel").size)
 
 
 def _cast(x, dtype, op: str):
@@ -744,8 +757,9 @@ def _index_item(xp, item):
                 "getitem: slice step cannot be zero" if parts[2] == 0 else "getitem: step must be greater than zero"
             )
         return slice(*parts)
-    if isinstance(item, list):
-        arr = xp.asarray(item) if item else xp.zeros(0, dtype=xp.int64)
+    if isinstance(item, list):  # its values are known: a NumPy index array, even for shape-only input
+        ixp = numpy if xp is meta else xp
+        arr = ixp.asarray(item) if item else ixp.zeros(0, dtype=ixp.int64)
         return _index_item(xp, arr)
     if _is_array(item):
         item = data_of(item)

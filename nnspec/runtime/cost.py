@@ -1,0 +1,92 @@
+"""Mult-adds: what a layer call or a functional op costs, from shapes alone.
+
+Layers count as torchinfo counts them, so that summaries compare with the
+numbers people know: every ``weight`` and ``bias`` parameter contributes its
+size times the batch size, and, for a convolution, times the output's spatial
+size too (a BatchNorm2d over C channels is 2*C per sample; a layer without
+parameters, such as ReLU or MaxPool2d, is 0). One deviation: a Linear or
+Bilinear on an input of more than 2 dims counts every leading dim, not only
+the first (torchinfo undercounts there).
+
+Functional ops inside a custom forward, which torchinfo does not see, count
+their multiply-adds: an exact count for convolutions, linear maps and matrix
+products, the taps per output element for interpolation, and one per output
+element for elementwise arithmetic. Shapes may be symbolic; so is the count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _prod(sizes: Any) -> Any:
+    n: Any = 1
+    for s in sizes:
+        n = n * s
+    return n
+
+
+def _shape(v: Any) -> tuple | None:
+    v = getattr(v, "data", v)
+    return tuple(v.shape) if hasattr(v, "shape") and hasattr(v, "dtype") else None
+
+
+def module_mult_adds(module: Any, output: Any) -> Any:
+    """A layer call's mult-adds, by torchinfo's rule; 0 for a container or a custom forward."""
+    if module._modules or getattr(module, "_forward_graphs", None):
+        return 0  # its children (and ops) count for it
+    out = _shape(output[0] if isinstance(output, (tuple, list)) and output else output)
+    if not out:
+        return 0
+    name = module._get_name()
+    total: Any = 0
+    for pname, p in module._parameters.items():
+        if p is None or pname not in ("weight", "bias"):
+            continue
+        n = _prod(p.shape)
+        if "Conv" in name:
+            total = total + n * _prod(out[:1] + out[2:])
+        elif name in ("Linear", "Bilinear") and len(out) > 2:
+            total = total + n * _prod(out[:-1])
+        else:
+            total = total + n * out[0]
+    return total
+
+
+_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
+_ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow", "remainder"}
+_MATMUL = {"matmul", "mm"}
+
+
+def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
+    """A functional op's mult-adds, from its arguments' and result's shapes (0 for shape-only ops)."""
+    out = _shape(result)
+    if out is None:
+        return 0
+    name = target.removeprefix("operator.").split(".")[-1]
+    name = name[1:] if name.startswith("i") and name[1:] in _ELEMENTWISE | _MATMUL else name
+    shapes = [_shape(a) for a in args]
+    if name in _ELEMENTWISE:
+        return _prod(out) if any(s is not None for s in shapes) else 0
+    if name in _MATMUL:
+        a = shapes[0] if shapes else None
+        return _prod(out) * a[-1] if a else 0
+    if name.startswith("conv"):
+        w = _shape(args[1] if len(args) > 1 else kwargs.get("weight"))
+        b = _shape(args[2] if len(args) > 2 else kwargs.get("bias"))
+        per = _prod(out[:1] + out[2:])
+        return _prod(w) * per + (_prod(b) * per if b else 0) if w else 0
+    if name in ("linear", "bilinear"):
+        weights = [s for s in shapes[1:] if s is not None]
+        if name == "bilinear":
+            weights = weights[1:]
+        bias = kwargs.get("bias")
+        if bias is not None and _shape(bias):
+            weights.append(_shape(bias))
+        return sum((_prod(w) for w in weights), 0) * _prod(out[:-1])
+    if name == "interpolate":
+        mode = kwargs.get("mode", args[3] if len(args) > 3 else "nearest")
+        return _TAPS.get(mode, 0) * _prod(out)
+    if name == "batch_norm":
+        return 2 * _prod(out)
+    return 0

@@ -1,0 +1,531 @@
+"""The meta backend: arrays with a shape and a dtype and no data (torch's ``device="meta"``).
+
+Static inference runs the model's own code (layers, functional ops, custom
+forwards) on :class:`MetaArray` inputs. Every op checks its arguments as it
+always does and then, instead of running its kernel, returns a MetaArray of the
+shape its shape rule gives. Sizes may be symbolic (:class:`~.symbolic.Dim`).
+
+This module is also the array module of a MetaArray (``get_array_module``
+returns it, as it returns numpy or cupy), with the part of NumPy's API that the
+shape-level ops use: arithmetic and broadcasting, reshapes, transposes,
+indexing, joins and reductions. Reading a value (``bool(x)``, ``float(x)``) is
+an error: nothing static knows it.
+
+Each MetaArray that owns its memory (not a view) counts its bytes in the
+active :func:`track_memory` tracker while it is alive, so a static run
+measures the peak of live activations the real run would reach.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy
+
+from .symbolic import SymbolicValueError, is_symbolic
+
+# dtypes under NumPy's names, as the kernels' ``xp.float32`` expects
+bool_ = numpy.bool_
+float16, float32, float64 = numpy.float16, numpy.float32, numpy.float64
+int8, int16, int32, int64, uint8 = numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.uint8
+dtype = numpy.dtype
+newaxis = None
+
+
+# --------------------------------------------------------------------------- memory
+
+
+class MemoryTracker:
+    """Bytes of live arrays: now, at peak, and in total over the run (symbolic sizes are not counted)."""
+
+    def __init__(self) -> None:
+        self.live = 0
+        self.peak = 0
+        self.total = 0
+        self.symbolic = False
+
+    def alloc(self, nbytes: Any) -> bool:
+        if is_symbolic(nbytes):
+            self.symbolic = True
+            return False
+        self.live += nbytes
+        self.total += nbytes
+        self.peak = max(self.peak, self.live)
+        return True
+
+    def free(self, nbytes: int) -> None:
+        self.live -= nbytes
+
+
+_tracker: ContextVar[MemoryTracker | None] = ContextVar("nnspec_meta_memory", default=None)
+
+
+@contextmanager
+def track_memory() -> Iterator[MemoryTracker]:
+    tracker = MemoryTracker()
+    token = _tracker.set(tracker)
+    try:
+        yield tracker
+    finally:
+        _tracker.reset(token)
+
+
+# --------------------------------------------------------------------------- the array
+
+
+def _size(shape: tuple) -> Any:
+    n: Any = 1
+    for s in shape:
+        n = n * s
+    return n
+
+
+def _dim(v: Any) -> Any:
+    if is_symbolic(v):
+        return v
+    if isinstance(v, bool) or not hasattr(v, "__index__"):
+        raise TypeError(f"a size must be an int, got {type(v).__name__}")
+    return operator.index(v)
+
+
+class DataDependentError(SymbolicValueError):
+    """Static inference reached something that depends on the values in an array."""
+
+
+class MetaArray:
+    """An array of known shape and dtype whose values are not known (and take no memory)."""
+
+    __slots__ = ("shape", "dtype", "base", "_owner", "__weakref__")
+    __array_priority__ = 1000  # NumPy scalars and arrays defer to our operators
+
+    def __init__(self, shape: Any, dtype: Any = numpy.float32, base: MetaArray | None = None):
+        self.shape = tuple(_dim(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        self.dtype = numpy.dtype(dtype)
+        self.base = base
+        self._owner = None
+        if base is None:
+            tracker = _tracker.get()
+            if tracker is not None and tracker.alloc(self.nbytes):
+                self._owner = tracker
+
+    def __del__(self) -> None:
+        if self._owner is not None:
+            self._owner.free(self.nbytes)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> Any:
+        return _size(self.shape)
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> Any:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def T(self) -> MetaArray:
+        return self._view(self.shape[::-1])
+
+    @property
+    def flags(self) -> Any:
+        return _Flags()
+
+    def __repr__(self) -> str:
+        return f"MetaArray(shape=({', '.join(map(str, self.shape))}{',' if self.ndim == 1 else ''}), dtype={self.dtype})"
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return operator.index(self.shape[0])
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # -- reading values: never possible
+    def _no_value(self, what: str):
+        raise DataDependentError(f"{what} of an array depends on its values, which static inference does not know")
+
+    def __bool__(self) -> bool:
+        self._no_value("the truth value")
+
+    def __float__(self) -> float:
+        self._no_value("the float value")
+
+    def __int__(self) -> int:
+        self._no_value("the int value")
+
+    def __index__(self) -> int:
+        self._no_value("the int value")
+
+    def item(self) -> Any:
+        self._no_value("the value")
+
+    # -- new arrays
+    def _view(self, shape: tuple, dtype: Any = None) -> MetaArray:
+        return MetaArray(shape, self.dtype if dtype is None else dtype, base=self.base or self)
+
+    def _like(self, shape: tuple | None = None, dtype: Any = None) -> MetaArray:
+        return MetaArray(self.shape if shape is None else shape, self.dtype if dtype is None else dtype)
+
+    def astype(self, dtype: Any, copy: bool = True, **_: Any) -> MetaArray:
+        if not copy and numpy.dtype(dtype) == self.dtype:
+            return self
+        return self._like(dtype=dtype)
+
+    def copy(self, order: str = "K") -> MetaArray:
+        return self._like()
+
+    def reshape(self, *shape: Any, order: str = "C") -> MetaArray:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if any(not is_symbolic(s) and s == -1 for s in shape):
+            known = _size([s for s in shape if is_symbolic(s) or s != -1])
+            shape = tuple(self.size // known if not is_symbolic(s) and s == -1 else s for s in shape)
+        if _size(shape) != self.size:
+            raise ValueError(f"cannot reshape array of size {self.size} into shape {tuple(shape)}")
+        return self._view(tuple(shape))
+
+    def ravel(self) -> MetaArray:
+        return self._view((self.size,))
+
+    def fill(self, value: Any) -> None:
+        return None
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        # writes into an array change values, not shapes; the shape of what is written must broadcast
+        if isinstance(value, MetaArray) or hasattr(value, "shape"):
+            broadcast_shapes(tuple(value.shape), self[index].shape if index is not Ellipsis else self.shape)
+
+    # -- elementwise
+    def _binary(self, other: Any, result_dtype: Any = None, reverse: bool = False) -> MetaArray:
+        oshape = tuple(getattr(other, "shape", ()))
+        shape = broadcast_shapes(oshape, self.shape) if reverse else broadcast_shapes(self.shape, oshape)
+        if result_dtype is None:
+            result_dtype = _result_dtype(self, other)
+        return MetaArray(shape, result_dtype)
+
+    def __add__(self, o): return self._binary(o)
+    def __radd__(self, o): return self._binary(o, reverse=True)
+    def __sub__(self, o): return self._binary(o)
+    def __rsub__(self, o): return self._binary(o, reverse=True)
+    def __mul__(self, o): return self._binary(o)
+    def __rmul__(self, o): return self._binary(o, reverse=True)
+    def __floordiv__(self, o): return self._binary(o)
+    def __rfloordiv__(self, o): return self._binary(o, reverse=True)
+    def __mod__(self, o): return self._binary(o)
+    def __rmod__(self, o): return self._binary(o, reverse=True)
+    def __pow__(self, o): return self._binary(o)
+    def __rpow__(self, o): return self._binary(o, reverse=True)
+
+    def __truediv__(self, o):
+        dt = _result_dtype(self, o)
+        return self._binary(o, dt if dt.kind == "f" else numpy.float64)
+
+    def __rtruediv__(self, o):
+        dt = _result_dtype(self, o)
+        return self._binary(o, dt if dt.kind == "f" else numpy.float64, reverse=True)
+
+    def __and__(self, o): return self._binary(o)
+    def __rand__(self, o): return self._binary(o, reverse=True)
+    def __or__(self, o): return self._binary(o)
+    def __ror__(self, o): return self._binary(o, reverse=True)
+    def __xor__(self, o): return self._binary(o)
+    def __rxor__(self, o): return self._binary(o, reverse=True)
+    def __eq__(self, o): return self._binary(o, numpy.bool_)  # type: ignore[override]
+    def __ne__(self, o): return self._binary(o, numpy.bool_)  # type: ignore[override]
+    def __lt__(self, o): return self._binary(o, numpy.bool_)
+    def __le__(self, o): return self._binary(o, numpy.bool_)
+    def __gt__(self, o): return self._binary(o, numpy.bool_)
+    def __ge__(self, o): return self._binary(o, numpy.bool_)
+    def __neg__(self): return self._like()
+    def __pos__(self): return self
+    def __invert__(self): return self._like()
+    def __abs__(self): return self._like()
+    __hash__ = None  # type: ignore[assignment]
+
+    def __matmul__(self, o): return matmul(self, o)
+    def __rmatmul__(self, o): return matmul(o, self)
+
+    # -- reductions
+    def _reduce(self, axis: Any, keepdims: bool, dtype: Any) -> MetaArray:
+        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        axes = {a % self.ndim for a in axes} if self.ndim else set()
+        if keepdims:
+            shape = tuple(1 if i in axes else s for i, s in enumerate(self.shape))
+        else:
+            shape = tuple(s for i, s in enumerate(self.shape) if i not in axes)
+        return MetaArray(shape, self.dtype if dtype is None else dtype)
+
+    def sum(self, axis=None, dtype=None, keepdims=False, **_): return self._reduce(axis, keepdims, dtype)
+    def mean(self, axis=None, dtype=None, keepdims=False, **_): return self._reduce(axis, keepdims, dtype)
+    def max(self, axis=None, keepdims=False, **_): return self._reduce(axis, keepdims, None)
+    def min(self, axis=None, keepdims=False, **_): return self._reduce(axis, keepdims, None)
+    def any(self, axis=None, keepdims=False, **_): return self._reduce(axis, keepdims, numpy.bool_)
+    def all(self, axis=None, keepdims=False, **_): return self._reduce(axis, keepdims, numpy.bool_)
+
+    # -- indexing
+    def __getitem__(self, index: Any) -> MetaArray:
+        return self._view(_index_shape(self.shape, index if isinstance(index, tuple) else (index,)))
+
+
+class _Flags:
+    c_contiguous = True
+    f_contiguous = False
+
+
+ndarray = MetaArray
+
+
+def _result_dtype(a: Any, b: Any) -> numpy.dtype:
+    """NumPy's result dtype of an operation; the ops in ``tensor`` cast both operands alike first."""
+    da = a.dtype if hasattr(a, "dtype") else None
+    db = b.dtype if hasattr(b, "dtype") else None
+    if da is not None and db is not None:
+        return numpy.result_type(da, db)
+    return numpy.dtype(da if da is not None else db if db is not None else numpy.float64)
+
+
+def is_meta(*values: Any) -> bool:
+    """Whether any of the values is a MetaArray (or a Parameter holding one)."""
+    return any(isinstance(getattr(v, "data", v), MetaArray) for v in values)
+
+
+def empty(shape: Any, dtype: Any = numpy.float32, **_: Any) -> MetaArray:
+    return MetaArray(shape, dtype)
+
+
+zeros = ones = empty
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = numpy.float32, **_: Any) -> MetaArray:
+    return MetaArray(shape, dtype)
+
+
+def empty_like(a: Any, dtype: Any = None, **_: Any) -> MetaArray:
+    return MetaArray(a.shape, a.dtype if dtype is None else dtype)
+
+
+zeros_like = ones_like = empty_like
+
+
+def asarray(a: Any, dtype: Any = None, **_: Any) -> MetaArray:
+    if isinstance(a, MetaArray):
+        return a if dtype is None else a.astype(dtype, copy=False)
+    shape = numpy.shape(a)
+    if dtype is None:
+        dtype = numpy.asarray(a).dtype
+    return MetaArray(shape, dtype)
+
+
+array = asarray
+
+
+# --------------------------------------------------------------------------- shape rules
+
+
+def broadcast_shapes(a: tuple, b: tuple) -> tuple:
+    """NumPy's broadcast of two shapes; a size-1 dim stretches, others must be equal."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if _same(x, 1):
+            out.append(y)
+        elif _same(y, 1) or x == y:
+            out.append(x)
+        else:
+            raise ValueError(f"operands could not be broadcast together with shapes {_fmt(a)} {_fmt(b)} "
+                             f"(dimension {i}: {x} and {y})")
+    return tuple(out)
+
+
+def _same(x: Any, y: int) -> bool:
+    """Whether a size is the int ``y``; a symbolic size is never 1 (see symbolic)."""
+    return not is_symbolic(x) and x == y
+
+
+def _fmt(shape: tuple) -> str:
+    return "(" + ",".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _slice_len(size: Any, s: slice) -> Any:
+    """len(range(size)[s]) for a step > 0, with a symbolic size allowed."""
+    step = 1 if s.step is None else s.step
+
+    def bound(v: Any, default: Any) -> Any:
+        if v is None:
+            return default
+        if v < 0:
+            v = v + size
+            return 0 if v < 0 else v
+        return size if v > size else v
+
+    start, stop = bound(s.start, 0), bound(s.stop, size)
+    if stop <= start:
+        return 0
+    return (stop - start + step - 1) // step
+
+
+def _index_shape(shape: tuple, items: tuple) -> tuple:
+    """The shape of ``x[items]`` under NumPy's rules (basic indexing, int and bool array indices)."""
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis and not isinstance(it, bool)
+                   and not (hasattr(it, "dtype") and numpy.dtype(it.dtype).kind == "b")) + sum(
+        it.ndim for it in items if hasattr(it, "dtype") and numpy.dtype(it.dtype).kind == "b")
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {consumed} were indexed")
+    if sum(it is Ellipsis for it in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    expanded: list = []
+    for it in items:
+        if it is Ellipsis:
+            expanded.extend([slice(None)] * (len(shape) - consumed))
+        else:
+            expanded.append(it)
+    if Ellipsis not in items:
+        expanded.extend([slice(None)] * (len(shape) - consumed))
+    out: list = []
+    advanced: list = []  # (position in out, shape of the index)
+    dim = 0
+    for it in expanded:
+        if it is None:
+            out.append(1)
+        elif isinstance(it, bool):
+            out.append(1 if it else 0)
+        elif isinstance(it, slice):
+            out.append(_slice_len(shape[dim], it))
+            dim += 1
+        elif hasattr(it, "dtype"):
+            kind = numpy.dtype(it.dtype).kind
+            if kind == "b":
+                if isinstance(it, MetaArray):
+                    raise DataDependentError("indexing with a boolean mask gives a size that depends on the mask's "
+                                             "values, which static inference does not know")
+                for k in range(it.ndim):
+                    if it.shape[k] != shape[dim + k]:
+                        raise IndexError(f"boolean index did not match indexed array along axis {dim + k}; size of "
+                                         f"axis is {shape[dim + k]} but size of corresponding boolean axis is "
+                                         f"{it.shape[k]}")
+                advanced.append((len(out), (int(numpy.count_nonzero(it)),)))
+                dim += it.ndim
+            else:
+                advanced.append((len(out), tuple(it.shape)))
+                dim += 1
+        else:
+            i = operator.index(it)
+            size = shape[dim]
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for axis {dim} with size {size}")
+            dim += 1
+    if not advanced:
+        return tuple(out)
+    bshape: tuple = ()
+    for _, s in advanced:
+        bshape = broadcast_shapes(bshape, s)
+    positions = [p for p, _ in advanced]
+    adjacent = positions == list(range(positions[0], positions[0] + len(positions))) or len(set(positions)) == 1
+    # an advanced index adds no entry to ``out``: its dims go in where the first one stood, or in front
+    at = positions[0] if adjacent else 0
+    return tuple(out[:at]) + bshape + tuple(out[at:])
+
+
+def reshape(a: MetaArray, shape: Any) -> MetaArray:
+    return a.reshape(shape)
+
+
+def swapaxes(a: MetaArray, i: int, j: int) -> MetaArray:
+    shape = list(a.shape)
+    shape[i], shape[j] = shape[j], shape[i]
+    return a._view(tuple(shape))
+
+
+def transpose(a: MetaArray, axes: Any = None) -> MetaArray:
+    axes = range(a.ndim)[::-1] if axes is None else axes
+    return a._view(tuple(a.shape[i] for i in axes))
+
+
+def expand_dims(a: MetaArray, axis: int) -> MetaArray:
+    shape = list(a.shape)
+    shape.insert(axis % (a.ndim + 1), 1)
+    return a._view(tuple(shape))
+
+
+def squeeze(a: MetaArray, axis: Any = None) -> MetaArray:
+    axes = {i for i, s in enumerate(a.shape) if _same(s, 1)} if axis is None else \
+        {axis % a.ndim} if isinstance(axis, int) else {x % a.ndim for x in axis}
+    return a._view(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+
+
+def concatenate(arrays: Any, axis: int = 0, **_: Any) -> MetaArray:
+    arrays = list(arrays)
+    ref = arrays[0]
+    axis = axis % ref.ndim
+    total: Any = 0
+    for a in arrays:
+        total = total + a.shape[axis]
+    shape = tuple(total if i == axis else s for i, s in enumerate(ref.shape))
+    return MetaArray(shape, numpy.result_type(*(a.dtype for a in arrays)))
+
+
+def stack(arrays: Any, axis: int = 0, **_: Any) -> MetaArray:
+    arrays = list(arrays)
+    shape = list(arrays[0].shape)
+    shape.insert(axis % (len(shape) + 1), len(arrays))
+    return MetaArray(tuple(shape), numpy.result_type(*(a.dtype for a in arrays)))
+
+
+def matmul(a: Any, b: Any) -> MetaArray:
+    """NumPy's matmul shape rule (a 1-d operand is promoted, then its dim dropped)."""
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    ka, kb = sa[-1], sb[0] if len(sb) == 1 else sb[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: mismatch in its core dimension: {ka} and {kb}")
+    if len(sa) == 1 and len(sb) == 1:
+        shape: tuple = ()
+    elif len(sb) == 1:
+        shape = sa[:-1]
+    elif len(sa) == 1:
+        shape = sb[:-2] + sb[-1:]
+    else:
+        shape = broadcast_shapes(sa[:-2], sb[:-2]) + (sa[-2], sb[-1])
+    return MetaArray(shape, numpy.result_type(a.dtype, b.dtype))
+
+
+def _elementwise(*args: Any, dtype: Any = None) -> MetaArray:
+    shape: tuple = ()
+    for a in args:
+        shape = broadcast_shapes(shape, tuple(getattr(a, "shape", ())))
+    if dtype is None:
+        dtype = numpy.result_type(*(a.dtype if hasattr(a, "dtype") else numpy.asarray(a).dtype for a in args))
+    return MetaArray(shape, dtype)
+
+
+def where(cond: Any, a: Any, b: Any) -> MetaArray:
+    return _elementwise(cond, a, b, dtype=_result_dtype(a, b))
+
+
+def floor_divide(a, b): return _elementwise(a, b)
+def remainder(a, b): return _elementwise(a, b)
+def power(a, b): return _elementwise(a, b)
+def maximum(a, b): return _elementwise(a, b)
+def minimum(a, b): return _elementwise(a, b)
+def trunc(a): return _elementwise(a)
+def exp(a): return _elementwise(a)
+def log(a): return _elementwise(a)
+def sqrt(a): return _elementwise(a)
+def tanh(a): return _elementwise(a)
+
+
+def prod(shape: Any) -> Any:
+    return _size(tuple(shape))
+
+

@@ -1,0 +1,435 @@
+"""Symbolic sizes: ``N``, ``H`` and the formulas layers make of them.
+
+``nnspec validate --input-shape N,3,H,W`` propagates shapes whose sizes are
+expressions such as ``(H - 1)//2 + 1``. A :class:`Dim` is one such expression,
+kept in a canonical form, so two branches that compute the same size from the
+same input compare equal by structure: an integer polynomial whose atoms are
+symbols and floor divisions of polynomials (the remainder of a division is
+reduced so that ``(2*H + 3)//2`` becomes ``H + 1``). Arithmetic that cancels
+every symbol gives back a plain ``int``, so a ``Dim`` is never a constant.
+
+Shape checks compare sizes (``if size < kernel: raise ...``). A comparison
+that holds for every positive value of the symbols is decided at once. One
+that depends on them is decided on each symbol's *hint*, a large value that
+divides by every power of two up to 2**16 (what a real input would be), and
+the assumption is recorded in the active :func:`assumptions` log, so that
+``validate`` can print the conditions the model needs (``H >= 32``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Union
+
+from ..errors import ShapeError
+
+# A polynomial: ((monomial, coefficient), ...) sorted; a monomial is a sorted tuple of atoms; the
+# constant term has the empty monomial. An atom is ("sym", name) or ("floor", numerator, divisor),
+# where numerator is a polynomial and divisor a positive int or a polynomial.
+Poly = tuple
+_HINT_UNIT = 2**16
+
+
+class Dim:
+    """A symbolic integer size; behaves as an int in arithmetic, comparisons and formatting."""
+
+    __slots__ = ("poly",)
+
+    def __init__(self, poly: Poly):
+        self.poly = poly
+
+    # -- construction
+    @staticmethod
+    def symbol(name: str) -> Dim:
+        if not name.isidentifier():
+            raise ValueError(f"a symbolic size must be a name, got {name!r}")
+        return Dim((((("sym", name),), 1),))
+
+    # -- arithmetic
+    def __add__(self, other: Any) -> DimLike:
+        return _make(_add(self.poly, _poly(other)))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> DimLike:
+        return _make(_add(self.poly, _scale(_poly(other), -1)))
+
+    def __rsub__(self, other: Any) -> DimLike:
+        return _make(_add(_poly(other), _scale(self.poly, -1)))
+
+    def __mul__(self, other: Any) -> DimLike:
+        return _make(_mul(self.poly, _poly(other)))
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> DimLike:
+        return _make(_scale(self.poly, -1))
+
+    def __pos__(self) -> Dim:
+        return self
+
+    def __floordiv__(self, other: Any) -> DimLike:
+        return _make(_floordiv(self.poly, _poly(other)))
+
+    def __rfloordiv__(self, other: Any) -> DimLike:
+        return _make(_floordiv(_poly(other), self.poly))
+
+    def __mod__(self, other: Any) -> DimLike:
+        return self - (self // other) * other
+
+    def __rmod__(self, other: Any) -> DimLike:
+        return other - (other // self) * self
+
+    def __truediv__(self, other: Any) -> float:
+        raise SymbolicValueError(f"true division of the symbolic size {self} has no static value; use //")
+
+    __rtruediv__ = __truediv__
+
+    # -- comparisons: decided for all positive symbols, else on the hints (recorded as an assumption)
+    def __eq__(self, other: Any) -> bool:
+        if not _is_int(other):
+            return NotImplemented
+        return _decide_eq(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        if not _is_int(other):
+            return NotImplemented
+        return not _decide_eq(self, other)
+
+    def __lt__(self, other: Any) -> bool:
+        return _decide_lt(self, other) if _is_int(other) else NotImplemented
+
+    def __gt__(self, other: Any) -> bool:
+        return _decide_lt(other, self) if _is_int(other) else NotImplemented
+
+    def __le__(self, other: Any) -> bool:
+        return not _decide_lt(other, self) if _is_int(other) else NotImplemented
+
+    def __ge__(self, other: Any) -> bool:
+        return not _decide_lt(self, other) if _is_int(other) else NotImplemented
+
+    def __bool__(self) -> bool:
+        return not _decide_eq(self, 0)
+
+    def __hash__(self) -> int:
+        return hash(self.poly)
+
+    # -- no static value
+    def __index__(self) -> int:
+        raise SymbolicValueError(f"the size {self} is symbolic; this needs a number (give one in --input-shape)")
+
+    __int__ = __index__
+
+    def __float__(self) -> float:
+        raise SymbolicValueError(f"the size {self} is symbolic; this needs a number (give one in --input-shape)")
+
+    # -- formatting
+    def __str__(self) -> str:
+        return _format(self.poly)
+
+    def __repr__(self) -> str:
+        return f"Dim({self})"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    @property
+    def symbols(self) -> set[str]:
+        return _symbols(self.poly)
+
+    @property
+    def hint(self) -> int:
+        return _eval(self.poly, _hint)
+
+    def evaluate(self, values: dict[str, int]) -> int:
+        """The size for concrete values of its symbols."""
+        return _eval(self.poly, lambda name: values[name])
+
+
+DimLike = Union[int, Dim]
+
+
+class SymbolicValueError(ShapeError):
+    """An op needs the number a symbolic size stands for (a Python float of it, a data-dependent choice)."""
+
+
+def is_symbolic(value: Any) -> bool:
+    return isinstance(value, Dim)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (Dim, numbers.Integral))
+
+
+# --------------------------------------------------------------------------- polynomials
+
+
+def _poly(v: Any) -> Poly:
+    if isinstance(v, Dim):
+        return v.poly
+    if isinstance(v, bool) or not hasattr(v, "__index__"):
+        raise TypeError(f"unsupported operand for a symbolic size: {type(v).__name__}")
+    n = operator.index(v)
+    return (((), n),) if n else ()
+
+
+def _normal(terms: dict) -> Poly:
+    return tuple(sorted(((m, c) for m, c in terms.items() if c), key=lambda t: _key(t[0])))
+
+
+def _key(monomial: tuple) -> tuple:
+    # higher degree first; among equals, plain symbols before floor divisions
+    return (-len(monomial), sum(a[0] == "floor" for a in monomial), repr(monomial))
+
+
+def _add(a: Poly, b: Poly) -> Poly:
+    terms = dict(a)
+    for m, c in b:
+        terms[m] = terms.get(m, 0) + c
+    return _normal(terms)
+
+
+def _scale(a: Poly, k: int) -> Poly:
+    return _normal({m: c * k for m, c in a})
+
+
+def _mul(a: Poly, b: Poly) -> Poly:
+    terms: dict = {}
+    for ma, ca in a:
+        for mb, cb in b:
+            m = tuple(sorted(ma + mb, key=repr))
+            terms[m] = terms.get(m, 0) + ca * cb
+    return _normal(terms)
+
+
+def _constant(a: Poly) -> int | None:
+    if not a:
+        return 0
+    if len(a) == 1 and a[0][0] == ():
+        return a[0][1]
+    return None
+
+
+def _floordiv(a: Poly, b: Poly) -> Poly:
+    d = _constant(b)
+    if d == 0:
+        raise ZeroDivisionError("integer division or modulo by zero")
+    if d is None:
+        return _floordiv_poly(a, b)
+    if d < 0:
+        a, d = _scale(a, -1), -d
+    a, d = _merge_nested(a, d)
+    # a = d*q + r with every coefficient of r in [0, d): floor(a/d) = q + floor(r/d)
+    q = _normal({m: c // d for m, c in a})
+    r = _normal({m: c % d for m, c in a})
+    rc = _constant(r)
+    if rc is not None:
+        return _add(q, _poly(rc // d))
+    g = math.gcd(d, *(c for _, c in r))  # floor(g*x / (g*d)) = floor(x/d)
+    atom = ("floor", _scale_exact(r, g), d // g)
+    return _add(q, (((atom,), 1),))
+
+
+def _merge_nested(a: Poly, d: int) -> tuple[Poly, int]:
+    """(P//m + Q)//d is (P + m*Q)//(m*d) for integer-valued Q: one division instead of two."""
+    floors = [(m, c) for m, c in a if len(m) == 1 and m[0][0] == "floor" and isinstance(m[0][2], int)]
+    if len(floors) != 1 or floors[0][1] != 1:
+        return a, d
+    (atom,), _ = floors[0]
+    rest = _add(a, (((atom,), -1),))
+    if any(at[0] == "floor" for m, _ in rest for at in m):
+        return a, d
+    return _add(atom[1], _scale(rest, atom[2])), atom[2] * d
+
+
+def _scale_exact(a: Poly, g: int) -> Poly:
+    return _normal({m: c // g for m, c in a})
+
+
+def _floordiv_poly(a: Poly, b: Poly) -> Poly:
+    """a // b for a symbolic b: exact where b is one monomial dividing every term, else an atom."""
+    if len(b) == 1:
+        (mb, cb), = b
+        out = {}
+        for m, c in a:
+            rest = list(m)
+            try:
+                for atom in mb:
+                    rest.remove(atom)
+            except ValueError:
+                break
+            if c % cb:
+                break
+            out[tuple(rest)] = c // cb
+        else:
+            return _normal(out)
+    return ((((("floor", a, b),)), 1),)
+
+
+def _make(p: Poly) -> DimLike:
+    c = _constant(p)
+    return c if c is not None else Dim(p)
+
+
+# --------------------------------------------------------------------------- values and bounds
+
+
+def _hint(name: str) -> int:
+    # distinct, large, and divisible by 2**16: what a real size would be, so checks take the valid path
+    return _HINT_UNIT * (3 + 2 * (sum(map(ord, name)) * 2654435761 % 997))
+
+
+def _eval(p: Poly, value) -> int:
+    total = 0
+    for m, c in p:
+        prod = c
+        for atom in m:
+            prod *= _eval_atom(atom, value)
+        total += prod
+    return total
+
+
+def _eval_atom(atom: tuple, value) -> int:
+    if atom[0] == "sym":
+        return value(atom[1])
+    num = _eval(atom[1], value)
+    den = atom[2] if isinstance(atom[2], int) else _eval(atom[2], value)
+    return num // den
+
+
+def _low(p: Poly) -> float:
+    """A lower bound of the polynomial over every value >= 2 of its symbols (-inf where none is known).
+
+    A symbolic size is taken to be at least 2, as torch's symbolic shapes do: 0 and 1 change what
+    broadcasting and squeezing do, so a size that may be 1 must be given as a number."""
+    total = 0.0
+    for m, c in p:
+        lows = [_low_atom(a) for a in m]
+        if c < 0 and m:
+            return -math.inf
+        if any(lo < 0 for lo in lows):
+            return -math.inf
+        total += c * math.prod(lows)
+    return total
+
+
+def _low_atom(atom: tuple) -> float:
+    if atom[0] == "sym":
+        return 2
+    lo = _low(atom[1])
+    if lo == -math.inf:
+        return -math.inf
+    if isinstance(atom[2], int):
+        return math.floor(lo / atom[2])
+    return 0 if lo >= 0 and _low(atom[2]) >= 1 else -math.inf  # an upper bound of the divisor is unknown
+
+
+def _symbols(p: Poly) -> set[str]:
+    out: set[str] = set()
+    for m, _ in p:
+        for atom in m:
+            if atom[0] == "sym":
+                out.add(atom[1])
+            else:
+                out |= _symbols(atom[1])
+                if not isinstance(atom[2], int):
+                    out |= _symbols(atom[2])
+    return out
+
+
+# --------------------------------------------------------------------------- decisions and assumptions
+
+_log: ContextVar[list[str] | None] = ContextVar("nnspec_assumptions", default=None)
+
+
+@contextmanager
+def assumptions() -> Iterator[list[str]]:
+    """Collect, in order and once each, the conditions on symbols that shape checks inside assumed."""
+    log: list[str] = []
+    token = _log.set(log)
+    try:
+        yield log
+    finally:
+        _log.reset(token)
+
+
+def _assume(text: str) -> None:
+    log = _log.get()
+    if log is not None and text not in log:
+        log.append(text)
+
+
+def _decide_eq(a: DimLike, b: DimLike) -> bool:
+    diff = _add(_poly(a), _scale(_poly(b), -1))
+    if not diff:
+        return True
+    if _low(diff) >= 1 or _low(_scale(diff, -1)) >= 1:
+        return False
+    result = _eval(diff, _hint) == 0
+    _assume(f"{_fmt(a)} {'==' if result else '!='} {_fmt(b)}")
+    return result
+
+
+def _decide_lt(a: DimLike, b: DimLike) -> bool:
+    diff = _add(_poly(b), _scale(_poly(a), -1))  # a < b  <=>  b - a >= 1
+    if _low(diff) >= 1:
+        return True
+    if _low(_scale(diff, -1)) >= 0:
+        return False
+    result = _eval(diff, _hint) >= 1
+    _assume(f"{_fmt(a)} < {_fmt(b)}" if result else f"{_fmt(a)} >= {_fmt(b)}")
+    return result
+
+
+def _fmt(v: DimLike) -> str:
+    return str(v)
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def _format(p: Poly) -> str:
+    if not p:
+        return "0"
+    out = ""
+    for i, (m, c) in enumerate(p):
+        body = "*".join(_format_atom(a, len(m) > 1 or c != 1) for a in m)
+        mag = abs(c)
+        if not m:
+            text = str(mag)
+        elif mag == 1:
+            text = body
+        else:
+            text = f"{mag}*{body}"
+        if i == 0:
+            out = text if c > 0 else f"-{text}"
+        else:
+            out += f" + {text}" if c > 0 else f" - {text}"
+    return out
+
+
+def _format_atom(atom: tuple, in_product: bool) -> str:
+    if atom[0] == "sym":
+        return atom[1]
+    num = _format(atom[1])
+    if len(atom[1]) > 1 or (atom[1] and atom[1][0][1] != 1 and atom[1][0][0]):
+        num = f"({num})"
+    den = str(atom[2]) if isinstance(atom[2], int) else _format(atom[2])
+    if not isinstance(atom[2], int) and len(atom[2]) > 1:
+        den = f"({den})"
+    text = f"{num}//{den}"
+    return f"({text})" if in_product else text
+
+
+def parse_size(text: str) -> DimLike:
+    """One size of ``--input-shape``: an int, or a name (``N``, ``H``) for a symbolic size."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return Dim.symbol(text)
