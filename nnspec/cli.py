@@ -8,12 +8,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import numpy
 import typer
 
-from . import builder
+from . import builder, static
 from .errors import NNSpecError, NNSpecRuntimeError
 from .inputs import bind
 from .resources import available_memory
@@ -21,6 +21,8 @@ from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .spec.schema import schema_text
 from .summary import forward_graphs, summary as make_summary
+from .runtime.meta import DataDependentError
+from .runtime.symbolic import Dim
 from .trace import ShapeTrace, format_shape, render, shapes
 
 app = typer.Typer(
@@ -58,14 +60,54 @@ def _guard(fn):
         _fail(f"internal error: {type(e).__name__}: {e} (set NNSPEC_DEBUG=1 for the traceback)")
 
 
-def _parse_shape(text: str) -> tuple[int, ...]:
-    try:  # every size must be there: "20,,50" or "20,x" is a typo, not the shape (20, 50) or (20,)
-        shape = tuple(int(s) for s in text.replace("x", ",").split(","))
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a shape; write it as comma-separated sizes, e.g. 20,16,50") from None
-    if not shape or any(s < 0 for s in shape):
+def _parse_shape(text: str, symbolic: bool = False) -> tuple:
+    """``20,16,50`` (or ``20x16x50``); with ``symbolic``, a size may be a name: ``N,3,H,W``."""
+    parts = text.split(",") if symbolic else text.replace("x", ",").split(",")
+    shape = []
+    for part in parts:  # every size must be there: "20,,50" or "20,x" is a typo, not the shape (20, 50) or (20,)
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            shape.append(int(part))
+        elif symbolic and part.isidentifier():
+            shape.append(Dim.symbol(part))
+        else:
+            example = "N,3,H,W or 2,3,224,224" if symbolic else "20,16,50"
+            raise typer.BadParameter(f"{text!r} is not a shape; write it as comma-separated sizes, e.g. {example}")
+    if any(isinstance(s, int) and s < 0 for s in shape):
         raise typer.BadParameter(f"{text!r} is not a shape; sizes must be non-negative integers")
-    return shape
+    return tuple(shape)
+
+
+def _named_args(arg: list[str] | None) -> dict[str, str]:
+    named = {}
+    for item in arg or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.isidentifier():
+            raise typer.BadParameter(f"{item!r} is not name=value", param_hint="--arg")
+        named[name] = value
+    return named
+
+
+def _check_dtype(dtype: str) -> None:
+    if dtype not in ("float32", "float64", "float16"):
+        raise typer.BadParameter(f"{dtype!r}; choose float32, float64 or float16", param_hint="--dtype")
+
+
+def _mb(nbytes: Any) -> str:
+    return "?" if nbytes is None else f"{nbytes / 1e6:,.2f} MB" if isinstance(nbytes, int) else f"{nbytes} bytes"
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
+DtypeOpt = Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")]
+TrainOpt = Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")]
+ArgOpt = Annotated[Optional[list[str]], typer.Option(
+    "--arg", "-a", help="A non-array input of a custom forward, as name=value (a string), e.g. choice=conv.")]
+SymbolicShapeOpt = Annotated[Optional[list[str]], typer.Option(
+    "--input-shape", "-s", help="Shape of an input, e.g. 2,3,224,224; a size may be a name, as in N,3,H,W. "
+    "Repeat for several inputs.")]
 
 
 def _dtypes(value):
@@ -103,20 +145,24 @@ def run(
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed for the weights, the random inputs and dropout.")] = 0,
-    dtype: Annotated[str, typer.Option(help="Compute dtype: float32, float64 or float16.")] = "float32",
-    train: Annotated[bool, typer.Option("--train/--eval", help="Mode: train uses batch statistics and dropout.")] = False,
+    dtype: DtypeOpt = "float32",
+    train: TrainOpt = False,
     device: Annotated[str, typer.Option(help="Where to run: cpu, or cuda[:N] where CuPy is installed.")] = "cpu",
-    arg: Annotated[Optional[list[str]], typer.Option(
-        "--arg", "-a", help="A non-array input of a custom forward, as name=value (a string), e.g. choice=conv.")] = None,
+    arg: ArgOpt = None,
+    memory_limit: Annotated[Optional[float], typer.Option(
+        "--memory-limit", min=0, help="Refuse to run a model that needs more than this many MB "
+        "(parameters, inputs and activations at peak, found statically). Default: the memory free.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a model on random or given inputs and print the shape trace.
 
+    The model is first checked statically (shapes, and the memory it needs against --memory-limit),
+    so a mistake or a model too big for the machine fails before anything is allocated.
+
     Example: nnspec run models/seed/conv2d.yaml --input-shape 20,16,50,100
     """
     shapes_in = [_parse_shape(s) for s in input_shape or []]
-    if dtype not in ("float32", "float64", "float16"):
-        raise typer.BadParameter(f"{dtype!r}; choose float32, float64 or float16", param_hint="--dtype")
+    _check_dtype(dtype)
     if not shapes_in and not input:
         raise typer.BadParameter("give --input-shape or --input", param_hint="--input-shape")
     if shapes_in and input:
@@ -126,17 +172,11 @@ def run(
     if output is not None and not output.resolve().parent.is_dir():
         raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
 
-    named = {}
-    for item in arg or []:
-        name, eq, value = item.partition("=")
-        if not eq or not name.isidentifier():
-            raise typer.BadParameter(f"{item!r} is not name=value", param_hint="--arg")
-        named[name] = value
+    named = _named_args(arg)
 
     def body() -> None:
         backend = get_backend(device)
-        net = builder.load(model, seed=seed)
-        net.to(dtype).to(backend.device).train(train)
+        limit = available_memory() if memory_limit is None else int(memory_limit * 1e6)
         dt = resolve_dtype(dtype)
         if input:
             arrays = []
@@ -156,6 +196,19 @@ def run(
                 raise NNSpecRuntimeError(
                     f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
                 )
+        # check shapes and memory on a shape-only twin before the model or its inputs are allocated
+        plan = builder.load(model, meta=True, memory_limit=limit)
+        plan.to(dtype)
+        try:
+            found = static.infer(plan, [a.shape for a in arrays] if input else shapes_in, named=named,
+                                 dtype=dtype, training=train)
+        except DataDependentError:
+            found = None  # a shape depends on values (a boolean mask): only the run itself can tell
+        if found is not None:
+            static.check_memory(found, limit, "the memory free" if memory_limit is None else "--memory-limit")
+        net = builder.load(model, seed=seed, memory_limit=limit)
+        net.to(dtype).to(backend.device).train(train)
+        if not input:
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
         xs = [backend.asarray(a.astype(dt)) for a in arrays]  # real inputs run in the model's dtype
@@ -164,12 +217,7 @@ def run(
             try:
                 y = net(*call_args)
             except NNSpecError as e:
-                call = trace.failed_at
-                if call is not None:  # name the module that failed, as the trace would have shown it
-                    e.path = f"{call.path} ({call.type})" + (f" {e.path}" if e.path else "")
-                    if e.position is None:  # and where the model file defines it
-                        e.position = trace.failed_module.__dict__.get("_spec_position")
-                raise
+                raise trace.place(e) from None
         out_shape = shapes(y)
         out_dtype = _dtypes(y)
         if output is not None:
@@ -224,35 +272,172 @@ def compile_(
     _guard(body)
 
 
+def _infer(model: Path, input_shape: list[str] | None, dtype: str, train: bool, arg: list[str] | None):
+    """The shape-only model and, where input shapes are given, what static inference finds."""
+    _check_dtype(dtype)
+    shapes_in = [_parse_shape(s, symbolic=True) for s in input_shape or []]
+    named = _named_args(arg)
+
+    def body():
+        net = builder.load(model, meta=True)
+        net.to(dtype)
+        if not shapes_in:
+            return net, None
+        return net, static.infer(net, shapes_in, named=named, dtype=dtype, training=train)
+
+    return body
+
+
+def _assumption_lines(found: static.Inference) -> list[str]:
+    if not found.assumptions:
+        return []
+    return ["", "assumes: " + "; ".join(found.assumptions)]
+
+
+@app.command()
+def validate(
+    model: ModelArg,
+    input_shape: SymbolicShapeOpt = None,
+    dtype: DtypeOpt = "float32",
+    train: TrainOpt = False,
+    arg: ArgOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a model file without running it: the file, the model it builds, and, given input
+    shapes, every layer's shapes, by static inference (nothing is computed or allocated).
+
+    A size may be a name (N,3,H,W): it stays symbolic, the sizes computed from it are printed as
+    formulas, and the conditions the checks assumed about it are listed.
+
+    Example: nnspec validate models/resnet_blocks.yaml --input-shape N,3,H,W
+    """
+    infer = _infer(model, input_shape, dtype, train, arg)
+
+    def body() -> None:
+        net, found = infer()
+        if found is None:
+            if as_json:
+                typer.echo(json.dumps({"model": str(model), "ok": True}, indent=2))
+            else:
+                typer.echo(f"{model}: ok ({sum(1 for _ in net.modules())} modules); "
+                           "give --input-shape to check shapes too")
+            return
+        if as_json:
+            typer.echo(json.dumps({
+                "model": str(model), "ok": True, "trace": [c.to_json() for c in found.calls],
+                "output": {"shape": found.output_shape, "dtype": _dtypes(found.output)},
+                "assumptions": found.assumptions, "mult_adds": found.mult_adds,
+                "memory": _memory_json(found),
+            }, indent=2, default=str))
+            return
+        rows = [["module", "type", "input", "output", "mult-adds"]]
+        for c in found.calls:
+            rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
+                         format_shape(c.output), _count(c.mult_adds) if c.mult_adds != 0 else ""])
+        typer.echo(render(rows, right={4}))
+        typer.echo(f"\noutput: shape {format_shape(found.output_shape)}, dtype {format_shape(_dtypes(found.output))}")
+        typer.echo(f"mult-adds: {_count(found.mult_adds)}; memory: {_memory_line(found)}")
+        for line in _assumption_lines(found):
+            typer.echo(line)
+        typer.echo(f"\n{model}: ok")
+
+    _guard(body)
+
+
+def _memory_json(found: static.Inference) -> dict:
+    return {"input_bytes": found.input_bytes, "param_bytes": found.param_bytes, "buffer_bytes": found.buffer_bytes,
+            "activation_peak_bytes": found.activation_peak, "activation_total_bytes": found.activation_total,
+            "total_bytes": found.total_bytes}
+
+
+def _memory_line(found: static.Inference) -> str:
+    if found.activation_peak is None:
+        return (f"parameters {_mb(found.param_bytes)}, buffers {_mb(found.buffer_bytes)}, input {_mb(found.input_bytes)}; "
+                "activations depend on the symbolic sizes")
+    return (f"parameters {_mb(found.param_bytes)}, buffers {_mb(found.buffer_bytes)}, input {_mb(found.input_bytes)}, "
+            f"activations {_mb(found.activation_peak)} at peak ({_mb(found.activation_total)} in all); "
+            f"total {_mb(found.total_bytes)}")
+
+
 @app.command()
 def summary(
     model: ModelArg,
-    seed: Annotated[int, typer.Option(min=0, help="Seed for the weights (they do not change shapes or counts).")] = 0,
-    as_json: JsonOpt = False,
+    input_shape: SymbolicShapeOpt = None,
+    depth: Annotated[Optional[int], typer.Option(
+        min=0, help="Show modules down to this depth; deeper ones fold into the row above.")] = None,
+    keys: Annotated[Optional[bool], typer.Option(
+        "--keys/--no-keys", help="List the state_dict keys (default: only without --input-shape).")] = None,
+    dtype: DtypeOpt = "float32",
+    train: TrainOpt = False,
+    arg: ArgOpt = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", help="table (for reading) or json (for programs).")] = "table",
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """Print the module tree (torch's repr), every state_dict key with shape, dtype and size, and totals.
+    """Summarise a model: without --input-shape, its module tree (torch's repr), every state_dict key
+    and the parameter totals; with it, a torchinfo-style table of every layer call (output shape,
+    parameters, kernel, mult-adds) and the memory of parameters, inputs and activations. Everything
+    comes from static inference: nothing is run and no weights or activations are allocated.
 
-    Example: nnspec summary models/seed/state_dict.yaml
+    Example: nnspec summary models/resnet_blocks.yaml --input-shape 1,3,224,224 --depth 1
     """
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter(f"{output_format!r}; choose table or json", param_hint="--format")
+    infer = _infer(model, input_shape, dtype, train, arg)
 
     def body() -> None:
-        info = make_summary(builder.load(model, seed=seed))
-        if as_json:
-            typer.echo(json.dumps(info, indent=2))
+        net, found = infer()
+        info = make_summary(net)
+        show_keys = keys if keys is not None else found is None
+        rows = static.layer_rows(found, depth) if found is not None else None
+        if as_json or output_format == "json":
+            if found is not None:
+                info.pop("repr")
+                info["layers"] = [r.to_json() for r in rows if not r.hidden]
+                info["totals"]["mult_adds"] = found.mult_adds
+                info["memory"] = _memory_json(found)
+                info["assumptions"] = found.assumptions
+            if not show_keys:
+                info.pop("state_dict")
+            typer.echo(json.dumps(info, indent=2, default=str))
             return
-        typer.echo(info["repr"])
-        typer.echo("")
-        rows = [["state_dict key", "kind", "shape", "dtype", "numel"]]
-        for e in info["state_dict"]:
-            rows.append([e["key"], e["kind"], format_shape(tuple(e["shape"])), e["dtype"], f"{e['numel']:,}"])
-        typer.echo(render(rows, right={4}) if len(rows) > 1 else "(empty state_dict)")
+        if rows is not None:
+            typer.echo(_layer_table(rows))
+        else:
+            typer.echo(info["repr"])
+        if show_keys:
+            typer.echo("")
+            table = [["state_dict key", "kind", "shape", "dtype", "numel"]]
+            for e in info["state_dict"]:
+                table.append([e["key"], e["kind"], format_shape(tuple(e["shape"])), e["dtype"], f"{e['numel']:,}"])
+            typer.echo(render(table, right={4}) if len(table) > 1 else "(empty state_dict)")
         t = info["totals"]
         typer.echo(
-            f"\nparameters: {t['params']:,} ({t['trainable']:,} trainable), {t['param_bytes'] / 1e6:.2f} MB; "
-            f"buffers: {t['buffers']:,} elements, {t['buffer_bytes'] / 1e6:.2f} MB"
+            f"\nparameters: {t['params']:,} ({t['trainable']:,} trainable), "
+            f"{t['param_bytes'] / 1e6:.2f} MB; buffers: {t['buffers']:,} elements, {t['buffer_bytes'] / 1e6:.2f} MB"
         )
+        if found is not None:
+            typer.echo(f"mult-adds: {_count(found.mult_adds)}" + (f" ({found.mult_adds / 1e9:.2f} G)"
+                                                                 if isinstance(found.mult_adds, int) else ""))
+            typer.echo(f"memory: {_memory_line(found)}")
+            for line in _assumption_lines(found):
+                typer.echo(line)
 
     _guard(body)
+
+
+def _layer_table(rows: list[static.Row]) -> str:
+    table = [["layer", "type", "output shape", "params", "kernel", "mult-adds"]]
+    for r in rows:
+        if r.hidden:
+            continue
+        params = "(shared)" if r.params is None else f"{r.params:,}" if r.params else "--"
+        if r.params and not r.trainable:
+            params = f"({params})"  # torchinfo's mark for parameters that are not trainable
+        macs = _count(r.mult_adds) if r.mult_adds != 0 and (r.is_leaf or r.is_op) else "--"
+        table.append(["  " * r.depth + r.name, r.type, format_shape(r.output), params,
+                      format_shape(tuple(r.kernel)) if r.kernel else "--", macs])
+    return render(table, right={3, 5})
 
 
 SCHEMA_PATH = Path("schemas") / "nnspec.schema.json"

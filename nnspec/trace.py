@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import NNSpecError, ShapeError
 from .nn import Module
 from .runtime.cost import module_mult_adds, op_mult_adds
 from .runtime.symbolic import is_symbolic
@@ -54,8 +56,10 @@ class ShapeTrace:
     def __init__(self, model: Module):
         self.model = model
         self.calls: list[Call] = []
-        self._stack: list[tuple[Call, float]] = []
+        self.modules: list[Module | None] = []  # the module of each call (None for a functional op)
+        self._stack: list[tuple[Call, float, Module, list]] = []
         self._handles: list = []
+        self._made: dict[int, tuple[Any, Call, Module]] = {}  # id(output) -> (weakref, its call, its module)
 
     def __enter__(self) -> ShapeTrace:
         from .ir import observe_ops
@@ -77,6 +81,7 @@ class ShapeTrace:
                     [shapes(a) for a in args if hasattr(a, "shape")], shapes(result), ms,
                     op_mult_adds(node.target, args, kwargs, result))
         self.calls.append(call)
+        self.modules.append(None)
 
     @property
     def failed_at(self) -> Call | None:
@@ -87,6 +92,30 @@ class ShapeTrace:
     def failed_module(self) -> Module | None:
         """The module of ``failed_at``."""
         return self._stack[-1][2] if self._stack else None
+
+    def place(self, e: NNSpecError) -> NNSpecError:
+        """Name the module an error in the forward came from, and where the model file defines it."""
+        call = self.failed_at
+        if call is not None:
+            e.path = f"{call.path} ({call.type})" + (f" {e.path}" if e.path else "")
+            if e.position is None:
+                e.position = self.failed_module.__dict__.get("_spec_position")
+            sources = self._stack[-1][3]
+            if isinstance(e, ShapeError) and sources and "its input comes from" not in e.message:
+                where = []
+                for source, module in sources:
+                    pos = module.__dict__.get("_spec_position")
+                    at = f", line {pos.line}" if pos is not None and pos.line is not None else ""
+                    where.append(f"{source.path} ({source.type}{at}), output {format_shape(source.output)}")
+                e.message += f" (its input comes from {'; '.join(where)})"
+        return e
+
+    def _source(self, value: Any) -> tuple[Call, Module] | None:
+        """The module call whose output ``value`` is (while that array is alive)."""
+        entry = self._made.get(id(value))
+        if entry is None or entry[0]() is not value:
+            return None
+        return entry[1], entry[2]
 
     def __exit__(self, *exc) -> None:
         from .ir import stop_observing
@@ -100,15 +129,22 @@ class ShapeTrace:
         def hook(module: Module, args: tuple) -> None:
             call = Call(path, module._get_name(), len(self._stack), [shapes(a) for a in args])
             self.calls.append(call)
-            self._stack.append((call, time.perf_counter(), module))
+            self.modules.append(module)
+            sources = [s for s in map(self._source, args) if s is not None]
+            self._stack.append((call, time.perf_counter(), module, sources))
 
         return hook
 
     def _post(self, module: Module, args: tuple, output: Any) -> None:
-        call, start, _ = self._stack.pop()
+        call, start, _, _ = self._stack.pop()
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
         call.mult_adds = module_mult_adds(module, output)
+        if hasattr(output, "shape"):
+            try:
+                self._made[id(output)] = (weakref.ref(output), call, module)
+            except TypeError:  # an array type without weak references: no provenance for it
+                pass
 
     def table(self) -> list[list[str]]:
         """Rows of (indented path, type, input shapes, output shape, ms) for printing."""

@@ -268,7 +268,9 @@ def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str):
     if any(o < 1 for o in out):
         raise ShapeError(
             f"{op}: given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
-            f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small"
+            f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small (output size = "
+            f"(input + 2*padding - dilation*(kernel_size - 1) - 1)//stride + 1{' rounded up' if ceil_mode else ''}, "
+            f"with kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation})"
         )
     if not is_meta(x):
         _fits(op, x.shape[:2] + out + (math.prod(kernel),), x.dtype)  # the windows, gathered

@@ -152,23 +152,23 @@ class MetaArray:
         return (self[i] for i in range(len(self)))
 
     # -- reading values: never possible
-    def _no_value(self, what: str):
-        raise DataDependentError(f"{what} of an array depends on its values, which static inference does not know")
+    def _no_value(self, what: str) -> DataDependentError:
+        return DataDependentError(f"{what} of an array depends on its values, which static inference does not know")
 
     def __bool__(self) -> bool:
-        self._no_value("the truth value")
+        raise self._no_value("the truth value")
 
     def __float__(self) -> float:
-        self._no_value("the float value")
+        raise self._no_value("the float value")
 
     def __int__(self) -> int:
-        self._no_value("the int value")
+        raise self._no_value("the int value")
 
     def __index__(self) -> int:
-        self._no_value("the int value")
+        raise self._no_value("the int value")
 
     def item(self) -> Any:
-        self._no_value("the value")
+        raise self._no_value("the value")
 
     # -- new arrays
     def _view(self, shape: tuple, dtype: Any = None) -> MetaArray:

@@ -382,8 +382,30 @@ def _decide_lt(a: DimLike, b: DimLike) -> bool:
     if _low(_scale(diff, -1)) >= 0:
         return False
     result = _eval(diff, _hint) >= 1
-    _assume(f"{_fmt(a)} < {_fmt(b)}" if result else f"{_fmt(a)} >= {_fmt(b)}")
+    if result:
+        _assume(f"{_fmt(a)} < {_fmt(b)}")
+    else:
+        _assume(_at_least(_poly(a), _poly(b)))
     return result
+
+
+def _at_least(a: Poly, b: Poly) -> str:
+    """``a >= b`` as text, solved for the symbol where that is simple: (H - 1)//4 + 1 >= 2 reads H >= 5."""
+    p, c = _add(a, _scale(b, -1)), 0  # p >= c
+    while True:
+        const = dict(p).get((), 0)
+        rest = _add(p, _poly(-const))
+        c -= const
+        if len(rest) != 1:
+            break
+        (m, k), = rest
+        if len(m) == 1 and m[0][0] == "floor" and k == 1 and isinstance(m[0][2], int):
+            p, c = m[0][1], c * m[0][2]  # P//d >= c  <=>  P >= c*d
+            continue
+        if len(m) == 1 and m[0][0] == "sym" and k > 0:
+            return f"{m[0][1]} >= {-(-c // k)}"
+        break
+    return f"{_fmt(_make(a))} >= {_fmt(_make(b))}"
 
 
 def _fmt(v: DimLike) -> str:

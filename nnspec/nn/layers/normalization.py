@@ -6,6 +6,7 @@ import numpy
 
 from ...errors import ShapeError
 from ...resources import empty
+from ...runtime.meta import is_meta
 from ...runtime import functional as F
 from .. import init
 from ..module import Module
@@ -74,7 +75,7 @@ class _BatchNorm(Module):
             dims = " or ".join(f"{d}D" for d in self._dims)
             raise ShapeError(f"{self._get_name()}: expected {dims} input (got {x.ndim}D input)")
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and not is_meta(x):  # static inference changes no state
             self.num_batches_tracked += 1
             factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None

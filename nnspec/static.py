@@ -1,0 +1,215 @@
+"""Static inference: a model's shapes, costs and memory from its input shapes, with nothing computed.
+
+``infer`` runs the model's forward on shape-only arrays (``runtime.meta``):
+every layer, functional op and custom forward checks its input as it would
+on real data and passes on the shape its rule gives, so a mismatch fails here
+with the same placed message as at run time, before any array is allocated.
+Sizes may be symbolic (``N,3,H,W``): they stay formulas, and the conditions
+the checks had to assume about them are collected (``H >= 32``).
+
+``layer_rows`` turns the result into the rows of a torchinfo-style summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NNSpecError, NNSpecRuntimeError
+from .inputs import bind
+from .nn import Module
+from .runtime.backend import resolve_dtype
+from .runtime.meta import MetaArray, track_memory
+from .runtime.symbolic import DimLike, assumptions, is_symbolic
+from .trace import Call, ShapeTrace, shapes
+
+
+@dataclass
+class Inference:
+    """What static inference found: the trace, the output, assumptions on symbols, and memory in bytes.
+
+    A byte count is an int, or None where a symbolic size leaves it open.
+    """
+
+    calls: list[Call]
+    modules: list[Module | None]
+    output: Any
+    assumptions: list[str]
+    input_bytes: DimLike
+    param_bytes: int
+    buffer_bytes: int
+    activation_peak: int | None  # the most bytes of activations alive at once in the forward
+    activation_total: int | None  # the bytes of every array the forward makes
+    training: bool = False
+    dtype: str = "float32"
+    symbols: list[str] = field(default_factory=list)
+
+    @property
+    def output_shape(self) -> Any:
+        return shapes(self.output)
+
+    @property
+    def mult_adds(self) -> DimLike:
+        """Every call's mult-adds: leaf layers by torchinfo's rule, functional ops by theirs (runtime.cost)."""
+        total: DimLike = 0
+        for c in self.calls:
+            total = total + c.mult_adds
+        return total
+
+    @property
+    def total_bytes(self) -> int | None:
+        """Parameters, buffers, inputs and peak activations: what running the model needs."""
+        if self.activation_peak is None or is_symbolic(self.input_bytes):
+            return None
+        return self.param_bytes + self.buffer_bytes + int(self.input_bytes) + self.activation_peak
+
+
+def state_bytes(model: Module) -> tuple[int, int]:
+    """Bytes of the model's parameters and of its buffers, each shared array once."""
+    params = {id(p.data): p.data for p in model.parameters()}
+    buffers = {id(b): b for b in model.buffers()}
+    return sum(int(a.nbytes) for a in params.values()), sum(int(a.nbytes) for a in buffers.values())
+
+
+def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: dict[str, Any] | None = None,
+          dtype: str = "float32", training: bool = False) -> Inference:
+    """Propagate ``input_shapes`` (ints, or ``Dim`` symbols) through ``model`` without computing anything.
+
+    The model may be shape-only (``nnspec.load(path, meta=True)``, nothing allocated) or real; either way
+    its state is not changed. A shape mismatch raises the NNSpecError a run would, placed in the model file.
+    """
+    dt = resolve_dtype(dtype)
+    was_training = model.training
+    model.train(training)
+    try:
+        inputs = [MetaArray(tuple(s), dt) for s in input_shapes]
+        args = bind(model, inputs, named)
+        with assumptions() as log, track_memory() as memory, ShapeTrace(model) as trace:
+            try:
+                output = model(*args)
+            except NNSpecError as e:
+                raise trace.place(e) from None
+            except RecursionError:
+                raise NNSpecRuntimeError("the model nests calls too deeply to follow") from None
+    finally:
+        model.train(was_training)
+    input_bytes: DimLike = 0
+    for a in inputs:
+        input_bytes = input_bytes + a.nbytes
+    param_bytes, buffer_bytes = state_bytes(model)
+    exact = not memory.symbolic
+    symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
+    return Inference(trace.calls, trace.modules, output, log, input_bytes, param_bytes, buffer_bytes,
+                     memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)
+
+
+def check_memory(inference: Inference, limit: int | None, what: str = "the memory free") -> None:
+    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated."""
+    need = inference.total_bytes
+    if limit is None or need is None or need <= limit:
+        return
+    raise NNSpecRuntimeError(
+        f"running this model needs {need:,} bytes (parameters {inference.param_bytes:,}, buffers "
+        f"{inference.buffer_bytes:,}, inputs {int(inference.input_bytes):,}, activations at peak "
+        f"{inference.activation_peak:,}); the limit is {limit:,} bytes ({what})"
+    )
+
+
+# --------------------------------------------------------------------------- summary rows
+
+
+@dataclass
+class Row:
+    """One line of the summary table: a module call, or a functional op with a cost."""
+
+    name: str
+    type: str
+    depth: int
+    output: Any
+    params: int | None  # None: shared, counted where it was first seen
+    trainable: int
+    kernel: list[int] | None
+    mult_adds: DimLike
+    is_leaf: bool
+    is_op: bool = False
+    hidden: bool = False  # deeper than --depth: folded into its ancestor's row
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name, "type": self.type, "depth": self.depth, "output": _json(self.output),
+            "params": self.params, "trainable": self.trainable, "shared": self.params is None,
+            "kernel": self.kernel, "mult_adds": _json(self.mult_adds), "op": self.is_op,
+        }
+
+
+def _json(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_json(x) for x in v]
+    return str(v) if is_symbolic(v) else v
+
+
+def _kernel(module: Module) -> list[int] | None:
+    k = getattr(module, "kernel_size", None)
+    if k is None:
+        return None
+    return [int(v) for v in k] if isinstance(k, (tuple, list)) else [int(k)]
+
+
+def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
+    """torchinfo's rows: one per module call in call order, plus functional ops that cost mult-adds.
+
+    A module's parameter count is what none of the modules called inside it hold (torchinfo's
+    "leftover"), so the column sums to the total; a parameter seen before (a shared module or tied
+    weight) is counted once and its later rows say so. Below ``depth``, rows fold into the row above:
+    its parameters and mult-adds include theirs.
+    """
+    calls, modules = inference.calls, inference.modules
+    n = len(calls)
+    inner_params: list[set[int]] = []
+    for i in range(n):  # the parameters of the modules called inside call i
+        ids: set[int] = set()
+        for j in range(i + 1, n):
+            if calls[j].depth <= calls[i].depth:
+                break
+            if modules[j] is not None:
+                ids |= {id(p) for p in modules[j].parameters()}
+        inner_params.append(ids)
+    seen: set[int] = set()
+    rows: list[Row] = []
+    for i, (call, module) in enumerate(zip(calls, modules)):
+        if module is None:
+            if call.mult_adds == 0:
+                continue
+            rows.append(Row(call.path.rsplit(".", 1)[-1], call.type, call.depth, call.output, 0, 0, None,
+                            call.mult_adds, True, is_op=True))
+            continue
+        mine = [p for p in module.parameters() if id(p) not in inner_params[i]]
+        shared = bool(mine) and all(id(p) in seen for p in mine)
+        fresh = [p for p in mine if id(p) not in seen]
+        seen |= {id(p) for p in mine}
+        rows.append(Row(
+            call.path.rsplit(".", 1)[-1] if call.path != "(root)" else call.path,
+            call.type, call.depth, call.output,
+            None if shared else sum(p.numel() for p in fresh),
+            sum(p.numel() for p in fresh if p.requires_grad),
+            _kernel(module), call.mult_adds, not module._modules,
+        ))
+    if depth is not None:
+        _fold(rows, depth)
+    return rows
+
+
+def _fold(rows: list[Row], depth: int) -> None:
+    """Hide rows deeper than ``depth``, adding their params and mult-adds to the visible row above."""
+    top: Row | None = None
+    for r in rows:
+        if r.depth <= depth:
+            top = r
+            continue
+        r.hidden = True
+        if top is not None:
+            top.params = (top.params or 0) + (r.params or 0)
+            top.trainable += r.trainable
+            top.mult_adds = top.mult_adds + r.mult_adds
+            top.is_leaf = True
