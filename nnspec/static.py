@@ -133,12 +133,14 @@ class Row:
     mult_adds: DimLike
     is_leaf: bool
     is_op: bool = False
+    again: bool = False  # the module was called before (torchinfo's "recursive")
     hidden: bool = False  # deeper than --depth: folded into its ancestor's row
 
     def to_json(self) -> dict:
         return {
             "name": self.name, "type": self.type, "depth": self.depth, "output": _json(self.output),
             "params": self.params, "trainable": self.trainable, "shared": self.params is None,
+            "called_before": self.again,
             "kernel": self.kernel, "mult_adds": _json(self.mult_adds), "op": self.is_op,
         }
 
@@ -176,6 +178,7 @@ def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
                 ids |= {id(p) for p in modules[j].parameters()}
         inner_params.append(ids)
     seen: set[int] = set()
+    called: set[int] = set()
     rows: list[Row] = []
     for i, (call, module) in enumerate(zip(calls, modules)):
         if module is None:
@@ -185,15 +188,18 @@ def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
                             call.mult_adds, True, is_op=True))
             continue
         mine = [p for p in module.parameters() if id(p) not in inner_params[i]]
-        shared = bool(mine) and all(id(p) in seen for p in mine)
-        fresh = [p for p in mine if id(p) not in seen]
+        # a module called again, or one whose parameters all were counted already: torchinfo's "(recursive)"
+        again = id(module) in called
+        called.add(id(module))
+        shared = bool(mine) and (again or all(id(p) in seen for p in mine))
+        fresh = [] if again else [p for p in mine if id(p) not in seen]
         seen |= {id(p) for p in mine}
         rows.append(Row(
             call.path.rsplit(".", 1)[-1] if call.path != "(root)" else call.path,
             call.type, call.depth, call.output,
             None if shared else sum(p.numel() for p in fresh),
             sum(p.numel() for p in fresh if p.requires_grad),
-            _kernel(module), call.mult_adds, not module._modules,
+            _kernel(module), call.mult_adds, not module._modules, again=again,
         ))
     if depth is not None:
         _fold(rows, depth)

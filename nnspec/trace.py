@@ -18,7 +18,7 @@ def shapes(value: Any) -> Any:
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return tuple(s if is_symbolic(s) else int(s) for s in value.shape)
     if is_symbolic(value):  # a size from x.size(0) in static inference
-        return str(value)
+        return value
     if isinstance(value, (tuple, list)):
         return [shapes(v) for v in value]
     if isinstance(value, (str, int, float, bool)):  # a string input of a forward, an int from x.size(0)

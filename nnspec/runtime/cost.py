@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..nn.parameter import Parameter
+
 
 def _prod(sizes: Any) -> Any:
     n: Any = 1
@@ -27,7 +29,8 @@ def _prod(sizes: Any) -> Any:
 
 
 def _shape(v: Any) -> tuple | None:
-    v = getattr(v, "data", v)
+    if isinstance(v, Parameter):
+        v = v.data
     return tuple(v.shape) if hasattr(v, "shape") and hasattr(v, "dtype") else None
 
 

@@ -588,6 +588,8 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     lead = x.ndim - len(pairs)
+    if any(s + a + b < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+        raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
     if is_meta(x):
         return _meta(x.shape[:lead] + tuple(s + a + b for s, (a, b) in zip(x.shape[lead:], pairs)), x.dtype)
     _fits("pad", x.shape[:lead] + tuple(s + max(a, 0) + max(b, 0) for s, (a, b) in zip(x.shape[lead:], pairs)),

@@ -172,7 +172,7 @@ class MetaArray:
 
     # -- new arrays
     def _view(self, shape: tuple, dtype: Any = None) -> MetaArray:
-        return MetaArray(shape, self.dtype if dtype is None else dtype, base=self.base or self)
+        return MetaArray(shape, self.dtype if dtype is None else dtype, base=self.base if self.base is not None else self)
 
     def _like(self, shape: tuple | None = None, dtype: Any = None) -> MetaArray:
         return MetaArray(self.shape if shape is None else shape, self.dtype if dtype is None else dtype)
@@ -381,20 +381,24 @@ def _index_shape(shape: tuple, items: tuple) -> tuple:
     consumed = sum(1 for it in items if it is not None and it is not Ellipsis and not isinstance(it, bool)
                    and not (hasattr(it, "dtype") and numpy.dtype(it.dtype).kind == "b")) + sum(
         it.ndim for it in items if hasattr(it, "dtype") and numpy.dtype(it.dtype).kind == "b")
-    if consumed > len(shape):
-        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {consumed} were indexed")
     if sum(it is Ellipsis for it in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {consumed} were indexed")
     expanded: list = []
     for it in items:
         if it is Ellipsis:
             expanded.extend([slice(None)] * (len(shape) - consumed))
         else:
             expanded.append(it)
-    if Ellipsis not in items:
+    if not any(it is Ellipsis for it in items):
         expanded.extend([slice(None)] * (len(shape) - consumed))
     out: list = []
     advanced: list = []  # (position in out, shape of the index)
+    has_arrays = any(hasattr(it, "dtype") for it in expanded)
+    # NumPy checks masks first, then the bounds of ints, then broadcasting, then the bounds of index arrays
+    bounds: IndexError | None = None
+    array_bounds: IndexError | None = None
     dim = 0
     for it in expanded:
         if it is None:
@@ -418,21 +422,39 @@ def _index_shape(shape: tuple, items: tuple) -> tuple:
                 advanced.append((len(out), (int(numpy.count_nonzero(it)),)))
                 dim += it.ndim
             else:
+                if isinstance(it, numpy.ndarray) and it.size:  # known values: NumPy's bounds check
+                    size = shape[dim]
+                    bad = [int(v) for v in it.ravel() if not -size <= int(v) < size]
+                    if bad and array_bounds is None:
+                        array_bounds = IndexError(f"index {bad[0]} is out of bounds for axis {dim} with size {size}")
                 advanced.append((len(out), tuple(it.shape)))
                 dim += 1
         else:
             i = operator.index(it)
             size = shape[dim]
-            if not -size <= i < size:
-                raise IndexError(f"index {i} is out of bounds for axis {dim} with size {size}")
+            if not -size <= i < size and bounds is None:
+                bounds = IndexError(f"index {i} is out of bounds for axis {dim} with size {size}")
+            if has_arrays:  # beside an index array, an int is one too (a 0-d one)
+                advanced.append((len(out), ()))
             dim += 1
     if not advanced:
+        if bounds is not None:
+            raise bounds
         return tuple(out)
+    if bounds is not None:
+        raise bounds
     bshape: tuple = ()
-    for _, s in advanced:
-        bshape = broadcast_shapes(bshape, s)
+    try:
+        for _, s in advanced:
+            bshape = broadcast_shapes(bshape, s)
+    except ValueError:
+        shapes = " ".join(_fmt(s) for _, s in advanced if s)
+        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes} ") \
+            from None
+    if array_bounds is not None:
+        raise array_bounds
     positions = [p for p, _ in advanced]
-    adjacent = positions == list(range(positions[0], positions[0] + len(positions))) or len(set(positions)) == 1
+    adjacent = len(set(positions)) == 1  # nothing (a slice, None, ...) between them
     # an advanced index adds no entry to ``out``: its dims go in where the first one stood, or in front
     at = positions[0] if adjacent else 0
     return tuple(out[:at]) + bshape + tuple(out[at:])

@@ -1,11 +1,13 @@
 """Write tests/golden/<case>.npz from live torch, for every case in tests/cases.py.
 
-Run from the repo root with torch==2.13.0 installed:  python tests/golden/make_golden.py
+Run from the repo root with torch==2.13.0 and torchinfo installed:  python tests/golden/make_golden.py
+It also writes tests/golden/torchinfo.json, torchinfo's summaries of tests/summaries.py's models.
 The default test run then checks parity against these files without torch.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ sys.path.insert(0, str(TESTS))
 
 from cases import CASES  # noqa: E402
 from parity import GOLDEN, torch_reference  # noqa: E402
+from summaries import GOLDEN_TORCHINFO, SUMMARY_CASES, torchinfo_numbers  # noqa: E402
 
 
 def main() -> None:
@@ -29,6 +32,11 @@ def main() -> None:
         np.savez_compressed(GOLDEN / f"{case.id}.npz", **torch_reference(case))
     size = sum(p.stat().st_size for p in GOLDEN.glob("*.npz"))
     print(f"done: {len(CASES)} files, {size / 1e6:.1f} MB")
+    import torchinfo
+
+    print(f"torchinfo {torchinfo.__version__}: writing {len(SUMMARY_CASES)} summaries to {GOLDEN_TORCHINFO}")
+    numbers = {case.id: torchinfo_numbers(case) for case in SUMMARY_CASES}
+    GOLDEN_TORCHINFO.write_text(json.dumps(numbers, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,231 @@
+"""Static inference agrees with running: shapes, dtypes, errors, mult-adds (against torchinfo) and memory."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from cases import CASES, ROOT
+from parity import build_nnspec, input_shapes, make_inputs
+from summaries import SUMMARY_CASES, load_torchinfo_golden, resnet, torchinfo_numbers
+
+import nnspec
+from nnspec import static
+from nnspec.errors import NNSpecError
+from nnspec.runtime.symbolic import Dim, SymbolicValueError
+from nnspec.trace import ShapeTrace
+
+
+def build_meta(model) -> nnspec.Module:
+    if isinstance(model, str):
+        return nnspec.load(ROOT / model, meta=True)
+    return nnspec.from_dict(model, meta=True)
+
+
+RUNNABLE = [c for c in CASES if c.inputs]
+
+
+def run_trace(case):
+    net = build_nnspec(case).to(case.dtype).train(case.train)
+    from nnspec.inputs import bind
+
+    with ShapeTrace(net) as trace:
+        y = net(*bind(net, make_inputs(case), case.named))
+    return trace.calls, y
+
+
+@pytest.mark.parametrize("case", RUNNABLE, ids=[c.id for c in RUNNABLE])
+def test_static_trace_is_the_run_trace(case):
+    """Every module call and functional op: same path, inputs, output shape and dtype, same mult-adds."""
+    calls, y = run_trace(case)
+    meta = build_meta(case.model).to(case.dtype)
+    found = static.infer(meta, input_shapes(case), named=case.named, dtype=case.dtype, training=case.train)
+    assert [(c.path, c.type, c.depth, c.inputs, c.output, c.mult_adds) for c in found.calls] == \
+        [(c.path, c.type, c.depth, c.inputs, c.output, c.mult_adds) for c in calls]
+    outs = y if isinstance(y, (tuple, list)) else (y,)
+    metas = found.output if isinstance(found.output, (tuple, list)) else (found.output,)
+    assert [(tuple(o.shape), o.dtype) for o in metas] == [(tuple(o.shape), o.dtype) for o in outs]
+
+
+def test_static_inference_allocates_nothing_and_changes_no_state():
+    case = next(c for c in CASES if c.id == "seed_batchnorm2d")
+    net = build_nnspec(case).train()
+    before = {k: np.array(v) for k, v in net.state_dict().items()}
+    static.infer(net, input_shapes(case), training=True)
+    assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
+    meta = build_meta(resnet())
+    assert all(type(p.data).__name__ == "MetaArray" for p in meta.parameters())
+    found = static.infer(meta, [(8, 3, 224, 224)])
+    assert found.param_bytes == 11_689_512 * 4
+    assert found.output_shape == (8, 1000)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _failure(fn) -> str:
+    with pytest.raises(NNSpecError) as info:
+        fn()
+    return str(info.value)
+
+
+BAD_SHAPES = [
+    ("conv_channels", {"type": "Sequential", "modules": [{"Conv2d": [3, 8, 3]}, {"Conv2d": [4, 8, 3]}]}, (1, 3, 9, 9)),
+    ("linear", {"type": "Sequential", "modules": [{"Linear": [10, 5]}, {"Linear": [6, 2]}]}, (4, 10)),
+    ("pool", {"type": "Sequential", "modules": [{"MaxPool2d": 4}, {"MaxPool2d": 4}]}, (1, 2, 8, 8)),
+    ("add", {"name": "M", "modules": {"a": {"Linear": [4, 3]}, "b": {"Linear": [4, 5]}},
+             "forward": "return self.a(x) + self.b(x)"}, (2, 4)),
+]
+
+
+@pytest.mark.parametrize("model,shape", [b[1:] for b in BAD_SHAPES], ids=[b[0] for b in BAD_SHAPES])
+def test_static_errors_are_the_run_errors(model, shape):
+    """A mismatch found statically is the error the run raises, word for word, at the same place."""
+    real = nnspec.from_dict(model, seed=0)
+    from nnspec.trace import ShapeTrace as T
+
+    def run():
+        with T(real) as trace:
+            try:
+                real(np.zeros(shape, np.float32))
+            except NNSpecError as e:
+                raise trace.place(e) from None
+
+    assert _failure(lambda: static.infer(nnspec.from_dict(model, meta=True), [shape])) == _failure(run)
+
+
+def test_a_channel_mismatch_names_both_shapes_and_where_the_input_came_from():
+    model = BAD_SHAPES[0][1]
+    text = _failure(lambda: static.infer(nnspec.from_dict(model, meta=True), [(Dim.symbol("N"), 3, 9, 9)]))
+    assert "weight of size [8, 4, 3, 3], expected input[N, 8, 7, 7] to have 4 channels, but got 8" in text
+    assert "its input comes from 0 (Conv2d" in text and "output (N, 8, 7, 7)" in text
+
+
+def test_too_much_pooling_names_the_layer_and_the_formula():
+    text = _failure(lambda: static.infer(nnspec.from_dict(BAD_SHAPES[2][1], meta=True), [(1, 2, 8, 8)]))
+    assert text.startswith("<dict>: 1 (MaxPool2d): max_pool2d:") and "Output size is too small" in text
+    assert "//stride + 1" in text and "kernel_size=(4, 4)" in text
+
+
+# --------------------------------------------------------------------------- symbolic sizes
+
+
+def test_symbolic_resnet_keeps_n_and_prints_formulas():
+    N, H, W = (Dim.symbol(s) for s in "NHW")
+    found = static.infer(build_meta(resnet()), [(N, 3, H, W)])
+    assert found.output_shape == (N, 1000)
+    pooled = next(c for c in found.calls if c.path == "maxpool").output
+    assert str(pooled[2]) == "(H + 3)//4" and str(pooled[3]) == "(W + 3)//4"
+    for h, w in ((224, 224), (97, 131), (32, 33)):
+        numeric = static.infer(build_meta(resnet()), [(2, 3, h, w)])
+        for sym, num in zip(found.calls, numeric.calls):
+            assert tuple(d if isinstance(d, int) else d.evaluate({"N": 2, "H": h, "W": w}) for d in sym.output) \
+                == num.output, sym.path
+    assert found.activation_peak is None and "H" in str(found.input_bytes)
+
+
+@pytest.mark.parametrize("case", [c for c in RUNNABLE if c.inputs and len(c.inputs[0]) >= 3 and c.dtype == "float32"],
+                         ids=lambda c: c.id)
+def test_symbolic_formulas_evaluate_to_the_numeric_shapes(case):
+    """Spatial sizes as symbols: each formula, evaluated at the case's sizes, is the numeric shape."""
+    shapes = input_shapes(case)
+    first = shapes[0]
+    names = [f"S{i}" for i in range(len(first) - 2)]
+    symbolic = [(first[0], first[1], *(Dim.symbol(n) for n in names))] + shapes[1:]
+    values = dict(zip(names, first[2:]))
+    try:
+        found = static.infer(build_meta(case.model), symbolic, named=case.named, training=case.train)
+    except (SymbolicValueError, NNSpecError) as e:  # a size that must be a number here (a view to fixed sizes)
+        pytest.skip(f"not expressible symbolically: {e}")
+    numeric = static.infer(build_meta(case.model), shapes, named=case.named, training=case.train)
+
+    def value(s):
+        if isinstance(s, Dim):  # a size the forward computed, recorded as repr() of the int it is
+            return repr(s.evaluate(values))
+        if isinstance(s, tuple):
+            return tuple(d if isinstance(d, int) else d.evaluate(values) for d in s)
+        return [value(x) for x in s] if isinstance(s, list) else s
+
+    assert [value(c.output) for c in found.calls] == [c.output for c in numeric.calls]
+
+
+# --------------------------------------------------------------------------- summaries against torchinfo
+
+
+def _compare_with_torchinfo(case, ti: dict) -> None:
+    found = static.infer(build_meta(case.model), [case.input])
+    rows = static.layer_rows(found)
+    layers = [r for r in rows if not r.is_op]
+    mine = [(r.type, r.depth, list(r.output), r.mult_adds if r.is_leaf else None,
+             None if (r.again or r.params is None) else r.params if r.is_leaf else None, r.again or r.params is None)
+            for r in layers]
+    theirs = [(t["type"], t["depth"], t["output"], t["macs"] if t["leaf"] else None,
+               None if t["recursive"] else t["params"] if t["leaf"] else None, t["recursive"])
+              for t in ti["layers"]]
+    assert mine == theirs
+    meta = build_meta(case.model)
+    assert sum(p.numel() for p in meta.parameters()) == ti["total_params"]
+    assert sum(p.numel() for p in meta.parameters() if p.requires_grad) == ti["trainable_params"]
+    # torchinfo does not see the functional ops of a custom forward (the residual adds); nnspec counts them
+    ops = sum(r.mult_adds for r in rows if r.is_op)
+    assert found.mult_adds == ti["total_mult_adds"] + ops
+
+
+GOLDEN = load_torchinfo_golden()
+
+
+@pytest.mark.parametrize("case", SUMMARY_CASES, ids=[c.id for c in SUMMARY_CASES])
+def test_summary_agrees_with_torchinfo_golden(case):
+    _compare_with_torchinfo(case, GOLDEN[case.id])
+
+
+HAVE_TORCHINFO = importlib.util.find_spec("torch") is not None and importlib.util.find_spec("torchinfo") is not None
+
+
+@pytest.mark.skipif(not HAVE_TORCHINFO, reason="torch and torchinfo are not installed (the golden test covers this)")
+@pytest.mark.parametrize("case", SUMMARY_CASES, ids=[c.id for c in SUMMARY_CASES])
+def test_summary_agrees_with_torchinfo_live(case):
+    _compare_with_torchinfo(case, torchinfo_numbers(case))
+
+
+def test_resnet18_figures():
+    """The numbers people know: 11.69 M parameters, 1.81 G mult-adds by torchinfo's count at 224x224."""
+    found = static.infer(build_meta(resnet()), [(1, 3, 224, 224)])
+    rows = static.layer_rows(found)
+    assert found.param_bytes == 46_758_048
+    adds = sum(r.mult_adds for r in rows if r.is_op)
+    assert found.mult_adds - adds == 1_814_083_944
+    assert adds == 752_640  # the eight residual adds: one per output element
+    assert sum(r.params or 0 for r in rows) == 11_689_512  # the column sums to the total
+
+
+def test_depth_folds_rows_into_their_parents():
+    found = static.infer(build_meta(resnet()), [(1, 3, 224, 224)])
+    full = static.layer_rows(found)
+    top = [r for r in static.layer_rows(found, depth=1) if not r.hidden]
+    assert [r.name for r in top] == ["(root)", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
+                                    "layer4", "avgpool", "fc"]
+    assert sum(r.params or 0 for r in top) == sum(r.params or 0 for r in full) == 11_689_512
+    assert sum(r.mult_adds for r in top) == found.mult_adds
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_activation_peak_counts_live_arrays_only():
+    model = {"type": "Sequential", "modules": [{"Linear": [100, 100]}, {"Linear": [100, 100]}, {"Linear": [100, 10]}]}
+    found = static.infer(nnspec.from_dict(model, meta=True), [(1000, 100)])
+    layer = 1000 * 100 * 4
+    assert found.activation_total == 2 * layer + 1000 * 10 * 4
+    assert found.activation_peak == 2 * layer  # the first output is freed once the third layer has its input
+    assert found.input_bytes == layer
+    assert found.total_bytes == found.param_bytes + found.buffer_bytes + layer + found.activation_peak
+
+
+def test_check_memory_refuses_before_allocating():
+    found = static.infer(build_meta(resnet()), [(64, 3, 224, 224)])
+    assert found.total_bytes > 5e8
+    with pytest.raises(NNSpecError, match=r"running this model needs [\d,]+ bytes .* the limit is 1,000,000 bytes"):
+        static.check_memory(found, 1_000_000)
+    static.check_memory(found, found.total_bytes)  # exactly enough is enough
