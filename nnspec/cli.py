@@ -205,7 +205,7 @@ def run(
         except DataDependentError:
             found = None  # a shape depends on values (a boolean mask): only the run itself can tell
         if found is not None:
-            static.check_memory(found, limit, "the memory free" if memory_limit is None else "--memory-limit")
+            static.check_memory(found, limit, "the memory free" if memory_limit is None else "--memory-limit", plan)
         net = builder.load(model, seed=seed, memory_limit=limit)
         net.to(dtype).to(backend.device).train(train)
         if not input:

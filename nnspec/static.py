@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NNSpecError, NNSpecRuntimeError
+from .errors import NNSpecError, NNSpecRuntimeError, Position
 from .inputs import bind
 from .nn import Module
 from .runtime.backend import resolve_dtype
@@ -104,16 +104,24 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
                      memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)
 
 
-def check_memory(inference: Inference, limit: int | None, what: str = "the memory free") -> None:
-    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated."""
+def check_memory(inference: Inference, limit: int | None, what: str = "the memory free",
+                 model: Module | None = None) -> None:
+    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated
+    (the error names the model's file, where ``model`` was built from one)."""
     need = inference.total_bytes
     if limit is None or need is None or need <= limit:
         return
     raise NNSpecRuntimeError(
         f"running this model needs {need:,} bytes (parameters {inference.param_bytes:,}, buffers "
         f"{inference.buffer_bytes:,}, inputs {int(inference.input_bytes):,}, activations at peak "
-        f"{inference.activation_peak:,}); the limit is {limit:,} bytes ({what})"
+        f"{inference.activation_peak:,}); the limit is {limit:,} bytes ({what})",
+        position=_file_of(model),
     )
+
+
+def _file_of(model: Module | None) -> Position | None:
+    where = model.__dict__.get("_spec_position") if model is not None else None
+    return Position(file=where.file) if where is not None else None
 
 
 # --------------------------------------------------------------------------- summary rows

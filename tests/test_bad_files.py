@@ -2,7 +2,8 @@
 
 Each file's first line states what to expect:
 ``# expect: [run="<run options>"] [line=N] phrase="<text in the message>"``.
-Without ``run`` the file goes through ``nnspec summary``; with it, through ``nnspec run``.
+Without ``run`` the file goes through ``nnspec summary``; with it, through ``nnspec run``, and then
+through ``nnspec validate`` with the same options, which must print the same message.
 """
 
 from __future__ import annotations
@@ -46,3 +47,7 @@ def test_bad_file_gets_one_clear_message(path):
     assert all(line.startswith(f"{path}:") for line in lines), output  # one placed line per mistake
     if "line" in expect:  # the mistake's line is named (other independent mistakes may be listed too)
         assert any(re.match(rf"^{re.escape(str(path))}:{expect['line']}(:\d+)?: ", line) for line in lines), output
+    if "run" in expect and "--memory-limit" not in expect["run"]:
+        # static inference finds the same mistake, word for word, without running anything
+        static = runner.invoke(app, ["validate", str(path), *shlex.split(expect["run"])])
+        assert (static.exit_code, static.output) == (1, output)

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 
 import nnspec
 from nnspec import nn
+from nnspec.runtime.meta import DataDependentError, MetaArray
 from nnspec.inputs import input_names
 from nnspec.spec.models import CONTAINER_SPECS, LAYER_SPECS
 
@@ -589,6 +590,26 @@ def inputs_for(model: nn.Module, rng: random.Random) -> list:
     return args
 
 
+def described(y):
+    if isinstance(y, (tuple, list)):
+        return [described(v) for v in y]
+    return (tuple(int(s) for s in y.shape), str(y.dtype)) if hasattr(y, "shape") else repr(y)
+
+
+def outcome(fn) -> tuple:
+    try:
+        return ("ok", described(fn()))
+    except DataDependentError:
+        return ("data-dependent",)
+    except nnspec.NNSpecError as e:
+        return ("error", str(e))
+
+
+def shape_only_twin(text: str, model: nn.Module, dtype: str) -> nn.Module:
+    twin = nnspec.loads(text, filename=FILENAME, memory_limit=MEMORY_LIMIT, meta=True).to(dtype)
+    return twin.train(model.training)
+
+
 def check(text: str, seed: int = 0) -> None:
     """Load ``text`` and run what loads: success or an NNSpecError, never anything else, never a hang."""
     rng = random.Random(seed)
@@ -612,13 +633,22 @@ def check(text: str, seed: int = 0) -> None:
             args = inputs_for(model, rng)
             if rng.random() < 0.9:  # mostly in the model's dtype; a mismatch is torch's error, and nnspec's
                 args = [numpy.asarray(a, dtype=dtype) if isinstance(a, numpy.ndarray) else a for a in args]
+            stage = "inferring"
+            static = outcome(lambda: shape_only_twin(text, model, dtype)(*[
+                MetaArray(a.shape, a.dtype) if isinstance(a, numpy.ndarray) else a for a in args]))
+            stage = "running"
             try:
-                model(*args)
+                real = ("ok", described(model(*args)))
             except nnspec.NNSpecError as e:
+                real = ("error", str(e))
                 if isinstance(model, nn.UserModule) and len(args) == len(model.graph.placeholders):
                     # inside a custom forward every error is placed at its node in the file
                     assert e.position is not None and e.position.file == FILENAME, \
                         f"a forward's error without the file's position: {e!r}\n{text}"
+            # static inference agrees with the run: the same shapes and dtypes, or the same error; it may
+            # only stop short where a shape depends on values, or pass where the run ran out of memory
+            if not (static[0] == "data-dependent" or real[0] == "error" and "out of memory" in real[1]):
+                assert static == real, f"static inference {static} but the run {real} on this mutant:\n{text}"
     except Hang:
         pytest.fail(f"{stage} hung (more than {TIME_LIMIT} s) on this mutant:\n{text}")
     except AssertionError:

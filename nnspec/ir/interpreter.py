@@ -114,7 +114,11 @@ class Interpreter:
         target = self._lookup(node.target)
         if node.key is not None:
             key = env[id(node.key)]
-            if not isinstance(key, str) or key not in target:
+            if not isinstance(key, str):
+                what = f"an array of size {list(key.shape)}" if hasattr(key, "shape") else f"{type(key).__name__} {key!r}"
+                raise NNSpecRuntimeError(f"{node.target}: a key must be a string, got {what} "
+                                         f"(keys: {', '.join(target.keys())})")
+            if key not in target:
                 raise NNSpecRuntimeError(f"{node.target} has no key {key!r} (keys: {', '.join(target.keys())})")
             target = target[key]
         return target

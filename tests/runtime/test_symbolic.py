@@ -1,0 +1,77 @@
+"""Symbolic sizes: arithmetic that equals integer arithmetic, canonical forms, decisions and assumptions."""
+
+from __future__ import annotations
+
+import operator
+
+import pytest
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnspec.runtime.symbolic import Dim, SymbolicValueError, assumptions, parse_size
+
+H, W, N = Dim.symbol("H"), Dim.symbol("W"), Dim.symbol("N")
+
+# an expression tree over H and W: ("leaf", name | int) or (op, left, right); divisors are positive ints
+leaf = st.one_of(st.sampled_from(["H", "W"]), st.integers(-5, 9)).map(lambda v: ("leaf", v))
+tree = st.recursive(leaf, lambda t: st.one_of(
+    st.tuples(st.sampled_from(["add", "sub", "mul"]), t, t),
+    st.tuples(st.sampled_from(["floordiv", "mod"]), t, st.integers(1, 6).map(lambda v: ("leaf", v))),
+), max_leaves=8)
+OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "floordiv": operator.floordiv,
+       "mod": operator.mod}
+
+
+def build(t, env):
+    if t[0] == "leaf":
+        return env.get(t[1], t[1]) if isinstance(t[1], str) else t[1]
+    return OPS[t[0]](build(t[1], env), build(t[2], env))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(tree, st.integers(2, 60), st.integers(2, 60))
+def test_symbolic_arithmetic_is_integer_arithmetic(t, h, w):
+    symbolic = build(t, {"H": H, "W": W})
+    expected = build(t, {"H": h, "W": w})
+    value = symbolic if isinstance(symbolic, int) else symbolic.evaluate({"H": h, "W": w})
+    assert value == expected
+    if isinstance(symbolic, Dim):  # the printed formula is Python for the same number
+        assert eval(str(symbolic), {"__builtins__": {}}, {"H": h, "W": w}) == expected  # noqa: S307 - our own text
+
+
+def test_equal_formulas_are_equal_by_structure():
+    conv7 = (H + 2 * 3 - 7) // 2 + 1  # torchvision's stem
+    assert str(conv7) == "(H + 1)//2"
+    main = (conv7 + 2 - 3) // 2 + 1  # a 3x3 stride-2 conv, padding 1
+    skip = (conv7 - 1) // 2 + 1  # the 1x1 stride-2 downsample
+    assert main == skip and hash(main) == hash(skip) and str(main) == "(H + 3)//4"
+    assert (2 * H + 3) // 2 == H + 1 and (H * W) // W == H and H - H == 0 and isinstance(H - H, int)
+    assert (H // 2) // 2 == H // 4 and str(H % 4) == "H - 4*(H//4)"
+
+
+def test_decisions_that_hold_for_every_size_assume_nothing():
+    with assumptions() as log:
+        assert H + 6 >= 7 and H != 0 and H != 1 and H > 1 and (H + 1) // 2 >= 1 and not (H < 2)
+    assert log == []  # a symbolic size is at least 2
+
+
+def test_decisions_that_depend_on_the_sizes_are_recorded():
+    with assumptions() as log:
+        assert (H - 1) // 4 + 1 >= 2  # decided on the hint (a large size)
+        assert H >= 5  # the same condition, said once
+        assert H // 2 * 2 == H  # the hint is even
+        assert H != W  # different names are different sizes
+    assert log == ["H >= 5", "2*(H//2) == H", "H != W"]
+
+
+def test_a_symbolic_size_has_no_number():
+    for fn in (int, float, lambda d: range(d), lambda d: d / 2):
+        with pytest.raises(SymbolicValueError, match="symbolic"):
+            fn(H)
+
+
+def test_parse_size():
+    assert parse_size("224") == 224 and parse_size(" N ") == N
+    with pytest.raises(ValueError):
+        parse_size("H+1")
