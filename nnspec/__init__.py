@@ -1,15 +1,16 @@
 """nnspec: torch.nn models from YAML or JSON, compiled to a Module tree and run on NumPy or CuPy."""
 
-from . import nn
+from . import nn, static
 from .builder import from_dict, load, loads
 from .errors import CompileError, NNSpecError, NNSpecRuntimeError, ShapeError, SpecError, WeightsError
 from .nn import Module, Parameter
 from .runtime import functional
 from .runtime.random import manual_seed
+from .static import infer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompileError", "Module", "NNSpecError", "NNSpecRuntimeError", "Parameter", "ShapeError", "SpecError",
-    "WeightsError", "from_dict", "functional", "load", "loads", "manual_seed", "nn",
+    "WeightsError", "from_dict", "functional", "infer", "load", "loads", "manual_seed", "nn", "static",
 ]

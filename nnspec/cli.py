@@ -436,7 +436,7 @@ def _layer_table(rows: list[static.Row]) -> str:
             params = f"({params})"  # torchinfo's mark for parameters that are not trainable
         macs = _count(r.mult_adds) if r.mult_adds != 0 and (r.is_leaf or r.is_op) else "--"
         table.append(["  " * r.depth + r.name, r.type, format_shape(r.output), params,
-                      format_shape(tuple(r.kernel)) if r.kernel else "--", macs])
+                      "--" if r.kernel is None else str(r.kernel), macs])
     return render(table, right={3, 5})
 
 

@@ -137,7 +137,7 @@ class Row:
     output: Any
     params: int | None  # None: shared, counted where it was first seen
     trainable: int
-    kernel: list[int] | None
+    kernel: list[int] | int | None
     mult_adds: DimLike
     is_leaf: bool
     is_op: bool = False
@@ -159,11 +159,12 @@ def _json(v: Any) -> Any:
     return str(v) if is_symbolic(v) else v
 
 
-def _kernel(module: Module) -> list[int] | None:
+def _kernel(module: Module) -> list[int] | int | None:
+    """The module's kernel_size as torchinfo shows it: a list, or the int a pooling layer keeps."""
     k = getattr(module, "kernel_size", None)
     if k is None:
         return None
-    return [int(v) for v in k] if isinstance(k, (tuple, list)) else [int(k)]
+    return [int(v) for v in k] if isinstance(k, (tuple, list)) else int(k)
 
 
 def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:

@@ -73,8 +73,9 @@ def test_summary_is_a_torchinfo_table(resnet18):
     out = invoke("summary", resnet18, "-s", "1,3,224,224")
     lines = out.splitlines()
     assert lines[0].split() == ["layer", "type", "output", "shape", "params", "kernel", "mult-adds"]
-    assert lines[3].split() == ["conv1", "Conv2d", "(1,", "64,", "112,", "112)", "9,408", "(7,", "7)",
+    assert lines[3].split() == ["conv1", "Conv2d", "(1,", "64,", "112,", "112)", "9,408", "[7,", "7]",
                                 "118,013,952"]
+    assert lines[6].split()[:2] == ["maxpool", "MaxPool2d"] and lines[6].split()[-2:] == ["3", "--"]
     assert "state_dict key" not in out  # the keys only with --keys
     assert "parameters: 11,689,512 (11,689,512 trainable), 46.76 MB" in out
     assert "mult-adds: 1,814,836,584 (1.81 G)" in out
