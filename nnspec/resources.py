@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 
 import numpy
 
 from .errors import CompileError
+from .scoped import scoped
 
 MAX_MODULES = 100_000  # ResNet-50 has about 150
 
@@ -43,25 +43,14 @@ _budget: ContextVar[Budget | None] = ContextVar("nnspec_budget", default=None)
 _meta: ContextVar[bool] = ContextVar("nnspec_meta_state", default=False)
 
 
-@contextmanager
-def shape_only(enabled: bool = True) -> Iterator[None]:
+def shape_only(enabled: bool = True) -> AbstractContextManager[bool]:
     """Model state made inside the block is shape-only (MetaArray): counted, never allocated."""
-    token = _meta.set(enabled)
-    try:
-        yield
-    finally:
-        _meta.reset(token)
+    return scoped(_meta, enabled)
 
 
-@contextmanager
-def budget(limit: int | None = None) -> Iterator[Budget]:
+def budget(limit: int | None = None) -> AbstractContextManager[Budget]:
     """Count every allocation of model state inside the block against one limit (default: free memory)."""
-    b = Budget(available_memory() if limit is None else limit)
-    token = _budget.set(b)
-    try:
-        yield b
-    finally:
-        _budget.reset(token)
+    return scoped(_budget, Budget(available_memory() if limit is None else limit))
 
 
 def empty(shape: tuple[int, ...], dtype=numpy.float32) -> numpy.ndarray:

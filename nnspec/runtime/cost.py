@@ -19,13 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..nn.parameter import Parameter
-
-
-def _prod(sizes: Any) -> Any:
-    n: Any = 1
-    for s in sizes:
-        n = n * s
-    return n
+from .meta import prod as _prod
 
 
 def _shape(v: Any) -> tuple | None:

@@ -19,13 +19,13 @@ measures the peak of live activations the real run would reach.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
 
 import numpy
 
+from ..scoped import scoped
 from .symbolic import SymbolicValueError, is_symbolic
 
 # dtypes under NumPy's names, as the kernels' ``xp.float32`` expects
@@ -64,14 +64,9 @@ class MemoryTracker:
 _tracker: ContextVar[MemoryTracker | None] = ContextVar("nnspec_meta_memory", default=None)
 
 
-@contextmanager
-def track_memory() -> Iterator[MemoryTracker]:
-    tracker = MemoryTracker()
-    token = _tracker.set(tracker)
-    try:
-        yield tracker
-    finally:
-        _tracker.reset(token)
+def track_memory() -> AbstractContextManager[MemoryTracker]:
+    """Count the bytes of the MetaArrays made inside the block that own their memory."""
+    return scoped(_tracker, MemoryTracker())
 
 
 # --------------------------------------------------------------------------- the array

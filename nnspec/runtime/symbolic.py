@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, Union
 
 from ..errors import ShapeError
+from ..scoped import scoped
 
 # A polynomial: ((monomial, coefficient), ...) sorted; a monomial is a sorted tuple of atoms; the
 # constant term has the empty monomial. An atom is ("sym", name) or ("floor", numerator, divisor),
@@ -347,15 +347,9 @@ def _symbols(p: Poly) -> set[str]:
 _log: ContextVar[list[str] | None] = ContextVar("nnspec_assumptions", default=None)
 
 
-@contextmanager
-def assumptions() -> Iterator[list[str]]:
+def assumptions() -> AbstractContextManager[list[str]]:
     """Collect, in order and once each, the conditions on symbols that shape checks inside assumed."""
-    log: list[str] = []
-    token = _log.set(log)
-    try:
-        yield log
-    finally:
-        _log.reset(token)
+    return scoped(_log, [])
 
 
 def _assume(text: str) -> None:
