@@ -136,7 +136,11 @@ class Builder:
             raise self.error(e.message, loc + ("shape",)) from None
         init, gen = spec.init, random.generator()
         result = a
-        if is_meta(a):  # shape-only state: fill one element, so that a value that can't be stored still fails
+        if is_meta(a):
+            # shape-only state draws nothing (the seeded draws are the real build's, and only they can tell
+            # whether a random value overflows the dtype); a constant that can't be stored still fails here
+            if not isinstance(init, S.ConstantInit):
+                return a
             a = numpy.empty((1,), spec.dtype)
         with numpy.errstate(over="raise", invalid="raise"):
             try:

@@ -62,13 +62,14 @@ def _guard(fn):
 
 def _parse_shape(text: str, symbolic: bool = False) -> tuple:
     """``20,16,50`` (or ``20x16x50``); with ``symbolic``, a size may be a name: ``N,3,H,W``."""
-    parts = text.split(",") if symbolic else text.replace("x", ",").split(",")
+    numeric = all(p.strip().isascii() and p.strip().isdigit() for p in text.split("x"))
+    parts = text.replace("x", ",").split(",") if not symbolic or numeric else text.split(",")
     shape = []
     for part in parts:  # every size must be there: "20,,50" or "20,x" is a typo, not the shape (20, 50) or (20,)
         part = part.strip()
-        if part.lstrip("-").isdigit():
+        if part.isascii() and part.lstrip("-").isdigit():
             shape.append(int(part))
-        elif symbolic and part.isidentifier():
+        elif symbolic and part.isascii() and part.isidentifier():
             shape.append(Dim.symbol(part))
         else:
             example = "N,3,H,W or 2,3,224,224" if symbolic else "20,16,50"
@@ -114,6 +115,8 @@ def _dtypes(value):
     """The dtype name of an array output, the nested names of a tuple of them, else the value's type name."""
     if hasattr(value, "dtype") and hasattr(value, "shape"):
         return str(value.dtype)
+    if isinstance(value, Dim):  # a size, symbolic in static inference
+        return "int"
     if isinstance(value, (tuple, list)):
         return [_dtypes(v) for v in value]
     return type(value).__name__
@@ -197,7 +200,7 @@ def run(
                     f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
                 )
         # check shapes and memory on a shape-only twin before the model or its inputs are allocated
-        plan = builder.load(model, meta=True, memory_limit=limit)
+        plan = builder.load(model, meta=True, memory_limit=None if memory_limit is None else limit)
         plan.to(dtype)
         try:
             found = static.infer(plan, [a.shape for a in arrays] if input else shapes_in, named=named,
@@ -206,7 +209,7 @@ def run(
             found = None  # a shape depends on values (a boolean mask): only the run itself can tell
         if found is not None:
             static.check_memory(found, limit, "the memory free" if memory_limit is None else "--memory-limit", plan)
-        net = builder.load(model, seed=seed, memory_limit=limit)
+        net = builder.load(model, seed=seed, memory_limit=None if memory_limit is None else limit)
         net.to(dtype).to(backend.device).train(train)
         if not input:
             gen = random.generator()
@@ -289,9 +292,10 @@ def _infer(model: Path, input_shape: list[str] | None, dtype: str, train: bool, 
 
 
 def _assumption_lines(found: static.Inference) -> list[str]:
-    if not found.assumptions:
+    if not found.symbols:
         return []
-    return ["", "assumes: " + "; ".join(found.assumptions)]
+    given = [f"{', '.join(found.symbols)} >= 2"]  # what every symbolic size is taken to be (see symbolic.py)
+    return ["", "assumes: " + "; ".join(given + found.assumptions)]
 
 
 @app.command()

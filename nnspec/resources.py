@@ -26,8 +26,9 @@ def available_memory() -> int | None:
 class Budget:
     """Bytes the state of one model may take, counted as it is allocated."""
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int | None, what: str = "the memory free"):
         self.limit = limit
+        self.what = what
         self.used = 0
 
     def take(self, nbytes: int, what: str) -> None:
@@ -35,7 +36,7 @@ class Budget:
         if self.limit is not None and self.used > self.limit:
             raise CompileError(
                 f"with {what}, the model's parameters and buffers need {self.used:,} bytes; "
-                f"the limit is {self.limit:,} bytes (the memory free)"
+                f"the limit is {self.limit:,} bytes ({self.what})"
             )
 
 
@@ -50,7 +51,9 @@ def shape_only(enabled: bool = True) -> AbstractContextManager[bool]:
 
 def budget(limit: int | None = None) -> AbstractContextManager[Budget]:
     """Count every allocation of model state inside the block against one limit (default: free memory)."""
-    return scoped(_budget, Budget(available_memory() if limit is None else limit))
+    if limit is None:
+        return scoped(_budget, Budget(available_memory()))
+    return scoped(_budget, Budget(limit, "the memory limit"))
 
 
 def empty(shape: tuple[int, ...], dtype=numpy.float32) -> numpy.ndarray:

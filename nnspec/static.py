@@ -98,7 +98,7 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     for a in inputs:
         input_bytes = input_bytes + a.nbytes
     param_bytes, buffer_bytes = state_bytes(model)
-    exact = not memory.symbolic
+    exact = not memory.symbolic and not is_symbolic(input_bytes)
     symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
     return Inference(trace.calls, trace.modules, output, log, input_bytes, param_bytes, buffer_bytes,
                      memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)

@@ -53,7 +53,7 @@ def test_validate_keeps_symbolic_sizes_as_formulas(tmp_path):
     pool.write_text("Sequential: [{MaxPool2d: 4}, {MaxPool2d: {kernel_size: 3, stride: 2}}]\n")
     out = invoke("validate", str(pool), "-s", "N,1,H,32")
     assert "output: shape (N, 1, (H + 4)//8 - 1, 3)" in out  # ((H//4) - 3)//2 + 1, in canonical form
-    assert "assumes: H >= 4; H >= 12" in out
+    assert "assumes: H, N >= 2; H >= 4; H >= 12" in out
 
 
 def test_validate_json(tmp_path):
@@ -128,3 +128,26 @@ def test_run_refuses_parameters_over_the_limit(tmp_path):
     path.write_text("Linear: [10000, 10000]\n")
     out = invoke("run", str(path), "-s", "1,10000", "--memory-limit", "100", code=1)
     assert "need 400,000,000 bytes; the limit is 100,000,000 bytes" in out
+
+
+def test_run_is_not_refused_by_its_shape_only_twin(tmp_path):
+    """A random init that the seeded draws store fine must not fail the static check (it draws nothing)."""
+    path = tmp_path / "m.yaml"
+    path.write_text("name: M\nparameters:\n  p: {shape: [2], init: {normal: [0, 1]}}\n"
+                    "  b: {shape: [1], dtype: float16, init: {normal: [0, 60000]}}\nforward: return x * 2\n")
+    assert "output: shape (3,), dtype float32" in invoke("run", str(path), "-s", "3")
+
+
+@pytest.mark.parametrize("shape", ["128,2\u00b2", "N\u00b2,3"])
+def test_non_ascii_sizes_are_a_usage_error(shape):
+    assert "is not a shape" in invoke("run", str(MODELS / "seed" / "linear.yaml"), "-s", shape, code=2)
+    assert "is not a shape" in invoke("validate", str(MODELS / "seed" / "linear.yaml"), "-s", shape, code=2)
+
+
+def test_x_separated_sizes_work_everywhere():
+    assert "output: shape (2, 128, 8, 8)" in invoke("validate", BLOCKS, "-s", "2x3x32x32")
+
+
+def test_a_memory_limit_error_names_the_limit():
+    out = invoke("run", BLOCKS, "-s", "2,3,32,32", "--memory-limit", "0.5", code=1)
+    assert "the limit is 500,000 bytes (the memory limit)" in out

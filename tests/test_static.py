@@ -232,3 +232,52 @@ def test_check_memory_refuses_before_allocating():
     with pytest.raises(NNSpecError, match=r"running this model needs [\d,]+ bytes .* the limit is 1,000,000 bytes"):
         static.check_memory(found, 1_000_000)
     static.check_memory(found, found.total_bytes)  # exactly enough is enough
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def _model(forward: str, **extra) -> dict:
+    return {"name": "M", "inputs": ["x"], "forward": f"return {forward}", **extra}
+
+
+SIZE_ARITHMETIC = [
+    "x.sum(-1) / x.size(-1)", "x * x.size(2)", "x[:, :x.size(1)//2]", "x[..., :-x.size(3)]",
+    "x[:, :, [x.size(2) - 1]]", "torch.add(x, 1, alpha=x.size(2))", "x.view(x.size(0) ** 1, -1)",
+    "x / x.size(-1) ** 0.5", "torch.cat([x[[0, 1], True], x], 0)", "x[[0, 1], True]",
+    "x.view(-1, 2 * x.size(3))", "F.interpolate(x, scale_factor=1.7)", "F.avg_pool2d(x, 2, x.size(2) // 4)",
+]
+
+
+@pytest.mark.parametrize("forward", SIZE_ARITHMETIC)
+def test_sizes_in_arithmetic_stay_symbolic_and_evaluate_to_the_numbers(forward):
+    model = _model(forward)
+    N, H, W = (Dim.symbol(s) for s in "NHW")
+    found = static.infer(nnspec.from_dict(model, meta=True), [(N, 3, H, W)])
+    for n, h, w in ((2, 10, 12), (3, 16, 16), (4, 30, 20)):
+        numeric = static.infer(nnspec.from_dict(model, meta=True), [(n, 3, h, w)])
+        values = {"N": n, "H": h, "W": w}
+        got = tuple(d if isinstance(d, int) else d.evaluate(values) for d in found.output_shape)
+        holds = all(eval(a, {"__builtins__": {}}, values) for a in found.assumptions)  # noqa: S307 - our text
+        if holds:  # where the assumptions hold, the formulas are the numeric shapes
+            assert got == numeric.output_shape, (n, h, w)
+
+
+def test_a_real_model_writing_into_its_state_is_inferred_without_writing():
+    model = nnspec.from_dict({"name": "M", "buffers": {"b": {"shape": [3]}}, "inputs": ["x"],
+                              "forward": "b = self.b\nb += x.sum(0)\nreturn x * b"}, seed=0)
+    before = model.b.copy()
+    assert static.infer(model, [(2, 3)]).output_shape == (2, 3)
+    assert np.array_equal(model.b, before)
+
+
+def test_a_shape_only_build_draws_no_random_numbers():
+    """The seeded draws are the real build's: a shape-only twin neither consumes nor second-guesses them."""
+    text = ("name: M\nparameters:\n  p: {shape: [2], init: {normal: [0, 1]}}\n"
+            "  b: {shape: [1], dtype: float16, init: {normal: [0, 10]}}\n")
+    nnspec.manual_seed(3)
+    nnspec.loads(text, meta=True)
+    after_twin = nnspec.loads(text)
+    assert np.array_equal(after_twin.p, nnspec.loads(text, seed=3).p)
+    with pytest.raises(NNSpecError, match="cannot fill a float16 array"):  # a constant is checked all the same
+        nnspec.loads("name: M\nparameters: {b: {shape: [1], dtype: float16, init: {constant: 1e6}}}\n", meta=True)

@@ -10,6 +10,7 @@ from typing import Any
 from .. import nn
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..runtime import tensor as T
+from ..runtime.symbolic import Dim, SymbolicFloat
 from .graph import Graph, Node, map_args
 
 # observers of functional ops inside forwards: the shape trace listens here
@@ -31,6 +32,8 @@ def _shape(v: Any) -> str:
         return "(" + ", ".join(map(str, v.shape)) + ("," if len(v.shape) == 1 else "") + ")"
     if isinstance(v, (tuple, list)):
         return "[" + ", ".join(_shape(x) for x in v) + "]"
+    if isinstance(v, (Dim, SymbolicFloat)):  # a size in static inference: its formula, where it is short
+        return str(v) if len(str(v)) <= 40 else "a symbolic size"
     return repr(v) if isinstance(v, (int, float, str, bool, type(None))) else type(v).__name__
 
 

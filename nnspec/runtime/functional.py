@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+from fractions import Fraction
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -492,15 +493,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def _scaled_size(size, factor, scale_factor, x) -> int:
-    """floor(size * factor), torch's output size for a scale factor; a symbolic size scales exactly
-    (a float is a dyadic fraction p/q, so the size is (p * size) // q)."""
+    """floor(size * factor) in floating point, torch's output size for a scale factor.
+
+    A symbolic size scales by the fraction with the smallest denominator that is the factor as a float
+    (1.7 is 17/10), which gives the float's rounding: floor(10 * 1.7) is 17, not the 16 of the float's
+    exact binary value."""
+    overflow = NNSpecRuntimeError(f"interpolate: scale_factor {scale_factor} on input of size {_shape(x)}: value "
+                                  "cannot be converted to type int64_t without overflow")
     if not isinstance(size, int):
-        num, den = float(factor).as_integer_ratio()
-        return (size * num) // den
+        f = float(factor)
+        if not math.isfinite(f) or abs(f) >= 2.0**31:  # a size of at least 2 times it overflows int64
+            raise overflow
+        frac = Fraction(f).limit_denominator(2**20)
+        if float(frac) != f:
+            frac = Fraction(f)
+        return (size * frac.numerator) // frac.denominator
     v = float(size) * float(factor)
     if not (math.isfinite(v) and abs(v) < 2.0**63):  # torch's int64 conversion check
-        raise NNSpecRuntimeError(f"interpolate: scale_factor {scale_factor} on input of size {_shape(x)}: value "
-                                 "cannot be converted to type int64_t without overflow")
+        raise overflow
     return int(math.floor(v))
 
 

@@ -390,7 +390,9 @@ def _index_shape(shape: tuple, items: tuple) -> tuple:
         expanded.extend([slice(None)] * (len(shape) - consumed))
     out: list = []
     advanced: list = []  # (position in out, shape of the index)
-    has_arrays = any(hasattr(it, "dtype") for it in expanded)
+    # NumPy's advanced indices: arrays, and a Python bool (a 0-d mask); beside them an int is one too
+    has_arrays = any(isinstance(it, bool) or hasattr(it, "dtype") and (it.ndim or not isinstance(it, MetaArray))
+                     for it in expanded)
     # NumPy checks masks first, then the bounds of ints, then broadcasting, then the bounds of index arrays
     bounds: IndexError | None = None
     array_bounds: IndexError | None = None
@@ -398,10 +400,15 @@ def _index_shape(shape: tuple, items: tuple) -> tuple:
     for it in expanded:
         if it is None:
             out.append(1)
-        elif isinstance(it, bool):
-            out.append(1 if it else 0)
+        elif isinstance(it, bool):  # a 0-d mask: one index (True) or none
+            advanced.append((len(out), (1,) if it else (0,)))
         elif isinstance(it, slice):
             out.append(_slice_len(shape[dim], it))
+            dim += 1
+        elif isinstance(it, MetaArray) and it.ndim == 0 and it.dtype.kind in "iu":
+            # a 0-d index whose value is unknown acts as an int (torch's rule): its dim goes, bounds unchecked
+            if has_arrays:
+                advanced.append((len(out), ()))
             dim += 1
         elif hasattr(it, "dtype"):
             kind = numpy.dtype(it.dtype).kind
@@ -446,7 +453,7 @@ def _index_shape(shape: tuple, items: tuple) -> tuple:
         shapes = " ".join(_fmt(s) for _, s in advanced if s)
         raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes} ") \
             from None
-    if array_bounds is not None:
+    if array_bounds is not None and _size(bshape) != 0:  # NumPy checks the values it takes, none here
         raise array_bounds
     positions = [p for p, _ in advanced]
     adjacent = len(set(positions)) == 1  # nothing (a slice, None, ...) between them

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import zlib
+from fractions import Fraction
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, Union
@@ -85,10 +87,26 @@ class Dim:
     def __rmod__(self, other: Any) -> DimLike:
         return other - (other // self) * self
 
-    def __truediv__(self, other: Any) -> float:
-        raise SymbolicValueError(f"true division of the symbolic size {self} has no static value; use //")
+    def __truediv__(self, other: Any) -> SymbolicFloat:
+        return SymbolicFloat(f"{_paren(self)} / {_paren(other)}")
 
-    __rtruediv__ = __truediv__
+    def __rtruediv__(self, other: Any) -> SymbolicFloat:
+        return SymbolicFloat(f"{_paren(other)} / {_paren(self)}")
+
+    def __pow__(self, other: Any) -> DimLike | SymbolicFloat:
+        if isinstance(other, int) and not isinstance(other, bool) and 0 <= other <= 64:
+            result: DimLike = 1
+            for _ in range(other):
+                result = result * self
+            return result
+        if isinstance(other, (int, float, Dim, SymbolicFloat)) and not isinstance(other, bool):
+            return SymbolicFloat(f"{_paren(self)} ** {_paren(other)}")
+        return NotImplemented
+
+    def __rpow__(self, other: Any) -> SymbolicFloat:
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return SymbolicFloat(f"{_paren(other)} ** {_paren(self)}")
+        return NotImplemented
 
     # -- comparisons: decided for all positive symbols, else on the hints (recorded as an assumption)
     def __eq__(self, other: Any) -> bool:
@@ -132,8 +150,8 @@ class Dim:
     def __str__(self) -> str:
         return _format(self.poly)
 
-    def __repr__(self) -> str:
-        return f"Dim({self})"
+    def __repr__(self) -> str:  # as it reads in a message: (H + 1)//2, not Dim(...)
+        return str(self)
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -156,6 +174,56 @@ DimLike = Union[int, Dim]
 
 class SymbolicValueError(ShapeError):
     """An op needs the number a symbolic size stands for (a Python float of it, a data-dependent choice)."""
+
+
+class SymbolicFloat:
+    """A float made from symbolic sizes (``x.size(-1) ** 0.5``): its value is unknown, but its type is known,
+    which is all an op on arrays needs (scaling by it changes values, not shapes). Any use that needs
+    the number (a size, a comparison) is a SymbolicValueError."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _op(self, other: Any, fmt: str) -> SymbolicFloat:
+        if isinstance(other, (int, float, Dim, SymbolicFloat)) and not isinstance(other, bool):
+            return SymbolicFloat(fmt.format(a=_paren(self), b=_paren(other)))
+        return NotImplemented
+
+    def __add__(self, o): return self._op(o, "{a} + {b}")
+    def __radd__(self, o): return self._op(o, "{b} + {a}")
+    def __sub__(self, o): return self._op(o, "{a} - {b}")
+    def __rsub__(self, o): return self._op(o, "{b} - {a}")
+    def __mul__(self, o): return self._op(o, "{a} * {b}")
+    def __rmul__(self, o): return self._op(o, "{b} * {a}")
+    def __truediv__(self, o): return self._op(o, "{a} / {b}")
+    def __rtruediv__(self, o): return self._op(o, "{b} / {a}")
+    def __pow__(self, o): return self._op(o, "{a} ** {b}")
+    def __rpow__(self, o): return self._op(o, "{b} ** {a}")
+    def __neg__(self): return SymbolicFloat(f"-{_paren(self)}")
+    def __pos__(self): return self
+
+    def _no_value(self, *_: Any) -> Any:
+        raise SymbolicValueError(f"the value of {self.text} depends on symbolic sizes; this needs a number "
+                                 "(give the sizes in --input-shape)")
+
+    __float__ = __int__ = __index__ = __bool__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _no_value
+    __lt__ = __le__ = __gt__ = __ge__ = _no_value
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: Any) -> bool:
+        return self._no_value()
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _paren(v: Any) -> str:
+    text = str(v)
+    return text if text.replace("_", "").isalnum() or text.replace(".", "").isdigit() else f"({text})"
 
 
 def is_symbolic(value: Any) -> bool:
@@ -271,9 +339,19 @@ def _floordiv_poly(a: Poly, b: Poly) -> Poly:
     return ((((("floor", a, b),)), 1),)
 
 
+MAX_TERMS = 256  # a symbolic size with more terms is refused: a forward's arithmetic must not explode
+MAX_COEFFICIENT_BITS = 4096
+MAX_DEGREE = 64
+
+
 def _make(p: Poly) -> DimLike:
     c = _constant(p)
-    return c if c is not None else Dim(p)
+    if c is not None:
+        return c
+    if len(p) > MAX_TERMS or any(abs(k).bit_length() > MAX_COEFFICIENT_BITS or len(m) > MAX_DEGREE for m, k in p):
+        raise SymbolicValueError(f"a symbolic size grew past {MAX_TERMS} terms, degree {MAX_DEGREE} or "
+                                 f"{MAX_COEFFICIENT_BITS}-bit coefficients; give the sizes as numbers")
+    return Dim(p)
 
 
 # --------------------------------------------------------------------------- values and bounds
@@ -281,7 +359,7 @@ def _make(p: Poly) -> DimLike:
 
 def _hint(name: str) -> int:
     # distinct, large, and divisible by 2**16: what a real size would be, so checks take the valid path
-    return _HINT_UNIT * (3 + 2 * (sum(map(ord, name)) * 2654435761 % 997))
+    return _HINT_UNIT * (3 + 2 * (zlib.crc32(name.encode()) % 997))
 
 
 def _eval(p: Poly, value) -> int:
@@ -302,31 +380,94 @@ def _eval_atom(atom: tuple, value) -> int:
     return num // den
 
 
-def _low(p: Poly) -> float:
-    """A lower bound of the polynomial over every value >= 2 of its symbols (-inf where none is known).
+def _low(p: Poly) -> Fraction | None:
+    """A lower bound of the polynomial over every value >= 2 of its symbols (None where none is known).
 
     A symbolic size is taken to be at least 2, as torch's symbolic shapes do: 0 and 1 change what
-    broadcasting and squeezing do, so a size that may be 1 must be given as a number."""
-    total = 0.0
-    for m, c in p:
-        lows = [_low_atom(a) for a in m]
-        if c < 0 and m:
-            return -math.inf
-        if any(lo < 0 for lo in lows):
-            return -math.inf
-        total += c * math.prod(lows)
+    broadcasting and squeezing do, so a size that may be 1 must be given as a number.
+
+    Floor divisions by an int are relaxed first (P//d is at least (P - d + 1)/d and at most P/d), so that
+    L + 1 - 2*(L//2) is seen to be at least 1. A negative term is then covered by a positive one it
+    divides (3*H*N*W - N is at least (3*2*2 - 1)*N); if one is left over, no bound is known."""
+    terms = _relax(p)
+    if terms is None:
+        return None
+    for m, c in sorted(terms.items(), key=lambda t: -len(t[0])):
+        if c >= 0 or not m:
+            continue
+        for big in sorted((b for b in terms if len(b) > len(m) and terms[b] > 0 and _divides(m, b)), key=len):
+            scale = Fraction(2) ** (len(big) - len(m))  # big >= scale * m for every symbol >= 2
+            take = min(terms[big], -c / scale)
+            terms[big] -= take
+            c += take * scale
+            if c >= 0:
+                break
+        if c < 0:
+            return None
+        terms[m] = c
+    total = Fraction(0)
+    for m, c in terms.items():
+        total += c * Fraction(2) ** len(m)  # every coefficient is now >= 0: the least value is at 2
     return total
 
 
-def _low_atom(atom: tuple) -> float:
-    if atom[0] == "sym":
-        return 2
-    lo = _low(atom[1])
-    if lo == -math.inf:
-        return -math.inf
-    if isinstance(atom[2], int):
-        return math.floor(lo / atom[2])
-    return 0 if lo >= 0 and _low(atom[2]) >= 1 else -math.inf  # an upper bound of the divisor is unknown
+def _divides(small: tuple, big: tuple) -> bool:
+    rest = list(big)
+    try:
+        for atom in small:
+            rest.remove(atom)
+    except ValueError:
+        return False
+    return True
+
+
+def _relax(p: Poly, upper: bool = False) -> dict | None:
+    """A polynomial in the symbols alone (Fraction coefficients) that is at most ``p`` (at least ``p``
+    with ``upper``) for every value >= 2 of the symbols: each floor division by an int is replaced by a
+    bound of it, P//d between (P - d + 1)/d and P/d. None where no such bound is simple."""
+    terms: dict = {}
+    for m, c in p:
+        floors = [a for a in m if a[0] == "floor"]
+        if not floors:
+            terms[m] = terms.get(m, 0) + Fraction(c)
+            continue
+        if len(m) != 1 or not isinstance(floors[0][2], int):
+            lo = _low_floor_product(m)  # only a lower bound is known for such a term
+            if lo is None or upper or c < 0:
+                return None
+            terms[()] = terms.get((), 0) + c * lo
+            continue
+        (_, num, d), = floors
+        # c * (P//d): from below, P//d >= (P - d + 1)/d when c > 0 and P//d <= P/d when c < 0 (and the
+        # reverse from above); P itself is bounded the same way, from the side c's sign calls for
+        low_side = (c > 0) != upper
+        inner = _relax(num, upper=not low_side)
+        if inner is None:
+            return None
+        for mm, cc in inner.items():
+            terms[mm] = terms.get(mm, 0) + c * cc / d
+        if low_side:
+            terms[()] = terms.get((), 0) - c * Fraction(d - 1, d)
+    return terms
+
+
+def _low_floor_product(m: tuple) -> Fraction | None:
+    """A lower bound of a product with floor divisions in it (each factor bounded on its own)."""
+    total = Fraction(1)
+    for atom in m:
+        if atom[0] == "sym":
+            total *= 2
+            continue
+        lo = _low(atom[1])
+        if lo is None or lo < 0:
+            return None
+        if isinstance(atom[2], int):
+            total *= lo // atom[2]
+        elif (_low(atom[2]) or 0) >= 1:
+            total *= 0  # an upper bound of the divisor is unknown
+        else:
+            return None
+    return total
 
 
 def _symbols(p: Poly) -> set[str]:
@@ -362,7 +503,7 @@ def _decide_eq(a: DimLike, b: DimLike) -> bool:
     diff = _add(_poly(a), _scale(_poly(b), -1))
     if not diff:
         return True
-    if _low(diff) >= 1 or _low(_scale(diff, -1)) >= 1:
+    if _at_least_value(diff, 1) or _at_least_value(_scale(diff, -1), 1):
         return False
     result = _eval(diff, _hint) == 0
     _assume(f"{_fmt(a)} {'==' if result else '!='} {_fmt(b)}")
@@ -371,9 +512,9 @@ def _decide_eq(a: DimLike, b: DimLike) -> bool:
 
 def _decide_lt(a: DimLike, b: DimLike) -> bool:
     diff = _add(_poly(b), _scale(_poly(a), -1))  # a < b  <=>  b - a >= 1
-    if _low(diff) >= 1:
+    if _at_least_value(diff, 1):
         return True
-    if _low(_scale(diff, -1)) >= 0:
+    if _at_least_value(_scale(diff, -1), 0):
         return False
     result = _eval(diff, _hint) >= 1
     if result:
@@ -400,6 +541,12 @@ def _at_least(a: Poly, b: Poly) -> str:
             return f"{m[0][1]} >= {-(-c // k)}"
         break
     return f"{_fmt(_make(a))} >= {_fmt(_make(b))}"
+
+
+def _at_least_value(p: Poly, value: int) -> bool:
+    """Whether ``p >= value`` for every value >= 2 of its symbols, as far as the lower bound shows."""
+    lo = _low(p)
+    return lo is not None and lo >= value
 
 
 def _fmt(v: DimLike) -> str:
@@ -433,13 +580,18 @@ def _format_atom(atom: tuple, in_product: bool) -> str:
     if atom[0] == "sym":
         return atom[1]
     num = _format(atom[1])
-    if len(atom[1]) > 1 or (atom[1] and atom[1][0][1] != 1 and atom[1][0][0]):
+    if not _is_name(atom[1]):
         num = f"({num})"
     den = str(atom[2]) if isinstance(atom[2], int) else _format(atom[2])
-    if not isinstance(atom[2], int) and len(atom[2]) > 1:
+    if not isinstance(atom[2], int) and not _is_name(atom[2]):
         den = f"({den})"
     text = f"{num}//{den}"
     return f"({text})" if in_product else text
+
+
+def _is_name(p: Poly) -> bool:
+    """Whether the polynomial is one symbol alone (which needs no parentheses around it)."""
+    return len(p) == 1 and p[0][1] == 1 and len(p[0][0]) == 1 and p[0][0][0][0] == "sym"
 
 
 def parse_size(text: str) -> DimLike:

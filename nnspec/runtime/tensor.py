@@ -35,7 +35,7 @@ from .functional import as_dtype, data_of, torch_type_name, wrap_dim
 from . import meta
 from .meta import is_meta
 from .scalars import checked
-from .symbolic import is_symbolic
+from .symbolic import Dim, SymbolicFloat, is_symbolic
 
 _F32 = numpy.dtype(numpy.float32)
 _I64 = numpy.dtype(numpy.int64)
@@ -55,7 +55,8 @@ def _is_array(v: Any) -> bool:
 
 
 def _is_scalar(v: Any) -> bool:
-    return isinstance(v, (bool, int, builtins.float)) and not hasattr(v, "shape")
+    """A Python number, or, in static inference, a symbolic size or a float made of sizes."""
+    return isinstance(v, (bool, int, builtins.float, Dim, SymbolicFloat)) and not hasattr(v, "shape")
 
 
 def _array(v: Any, op: str, name: str = "input"):
@@ -113,9 +114,9 @@ def result_type(*values):
     for v in values:
         if isinstance(v, bool):
             wrapped = promote_types(wrapped, _BOOL)
-        elif isinstance(v, int):
+        elif isinstance(v, (int, Dim)):
             wrapped = promote_types(wrapped, _I64)
-        elif isinstance(v, builtins.float):
+        elif isinstance(v, (builtins.float, SymbolicFloat)):
             wrapped = promote_types(wrapped, _F32)
         elif v.ndim:
             dim = promote_types(dim, v.dtype)
@@ -128,6 +129,8 @@ def _as(xp, v, dtype):
     """``v`` (an array or a Python scalar) as an array of ``dtype``; integers wrap around, as in torch."""
     if _is_scalar(v):
         try:
+            if isinstance(v, (Dim, SymbolicFloat)):  # static inference: only the type of the scalar matters
+                return xp.asarray(0, dtype=dtype)
             if isinstance(v, int) and not isinstance(v, bool) and numpy.dtype(dtype).kind in "biu":
                 return xp.asarray(v, dtype=xp.int64).astype(dtype)
             return xp.asarray(v, dtype=dtype)
@@ -206,7 +209,7 @@ def _trunc_div(xp, a, b):
 def _check_alpha(op: str, alpha, rt) -> None:
     if isinstance(alpha, bool) and rt != _BOOL:
         raise NNSpecRuntimeError(f"{op}: Boolean alpha only supported for Boolean results.")
-    if rt.kind in "biu" and not isinstance(alpha, (bool, int)):
+    if rt.kind in "biu" and not isinstance(alpha, (bool, int, Dim)):
         raise NNSpecRuntimeError(f"{op}: For integral input tensors, argument alpha must not be a floating point number.")
 
 
@@ -747,7 +750,7 @@ def _index_item(xp, item):
                 parts.append(None)
                 continue
             try:
-                parts.append(operator.index(part))
+                parts.append(part if is_symbolic(part) else operator.index(part))
             except TypeError:
                 raise NNSpecRuntimeError(
                     f"getitem: slice indices must be integers or None, got {type(part).__name__}"
@@ -757,6 +760,8 @@ def _index_item(xp, item):
                 "getitem: slice step cannot be zero" if parts[2] == 0 else "getitem: step must be greater than zero"
             )
         return slice(*parts)
+    if isinstance(item, list) and xp is meta and any(is_symbolic(v) for v in item):
+        return meta.MetaArray((len(item),), numpy.int64)  # sizes as indices: values unknown, the shape known
     if isinstance(item, list):  # its values are known: a NumPy index array, even for shape-only input
         ixp = numpy if xp is meta else xp
         arr = ixp.asarray(item) if item else ixp.zeros(0, dtype=ixp.int64)
@@ -769,6 +774,8 @@ def _index_item(xp, item):
             )
         if item.ndim:
             return item
+        if is_meta(item) and item.dtype.kind != "b":
+            return item  # an int whose value static inference does not know: meta indexing drops its dim
         return bool(item) if item.dtype.kind == "b" else int(item)  # a 0-d index acts as a Python scalar
     try:
         return operator.index(item)
@@ -893,6 +900,8 @@ def _inplace(name: str, binary: Callable) -> Callable:
         if not _is_array(a):
             return result
         x = data_of(a)
+        if is_meta(result) and not is_meta(x):
+            x = meta.MetaArray(x.shape, x.dtype)  # static inference on a real model writes into no state
         if tuple(result.shape) != tuple(x.shape):
             raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
                              f"{list(result.shape)}")

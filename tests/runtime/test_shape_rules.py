@@ -322,10 +322,10 @@ covers(T.cat, T.stack)
 
 
 index_item = st.one_of(
-    st.integers(-6, 5), st.none(), st.just(Ellipsis),
+    st.integers(-6, 5), st.none(), st.just(Ellipsis), st.booleans(),
     st.builds(slice, st.one_of(st.none(), st.integers(-6, 6)), st.one_of(st.none(), st.integers(-6, 6)),
               st.one_of(st.none(), st.integers(1, 3))),
-    st.lists(st.integers(-3, 2), min_size=1, max_size=3),
+    st.lists(st.integers(-3, 2), max_size=3),
     st.lists(st.booleans(), min_size=1, max_size=4),  # a mask whose values are known (a list in the forward)
 )
 

@@ -38,6 +38,11 @@ def test_symbolic_arithmetic_is_integer_arithmetic(t, h, w):
     assert value == expected
     if isinstance(symbolic, Dim):  # the printed formula is Python for the same number
         assert eval(str(symbolic), {"__builtins__": {}}, {"H": h, "W": w}) == expected  # noqa: S307 - our own text
+        for k in (-3, 0, 1, 2, 5):  # a decision made without an assumption holds for every size >= 2
+            with assumptions() as log:
+                ge, eq = symbolic >= k, symbolic == k
+            if not log:
+                assert (ge, eq) == (expected >= k, expected == k)
 
 
 def test_equal_formulas_are_equal_by_structure():
@@ -66,9 +71,28 @@ def test_decisions_that_depend_on_the_sizes_are_recorded():
 
 
 def test_a_symbolic_size_has_no_number():
-    for fn in (int, float, lambda d: range(d), lambda d: d / 2):
+    for fn in (int, float, lambda d: range(d), lambda d: int(d / 2), lambda d: (d ** 0.5) < 3):
         with pytest.raises(SymbolicValueError, match="symbolic"):
             fn(H)
+
+
+def test_a_float_of_sizes_is_symbolic_and_only_good_for_scaling():
+    scale = 1 / W ** 0.5  # attention's scaling: a float whose value static inference does not need
+    assert str(scale) == "1 / (W ** 0.5)" and str(H ** 2) == "H*H"
+    with pytest.raises(SymbolicValueError, match="depends on symbolic sizes"):
+        H * 2 // scale
+
+
+def test_a_size_that_grows_without_bound_is_refused():
+    n = H
+    with pytest.raises(SymbolicValueError, match="grew past 256 terms, degree 64"):
+        for _ in range(20):
+            n = (n + 1) * (n + 1)
+
+
+def test_formulas_print_as_python_for_the_same_number():
+    assert str((3 * H * N * W) // (2 * W)) == "(3*H*N*W)//(2*W)"
+    assert str((H - 2) // (H // 4)) == "(H - 2)//(H//4)"
 
 
 def test_parse_size():
