@@ -389,6 +389,28 @@ def _low(p: Poly) -> Fraction | None:
     Floor divisions by an int are relaxed first (P//d is at least (P - d + 1)/d and at most P/d), so that
     L + 1 - 2*(L//2) is seen to be at least 1. A negative term is then covered by a positive one it
     divides (3*H*N*W - N is at least (3*2*2 - 1)*N); if one is left over, no bound is known."""
+    direct = _low_direct(p)
+    relaxed = _low_relaxed(p)
+    if direct is None or relaxed is None:
+        return relaxed if direct is None else direct
+    return max(direct, relaxed)
+
+
+def _low_direct(p: Poly) -> Fraction | None:
+    """The bound term by term, where every coefficient is positive: each atom at its least (a symbol at 2,
+    P//d at floor(least P / d)), which is exact for the small sizes the relaxation is loose at."""
+    total = Fraction(0)
+    for m, c in p:
+        if c < 0 and m:
+            return None
+        lo = _low_floor_product(m)
+        if lo is None or lo < 0:
+            return None
+        total += c * lo
+    return total
+
+
+def _low_relaxed(p: Poly) -> Fraction | None:
     terms = _relax(p)
     if terms is None:
         return None
@@ -520,11 +542,13 @@ def _decide_lt(a: DimLike, b: DimLike) -> bool:
     if result:
         _assume(f"{_fmt(a)} < {_fmt(b)}")
     else:
-        _assume(_at_least(_poly(a), _poly(b)))
+        text = _at_least(_poly(a), _poly(b))
+        if text is not None:
+            _assume(text)
     return result
 
 
-def _at_least(a: Poly, b: Poly) -> str:
+def _at_least(a: Poly, b: Poly) -> str | None:
     """``a >= b`` as text, solved for the symbol where that is simple: (H - 1)//4 + 1 >= 2 reads H >= 5."""
     p, c = _add(a, _scale(b, -1)), 0  # p >= c
     while True:
@@ -538,7 +562,8 @@ def _at_least(a: Poly, b: Poly) -> str:
             p, c = m[0][1], c * m[0][2]  # P//d >= c  <=>  P >= c*d
             continue
         if len(m) == 1 and m[0][0] == "sym" and k > 0:
-            return f"{m[0][1]} >= {-(-c // k)}"
+            bound = -(-c // k)
+            return None if bound <= 2 else f"{m[0][1]} >= {bound}"  # at most 2: what every symbol is
         break
     return f"{_fmt(_make(a))} >= {_fmt(_make(b))}"
 
