@@ -7,10 +7,12 @@ from .nn import Module, Parameter
 from .runtime import functional
 from .runtime.random import manual_seed
 from .static import infer
+from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompileError", "Module", "NNSpecError", "NNSpecRuntimeError", "Parameter", "ShapeError", "SpecError",
-    "WeightsError", "from_dict", "functional", "infer", "load", "loads", "manual_seed", "nn", "static",
+    "WeightsError", "from_dict", "functional", "infer", "load", "load_weights", "loads", "manual_seed", "nn",
+    "save_weights", "static",
 ]

@@ -157,6 +157,10 @@ add("relu_inplace", L("ReLU", inplace=True), (3, 4))
 add("leaky_relu", L("LeakyReLU", 0.2, inplace=True), (3, 4))
 add("prelu_channels", L("PReLU", 3, 0.1), (2, 3, 4, 5))
 add("prelu_1d", L("PReLU"), (7,))
+add("relu6_inplace", {"type": "Sequential", "modules": [L("Linear", 4, 6), L("ReLU6", inplace=True)]}, (3, 4))
+add("flatten_identity", {"type": "Sequential", "modules": [L("Conv2d", 2, 3, 2), L("Flatten"), L("Identity"),
+                                                           L("Linear", 27, 5), L("Flatten", 0)]}, (2, 2, 4, 4))
+add("flatten_middle", L("Flatten", 1, 2), (2, 3, 4, 5))
 
 # --- containers and dtypes
 add("nested_sequential", {"Sequential": [L("Conv2d", 4, 6, 3), {"Sequential": {"bn": L("BatchNorm2d", 6), "act": "ReLU"}},
@@ -201,6 +205,8 @@ OPS = [  # (id, expression, input shapes); inputs are x, y, z in order
     ("F_batch_norm", "F.batch_norm(x, self.rm, self.rv, self.g, self.b, False, 0.1, 1e-5)", [X4]),
     ("F_relu", "F.relu(x)", [X4]),
     ("F_leaky_relu", "F.leaky_relu(x, negative_slope=0.3)", [X4]),
+    ("F_relu6", "F.relu6(x * 4)", [X4]),
+    ("F_hardtanh", "F.hardtanh(x, -0.5, 0.25)", [X4]),
     ("F_prelu", "F.prelu(x, self.pw)", [X4]),
     ("F_pad", "F.pad(x, (1, 2, 0, 1), mode='reflect')", [X4]),
     ("F_softmax", "F.softmax(x, dim=1)", [X4]),

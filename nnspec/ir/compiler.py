@@ -831,3 +831,24 @@ def _cut(text: str, limit: int = 80) -> str:
 
 
 __all__ = ["Compiler", "compile_forward", "MAX_NODES"]
+
+
+def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> Any:
+    """A constant expression (a block's ``${...}`` or ``when:``) by the forward compiler's own folding rules:
+    the same names, builtins, bounded arithmetic and refusals, with ``names`` as its variables. A value
+    that would depend on an input is an error (there are none)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as e:
+        raise CompileError(f"invalid expression {_cut(expression)!r}: {e.msg}", position=source.position(1, 0)) \
+            from None
+    compiler = Compiler(nn.Module(), ForwardSource("pass"), [], False)
+    compiler.source = source
+    compiler.env = dict(names)
+    try:
+        value = compiler.expr(tree.body)
+    except RecursionError:
+        raise CompileError("expression nests too deeply", position=source.position(1, 0)) from None
+    if not isinstance(value, CONSTANT_TYPES) and not _is_const_tuple(value) and not isinstance(value, list):
+        raise CompileError(f"{_cut(expression)!r} is not a constant ({_describe(value)})", position=source.position(1, 0))
+    return value

@@ -551,8 +551,41 @@ def relu(input, inplace=False):
     return activation.relu(x, inplace)
 
 
+def _scalar_arg(op: str, x, *values) -> None:
+    """torch converts a scalar argument to the input's dtype first: one that doesn't fit is its error."""
+    for v in values:
+        try:
+            f = float(v)
+        except OverflowError:
+            raise NNSpecRuntimeError(f"{op}: int too big to convert ({_int_digits(v)})") from None
+        if x.dtype.kind == "f" and math.isfinite(f) and abs(f) > float(numpy.finfo(x.dtype).max):
+            raise NNSpecRuntimeError(f"{op}: value cannot be converted to type {x.dtype} without overflow: {v}")
+
+
+def _int_digits(v) -> str:
+    return f"an int of {len(str(abs(v)))} digits" if isinstance(v, int) else repr(v)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    x = _data(input)
+    _scalar_arg("hardtanh", x, min_val, max_val)
+    if min_val > max_val:
+        raise NNSpecRuntimeError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    if x.dtype.kind not in "fiu":
+        raise NNSpecRuntimeError(f"hardtanh: not implemented for '{torch_type_name(x.dtype)}'")
+    if is_meta(x):
+        return _same_shape(x, inplace)
+    return activation.hardtanh(x, min_val, max_val, inplace)
+
+
+def relu6(input, inplace=False):
+    """min(max(0, x), 6): hardtanh(x, 0, 6), as torch computes it."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = _data(input)
+    _scalar_arg("leaky_relu", x, negative_slope)
     if is_meta(x):
         return _same_shape(x, inplace)
     return activation.leaky_relu(x, negative_slope, inplace)

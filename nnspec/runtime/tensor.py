@@ -826,6 +826,8 @@ _NN_FUNCTIONAL: dict[str, Callable] = {
     "interpolate": F.interpolate,
     "batch_norm": F.batch_norm,
     "relu": F.relu,
+    "relu6": F.relu6,
+    "hardtanh": F.hardtanh,
     "leaky_relu": F.leaky_relu,
     "prelu": F.prelu,
     "pad": F.pad,

@@ -12,6 +12,7 @@ from ..errors import Position, SpecError, SpecErrors
 from . import loader
 from .loader import _short, locate, parse, read
 from .models import CONTAINER_SPECS, LAYER_SPECS, ModuleSpec
+from .blocks import expand_blocks
 from .shorthand import expand
 
 _ADAPTER = TypeAdapter(ModuleSpec)
@@ -101,8 +102,8 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
 
 
 def validate(data: Any, filename: str = "<string>") -> Any:
-    """(root ModuleSpec, expanded data): shorthands expanded, then validated."""
-    expanded = expand(data)
+    """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated."""
+    expanded = expand(expand_blocks(data, filename))
     try:
         return _ADAPTER.validate_python(expanded), expanded
     except ValidationError as e:

@@ -45,6 +45,11 @@ NonNeg = Annotated[StrictInt, Field(ge=0)]
 Prob = Annotated[Float, Field(ge=0, le=1)]
 Name = Annotated[str, StringConstraints(pattern=r"^[^.]+$", min_length=1)]
 ClassName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+# a plain Python attribute of a user-defined module (torch's ``self.use_res_connect = ...``): a constant
+Scalar = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)],
+               Annotated[str, StringConstraints(max_length=1000)], None]
+Constant = Union[Scalar, Annotated[list[Scalar], Field(max_length=64)]]
 
 
 def _size(n: int, item: Any) -> Any:
@@ -146,6 +151,9 @@ LAYER_SPECS: dict[str, type[LayerSpec]] = {
         layer_spec(nn.BatchNorm1d, **_bn),
         layer_spec(nn.BatchNorm2d, **_bn),
         layer_spec(nn.ReLU, inplace=StrictBool),
+        layer_spec(nn.ReLU6, inplace=StrictBool),
+        layer_spec(nn.Flatten, start_dim=StrictInt, end_dim=StrictInt),
+        layer_spec(nn.Identity),
         layer_spec(nn.LeakyReLU, negative_slope=Float, inplace=StrictBool),
         layer_spec(nn.PReLU, num_parameters=Pos, init=Float),
     ]
@@ -282,19 +290,21 @@ class UserModuleSpec(Spec):
     parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
     buffers: dict[Name, BufferSpec] = Field(default_factory=dict)
     modules: dict[Name, Union[ModuleSpec, None]] = Field(default_factory=dict)
+    attributes: dict[Identifier, Constant] = Field(default_factory=dict)
     inputs: Union[list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]], None] = None
     forward: Union[Annotated[str, StringConstraints(max_length=1_000_000)], None] = None
 
     @model_validator(mode="after")
     def _distinct_names(self):
         seen: dict[str, str] = {}
-        for registry in ("parameters", "buffers", "modules"):
+        for registry in ("parameters", "buffers", "modules", "attributes"):
             for key in getattr(self, registry):
                 if key in seen:
                     raise LocatedValueError(f"{key!r} is registered twice, in {seen[key]} and in {registry}",
                                             (registry, key))
                 if keyword.iskeyword(key) or key in _RESERVED:
-                    raise LocatedValueError(f"{key!r} can't be a {registry[:-1]} name: it is a Module attribute",
+                    what = "an attribute" if registry == "attributes" else f"a {registry[:-1]}"
+                    raise LocatedValueError(f"{key!r} can't be {what} name: it is a Module attribute",
                                             (registry, key))
                 seen[key] = registry
         if self.inputs is not None:

@@ -22,16 +22,21 @@ from summaries import GOLDEN_TORCHINFO, SUMMARY_CASES, torchinfo_numbers  # noqa
 
 
 def main() -> None:
+    """All fixtures, or only the cases named on the command line (``make_golden.py relu6_inplace ...``)."""
     import torch
 
-    print(f"torch {torch.__version__}: writing {len(CASES)} fixtures to {GOLDEN}")
+    only = set(sys.argv[1:])
+    cases = [c for c in CASES if not only or c.id in only]
+    print(f"torch {torch.__version__}: writing {len(cases)} fixtures to {GOLDEN}")
     stale = {p.stem for p in GOLDEN.glob("*.npz")} - {c.id for c in CASES}
     for name in stale:
         (GOLDEN / f"{name}.npz").unlink()
-    for case in CASES:
+    for case in cases:
         np.savez_compressed(GOLDEN / f"{case.id}.npz", **torch_reference(case))
     size = sum(p.stat().st_size for p in GOLDEN.glob("*.npz"))
-    print(f"done: {len(CASES)} files, {size / 1e6:.1f} MB")
+    print(f"done: {len(cases)} files written, {size / 1e6:.1f} MB in all")
+    if only:
+        return
     import torchinfo
 
     print(f"torchinfo {torchinfo.__version__}: writing {len(SUMMARY_CASES)} summaries to {GOLDEN_TORCHINFO}")

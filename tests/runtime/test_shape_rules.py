@@ -195,6 +195,9 @@ def test_normalization_activations_and_dropout(data):
     inplace = data.draw(st.booleans())
     agree(lambda x: F.relu(x, inplace=inplace), x)
     agree(lambda x: F.leaky_relu(x, 0.2), x)
+    agree(lambda x: F.relu6(x, inplace=inplace), x)
+    lo, hi = data.draw(st.sampled_from([(-1.0, 1.0), (0.0, 6.0), (2.0, -2.0)]))
+    agree(lambda x: F.hardtanh(x, lo, hi), (x, data.draw(st.sampled_from(["float32", "int64", "bool"]))))
     agree(lambda x, w: F.prelu(x, w), x, (data.draw(st.sampled_from([1, c, c + 1])),))
     agree(F.sigmoid, x)
     agree(F.tanh, (x, "int64"))
@@ -205,7 +208,7 @@ def test_normalization_activations_and_dropout(data):
     agree(lambda x: F.dropout2d(x, 0.5, train), x)
 
 
-covers(F.batch_norm, F.relu, F.leaky_relu, F.prelu, F.sigmoid, F.tanh, F.softmax, F.log_softmax, F.dropout,
+covers(F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.prelu, F.sigmoid, F.tanh, F.softmax, F.log_softmax, F.dropout,
        F.dropout2d, T.softmax, T.log_softmax, T.relu, T.sigmoid, T.tanh)
 
 

@@ -23,6 +23,20 @@ class ReLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
+class ReLU6(Module):
+    """min(max(0, x), 6) (torch.nn.ReLU6). Shape: any."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.relu6(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
 class LeakyReLU(Module):
     """x if x > 0 else negative_slope * x (torch.nn.LeakyReLU). Shape: any."""
 

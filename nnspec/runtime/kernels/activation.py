@@ -10,6 +10,13 @@ def relu(x, inplace: bool = False):
     return xp.maximum(x, x.dtype.type(0), out=x if inplace else xp.empty_like(x))  # 0-d stays an array
 
 
+def hardtanh(x, min_val: float, max_val: float, inplace: bool = False):
+    """x clamped to [min_val, max_val] (NaN stays NaN, as torch's clamp keeps it)."""
+    xp = get_array_module(x)
+    lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)
+    return xp.clip(x, lo, hi, out=x if inplace else xp.empty_like(x))
+
+
 def leaky_relu(x, negative_slope: float, inplace: bool = False):
     xp = get_array_module(x)
     y = xp.where(x > 0, x, x * x.dtype.type(negative_slope))

@@ -1,0 +1,521 @@
+"""Weight files: load a state_dict from .npz, .safetensors or torch.save archives, and save one.
+
+A weight file is untrusted input, as a model file is. Nothing here imports torch
+or runs code from a file: a torch archive's pickle is read by an unpickler that
+admits only the few globals a state_dict is made of, each mapped to a local,
+checked implementation; every size a file declares is checked against the bytes
+it holds and against a memory limit before anything is allocated.
+
+Every mistake is a one-line :class:`~nnspec.errors.WeightsError` placed at the
+file (``weights.pt: storage 'archive/data/3' is missing``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import io
+import json
+import math
+import os
+import pickle
+import pickletools
+import struct
+import uuid
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy
+from numpy.lib import format as npy_format
+from numpy.lib.stride_tricks import as_strided
+
+from .errors import Position, WeightsError
+from .nn import Module, Parameter
+from .resources import available_memory
+from .runtime.backend import to_numpy
+
+MAX_PICKLE_BYTES = 64 << 20  # a state_dict's pickle is a few KB per tensor; 64 MiB is ~100,000 tensors
+MAX_SAFETENSORS_HEADER = 100 << 20  # the safetensors format's own limit
+MAX_NDIM = 64  # NumPy's limit
+WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")  # checkpoint dicts that hold a state_dict
+MAX_WRAPPER_DEPTH = 4
+TORCH_SUFFIXES = (".pt", ".pth", ".bin")
+SUFFIXES = (".npz", ".safetensors", *TORCH_SUFFIXES)
+NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex
+
+
+class _Budget:
+    """Bytes a load may read and allocate, counted as it goes; None means no limit."""
+
+    def __init__(self, limit: int | None, what: str):
+        self.limit = limit
+        self.what = what
+        self.used = 0
+
+    def check(self, nbytes: int, what: str) -> None:
+        if self.limit is not None and nbytes > self.limit:
+            raise WeightsError(f"{what} needs {nbytes:,} bytes, more than the limit of {self.limit:,} bytes "
+                               f"({self.what})")
+
+    def take(self, nbytes: int, what: str) -> None:
+        self.used += nbytes
+        if self.limit is not None and self.used > self.limit:
+            raise WeightsError(f"with {what}, loading needs {self.used:,} bytes, more than the limit of "
+                               f"{self.limit:,} bytes ({self.what})")
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _check_numeric(dtype: numpy.dtype, key: str) -> None:
+    if dtype.hasobject:
+        raise WeightsError(f"{key!r} holds Python objects (dtype object); a weight file holds numbers only")
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WeightsError(f"{key!r} has dtype {dtype}, not a numeric tensor type")
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_weights(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict[str, numpy.ndarray]:
+    """A state_dict (names to host arrays, in the file's order) read from a .npz, .safetensors, .pt, .pth or .bin file.
+
+    ``.safetensors`` keeps no insertion order (the format sorts its keys), so its
+    tensors come in the order of their data in the file; bfloat16 becomes float32.
+    ``max_bytes`` bounds what a load may read and allocate (default: the memory free).
+    """
+    name = os.fspath(path)
+    p = Path(name)
+    limit, what = (max_bytes, "the memory limit") if max_bytes is not None else (available_memory(), "the memory free")
+    budget = _Budget(limit, what)
+    kind = p.suffix.lower()
+    try:
+        if not p.exists():
+            raise WeightsError("no such weight file")
+        if p.is_dir():
+            raise WeightsError("is a directory, not a weight file")
+        if not p.is_file():
+            raise WeightsError("is not a regular file (a device or a pipe?)")
+        if kind not in SUFFIXES:
+            raise WeightsError(f"unknown weight file suffix {p.suffix or '(none)'!r}; "
+                               f"expected one of {', '.join(SUFFIXES)}")
+        if kind == ".npz":
+            return _load_npz(p, budget)
+        if kind == ".safetensors":
+            return _load_safetensors(p, budget)
+        return _load_torch(p, budget)
+    except WeightsError as e:
+        raise (e if e.position is not None else WeightsError(e.message, position=Position(name))) from None
+    except OSError as e:
+        raise WeightsError(f"cannot read weight file: {e.strerror or _one_line(e)}", position=Position(name)) from None
+    except MemoryError:
+        raise WeightsError("out of memory while loading weights", position=Position(name)) from None
+    except Exception as e:  # noqa: BLE001 - a malformed file may trip any parser; it is still the file's mistake
+        message = f"corrupt {kind} file ({type(e).__name__}: {_one_line(e)})"
+        raise WeightsError(message, position=Position(name)) from None
+
+
+def _check_entry(info: zipfile.ZipInfo, budget: _Budget) -> None:
+    """Refuse a zip entry whose declared size cannot be held, before reading it."""
+    budget.check(info.file_size, f"zip entry {info.filename!r}")
+
+
+# .npz ----------------------------------------------------------------------
+
+def _load_npz(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
+    """Check each array's header against its entry's size, then read through numpy.load."""
+    if not zipfile.is_zipfile(p):
+        raise WeightsError("not an .npz archive (not a zip file)")
+    keys = []
+    with zipfile.ZipFile(p) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                raise WeightsError(f"entry {info.filename!r} is not a .npy array")
+            key = info.filename[:-4]
+            _check_entry(info, budget)
+            with zf.open(info) as f:
+                version = npy_format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = npy_format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = npy_format.read_array_header_2_0(f)
+                else:
+                    raise WeightsError(f"array {key!r} has .npy format version {version}, expected 1.0 or 2.0")
+            _check_numeric(dtype, key)
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise WeightsError(f"array {key!r} declares {nbytes:,} bytes of data, "
+                                   f"but its entry holds {info.file_size:,}")
+            budget.take(nbytes, f"array {key!r}")
+            keys.append(key)
+    with numpy.load(p, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in keys}
+    return {k: a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("=")) for k, a in arrays.items()}
+
+
+# .safetensors ----------------------------------------------------------------
+
+_SAFETENSORS_DTYPES = {
+    "BOOL": numpy.dtype(bool), "U8": numpy.dtype("u1"), "I8": numpy.dtype("i1"),
+    "U16": numpy.dtype("<u2"), "I16": numpy.dtype("<i2"), "U32": numpy.dtype("<u4"), "I32": numpy.dtype("<i4"),
+    "U64": numpy.dtype("<u8"), "I64": numpy.dtype("<i8"), "F16": numpy.dtype("<f2"), "F32": numpy.dtype("<f4"),
+    "F64": numpy.dtype("<f8"),
+    "BF16": numpy.dtype("<u2"),  # read as raw bits, widened to float32
+}
+
+
+def _bf16_to_float32(bits: numpy.ndarray) -> numpy.ndarray:
+    """bfloat16 bit patterns (uint16) as float32: bfloat16 is float32's upper half."""
+    return (bits.astype(numpy.uint32) << 16).view(numpy.float32)
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
+    """Parse the header here (for bfloat16, which NumPy lacks, and the order), read the rest through safetensors."""
+    try:
+        from safetensors import safe_open
+    except ImportError:
+        raise WeightsError("reading .safetensors needs the safetensors package (pip install safetensors)") from None
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise WeightsError(f"too short for a .safetensors file ({size} bytes)")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(size - 8, MAX_SAFETENSORS_HEADER):
+            raise WeightsError(f"header length {n:,} is larger than the file or the format's limit; "
+                               "not a .safetensors file?")
+        try:
+            header = json.loads(f.read(n).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise WeightsError(f"header is not valid JSON ({_one_line(e)})") from None
+        if not isinstance(header, dict):
+            raise WeightsError("header is not a JSON object")
+        data_size = size - 8 - n
+        entries = []  # (begin, end, key, dtype name, shape)
+        for key, info in header.items():
+            if key == "__metadata__":
+                continue
+            if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+                raise WeightsError(f"header entry {key!r} lacks dtype, shape or data_offsets")
+            dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+            if dtype not in _SAFETENSORS_DTYPES:
+                raise WeightsError(f"tensor {key!r} has dtype {dtype!r}, which NumPy cannot hold")
+            if not (isinstance(shape, list) and len(shape) <= MAX_NDIM and all(_is_count(s) for s in shape)):
+                raise WeightsError(f"tensor {key!r} has an invalid shape {shape!r}")
+            if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)
+                    and offsets[0] <= offsets[1] <= data_size):
+                raise WeightsError(f"tensor {key!r} has data_offsets {offsets!r} outside the file's "
+                                   f"{data_size:,} data bytes")
+            nbytes = math.prod(shape) * _SAFETENSORS_DTYPES[dtype].itemsize
+            if offsets[1] - offsets[0] != nbytes:
+                raise WeightsError(f"tensor {key!r} of shape {shape} and dtype {dtype} needs {nbytes:,} bytes, "
+                                   f"but its data_offsets {offsets} span {offsets[1] - offsets[0]:,}")
+            budget.take(nbytes * (2 if dtype == "BF16" else 1), f"tensor {key!r}")
+            entries.append((offsets[0], offsets[1], key, dtype, shape))
+        entries.sort(key=lambda e: e[0])  # stable: ties (empty tensors) keep the header's order
+        out = {}
+        with safe_open(str(p), framework="np") as st:  # validates the header again, in the format's own terms
+            for begin, end, key, dtype, shape in entries:
+                if dtype == "BF16":
+                    f.seek(8 + n + begin)
+                    raw = f.read(end - begin)
+                    bits = numpy.frombuffer(raw, dtype="<u2", count=math.prod(shape)).reshape(shape)
+                    out[key] = _bf16_to_float32(bits)
+                else:
+                    out[key] = st.get_tensor(key)
+        return out
+
+
+# torch.save archives -----------------------------------------------------------------
+
+class _Frozen:
+    """A value the unpickler hands to the pickle; immutable, so a pickle's BUILD op cannot alter it."""
+
+    __slots__ = ()
+
+    def __init__(self, **fields: Any):
+        for k, v in fields.items():
+            object.__setattr__(self, k, v)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+
+class _StorageType(_Frozen):
+    """Stands for a ``torch.<X>Storage`` class: only its element type matters."""
+
+    __slots__ = ("dtype", "name")
+
+
+class _Storage(_Frozen):
+    """A storage's elements, read from its zip entry: a 1-D read-only array."""
+
+    __slots__ = ("array", "type")
+
+
+class _Tensor(_Frozen):
+    """A rebuilt tensor: a host array owned by the loader, not by the pickle."""
+
+    __slots__ = ("array",)
+
+
+_STORAGE_TYPES = {
+    "FloatStorage": "f4", "HalfStorage": "f2", "DoubleStorage": "f8", "BFloat16Storage": "u2",
+    "LongStorage": "i8", "IntStorage": "i4", "ShortStorage": "i2", "CharStorage": "i1",
+    "ByteStorage": "u1", "BoolStorage": "u1",
+}
+
+
+def _as_tensor(data: Any, what: str) -> _Tensor:
+    if not isinstance(data, _Tensor):
+        raise WeightsError(f"{what} expects a tensor, got a {type(data).__name__}")
+    return data
+
+
+def _rebuild_parameter(data: Any, requires_grad: Any, backward_hooks: Any, state: Any = None) -> _Tensor:
+    """torch._utils._rebuild_parameter(_with_state): a Parameter's data is all a state_dict needs."""
+    return _as_tensor(data, "_rebuild_parameter")
+
+
+class _TorchUnpickler(pickle.Unpickler):
+    """Reads a torch.save pickle with only a state_dict's globals, mapped to the local ones here."""
+
+    def __init__(self, file, zf: zipfile.ZipFile, prefix: str, byteorder: str, budget: _Budget):
+        super().__init__(file)
+        self.zf = zf
+        self.prefix = prefix
+        self.budget = budget
+        self.storages: dict[str, bytes] = {}
+        self.globals: dict[tuple[str, str], Any] = {
+            ("collections", "OrderedDict"): OrderedDict,
+            ("torch._utils", "_rebuild_tensor_v2"): self.rebuild_tensor,
+            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+        }
+        for name, code in _STORAGE_TYPES.items():
+            self.globals["torch", name] = _StorageType(name=name, dtype=numpy.dtype(byteorder + code))
+
+    def find_class(self, module: str, name: str) -> Any:
+        # An exact lookup, never getattr: "a.b" names cannot walk to anything else.
+        module, name = _python3_name(module, name)
+        if (module, name) not in self.globals:
+            raise _refused(module, name)
+        return self.globals[module, name]
+
+    def persistent_load(self, pid: Any) -> _Storage:
+        """('storage', storage_type, key, location, numel): the storage's bytes from ``<prefix>/data/<key>``."""
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise WeightsError(f"unsupported persistent id {str(pid)[:80]!r}; a state_dict holds only storages")
+        _, stype, key, location, numel = pid
+        if not isinstance(stype, _StorageType) or not isinstance(key, str) or not isinstance(location, str) \
+                or not _is_count(numel):
+            raise WeightsError(f"malformed storage reference {str(pid)[:80]!r}")
+        entry = f"{self.prefix}/data/{key}"
+        nbytes = numel * stype.dtype.itemsize
+        if key not in self.storages:
+            try:
+                info = self.zf.getinfo(entry)
+            except KeyError:
+                raise WeightsError(f"storage {entry!r} is missing") from None
+            _check_entry(info, self.budget)
+            self.budget.take(info.file_size, f"storage {entry!r}")
+            with self.zf.open(info) as f:
+                self.storages[key] = f.read(info.file_size)
+        data = self.storages[key]
+        if nbytes > len(data):
+            raise WeightsError(f"storage {entry!r} holds {len(data):,} bytes, fewer than its {numel:,} "
+                               f"{stype.name} elements need ({nbytes:,})")
+        return _Storage(type=stype, array=numpy.frombuffer(data, dtype=stype.dtype, count=numel))
+
+    def rebuild_tensor(self, storage: Any, storage_offset: Any, size: Any, stride: Any, requires_grad: Any = False,
+                       backward_hooks: Any = None, metadata: Any = None) -> _Tensor:
+        """torch._utils._rebuild_tensor_v2: a strided view of a storage, checked to lie inside it, then copied."""
+        if not isinstance(storage, _Storage):
+            raise WeightsError(f"_rebuild_tensor_v2 expects a storage, got a {type(storage).__name__}")
+        if not (_is_count(storage_offset) and isinstance(size, tuple) and isinstance(stride, tuple)
+                and len(size) == len(stride) <= MAX_NDIM and all(_is_count(v) for v in size + stride)):
+            raise WeightsError(f"tensor has an invalid offset, size or stride "
+                               f"({storage_offset!r}, {size!r}, {stride!r})")
+        stype, elements = storage.type, storage.array
+        numel = math.prod(size)
+        if numel and storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) >= elements.size:
+            raise WeightsError(f"tensor of size {list(size)}, stride {list(stride)} and offset {storage_offset} "
+                               f"reads past the end of its storage of {elements.size:,} {stype.name} elements")
+        out_dtype = numpy.dtype(numpy.float32 if stype.name == "BFloat16Storage"
+                                else bool if stype.name == "BoolStorage" else stype.dtype.newbyteorder("="))
+        self.budget.take(numel * out_dtype.itemsize, f"a tensor of size {list(size)}")
+        if numel == 0:
+            return _Tensor(array=numpy.zeros(size, dtype=out_dtype))
+        itemsize = elements.dtype.itemsize
+        strides = [s * itemsize for s in stride]
+        view = as_strided(elements[storage_offset:], shape=size, strides=strides, writeable=False)
+        if stype.name == "BFloat16Storage":
+            array = _bf16_to_float32(view)
+        elif stype.name == "BoolStorage":
+            array = view != 0
+        else:
+            array = view.astype(out_dtype, order="C")  # a copy, in native byte order
+        return _Tensor(array=array)
+
+
+def _python3_name(module: str, name: str) -> tuple[str, str]:
+    """A Python 2 global's Python 3 name (``__builtin__.eval`` is ``builtins.eval``), as pickle's find_class maps it."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[module, name]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+def _refused(module: str, name: str) -> WeightsError:
+    hint = ""
+    if module.startswith(("torch.nn.", "__torch__")):
+        hint = " (a whole pickled model or a TorchScript archive? save model.state_dict() instead)"
+    return WeightsError(f"refusing to load {module}.{name}: a weight file may hold only a state_dict's "
+                        f"tensors{hint}")
+
+
+def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
+    """Refuse any GLOBAL or INST a pickle names before unpickling runs anything (find_class sees STACK_GLOBAL)."""
+    for op, arg, _ in pickletools.genops(data):
+        if op.name in ("GLOBAL", "INST"):
+            module, name = _python3_name(*str(arg).partition(" ")[::2])
+            if (module, name) not in allowed:
+                raise _refused(module, name)
+
+
+def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
+    """A torch.save zip archive (torch >= 1.6): ``<prefix>/data.pkl`` plus one ``<prefix>/data/<key>`` per storage."""
+    if not zipfile.is_zipfile(p):
+        raise WeightsError("not a zip archive, or a truncated one (torch.save writes zip archives since torch 1.6; "
+                           "older, legacy torch files are not supported)")
+    with zipfile.ZipFile(p) as zf:
+        pickles = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
+        if len(pickles) != 1:
+            raise WeightsError("not a torch.save archive: expected one '<name>/data.pkl', found "
+                               f"{len(pickles) or 'none'}")
+        prefix = pickles[0][: -len("/data.pkl")]
+        byteorder = "<"  # archives before torch 1.13 have no byteorder record, and were little-endian
+        if f"{prefix}/byteorder" in zf.namelist():
+            order = zf.read(f"{prefix}/byteorder") if zf.getinfo(f"{prefix}/byteorder").file_size <= 16 else b"?"
+            if order not in (b"little", b"big"):
+                raise WeightsError(f"'{prefix}/byteorder' says {order!r}, not 'little' or 'big'")
+            byteorder = "<" if order == b"little" else ">"
+        info = zf.getinfo(pickles[0])
+        if info.file_size > MAX_PICKLE_BYTES:
+            raise WeightsError(f"'{pickles[0]}' is {info.file_size:,} bytes, over the limit of {MAX_PICKLE_BYTES:,}")
+        with zf.open(info) as f:
+            data = f.read(MAX_PICKLE_BYTES + 1)
+        unpickler = _TorchUnpickler(io.BytesIO(data), zf, prefix, byteorder, budget)
+        _scan_globals(data, unpickler.globals)
+        obj = unpickler.load()
+    return _state_dict_of(obj)
+
+
+def _state_dict_of(obj: Any, depth: int = 0, where: str = "the file") -> dict[str, numpy.ndarray]:
+    """The names and arrays of a state_dict, unwrapped from a checkpoint dict such as {'state_dict': ...}."""
+    if not isinstance(obj, dict):
+        raise WeightsError(f"{where} holds a {type(obj).__name__}, not a state_dict (a mapping of names to tensors)")
+    for key in WRAPPER_KEYS:
+        if isinstance(obj.get(key), dict) and depth < MAX_WRAPPER_DEPTH:
+            inner = f"the file's {key!r} entry" if depth == 0 else f"{where}[{key!r}]"
+            return _state_dict_of(obj[key], depth + 1, inner)
+    out = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise WeightsError(f"{where} has a key {key!r} of type {type(key).__name__}, not a name")
+        if not isinstance(value, _Tensor):
+            raise WeightsError(f"{key!r} in {where} is not a tensor (type {type(value).__name__})")
+        out[key] = value.array
+    return out
+
+
+# --------------------------------------------------------------------------- saving
+
+def save_weights(model_or_state_dict: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Write a Module's state_dict (or a mapping of names to arrays) to .safetensors or .npz, atomically.
+
+    The file appears complete or not at all: it is written to a temporary file in
+    the same folder and renamed over ``path``.
+    """
+    name = os.fspath(path)
+    p = Path(name)
+    try:
+        kind = p.suffix.lower()
+        if kind not in (".safetensors", ".npz"):
+            raise WeightsError(f"weights are saved as .safetensors or .npz, not {p.suffix or '(no suffix)'!r}")
+        arrays = _host_arrays(model_or_state_dict)
+        if p.is_dir():
+            raise WeightsError("is a directory")
+        if not p.parent.is_dir():
+            raise WeightsError(f"folder {str(p.parent)!r} does not exist")
+        _write_atomically(p, arrays, _save_safetensors if kind == ".safetensors" else _save_npz)
+    except WeightsError as e:
+        raise (e if e.position is not None else WeightsError(e.message, position=Position(name))) from None
+    except OSError as e:
+        raise WeightsError(f"cannot write weight file: {e.strerror or _one_line(e)}", position=Position(name)) from None
+
+
+def _host_arrays(obj: Module | Mapping[str, Any]) -> dict[str, numpy.ndarray]:
+    if isinstance(obj, Module):
+        obj = obj.state_dict()
+    if not isinstance(obj, Mapping):
+        raise WeightsError(f"expected a Module or a state_dict, got a {type(obj).__name__}")
+    out = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise WeightsError(f"state_dict key {key!r} is of type {type(key).__name__}, not a name")
+        try:
+            array = to_numpy(value.data if isinstance(value, Parameter) else value)
+        except (TypeError, ValueError) as e:
+            raise WeightsError(f"{key!r} cannot be made a NumPy array ({_one_line(e)})") from None
+        if array.dtype.hasobject:  # a shape-only (meta=True) model's arrays have no values
+            raise WeightsError(f"{key!r} is a {type(value).__name__}, not a numeric array "
+                               "(a shape-only model has no values to save)")
+        _check_numeric(array.dtype, key)
+        out[key] = array if array.flags.c_contiguous else array.copy(order="C")  # safetensors reads raw memory
+    return out
+
+
+def _save_npz(arrays: dict[str, numpy.ndarray], tmp: str, fd: int) -> None:
+    """numpy.savez's layout, written here so that no key can clash with savez's own argument names."""
+    with os.fdopen(fd, "wb") as f:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for key, array in arrays.items():
+                with zf.open(key + ".npy", "w", force_zip64=True) as entry:
+                    npy_format.write_array(entry, array, allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _save_safetensors(arrays: dict[str, numpy.ndarray], tmp: str, fd: int) -> None:
+    os.close(fd)  # the package opens the file by name
+    try:
+        from safetensors.numpy import save_file
+    except ImportError:
+        raise WeightsError("writing .safetensors needs the safetensors package (pip install safetensors)") from None
+    try:
+        save_file(arrays, tmp, metadata={"format": "np"})
+    except Exception as e:  # noqa: BLE001 - the package's own refusals (an unsupported dtype, say)
+        raise WeightsError(f"cannot write .safetensors: {_one_line(e)}") from None
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
+                      write: Callable[[dict[str, numpy.ndarray], str, int], None]) -> None:
+    tmp = str(p.parent / f".{p.name}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 so the umask applies, as for open()
+    try:
+        write(arrays, tmp, fd)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
