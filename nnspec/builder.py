@@ -58,7 +58,7 @@ class Builder:
         if isinstance(spec, S.LayerSpec):
             return spec.layer(**spec.kwargs())
         if isinstance(spec, S.SequentialSpec):
-            seq = nn.Sequential()
+            seq = nn.Sequential() if spec.name == "Sequential" else type(spec.name, (nn.Sequential,), {})()
             items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
             for key, child in items:
                 seq.add_module(str(key), self.module(child, loc + ("modules", key), seq))

@@ -23,7 +23,7 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.LayerSpec):
         return getattr(tnn, spec.type)(**spec.kwargs())
     if isinstance(spec, S.SequentialSpec):
-        seq = tnn.Sequential()
+        seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
         for key, child in items:
             seq.add_module(str(key), build(child, seq))
@@ -51,6 +51,8 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
             m.register_parameter(k, parameter(p))
         for k, b in spec.buffers.items():
             m.register_buffer(k, torch.zeros(b.shape, dtype=DTYPES[b.dtype]), persistent=b.persistent)
+        for k, value in spec.attributes.items():
+            setattr(m, k, tuple(value) if isinstance(value, list) else value)
         for k, child in spec.modules.items():
             if child is None:
                 setattr(m, k, None)

@@ -60,6 +60,10 @@ class _Use:
         return "in block " + ", in ".join(parts)
 
 
+class _Splice(PosList):
+    """The modules of an ``items:`` block: they take the place of its use in a list."""
+
+
 class Expander:
     """Expands every block use, ``when`` and ``repeat`` of one model file."""
 
@@ -172,9 +176,10 @@ class Expander:
                 ipos = _ipos(value, i) or pos
                 for copy, scope in self.repeated(item, env, ipos, use, path + (i,)):
                     expanded = self.module(copy, scope, ipos, use, path + (i,))
-                    if expanded is not None:  # a false `when` drops a list item
-                        out.append(expanded)
-                        out.item_pos.append(ipos)
+                    for one in (expanded if isinstance(expanded, _Splice) else [expanded]):
+                        if one is not None:  # a false `when` drops a list item
+                            out.append(one)
+                            out.item_pos.append(ipos)
             return out
         if isinstance(value, dict) and not _kind(value) and kind not in LAYER_SPECS and "type" not in value:
             out = _like(value)
@@ -247,12 +252,14 @@ class Expander:
                 raise self.error(f"{name}: argument {arg!r} must be {default}, got {_short(bound[arg])}",
                                  _vpos(given, arg) or pos, outer, path + (arg,))
         body = _without(definition, "args")
-        if _kind(body) is None and "name" not in body:
+        if "items" in body:  # a list of modules, spliced into the list the block is used in
+            items = body["items"]
+            if not isinstance(items, list):
+                raise self.error(f"block {name}: items must be a list of modules", _vpos(body, "items"), outer, path)
+            return _Splice(self.children(items, bound, _vpos(body, "items"), here, path, "Sequential"))
+        if _kind(body) is None and "name" not in body:  # a user-defined block: its name is its class name
             body = _with_key(body, "name", name)
-        expanded = self.module(body, bound, getattr(definition, "pos", None), here, path)
-        for key in ("when",):  # the use's own keys besides the arguments were consumed above
-            pass
-        return expanded
+        return self.module(body, bound, getattr(definition, "pos", None), here, path)
 
 
 # --------------------------------------------------------------------------- helpers on positioned data

@@ -154,6 +154,8 @@ LAYER_SPECS: dict[str, type[LayerSpec]] = {
         layer_spec(nn.ReLU6, inplace=StrictBool),
         layer_spec(nn.Flatten, start_dim=StrictInt, end_dim=StrictInt),
         layer_spec(nn.Identity),
+        layer_spec(nn.Tanh),
+        layer_spec(nn.Sigmoid),
         layer_spec(nn.LeakyReLU, negative_slope=Float, inplace=StrictBool),
         layer_spec(nn.PReLU, num_parameters=Pos, init=Float),
     ]
@@ -217,6 +219,7 @@ class SequentialSpec(Spec):
     """torch.nn.Sequential: a list (keys "0", "1", ...) or a mapping of named modules."""
 
     type: Literal["Sequential"]
+    name: ClassName = "Sequential"  # a subclass's name, for its repr (torchvision's Conv2dNormActivation)
     modules: Union[list[ModuleSpec], dict[Name, ModuleSpec]] = Field(default_factory=list)
 
 

@@ -37,6 +37,20 @@ class ReLU6(Module):
         return "inplace=True" if self.inplace else ""
 
 
+class Tanh(Module):
+    """tanh(x) (torch.nn.Tanh). Shape: any."""
+
+    def forward(self, input):
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) (torch.nn.Sigmoid). Shape: any."""
+
+    def forward(self, input):
+        return F.sigmoid(input)
+
+
 class LeakyReLU(Module):
     """x if x > 0 else negative_slope * x (torch.nn.LeakyReLU). Shape: any."""
 
