@@ -39,6 +39,10 @@ def main() -> None:
         return
     import torchinfo
 
+    from zoo import GOLDEN_ZOO, write_golden
+
+    print(f"writing the zoo's outputs and the LeNet-5 checkpoint to {GOLDEN_ZOO}")
+    write_golden()
     print(f"torchinfo {torchinfo.__version__}: writing {len(SUMMARY_CASES)} summaries to {GOLDEN_TORCHINFO}")
     numbers = {case.id: torchinfo_numbers(case) for case in SUMMARY_CASES}
     GOLDEN_TORCHINFO.write_text(json.dumps(numbers, indent=1) + "\n")
