@@ -18,7 +18,7 @@ from .ir import ForwardSource, compile_forward
 from .resources import MAX_MODULES, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
-from .spec import locate, parse, read, validate
+from .spec import locate, parse, read, validate, weight_renames
 from .spec import models as S
 
 class Builder:
@@ -169,10 +169,13 @@ class Builder:
 def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None,
            meta: bool = False) -> nn.Module:
     spec, expanded = validate(data, filename)
+    renames = weight_renames(data, filename)
     if seed is not None:
         random.manual_seed(seed)
     with budget(memory_limit), shape_only(meta):
-        return Builder(expanded, filename, text).module(spec)
+        model = Builder(expanded, filename, text).module(spec)
+    model.__dict__["_weight_renames"] = renames  # applied by nnspec.weights.prepare, for --weights
+    return model
 
 
 def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:

@@ -20,6 +20,8 @@ from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .spec.schema import schema_text
+from .weights import compare as compare_weights
+from .weights import load_weights, prepare as prepare_weights, rename_keys, save_weights
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
 from .runtime.symbolic import Dim
@@ -45,6 +47,8 @@ def _guard(fn):
     """Run a command body: an NNSpecError becomes its message and exit 1, never a traceback."""
     try:
         return fn()
+    except typer.Exit:
+        raise
     except NNSpecError as e:  # a placed error reads as compilers print them: file:line:col: message
         _fail(str(e), prefix=e.position is None)
     except BrokenPipeError:  # the reader went away (`nnspec run ... | head`): stop quietly, as other tools do
@@ -147,6 +151,9 @@ def run(
         "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output).")] = None,
+    weights: Annotated[Optional[Path], typer.Option(
+        "--weights", "-w", help="Load the model's state from this file: .safetensors, .npz, or PyTorch's "
+        ".pt/.pth (read without torch; only tensors are admitted from its pickle).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed for the weights, the random inputs and dropout.")] = 0,
     dtype: DtypeOpt = "float32",
     train: TrainOpt = False,
@@ -209,7 +216,14 @@ def run(
             found = None  # a shape depends on values (a boolean mask): only the run itself can tell
         if found is not None:
             static.check_memory(found, limit, "the memory free" if memory_limit is None else "--memory-limit", plan)
+        state = None
+        if weights is not None:  # read and checked against the shape-only twin before the model is built
+            state, notes = prepare_weights(plan, load_weights(weights), str(weights))
+            for note in notes:
+                typer.echo(f"note: {weights}: {note}", err=True)
         net = builder.load(model, seed=seed, memory_limit=None if memory_limit is None else limit)
+        if state is not None:
+            net.load_state_dict(state)
         net.to(dtype).to(backend.device).train(train)
         if not input:
             gen = random.generator()
@@ -475,6 +489,130 @@ def schema(
         typer.echo(f"wrote the model-file schema to {path}")
 
     _guard(body)
+
+
+weights_app = typer.Typer(help="Make, convert and check weight files (.safetensors, .npz, PyTorch's .pt/.pth).",
+                          no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
+WeightsOut = Annotated[Path, typer.Option("--output", "-o", help="The file to write: .safetensors or .npz.")]
+
+
+def _check_out(path: Path) -> None:
+    if path.suffix not in (".safetensors", ".npz"):
+        raise typer.BadParameter(f"{str(path)!r} must end in .safetensors or .npz", param_hint="--output")
+    if not path.resolve().parent.is_dir():
+        raise typer.BadParameter(f"the folder of {str(path)!r} does not exist", param_hint="--output")
+
+
+@weights_app.command("init")
+def weights_init(model: ModelArg, output: WeightsOut, seed: Annotated[int, typer.Option(
+        min=0, help="Seed of torch's default initialisation.")] = 0) -> None:
+    """Write a model's freshly initialised state (torch's default init, seeded) to a weights file.
+
+    Example: nnspec weights init models/zoo/resnet18.yaml -o resnet18.safetensors --seed 0
+    """
+    _check_out(output)
+
+    def body() -> None:
+        net = builder.load(model, seed=seed)
+        save_weights(net, output)
+        typer.echo(f"wrote {len(net.state_dict())} arrays to {output}")
+
+    _guard(body)
+
+
+@weights_app.command("convert")
+def weights_convert(source: Annotated[Path, typer.Argument(help="A .pt/.pth, .safetensors or .npz file.")],
+                    output: WeightsOut) -> None:
+    """Convert a weights file, PyTorch's .pt/.pth included (read without torch), to .safetensors or .npz.
+
+    Example: nnspec weights convert resnet18.pth -o resnet18.safetensors
+    """
+    _check_out(output)
+
+    def body() -> None:
+        state = load_weights(source)
+        save_weights(state, output)
+        typer.echo(f"wrote {len(state)} arrays to {output}")
+
+    _guard(body)
+
+
+@weights_app.command("check")
+def weights_check(model: ModelArg, source: Annotated[Path, typer.Argument(help="The weights file to check.")],
+                  as_json: JsonOpt = False) -> None:
+    """List how a weights file disagrees with a model: missing and unexpected keys (with the nearest name),
+    shapes and dtypes, after the model file's renames. The model is not allocated. Exit 1 on any mismatch.
+
+    Example: nnspec weights check models/zoo/resnet18.yaml resnet18.pth
+    """
+
+    def body() -> None:
+        net = builder.load(model, meta=True)
+        state = rename_keys(load_weights(source), net.__dict__.get("_weight_renames", []))
+        problems = compare_weights(net, state)
+        if as_json:
+            typer.echo(json.dumps({"model": str(model), "weights": str(source), "ok": not problems,
+                                   "keys": len(state), "mismatches": [p.__dict__ for p in problems]}, indent=2))
+        elif problems:
+            table = [["kind", "key", "model", "weights", "hint"]]
+            for p in problems:
+                table.append([p.kind, p.key, p.expected or "--", p.got or "--", p.hint.removeprefix("; ")])
+            typer.echo(render(table))
+            counts = {}
+            for p in problems:
+                counts[p.kind] = counts.get(p.kind, 0) + 1
+            typer.echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        else:
+            typer.echo(f"{source}: all {len(state)} arrays fit {model}")
+        if problems:
+            raise typer.Exit(1)
+
+    _guard(body)
+
+
+@app.command()
+def expand(model: ModelArg) -> None:
+    """Print the model file with its blocks, $-substitutions, when: and repeat: expanded (plain YAML).
+
+    Example: nnspec expand models/zoo/resnet18.yaml
+    """
+
+    def body() -> None:
+        import yaml
+
+        from .spec import parse, read
+        from .spec.blocks import expand_blocks
+
+        text, filename = read(model)
+        data = parse(text, filename)
+        builder.load(model, meta=True)  # the expanded file must be a valid model: errors show here first
+        weights_options = data.get("weights") if isinstance(data, dict) else None
+        expanded = expand_blocks(data, filename)
+        plain = _plain(expanded)
+        if weights_options is not None and isinstance(plain, dict):
+            plain["weights"] = _plain(weights_options)
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def text(dumper, value: str):  # forward code as a block scalar, as it was written
+            style = "|" if "\n" in value else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+        Dumper.add_representer(str, text)
+        typer.echo(yaml.dump(plain, Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True,
+                             default_flow_style=None), nl=False)
+
+    _guard(body)
+
+
+def _plain(v: Any) -> Any:
+    """Parsed data (positions attached) as plain dicts and lists, forward text as a block scalar."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items() if k != "blocks"}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
 
 
 def main() -> None:

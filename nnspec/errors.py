@@ -84,3 +84,15 @@ class SpecErrors(SpecError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+class WeightsErrors(WeightsError):
+    """Several mismatches between a weights file and a model, one per line."""
+
+    def __init__(self, errors: list[WeightsError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, path=first.path, position=first.position)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)

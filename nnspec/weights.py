@@ -19,11 +19,13 @@ import math
 import os
 import pickle
 import pickletools
+import re
 import struct
 import uuid
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -519,3 +521,136 @@ def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
         except OSError:
             pass
         raise
+
+
+# --------------------------------------------------------------------------- checking a file against a model
+
+MAX_RENAME_PATTERN = 200
+MAX_KEY = 1000
+# a quantified group that holds a quantifier ((a+)+, (a*b?)*) can backtrack exponentially: refused
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*?}](?:[^()\\]|\\.)*\)[+*?{]")
+
+
+@dataclass(frozen=True)
+class Rename:
+    """One key rename from a model file's ``weights: {rename: [[pattern, replacement], ...]}``."""
+
+    pattern: str
+    replacement: str
+
+    def __post_init__(self):
+        if len(self.pattern) > MAX_RENAME_PATTERN:
+            raise ValueError(f"a rename pattern is at most {MAX_RENAME_PATTERN} characters")
+        if _NESTED_QUANTIFIER.search(self.pattern):
+            raise ValueError(f"rename pattern {self.pattern!r} repeats a group that repeats itself, which can take "
+                             "exponential time; write it without nested repetition")
+        try:
+            re.compile(self.pattern)
+        except re.error as e:
+            raise ValueError(f"rename pattern {self.pattern!r} is not a regular expression: {e}") from None
+
+    def apply(self, key: str) -> str:
+        return re.sub(self.pattern, self.replacement, key[:MAX_KEY])
+
+
+def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str, Any]:
+    """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say)."""
+    out: dict[str, Any] = {}
+    for key, value in state.items():
+        new = key
+        for r in renames:
+            new = r.apply(new)
+        if new in out:
+            raise WeightsError(f"renaming gives the key {new!r} twice (from {key!r} and another)")
+        out[new] = value
+    return out
+
+
+@dataclass
+class Mismatch:
+    """One way a weights file disagrees with a model."""
+
+    kind: str  # missing | unexpected | shape | dtype
+    key: str
+    expected: str = ""
+    got: str = ""
+    hint: str = ""
+
+    def message(self) -> str:
+        if self.kind == "missing":
+            return f"missing key {self.key!r} ({self.expected}) in the weights{self.hint}"
+        if self.kind == "unexpected":
+            return f"unexpected key {self.key!r} ({self.got}) in the weights{self.hint}"
+        return f"{self.key!r}: the model has {self.expected}, the weights have {self.got}"
+
+
+def _describe_array(a: Any) -> str:
+    return f"{tuple(int(s) for s in a.shape)} {a.dtype}"
+
+
+def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
+    """Every key the model has and the weights lack, and the reverse (with the nearest name), and every entry
+    whose shape differs, or whose dtype can't be converted (a float of another precision can: not listed).
+    The model may be shape-only (``nnspec.load(path, meta=True)``): nothing of it is allocated."""
+    import difflib
+
+    own = model.state_dict()
+    out: list[Mismatch] = []
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    for key in missing:
+        close = difflib.get_close_matches(key, unexpected, n=1, cutoff=0.75)
+        out.append(Mismatch("missing", key, expected=_describe_array(own[key]),
+                            hint=f"; the file has {close[0]!r}" if close else ""))
+    for key in unexpected:
+        close = difflib.get_close_matches(key, missing, n=1, cutoff=0.75)
+        out.append(Mismatch("unexpected", key, got=_describe_array(state[key]),
+                            hint=f"; did you mean {close[0]!r}?" if close else ""))
+    for key, want in own.items():
+        if key not in state:
+            continue
+        have = state[key]
+        if tuple(have.shape) != tuple(want.shape):
+            out.append(Mismatch("shape", key, expected=_describe_array(want), got=_describe_array(have)))
+        elif numpy.dtype(have.dtype).kind != numpy.dtype(want.dtype).kind and not (
+                numpy.dtype(have.dtype).kind in "iub" and numpy.dtype(want.dtype).kind in "iu"):
+            out.append(Mismatch("dtype", key, expected=_describe_array(want), got=_describe_array(have)))
+    return out
+
+
+def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``state`` with each array in the dtype of the model's entry (float16 weights for a float32 model),
+    and a note per dtype converted."""
+    own = model.state_dict()
+    out, changes = {}, {}
+    for key, value in state.items():
+        want = own.get(key)
+        if want is not None and numpy.dtype(value.dtype) != numpy.dtype(want.dtype):
+            changes.setdefault((str(value.dtype), str(want.dtype)), 0)
+            changes[(str(value.dtype), str(want.dtype))] += 1
+            value = numpy.asarray(value).astype(want.dtype)
+        out[key] = value
+    notes = [f"converted {n} array(s) from {a} to {b}" for (a, b), n in changes.items()]
+    return out, notes
+
+
+def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights") -> tuple[dict[str, Any], list[str]]:
+    """``state`` made ready for ``model.load_state_dict``: the model file's renames applied, every mismatch
+    refused at once (one placed line each: where the model file defines the entry's module), and floats of
+    another precision converted to the model's (with notes)."""
+    from .errors import WeightsErrors
+
+    state = rename_keys(state, model.__dict__.get("_weight_renames", []))
+    problems = compare(model, state)
+    if problems:
+        errors = []
+        for p in problems:
+            owner = p.key.rpartition(".")[0]
+            try:
+                module = model.get_submodule(owner) if owner and p.kind != "unexpected" else model
+            except Exception:  # noqa: BLE001 - a key under no module: the model's own place
+                module = model
+            where = module.__dict__.get("_spec_position")
+            errors.append(WeightsError(f"{source}: {p.message()}", position=where))
+        raise WeightsErrors(errors)
+    return converted(model, state)

@@ -101,8 +101,42 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
     return SpecErrors(errors)
 
 
+def weight_renames(data: Any, filename: str = "<string>") -> list:
+    """The key renames of the root's ``weights: {rename: [[pattern, replacement], ...]}`` (checked)."""
+    from ..weights import Rename
+
+    if not isinstance(data, dict) or data.get("weights") is None:
+        return []
+    options = data["weights"]
+    where = getattr(data, "value_pos", {}).get("weights") or Position(filename)
+    if not isinstance(options, dict) or set(options) - {"rename"}:
+        raise SpecError("weights takes one key, rename: a list of [pattern, replacement] pairs", path="weights",
+                        position=where)
+    pairs = options.get("rename") or []
+    if not isinstance(pairs, list):
+        raise SpecError("weights.rename must be a list of [pattern, replacement] pairs", path="weights.rename",
+                        position=where)
+    renames = []
+    for i, pair in enumerate(pairs):
+        pos = (getattr(pairs, "item_pos", []) or [where] * len(pairs))[i] if i < len(getattr(pairs, "item_pos", [])) \
+            else where
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise SpecError(f"a rename is a [pattern, replacement] pair of strings, got {_short(pair)}",
+                            path=f"weights.rename.{i}", position=pos)
+        try:
+            renames.append(Rename(*pair))
+        except ValueError as e:
+            raise SpecError(str(e), path=f"weights.rename.{i}", position=pos) from None
+    return renames
+
+
 def validate(data: Any, filename: str = "<string>") -> Any:
-    """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated."""
+    """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated. The root's
+    ``weights`` options are not part of the module (see ``weight_renames``)."""
+    if isinstance(data, dict) and "weights" in data:
+        weight_renames(data, filename)
+        data = {k: v for k, v in data.items() if k != "weights"} if not hasattr(data, "key_pos") else \
+            _drop(data, "weights")
     expanded = expand(expand_blocks(data, filename))
     try:
         return _ADAPTER.validate_python(expanded), expanded
@@ -110,4 +144,10 @@ def validate(data: Any, filename: str = "<string>") -> Any:
         raise validation_errors(e, expanded, filename) from None
 
 
-__all__ = ["ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]
+def _drop(d: Any, key: str) -> Any:
+    from .blocks import _without
+
+    return _without(d, key)
+
+
+__all__ = ["weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]

@@ -302,8 +302,13 @@ def _without(d: dict, key: str) -> PosDict:
 
 
 def _with_key(d: dict, key: str, value: Any) -> PosDict:
-    out = _without(d, key)
+    """``d`` with ``key`` set first (a class name reads best at the top)."""
+    out = _like(d)
     out[key] = value
+    rest = _without(d, key)
+    for k, v in rest.items():
+        out[k] = v
+        _copy_pos(rest, out, k)
     return out
 
 
