@@ -559,10 +559,8 @@ def weights_check(model: ModelArg, source: Annotated[Path, typer.Argument(help="
             for p in problems:
                 table.append([p.kind, p.key, p.expected or "--", p.got or "--", p.hint.removeprefix("; ")])
             typer.echo(render(table))
-            counts = {}
-            for p in problems:
-                counts[p.kind] = counts.get(p.kind, 0) + 1
-            typer.echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+            counts = {kind: sum(p.kind == kind for p in problems) for kind in ("missing", "unexpected", "shape", "dtype")}
+            typer.echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
         else:
             typer.echo(f"{source}: all {len(state)} arrays fit {model}")
         if problems:

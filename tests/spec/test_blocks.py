@@ -1,0 +1,153 @@
+"""Blocks: substitution, when, repeat, splicing, nesting, and errors that name the use and the definition."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import nnspec
+from nnspec.errors import NNSpecError
+
+
+def load(text: str, **kw):
+    return nnspec.loads(textwrap.dedent(text), filename="m.yaml", **kw)
+
+
+def failure(text: str) -> str:
+    with pytest.raises(NNSpecError) as info:
+        load(text, meta=True)
+    return str(info.value)
+
+
+BLOCK = """\
+blocks:
+  Unit:
+    args: {cin: int, cout: int, stride: 1, act: true}
+    modules:
+      conv: {Conv2d: [$cin, $cout, 3], stride: $stride, padding: "${(3 - 1) // 2}"}
+      act: {ReLU: null, when: act}
+      proj: {when: "stride != 1 or cin != cout", Conv2d: [$cin, $cout, 1], stride: $stride}
+    forward: |
+      def forward(self, x):
+          y = self.conv(x)
+          if self.act is not None:
+              y = self.act(y)
+          if self.proj is not None:
+              x = self.proj(x)
+          return x + y
+"""
+
+
+def test_substitution_when_and_class_name():
+    m = load(BLOCK + """
+type: Sequential
+modules:
+  - {Unit: {cin: 3, cout: 8, stride: 2}}
+  - {Unit: {cin: 8, cout: 8, act: false}}
+""")
+    assert repr(m[0]).startswith("Unit(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))")
+    assert m[0].proj is not None and m[1].proj is None and m[1].act is None
+    assert list(m.state_dict()) == ["0.conv.weight", "0.conv.bias", "0.proj.weight", "0.proj.bias",
+                                    "1.conv.weight", "1.conv.bias"]
+    assert m(np.zeros((1, 3, 8, 8), np.float32)).shape == (1, 8, 4, 4)
+
+
+def test_repeat_binds_the_index_and_when_drops_list_items():
+    m = load("""
+    type: Sequential
+    modules:
+      - {Linear: ["${4 if i == 0 else 8}", 8], repeat: 3}
+      - {ReLU: null, when: false}
+      - {Linear: [8, "${n * 2}"], repeat: 2, index: n}
+    """)
+    assert [type(x).__name__ for x in m] == ["Linear"] * 5
+    assert [(x.in_features, x.out_features) for x in m] == [(4, 8), (8, 8), (8, 8), (8, 0), (8, 2)]
+
+
+def test_items_blocks_splice_and_blocks_use_blocks():
+    m = load("""
+    blocks:
+      Pair:
+        args: {c: int}
+        items: [{Conv2d: [$c, $c, 1]}, ReLU]
+      Stack:
+        args: {c: int, n: 2}
+        Sequential: [{Pair: {c: $c}, repeat: $n}]
+    type: Sequential
+    modules: [{Stack: {c: 4, n: 3}}, {Pair: {c: 4}}]
+    """)
+    assert [type(x).__name__ for x in m[0]] == ["Conv2d", "ReLU"] * 3
+    assert [type(x).__name__ for x in m][1:] == ["Conv2d", "ReLU"]
+
+
+def test_a_string_interpolates_values():
+    m = load("""
+    blocks:
+      Named:
+        args: {k: 3}
+        name: "Conv${k}x$k"
+        modules: {conv: {Conv2d: [1, 1, $k]}}
+    Named: {k: 5}
+    """)
+    assert m._get_name() == "Conv5x5"
+
+
+@pytest.mark.parametrize("use,phrase,line", [
+    ("{Unit: {cin: 3, cuot: 8}}", "Unit has no argument 'cuot'; did you mean 'cout'?", 18),
+    ("{Unit: {cin: 3}}", "Unit needs argument 'cout' (int)", 18),
+    ("{Unit: {cin: 3, cout: 2.5}}", "argument 'cout' must be int, got 2.5", 18),
+])
+def test_a_bad_use_is_placed_at_the_use(use, phrase, line):
+    text = failure(BLOCK + f"type: Sequential\nmodules:\n  - {use}\n")
+    assert phrase in text and text.startswith(f"m.yaml:{line}:")
+
+
+def test_an_error_inside_a_block_names_the_definition_and_the_use():
+    text = failure("""\
+blocks:
+  Bad:
+    args: {c: int}
+    modules:
+      conv: {Conv2d: [$c, $cc, 3]}
+type: Sequential
+modules:
+  - {Bad: {c: 1}}
+""")
+    assert text.startswith("m.yaml:5:") and "unknown name $cc; did you mean $c?" in text
+    assert "in block Bad used at line 8" in text
+
+
+@pytest.mark.parametrize("expr,phrase", [
+    ("${__import__('os').system('true')}", "'__import__' is not allowed"),
+    ("${open('/etc/passwd')}", "'open' is not allowed"),
+    ("${2 ** 100000}", "too large"),
+    ("${c +}", "invalid expression"),
+])
+def test_expressions_are_safe(expr, phrase):
+    text = failure(f"""\
+blocks:
+  B:
+    args: {{c: 1}}
+    modules: {{l: {{Linear: [1, "{expr}"]}}}}
+B: {{c: 2}}
+""")
+    assert phrase in text and text.startswith("m.yaml:")
+
+
+def test_cycles_and_runaway_repeats_are_refused():
+    assert "block A uses itself" in failure("blocks:\n  A:\n    modules: {a: A}\nA: null\n")
+    assert "more than 200,000" in failure("type: Sequential\nmodules: [{ReLU: null, repeat: 1000000}]\n")
+
+
+def test_a_block_may_not_hide_a_torch_layer_or_have_a_lowercase_name():
+    assert "would hide torch.nn's Conv2d" in failure("blocks:\n  Conv2d: {modules: {}}\nReLU: null\n")
+    assert "CamelCase" in failure("blocks:\n  unit: {modules: {}}\nReLU: null\n")
+
+
+def test_weight_renames_are_checked():
+    m = load("weights: {rename: [['^module\\.', '']]}\nLinear: [2, 3]\n", meta=True)
+    assert [r.pattern for r in m.__dict__["_weight_renames"]] == ["^module\\."]
+    assert "nested repetition" in failure("weights: {rename: [['(a+)+$', '']]}\nLinear: [2, 3]\n")
+    assert "[pattern, replacement] pair" in failure("weights: {rename: [['x']]}\nLinear: [2, 3]\n")
