@@ -86,9 +86,10 @@ def test_a_torch_checkpoint_loads_without_torch():
 
 
 @live
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
-def test_torch_written_pt_and_safetensors_load(tmp_path, name):
-    """Random torchvision-layout weights saved by torch (.pt) and by safetensors.torch: nnspec runs them as torch."""
+@pytest.mark.parametrize("name", list(ZOO))
+def test_torch_written_pt_safetensors_and_npz_load(tmp_path, name):
+    """Random torchvision-layout weights saved by torch (.pt, plain and wrapped), by safetensors.torch and as
+    .npz: nnspec runs each as torch does."""
     import torch
     from safetensors.torch import save_file
 
@@ -105,7 +106,8 @@ def test_torch_written_pt_and_safetensors_load(tmp_path, name):
     torch.save(m.state_dict(), tmp_path / "w.pt")
     torch.save({"state_dict": m.state_dict(), "epoch": 3}, tmp_path / "wrapped.pth")
     save_file(m.state_dict(), tmp_path / "w.safetensors")
-    for file in ("w.pt", "wrapped.pth", "w.safetensors"):
-        model = nnspec.load(zoo_path(name), seed=0).eval()
+    np.savez(tmp_path / "w.npz", **{k: v.numpy() for k, v in m.state_dict().items()})
+    model = nnspec.load(zoo_path(name), seed=0).eval()
+    for file in ("w.pt", "wrapped.pth", "w.safetensors", "w.npz"):
         model.load_state_dict(nnspec.load_weights(tmp_path / file))
         close(model(zoo_input(name)), want)
