@@ -74,25 +74,21 @@ class NNSpecRuntimeError(NNSpecError):
     kind = "runtime error"
 
 
-class SpecErrors(SpecError):
+class _Several:
+    """Several independent errors reported together, one per line; the first gives the fields."""
+
+    def __init__(self, errors: list[NNSpecError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, path=first.path, position=first.position)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class SpecErrors(_Several, SpecError):
     """Several independent spec errors, reported together, one per line."""
 
-    def __init__(self, errors: list[SpecError]):
-        self.errors = list(errors)
-        first = self.errors[0]
-        super().__init__(first.message, path=first.path, position=first.position)
 
-    def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
-
-
-class WeightsErrors(WeightsError):
+class WeightsErrors(_Several, WeightsError):
     """Several mismatches between a weights file and a model, one per line."""
-
-    def __init__(self, errors: list[WeightsError]):
-        self.errors = list(errors)
-        first = self.errors[0]
-        super().__init__(first.message, path=first.path, position=first.position)
-
-    def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
