@@ -227,6 +227,16 @@ class Expander:
         if depth >= MAX_BLOCK_DEPTH:
             raise self.error(f"blocks nest more than {MAX_BLOCK_DEPTH} deep", pos, outer, path)
         definition = self.blocks[name]
+        for key in ("repeat", "index"):  # a list item's repeat was consumed by repeated()
+            if key in node:
+                raise self.error(f"{key} repeats an item of a module list; {name} here is not one",
+                                 _kpos(node, key) or pos, outer, path + (key,))
+        if "type" not in node:
+            extra = [k for k in node if k != name]
+            if extra:
+                raise self.error(f"unknown key {extra[0]!r} beside the use of block {name}; its arguments go "
+                                 f"inside: {{{name}: {{{extra[0]}: ...}}}}", _kpos(node, extra[0]) or pos, outer,
+                                 path + (extra[0],))
         given = _block_args(node, name)
         args_spec = definition.get("args") or {}
         here = _Use(name, pos, outer)
@@ -338,7 +348,7 @@ def _contents_keys(kind: str | None) -> tuple:
 def _block_args(node: dict, name: str) -> PosDict:
     """The arguments of a block use: ``{Name: {args}}``, ``{Name: null}`` or ``{type: Name, arg: ...}``."""
     if "type" in node:
-        return _without(_without(_without(node, "type"), "repeat"), "index")
+        return _without(node, "type")
     value = node.get(name)
     if value is None:
         return PosDict()

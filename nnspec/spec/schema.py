@@ -11,6 +11,18 @@ all of these (``$defs/AnyModule``).
 Rules that the specs check in Python validators are added where JSON Schema can say
 them (``repeat`` with ``module``, reserved registry names, ``inputs`` with
 ``forward``); the rest (a name registered twice, a share's target) are left to nnspec.
+
+What blocks.py expands before validation is said here too: a ``$name`` or ``${expr}``
+string wherever an argument or a registry's value goes (``$defs/Substitution``);
+``when`` on every module; ``repeat`` and ``index`` on an item of a module list
+(``$defs/ListItem``); and, in a file with a root ``blocks:`` mapping, block definitions
+and block uses (``BasicBlock``, ``{BasicBlock: {...}}``, ``{type: BasicBlock, ...}``).
+A schema cannot tell which blocks a file defines, so a block use is any CamelCase name
+that is not a torch type, and it is accepted only in files that have ``blocks:``:
+the module graph is built twice, ``AnyModule`` for files without blocks (an unknown type
+stays an error) and ``AnyModuleInBlocks`` for files with them. Every module form takes the
+extra keys (``when``, ``repeat``, ``index``, ``args``, ``blocks``); each place a module
+goes forbids those that do not belong there.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
+from .blocks import ARG_TYPES, MAX_EXPANDED
 from .models import _RESERVED, CONTAINER_SPECS, LAYER_SPECS, ModuleSpec, ShareSpec, UserModuleSpec
 from .shorthand import _CONTENTS
 
@@ -211,8 +224,271 @@ def _container_one_key(kind: str, spec: type, defs: dict) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- blocks, when, repeat, $
+
+SUBST = "Substitution"
+IN_BLOCKS = "InBlocks"  # the suffix of the module graph of a file with blocks
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_BLOCK_NAME = r"^[A-Z][A-Za-z0-9_]*$"
+_ANNOTATIONS = ("title", "description", "default", "examples")
+_OWN_REPEAT = ("ModuleList", "ParameterList")  # their `repeat` is their own field, not a list item's
+EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks")  # what blocks.py takes off a module before validation
+
+
+def _mentions(node: Any, names: set[str]) -> bool:
+    """Whether the schema refers to one of the $defs ``names``."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref.split("/")[2] in names:
+            return True
+        return any(_mentions(v, names) for v in node.values())
+    if isinstance(node, list):
+        return any(_mentions(v, names) for v in node)
+    return False
+
+
+def _takes_any_string(node: dict) -> bool:
+    return node.get("type") == "string" and not {"pattern", "enum", "const", "minLength", "maxLength",
+                                                  "format"} & node.keys()
+
+
+def _substitutable(node: Any, wrap: bool = True) -> Any:
+    """``node`` (an argument's or a registry value's schema) that also takes a ``$`` substitution string, at
+    every level that has a type (a list of ints: the list, and each int). Module places stay modules."""
+    if not isinstance(node, dict) or _mentions(node, {ANY_MODULE}):
+        return node
+    node = dict(node)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            node[key] = _substitutable(node[key])
+    if isinstance(node.get("prefixItems"), list):
+        node["prefixItems"] = [_substitutable(v) for v in node["prefixItems"]]
+    if isinstance(node.get("properties"), dict):
+        node["properties"] = {k: _substitutable(v) for k, v in node["properties"].items()}
+    subst = _ref(SUBST)
+    if "anyOf" in node:
+        branches = [_substitutable(b, wrap=False) for b in node["anyOf"]]
+        node["anyOf"] = branches if subst in branches else branches + [subst]
+        return node
+    typed = {"type", "enum", "const", "$ref"} & node.keys()
+    if not wrap or not typed or node.get("type") == "object" or _takes_any_string(node):
+        return node  # a mapping's keys are never substituted: its values are
+    outer = {k: node.pop(k) for k in _ANNOTATIONS if k in node}
+    return {**outer, "anyOf": [node, subst]}
+
+
+def _allow_substitutions(defs: dict) -> None:
+    """Every argument of every spec (and every field of a parameter, buffer, init) takes ``$`` strings; a
+    module's ``type`` (what the forms are told apart by) and its ``forward`` (never substituted) do not."""
+    for d in defs.values():
+        for name, prop in list(d.get("properties", {}).items()):
+            if name not in ("type", "forward"):
+                d["properties"][name] = _substitutable(prop)
+
+
+def _module_list_items(defs: dict) -> None:
+    """A module list's items (Sequential's and ModuleList's ``modules: [...]``) are ``ListItem``s: they may
+    carry ``repeat`` and ``index``."""
+    def fix(node: dict) -> dict:
+        if node.get("type") == "array" and node.get("items") == _ref(ANY_MODULE):
+            return {**node, "items": _ref("ListItem")}
+        return node
+
+    for kind in CONTAINER_SPECS.values():
+        defs[_def_name(kind)] = _walk(defs[_def_name(kind)], fix)
+
+
+def _extra_keys() -> dict:
+    """The keys blocks.py takes off a module, as a module form has them. ``args`` and ``blocks`` are only let
+    through here: the place that takes them (a block's body, the root) checks them, once, not once per form."""
+    return {"when": _ref("When"), "repeat": _ref("Repeat"), "index": _ref("Index"),
+            "args": _ref("ArgsKey"), "blocks": _ref("BlocksKey")}
+
+
+def _add_extra_keys(form: dict, kind: str | None) -> None:
+    """The extra keys on one module form; the place it is in says which belong."""
+    extra = _extra_keys()
+    if kind in _OWN_REPEAT:
+        del extra["repeat"], extra["index"]
+    form["properties"] = {**form["properties"], **extra}
+
+
+def _only(where: str, what: str) -> dict:
+    return {"not": {}, "description": f"{what}: only {where}."}
+
+
+def _extra_key_defs() -> dict:
+    subst = _ref(SUBST)
+    return {
+        SUBST: {
+            "type": "string",
+            "pattern": r"\$",
+            "description": "A substitution, replaced before validation: `$name` is a block argument's value (or a "
+                           "repeat's index), `${expr}` an expression's (`${planes * 4}`, `${stride if i == 0 else 1}`"
+                           "); inside a longer string either is written in as text, and `$$` is a `$`.",
+        },
+        "When": {
+            "type": ["string", "boolean"],
+            "description": "The module only when this holds: an expression over block arguments and repeat "
+                           "indices (`stride != 1 or inplanes != planes`), or true/false. When false the module "
+                           "is absent: None, as torch's `self.downsample = None`, or left out of a list.",
+        },
+        "Repeat": {
+            "description": "On an item of a module list (Sequential, ModuleList, a block's items): the item N times, "
+                           "its index 0..N-1 bound to `i` (or to the name given by `index`) for `$i`, `${...}` and "
+                           "`when`.",
+            "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_EXPANDED}, subst],
+        },
+        "Index": {
+            "type": "string",
+            "pattern": _IDENT,
+            "description": "With repeat: the name the repetition's index is bound to (default `i`).",
+        },
+        "BlockName": {
+            "type": "string",
+            "pattern": _BLOCK_NAME,
+            "not": {"enum": sorted({*LAYER_SPECS, *CONTAINER_SPECS})},
+            "description": "A block, by the CamelCase name it has under the root's `blocks:` (not a torch.nn type's "
+                           "name).",
+        },
+        "BlockArgs": {
+            "type": ["object", "null"],
+            "propertyNames": {"pattern": _IDENT},
+            "additionalProperties": {
+                "description": f"A type name ({', '.join(ARG_TYPES)}): a required argument of that type; any "
+                               "other value: the argument's default (`stride: 1`)."},
+            "description": "In a block definition: the block's arguments, used in its body as `$name` and in "
+                           "`${...}` expressions. A type name makes an argument required, a value is its default.",
+        },
+        "Blocks": {
+            "type": ["object", "null"],
+            "propertyNames": _ref("BlockName"),
+            "additionalProperties": _ref("BlockDefinition"),
+            "description": "At the root: reusable blocks, parameterised modules used as often as a layer is "
+                           "(`BasicBlock`, `{BasicBlock: {inplanes: 64, planes: 64}}`, "
+                           "`{type: BasicBlock, inplanes: 64}`). Each is a module body with `args:`, or "
+                           "`items:` a list of modules spliced into the list it is used in.",
+        },
+        "BlockDefinition": {
+            "description": "A block: a module (a user-defined module's class name is the block's name) with "
+                           "optional `args:`, or `items:` a list of modules to splice.",
+            "anyOf": [_ref("BlockItems"), _ref("BlockBody")],
+        },
+        "BlockItems": {
+            "type": "object",
+            "description": "A block of list items: its modules take the place of its use in a module list.",
+            "properties": {"args": _ref("BlockArgs"),
+                           "items": {"type": "array", "items": _ref("ListItem" + IN_BLOCKS),
+                                     "description": "The modules spliced into the list the block is used in."}},
+            "required": ["items"],
+            "additionalProperties": False,
+        },
+        "ArgsKey": {"description": "args: a block's arguments, in its definition (see BlockArgs)."},
+        "BlocksKey": {"description": "blocks: the file's reusable blocks, at its root (see Blocks)."},
+        "OnlyInLists": _only("on an item of a module list (Sequential, ModuleList, a block's items)",
+                             "repeat, index"),
+        "OnlyInBlockDefinitions": _only("in a block's definition, under the root's blocks", "args"),
+        "OnlyAtTheRoot": _only("at the root of a model file", "blocks"),
+    }
+
+
+def _block_uses() -> dict:
+    """How a block is used, in a file with blocks: a bare name, a one-key form, or the ``type:`` form."""
+    extra = _extra_keys()
+    known = sorted({*LAYER_SPECS, *CONTAINER_SPECS})
+    not_known = f"^(?!(?:{'|'.join(known)})$)[A-Z]"  # a torch type's key is that type's one-key form, not a block's
+    # exactly one CamelCase key beside the extra keys: for each subset of extra keys present, one more key at most
+    subsets = [[k for i, k in enumerate(EXTRA_KEYS) if mask >> i & 1] for mask in range(1 << len(EXTRA_KEYS))]
+    return {
+        "BlockUseName": {
+            **_ref("BlockName"),
+            "description": "A block used with its arguments' defaults.",
+        },
+        "BlockUseOneKey": {
+            "type": "object",
+            "description": "A block used like a layer: {BlockName: {argument: value, ...}} (or null: the "
+                           "defaults), with when/repeat/index beside it.",
+            "properties": extra,
+            "patternProperties": {not_known: {"type": ["object", "null"],
+                                             "propertyNames": {"pattern": _IDENT},
+                                             "description": "The block's arguments by name (null: every default)."}},
+            "propertyNames": {"anyOf": [{"enum": list(EXTRA_KEYS)}, _ref("BlockName")]},
+            "not": {"propertyNames": {"enum": list(EXTRA_KEYS)}},  # a block's name is there
+            "anyOf": [{"required": keys, "maxProperties": len(keys) + 1} for keys in subsets],  # and only one
+        },
+        "BlockUseType": {
+            "type": "object",
+            "description": "A block used in normal form: {type: BlockName, argument: value, ...}.",
+            "properties": {"type": _ref("BlockName"), **extra},
+            "required": ["type"],
+            "additionalProperties": {"description": "An argument of the block."},
+        },
+    }
+
+
+def _places(forms: str, suffix: str) -> dict:
+    """Where a module goes, each taking the extra keys that belong there."""
+    not_repeat = {"if": {"not": {"anyOf": [
+        {"required": ["type"], "properties": {"type": {"enum": list(_OWN_REPEAT)}}},
+        *({"required": [k]} for k in _OWN_REPEAT)]}},
+        "then": {"properties": {"repeat": _ref("OnlyInLists")}}}
+    out = {
+        ANY_MODULE + suffix: {
+            "description": "A module: a type name, {type: ..., args}, a one-key form {Type: args}, "
+                           "a user-defined module (no type), or {share: path}"
+                           + (", or a block's use." if suffix else "."),
+            "$ref": f"#/$defs/{forms}",
+            "properties": {"index": _ref("OnlyInLists"), "args": _ref("OnlyInBlockDefinitions"),
+                           "blocks": _ref("OnlyAtTheRoot")},
+            "allOf": [not_repeat],
+        },
+        "ListItem" + suffix: {
+            "description": "An item of a module list: a module, which may be repeated (repeat: N, index: name).",
+            "$ref": f"#/$defs/{forms}",
+            "properties": {"args": _ref("OnlyInBlockDefinitions"), "blocks": _ref("OnlyAtTheRoot")},
+            "dependentRequired": {"index": ["repeat"]},
+        },
+    }
+    if suffix:
+        out["BlockBody"] = {
+            "description": "A block's body: a module, with the block's args beside its keys.",
+            "$ref": f"#/$defs/{forms}",
+            "properties": {"index": _ref("OnlyInLists"), "args": _ref("BlockArgs"), "blocks": _ref("OnlyAtTheRoot")},
+            "allOf": [not_repeat],
+        }
+        out["ModelWithBlocks"] = {
+            "description": "A model file with blocks: the root module, with `blocks:` beside its keys.",
+            "$ref": f"#/$defs/{forms}",
+            "properties": {"index": _ref("OnlyInLists"), "args": _ref("OnlyInBlockDefinitions"),
+                           "blocks": _ref("Blocks")},
+            "required": ["blocks"],
+            "allOf": [not_repeat],
+        }
+    return out
+
+
+def _in_blocks(defs: dict, roots: set[str]) -> dict:
+    """Copies, named ``...InBlocks``, of the defs that lead to ``roots``, their references to each other renamed."""
+    names = set(roots)
+    while True:
+        more = {n for n, d in defs.items() if n not in names and _mentions(d, names)}
+        if not more:
+            break
+        names |= more
+
+    def rename(node: dict) -> dict:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            parts = ref.split("/")
+            if parts[2] in names:
+                return {**node, "$ref": "/".join(parts[:2] + [parts[2] + IN_BLOCKS] + parts[3:])}
+        return node
+
+    return {n + IN_BLOCKS: _walk(copy.deepcopy(defs[n]), rename) for n in sorted(names)}
+
+
 def json_schema() -> dict:
-    """The JSON Schema of a model file, shorthands included."""
+    """The JSON Schema of a model file, shorthands, blocks and substitutions included."""
     defs, _ = _normal_forms()
     _describe_layers(defs)
     _user_module_rules(defs)
@@ -220,6 +496,8 @@ def json_schema() -> dict:
         rules = _repeat_rules(spec, _CONTENTS.get(kind, ""))
         if rules:
             defs[_def_name(spec)]["allOf"] = rules
+    _allow_substitutions(defs)
+    _module_list_items(defs)
 
     bare = [k for k, s in {**LAYER_SPECS, **CONTAINER_SPECS}.items()
             if not any(f.is_required() for n, f in s.model_fields.items() if n != "type")]
@@ -234,19 +512,31 @@ def json_schema() -> dict:
     for kind, spec in CONTAINER_SPECS.items():
         one_key[f"{kind}OneKey"] = _container_one_key(kind, spec, defs)
     defs.update(one_key)
-    defs[ANY_MODULE] = {
-        "description": "A module: a type name, {type: ..., args}, a one-key form {Type: args}, "
-                       "a user-defined module (no type), or {share: path}.",
-        "anyOf": [_ref("ModuleName")]
-                 + [_ref(_def_name(s)) for s in {**LAYER_SPECS, **CONTAINER_SPECS}.values()]
-                 + [_ref(_def_name(ShareSpec))]
-                 + [_ref(name) for name in one_key],
-    }
+    for kind, spec in {**LAYER_SPECS, **CONTAINER_SPECS, "Share": ShareSpec}.items():
+        _add_extra_keys(defs[_def_name(spec)], kind)
+        if f"{kind}OneKey" in one_key:
+            _add_extra_keys(defs[f"{kind}OneKey"], kind)
+    forms = [_ref("ModuleName")] \
+        + [_ref(_def_name(s)) for s in {**LAYER_SPECS, **CONTAINER_SPECS}.values()] \
+        + [_ref(_def_name(ShareSpec))] \
+        + [_ref(name) for name in one_key]
+    defs["ModuleForm"] = {"description": "Every form a module is written in.", "anyOf": forms}
+    defs.update(_places("ModuleForm", ""))
+    defs.update(_extra_key_defs())
+
+    defs.update(_in_blocks(defs, {ANY_MODULE, "ListItem", "ModuleForm"}))
+    defs.update(_block_uses())
+    defs["ModuleForm" + IN_BLOCKS]["anyOf"] += [_ref("BlockUseName"), _ref("BlockUseOneKey"), _ref("BlockUseType")]
+    defs["ModuleForm" + IN_BLOCKS]["description"] = "Every form a module is written in, a block's use included."
+    defs.update(_places("ModuleForm" + IN_BLOCKS, IN_BLOCKS))
     return {
         "$schema": DIALECT,
         "title": "nnspec model file",
-        "description": "A neural network in torch.nn's vocabulary, for nnspec (generated by `nnspec schema`).",
-        "$ref": f"#/$defs/{ANY_MODULE}",
+        "description": "A neural network in torch.nn's vocabulary, for nnspec (generated by `nnspec schema`). "
+                       "A file with `blocks:` at its root may use them as modules.",
+        "if": {"type": "object", "required": ["blocks"]},
+        "then": _ref("ModelWithBlocks"),
+        "else": _ref(ANY_MODULE),
         "$defs": copy.deepcopy(defs),
     }
 

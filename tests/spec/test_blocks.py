@@ -151,3 +151,10 @@ def test_weight_renames_are_checked():
     assert [r.pattern for r in m.__dict__["_weight_renames"]] == ["^module\\."]
     assert "nested repetition" in failure("weights: {rename: [['(a+)+$', '']]}\nLinear: [2, 3]\n")
     assert "[pattern, replacement] pair" in failure("weights: {rename: [['x']]}\nLinear: [2, 3]\n")
+
+
+def test_keys_beside_a_block_use_are_arguments_or_errors():
+    base = "blocks:\n  B:\n    args: {c: 1}\n    modules: {l: {Linear: [$c, 2]}}\n"
+    assert "unknown key 'c' beside the use of block B" in failure(base + "B: {}\nc: 3\n")
+    assert "repeats an item of a module list" in failure(base + "modules: {b: {B: {c: 2}, repeat: 2}}\n")
+    assert load(base + "type: B\nc: 3\n", meta=True).l.in_features == 3

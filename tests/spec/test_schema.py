@@ -25,6 +25,7 @@ from nnspec.spec.schema import json_schema, schema_text
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schemas" / "nnspec.schema.json"
 MODEL_FILES = sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "models" / "seed").glob("*.yaml"))
+ZOO_FILES = sorted((ROOT / "models" / "zoo").glob("*.yaml"))
 BAD_DIR = ROOT / "tests" / "bad"
 
 runner = CliRunner()
@@ -82,14 +83,22 @@ def test_schema_is_draft_2020_12_with_defs_and_descriptions(validator):  # the f
         assert all(defs[spec.__name__]["properties"][n].get("description") for n in spec.model_fields)
     for kind, spec in CONTAINER_SPECS.items():
         assert defs[spec.__name__]["description"] and defs[f"{kind}OneKey"]["description"]
+    for name in ("Substitution", "When", "Repeat", "Index", "Blocks", "BlockArgs", "BlockDefinition", "BlockName",
+                 "BlockUseOneKey", "BlockUseType", "ListItem", "AnyModuleInBlocks"):
+        assert defs[name]["description"], name
 
 
 # --------------------------------------------------------------------------- what is valid
 
 
-@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", MODEL_FILES + ZOO_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_model_file_validates(validator, path):
     assert schema_errors(validator, yaml.safe_load(path.read_text(encoding="utf-8"))) is None
+
+
+def test_the_zoo_is_there_and_uses_blocks():  # so that the test above covers block files
+    assert len(ZOO_FILES) >= 4
+    assert any("blocks" in yaml.safe_load(p.read_text(encoding="utf-8")) for p in ZOO_FILES)
 
 
 GOOD = [
@@ -137,6 +146,51 @@ def test_shorthands_validate(validator, text):
 @pytest.mark.parametrize("kind", [*LAYER_SPECS, *CONTAINER_SPECS])
 def test_a_bare_type_name_validates_exactly_when_the_specs_take_it(validator, kind):
     assert (schema_errors(validator, kind) is None) == spec_accepts(kind)
+
+
+# blocks (blocks.py), `when`, `repeat` on a list item and `$` substitutions, which work in files without blocks too
+BLOCKS_GOOD = {
+    "every use of a block": """
+blocks:
+  Lin:
+    args: {c: 4, act: true}
+    Sequential:
+      - {Linear: [$c, $c]}
+      - {ReLU: null, when: act}
+  Two:
+    items: [{Lin: {act: false}}, Lin]
+  Net:
+    args: {n: 2}
+    modules:
+      body: {Sequential: [{Lin: null, repeat: $n, index: k}]}
+    forward: return self.body(x)
+Sequential:
+  - Lin
+  - {Lin: null}
+  - {Lin: {c: 4}, when: true}
+  - {type: Lin, c: 4, act: false}
+  - Two
+  - {Net: {n: 1}}
+""",
+    "a layer as a block's body": "blocks:\n  Net: {args: {c: 2}, Linear: [$c, $c]}\n"
+                                 "Sequential: [{Net: {c: 3}, repeat: 0}, Net]",
+    "a ModuleList with its own repeat as a body": "blocks: {Body: {args: {c: 2}, ModuleList: null, repeat: $c, "
+                                                  "module: ReLU}}\nname: M\nmodules: {a: Body}\nforward: 'return x'",
+    "an items block repeated": "blocks: {Two: {items: [ReLU, Tanh]}}\nSequential: [Two, {Two: null, repeat: 2}]",
+    "blocks: null": "blocks:\nSequential: [ReLU]",
+    "repeat with expressions of i": "{Sequential: [{Linear: ['${2 * i + 2}', '${2 * i + 4}'], repeat: 2}]}",
+    "repeat, index and when": "{Sequential: [{Linear: [2, 2], repeat: 2, index: j, when: j == 0}]}",
+    "when false": "{Sequential: [ReLU, {Dropout: 0.5, when: false}]}",
+    "substitutions for an int and a bool": "{Linear: ['${1 + 1}', 3], bias: '${1 == 1}'}",
+    "attributes and when in a user module": "{name: M, attributes: {k: '${2 * 3}'}, "
+                                            "modules: {a: {Linear: [2, 2], when: '${1 > 2}'}}, forward: 'return x'}",
+}
+
+
+@pytest.mark.parametrize("text", BLOCKS_GOOD.values(), ids=BLOCKS_GOOD.keys())
+def test_blocks_and_expansions_validate(validator, text):
+    assert nnspec_accepts(text), "not a valid model: the snippet is wrong"
+    assert schema_errors(validator, yaml.safe_load(text)) is None
 
 
 # --------------------------------------------------------------------------- what is not
@@ -187,6 +241,35 @@ BAD = {
     "share with arguments": "{name: M, modules: {a: ReLU, b: {share: a, inplace: true}}}",
     "a number at the root": "3",
     "a list at the root": "[ReLU]",
+    # blocks, when, repeat, $
+    "misspelled argument of a layer in a block": "blocks:\n  B:\n    args: {c: int}\n    Sequential:\n"
+        "      - {Conv2d: [$c, $c], kernal_size: 3}\nSequential: [{B: {c: 2}}]",
+    "misspelled argument of a layer in a block, normal form": "blocks:\n  B:\n    args: {c: int}\n    modules:\n"
+        "      conv: {type: Conv2d, in_channels: $c, out_channels: $c, kernal_size: 3}\nSequential: [{B: {c: 2}}]",
+    "string for an int in a block": "blocks: {A: {Linear: [two, 2]}}\nSequential: [A]",
+    "unknown key in a block's body": "blocks: {A: {args: {}, Sequential: [ReLU], layers: 2}}\nSequential: [A]",
+    "lowercase block name": "blocks: {basic: {Sequential: [ReLU]}}\nSequential: [ReLU]",
+    "block named as a torch type": "blocks: {ReLU: {Sequential: []}}\nSequential: [ReLU]",
+    "blocks a list": "blocks: [ReLU]\nSequential: [ReLU]",
+    "block not a mapping": "blocks: {A: [ReLU]}\nSequential: [ReLU]",
+    "block argument not a name": "blocks: {A: {args: {1c: 1}, Sequential: [ReLU]}}\nSequential: [A]",
+    "items not a list": "blocks: {A: {items: ReLU}}\nSequential: [A]",
+    "block arguments as a list": "blocks: {A: {args: {c: 1}, Sequential: [ReLU]}}\nSequential: [{A: [1]}]",
+    "two block names in one module": "blocks: {A: {Sequential: [ReLU]}, B: {Sequential: [ReLU]}}\n"
+                                     "Sequential: [{A: null, B: null}]",
+    "a block's use in a file without blocks": "{Sequential: [{B: null}]}",
+    "a block's name in a file without blocks": "{Sequential: [Foo]}",
+    "repeat: -1": "{Sequential: [{ReLU: null, repeat: -1}]}",
+    "repeat: -1 on a block": "blocks: {B: {Sequential: [ReLU]}}\nSequential: [{B: null, repeat: -1}]",
+    "repeat not an int": "{Sequential: [{ReLU: null, repeat: 1.5}]}",
+    "repeat outside a list": "{name: M, modules: {a: {ReLU: null, repeat: 2}}}",
+    "repeat at the root": "{ReLU: null, repeat: 2}",
+    "index without repeat": "{Sequential: [{ReLU: null, index: j}]}",
+    "index not a name": "{Sequential: [{ReLU: null, repeat: 2, index: 1x}]}",
+    "when a list": "{Sequential: [{ReLU: null, when: [1]}]}",
+    "args outside a block's definition": "{Sequential: [{ReLU: null, args: {a: 1}}]}",
+    "blocks below the root": "{name: M, modules: {a: {blocks: {}, Sequential: []}}}",
+    "a substitution for a type": "{type: $t}",
 }
 
 
