@@ -100,8 +100,27 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     param_bytes, buffer_bytes = state_bytes(model)
     exact = not memory.symbolic and not is_symbolic(input_bytes)
     symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
-    return Inference(trace.calls, trace.modules, output, log, input_bytes, param_bytes, buffer_bytes,
+    return Inference(trace.calls, trace.modules, output, _strongest(log), input_bytes, param_bytes, buffer_bytes,
                      memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)
+
+
+def _strongest(log: list[str]) -> list[str]:
+    """The assumptions, a symbol's lower bounds (H >= 4, then H >= 32) kept only at their strongest."""
+    best: dict[str, int] = {}
+    for text in log:
+        name, op, value = text.partition(" >= ")
+        if op and name.isidentifier() and value.isdigit():
+            best[name] = max(best.get(name, 0), int(value))
+    out, shown = [], set()
+    for text in log:
+        name, op, value = text.partition(" >= ")
+        if op and name.isidentifier() and value.isdigit():
+            if name in shown:
+                continue
+            shown.add(name)
+            text = f"{name} >= {best[name]}"
+        out.append(text)
+    return out
 
 
 def check_memory(inference: Inference, limit: int | None, what: str = "the memory free",

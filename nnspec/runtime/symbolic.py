@@ -418,7 +418,7 @@ def _low_relaxed(p: Poly) -> Fraction | None:
         if c >= 0 or not m:
             continue
         for big in sorted((b for b in terms if len(b) > len(m) and terms[b] > 0 and _divides(m, b)), key=len):
-            scale = Fraction(2) ** (len(big) - len(m))  # big >= scale * m for every symbol >= 2
+            scale = _least(_rest(big, m))  # big >= scale * m for every value of the symbols
             take = min(terms[big], -c / scale)
             terms[big] -= take
             c += take * scale
@@ -429,8 +429,29 @@ def _low_relaxed(p: Poly) -> Fraction | None:
         terms[m] = c
     total = Fraction(0)
     for m, c in terms.items():
-        total += c * Fraction(2) ** len(m)  # every coefficient is now >= 0: the least value is at 2
+        total += c * _least(m)  # every coefficient is now >= 0: the least value is at the symbols' least
     return total
+
+
+def _least(m: tuple) -> Fraction:
+    """The least value of a monomial of symbols: each at its least (2, or more where assumed)."""
+    total = Fraction(1)
+    for atom in m:
+        total *= _symbol_low(atom[1])
+    return total
+
+
+def _rest(big: tuple, small: tuple) -> tuple:
+    rest = list(big)
+    for atom in small:
+        rest.remove(atom)
+    return tuple(rest)
+
+
+def _symbol_low(name: str) -> int:
+    """A symbol's least value: 2, or more where an assumption recorded so (H >= 32)."""
+    log = _log.get()
+    return max(2, log.bounds.get(name, 2)) if log is not None else 2
 
 
 def _divides(small: tuple, big: tuple) -> bool:
@@ -478,7 +499,7 @@ def _low_floor_product(m: tuple) -> Fraction | None:
     total = Fraction(1)
     for atom in m:
         if atom[0] == "sym":
-            total *= 2
+            total *= _symbol_low(atom[1])
             continue
         lo = _low(atom[1])
         if lo is None or lo < 0:
@@ -507,12 +528,21 @@ def _symbols(p: Poly) -> set[str]:
 
 # --------------------------------------------------------------------------- decisions and assumptions
 
-_log: ContextVar[list[str] | None] = ContextVar("nnspec_assumptions", default=None)
+class _Log(list):
+    """The assumptions made, in order; ``bounds`` keeps each symbol's least value they imply, so that a
+    later decision uses them (after assuming H >= 32, H//32 != 0 needs no assumption of its own)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bounds: dict[str, int] = {}
+
+
+_log: ContextVar[_Log | None] = ContextVar("nnspec_assumptions", default=None)
 
 
 def assumptions() -> AbstractContextManager[list[str]]:
     """Collect, in order and once each, the conditions on symbols that shape checks inside assumed."""
-    return scoped(_log, [])
+    return scoped(_log, _Log())
 
 
 def _assume(text: str) -> None:
@@ -562,8 +592,13 @@ def _at_least(a: Poly, b: Poly) -> str | None:
             p, c = m[0][1], c * m[0][2]  # P//d >= c  <=>  P >= c*d
             continue
         if len(m) == 1 and m[0][0] == "sym" and k > 0:
-            bound = -(-c // k)
-            return None if bound <= 2 else f"{m[0][1]} >= {bound}"  # at most 2: what every symbol is
+            name, bound = m[0][1], -(-c // k)
+            if bound <= _symbol_low(name):
+                return None  # implied by what every symbol is, or by an assumption made before
+            log = _log.get()
+            if log is not None:
+                log.bounds[name] = bound
+            return f"{name} >= {bound}"
         break
     return f"{_fmt(_make(a))} >= {_fmt(_make(b))}"
 

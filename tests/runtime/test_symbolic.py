@@ -99,3 +99,10 @@ def test_parse_size():
     assert parse_size("224") == 224 and parse_size(" N ") == N
     with pytest.raises(ValueError):
         parse_size("H+1")
+
+
+def test_an_assumed_bound_decides_what_follows_from_it():
+    with assumptions() as log:
+        assert (H - 1) // 32 + 1 >= 2  # assumes H >= 33
+        assert H // 32 != 0 and H >= 20 and (H + 1) // 2 > 10  # all follow from H >= 33: nothing more
+    assert log == ["H >= 33"]
