@@ -587,7 +587,8 @@ def expand(model: ModelArg) -> None:
         builder.load(model, meta=True)  # the expanded file must be a valid model: errors show here first
         weights_options = data.get("weights") if isinstance(data, dict) else None
         expanded = expand_blocks(data, filename)
-        plain = _plain(expanded)
+        plain = {k: v for k, v in _plain(expanded).items() if k != "blocks"} if isinstance(expanded, dict) \
+            else _plain(expanded)
         if weights_options is not None and isinstance(plain, dict):
             plain["weights"] = _plain(weights_options)
         class Dumper(yaml.SafeDumper):
@@ -604,12 +605,15 @@ def expand(model: ModelArg) -> None:
     _guard(body)
 
 
-def _plain(v: Any) -> Any:
-    """Parsed data (positions attached) as plain dicts and lists, forward text as a block scalar."""
+def _plain(v: Any, key: Any = None) -> Any:
+    """Expanded data (positions attached) as plain dicts and lists; a literal $ is written $$ again, so
+    that the output expands to itself (forward text is never substituted, so it stays as it is)."""
     if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items() if k != "blocks"}
+        return {k: _plain(x, k) for k, x in v.items()}
     if isinstance(v, list):
         return [_plain(x) for x in v]
+    if isinstance(v, str) and key != "forward":
+        return v.replace("$", "$$")
     return v
 
 

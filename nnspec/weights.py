@@ -20,6 +20,7 @@ import os
 import pickle
 import pickletools
 import re
+import reprlib
 import struct
 import uuid
 import zipfile
@@ -152,8 +153,11 @@ def _load_npz(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
                                    f"but its entry holds {info.file_size:,}")
             budget.take(nbytes, f"array {key!r}")
             keys.append(key)
-    with numpy.load(p, allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in keys}
+    with zipfile.ZipFile(p) as zf:  # each entry by its own name: NpzFile's lookup maps "w" and "w.npy" alike
+        arrays = {}
+        for key in keys:
+            with zf.open(f"{key}.npy") as f:
+                arrays[key] = npy_format.read_array(f, allow_pickle=False)
     return {k: a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("=")) for k, a in arrays.items()}
 
 
@@ -249,6 +253,15 @@ class _Frozen:
         raise AttributeError(f"{type(self).__name__} is read-only")
 
 
+class _Call(_Frozen):
+    """A function the pickle may call, and nothing else: read-only, so BUILD can't rewrite it."""
+
+    __slots__ = ("fn",)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
 class _StorageType(_Frozen):
     """Stands for a ``torch.<X>Storage`` class: only its element type matters."""
 
@@ -296,9 +309,10 @@ class _TorchUnpickler(pickle.Unpickler):
         self.storages: dict[str, bytes] = {}
         self.globals: dict[tuple[str, str], Any] = {
             ("collections", "OrderedDict"): OrderedDict,
-            ("torch._utils", "_rebuild_tensor_v2"): self.rebuild_tensor,
-            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+            # callables a pickle can't change (a BUILD op would set attributes on a plain function)
+            ("torch._utils", "_rebuild_tensor_v2"): _Call(fn=self.rebuild_tensor),
+            ("torch._utils", "_rebuild_parameter"): _Call(fn=_rebuild_parameter),
+            ("torch._utils", "_rebuild_parameter_with_state"): _Call(fn=_rebuild_parameter),
         }
         for name, code in _STORAGE_TYPES.items():
             self.globals["torch", name] = _StorageType(name=name, dtype=numpy.dtype(byteorder + code))
@@ -313,11 +327,11 @@ class _TorchUnpickler(pickle.Unpickler):
     def persistent_load(self, pid: Any) -> _Storage:
         """('storage', storage_type, key, location, numel): the storage's bytes from ``<prefix>/data/<key>``."""
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise WeightsError(f"unsupported persistent id {str(pid)[:80]!r}; a state_dict holds only storages")
+            raise WeightsError(f"unsupported persistent id {_brief(pid)}; a state_dict holds only storages")
         _, stype, key, location, numel = pid
         if not isinstance(stype, _StorageType) or not isinstance(key, str) or not isinstance(location, str) \
                 or not _is_count(numel):
-            raise WeightsError(f"malformed storage reference {str(pid)[:80]!r}")
+            raise WeightsError(f"malformed storage reference {_brief(pid)}")
         entry = f"{self.prefix}/data/{key}"
         nbytes = numel * stype.dtype.itemsize
         if key not in self.storages:
@@ -343,7 +357,7 @@ class _TorchUnpickler(pickle.Unpickler):
         if not (_is_count(storage_offset) and isinstance(size, tuple) and isinstance(stride, tuple)
                 and len(size) == len(stride) <= MAX_NDIM and all(_is_count(v) for v in size + stride)):
             raise WeightsError(f"tensor has an invalid offset, size or stride "
-                               f"({storage_offset!r}, {size!r}, {stride!r})")
+                               f"({_brief(storage_offset)}, {_brief(size)}, {_brief(stride)})")
         stype, elements = storage.type, storage.array
         numel = math.prod(size)
         if numel and storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) >= elements.size:
@@ -375,19 +389,77 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
 
 def _refused(module: str, name: str) -> WeightsError:
     hint = ""
-    if module.startswith(("torch.nn.", "__torch__")):
+    if module.startswith(("torch.nn.", "__torch__")) or (name[:1].isupper() and module not in ("builtins", "os", "posix")):
         hint = " (a whole pickled model or a TorchScript archive? save model.state_dict() instead)"
     return WeightsError(f"refusing to load {module}.{name}: a weight file may hold only a state_dict's "
                         f"tensors{hint}")
 
 
+MAX_PICKLE_DEPTH = 100  # nesting: CPython hashes and compares nested tuples recursively, in C
+MAX_PICKLE_TREE = 20_000_000  # values counted as a tree: a shared value counts each time it is used
+MAX_MEMO_INDEX = 1 << 20  # CPython grows its memo array to the largest index a PUT names
+_IN_PLACE = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
+
+
 def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
-    """Refuse any GLOBAL or INST a pickle names before unpickling runs anything (find_class sees STACK_GLOBAL)."""
+    """Read the pickle's opcodes before anything is unpickled, and refuse it for what no state_dict has:
+    a GLOBAL or INST outside ``allowed`` (find_class sees STACK_GLOBAL), values nested more than
+    MAX_PICKLE_DEPTH deep (CPython would overflow its C stack hashing them), values that are huge as
+    trees through shared references ((t, t) nested 40 times), and memo indices that make CPython
+    allocate gigabytes. The stack is simulated with each value's (depth, tree size) only."""
+    stack: list[tuple[int, int] | None] = []  # None: a MARK
+    memo: dict[int, tuple[int, int]] = {}
     for op, arg, _ in pickletools.genops(data):
-        if op.name in ("GLOBAL", "INST"):
-            module, name = _python3_name(*str(arg).partition(" ")[::2])
-            if (module, name) not in allowed:
-                raise _refused(module, name)
+        name = op.name
+        if name in ("GLOBAL", "INST"):
+            module, gname = _python3_name(*str(arg).partition(" ")[::2])
+            if (module, gname) not in allowed:
+                raise _refused(module, gname)
+        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            index = len(memo) if name == "MEMOIZE" else arg
+            if not isinstance(index, int) or not 0 <= index < MAX_MEMO_INDEX:
+                raise WeightsError(f"pickle memo index {index} is out of range (at most {MAX_MEMO_INDEX:,})")
+            memo[index] = stack[-1] if stack and stack[-1] is not None else (0, 1)
+            continue
+        if name in ("GET", "BINGET", "LONG_BINGET"):
+            stack.append(memo.get(arg, (0, 1)))
+            continue
+        before, after = op.stack_before, op.stack_after
+        popped: list[tuple[int, int] | None] = []
+        if pickletools.markobject in before:
+            while stack and stack[-1] is not None:
+                popped.append(stack.pop())
+            if stack:
+                stack.pop()
+            below = before.index(pickletools.markobject)
+        else:
+            below = len(before)
+        for _ in range(below):
+            if stack:
+                popped.append(stack.pop())
+        values = [v for v in popped if v is not None]
+        if name in _IN_PLACE and len(before) and values:  # the container is changed, not wrapped
+            container = popped[-1] if popped[-1] is not None else (0, 1)
+            items = values[:-1] if popped[-1] is not None else values
+            depth = max([container[0]] + [d + 1 for d, _ in items])
+            size = container[1] + sum(t for _, t in items)
+        else:
+            depth = max((d for d, _ in values), default=-1) + 1
+            size = 1 + sum(t for _, t in values)
+        if depth > MAX_PICKLE_DEPTH:
+            raise WeightsError(f"the pickle nests values more than {MAX_PICKLE_DEPTH} deep; a state_dict does not")
+        if size > MAX_PICKLE_TREE:
+            raise WeightsError(f"the pickle's values, counted with every shared reference, exceed "
+                               f"{MAX_PICKLE_TREE:,}; a state_dict is far smaller")
+        for marker in after:
+            stack.append(None if marker is pickletools.markobject else (depth, size))
+
+
+def _brief(value: Any) -> str:
+    """A bounded repr of a value from a pickle (nested and shared values are cut, never walked whole)."""
+    r = reprlib.Repr()
+    r.maxlevel, r.maxtuple, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 4, 40, 40
+    return r.repr(value)
 
 
 def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
@@ -526,9 +598,11 @@ def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
 # --------------------------------------------------------------------------- checking a file against a model
 
 MAX_RENAME_PATTERN = 200
-MAX_KEY = 1000
-# a quantified group that holds a quantifier ((a+)+, (a*b?)*) can backtrack exponentially: refused
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*?}](?:[^()\\]|\\.)*\)[+*?{]")
+MAX_RENAME_QUANTIFIERS = 2  # with keys of at most MAX_KEY characters, matching stays under MAX_KEY ** 3 steps
+MAX_KEY = 300
+# a repeated group ((\w|\.)+)+ can backtrack exponentially, and many quantifiers polynomially: both refused
+_QUANTIFIER = re.compile(r"(?<!\\)(?:[*+?]|\{\d*,?\d*\})")
+_QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)(?:[*+?]|\{\d*,?\d*\})")
 
 
 @dataclass(frozen=True)
@@ -541,16 +615,34 @@ class Rename:
     def __post_init__(self):
         if len(self.pattern) > MAX_RENAME_PATTERN:
             raise ValueError(f"a rename pattern is at most {MAX_RENAME_PATTERN} characters")
-        if _NESTED_QUANTIFIER.search(self.pattern):
-            raise ValueError(f"rename pattern {self.pattern!r} repeats a group that repeats itself, which can take "
-                             "exponential time; write it without nested repetition")
+        if _QUANTIFIED_GROUP.search(self.pattern):
+            raise ValueError(f"rename pattern {self.pattern!r} repeats a group, which can take exponential time "
+                             "(nested repetition); repeat single characters or classes only")
+        if len(_QUANTIFIER.findall(self.pattern.replace("\\\\", ""))) > MAX_RENAME_QUANTIFIERS:
+            raise ValueError(f"rename pattern {self.pattern!r} has more than {MAX_RENAME_QUANTIFIERS} quantifiers "
+                             "(*, +, ?, {m,n}); a key rename needs few")
         try:
-            re.compile(self.pattern)
-        except re.error as e:
-            raise ValueError(f"rename pattern {self.pattern!r} is not a regular expression: {e}") from None
+            compiled = re.compile(self.pattern)
+            _check_template(compiled, self.replacement)  # the replacement's group references, checked now
+            compiled.sub(self.replacement, "")
+        except (re.error, IndexError) as e:
+            raise ValueError(f"rename {self.pattern!r} -> {self.replacement!r} is not valid: {e}") from None
 
     def apply(self, key: str) -> str:
-        return re.sub(self.pattern, self.replacement, key[:MAX_KEY])
+        if len(key) > MAX_KEY:
+            raise WeightsError(f"a key of {len(key):,} characters is too long to rename (at most {MAX_KEY})")
+        return re.sub(self.pattern, self.replacement, key)
+
+
+def _check_template(compiled: re.Pattern, replacement: str) -> None:
+    """Raise re.error for a replacement that names a group the pattern lacks (re only checks on a match)."""
+    for m in re.finditer(r"\\(\d+)|\\g<([^>]*)>", replacement):
+        ref = m.group(1) or m.group(2)
+        if ref.isdigit():
+            if int(ref) > compiled.groups:
+                raise re.error(f"invalid group reference {ref}")
+        elif ref not in compiled.groupindex:
+            raise re.error(f"unknown group name {ref!r}")
 
 
 def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str, Any]:
@@ -596,7 +688,8 @@ def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
 
     own = model.state_dict()
     out: list[Mismatch] = []
-    missing = [k for k in own if k not in state]
+    # torch's BatchNorm keeps its own num_batches_tracked when a state_dict lacks it (older checkpoints)
+    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]
     for key in missing:
         close = difflib.get_close_matches(key, unexpected, n=1, cutoff=0.75)

@@ -543,3 +543,40 @@ def test_ordered_dict_input_order_is_kept(tmp_path):
     p = tmp_path / "o.npz"
     save_weights(sd, p)
     assert list(load_weights(p)) == ["z", "a", "m"]
+
+
+# --------------------------------------------------------------------------- found in review: hostile structure
+
+_P2 = b"\x80\x02"
+
+
+def _shared_doubling(n: int) -> bytes:
+    """t = (t, t), n times, through the memo: tiny as bytes, 2**n values as a tree."""
+    body = b")q\x00"  # an empty tuple, memo 0
+    for i in range(n):
+        body += b"h" + bytes([i]) + b"h" + bytes([i]) + b"\x86q" + bytes([i + 1])  # (t, t), memo i + 1
+    return body
+
+
+@pytest.mark.parametrize("pickled,phrase", [
+    (_P2 + b"})" + b"\x85" * 100_000 + b")s.", "nests values more than 100 deep"),  # a segfault in hashing
+    (_P2 + b"}" + _shared_doubling(40) + b")s.", "counted with every shared reference"),  # an exponential hash
+    (_P2 + b"}r\xff\xff\xff\x3f.", "memo index"),  # CPython would grow its memo to 16 GB
+], ids=["deep", "shared", "memo"])
+def test_hostile_pickle_structure_is_refused_before_unpickling(tmp_path, pickled, phrase):
+    p = tmp_path / "m.pt"
+    write_archive(p, pickled)
+    with pytest.raises(WeightsError, match=phrase):
+        load_weights(p)
+
+
+def test_a_pickle_cannot_rewrite_the_functions_it_may_call(tmp_path):
+    """BUILD on an admitted callable would setattr on nnspec's own function; it is read-only."""
+    p = tmp_path / "m.pt"
+    state = b"}X\x0c\x00\x00\x00__defaults__)s"
+    write_archive(p, _P2 + b"ctorch._utils\n_rebuild_parameter\n" + b"N" + state + b"\x86b.")
+    with pytest.raises(WeightsError, match="read-only"):
+        load_weights(p)
+    from nnspec import weights
+
+    assert weights._rebuild_parameter.__defaults__ == (None,)

@@ -750,7 +750,7 @@ def _index_item(xp, item):
                 parts.append(None)
                 continue
             try:
-                parts.append(part if is_symbolic(part) else operator.index(part))
+                parts.append(part if is_symbolic(part) else _int64_index(operator.index(part)))
             except TypeError:
                 raise NNSpecRuntimeError(
                     f"getitem: slice indices must be integers or None, got {type(part).__name__}"
@@ -778,12 +778,21 @@ def _index_item(xp, item):
             return item  # an int whose value static inference does not know: meta indexing drops its dim
         return bool(item) if item.dtype.kind == "b" else int(item)  # a 0-d index acts as a Python scalar
     try:
-        return operator.index(item)
+        index = operator.index(item)
     except TypeError:
         raise NNSpecRuntimeError(
             "getitem: only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
             f"valid indices (got {type(item).__name__})"
         ) from None
+    if not -(2**63) <= index < 2**63:  # torch parses an index as int64: a larger one is its overflow error
+        raise NNSpecRuntimeError(f"getitem: index {index} overflows a 64-bit integer")
+    return index
+
+
+def _int64_index(v: int) -> int:
+    if not -(2**63) <= v < 2**63:
+        raise NNSpecRuntimeError(f"getitem: slice index {v} overflows a 64-bit integer")
+    return v
 
 
 def _getitem(obj, index):

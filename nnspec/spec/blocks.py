@@ -38,9 +38,9 @@ from .models import CONTAINER_SPECS, LAYER_SPECS
 
 MAX_BLOCK_DEPTH = 32  # blocks using blocks
 MAX_EXPANDED = 200_000  # module nodes after expansion: repeat and nesting multiply
+MAX_VALUES = 5_000_000  # values copied while expanding (a block's literal list, copied at every use)
+MAX_TEXT = 100_000  # characters of a string after substitution ("$a$a" doubling, argument after argument)
 ARG_TYPES = {"int": int, "float": (int, float), "bool": bool, "str": str, "list": list, "any": object}
-_WHOLE_NAME = re.compile(r"^\$([A-Za-z_]\w*)$")
-_WHOLE_EXPR = re.compile(r"^\$\{(.*)\}$", re.S)
 _PIECE = re.compile(r"\$(?:\{([^{}]*)\}|([A-Za-z_]\w*))")
 _MODULE_LISTS = ("Sequential", "ModuleList")
 
@@ -71,6 +71,7 @@ class Expander:
         self.blocks = blocks
         self.filename = filename
         self.count = 0
+        self.values = 0
 
     # ------------------------------------------------------------------ errors
 
@@ -83,6 +84,9 @@ class Expander:
 
     def value(self, v: Any, env: dict, pos: Position | None, use: _Use | None, path: tuple) -> Any:
         """``v`` with every ``$name`` and ``${expr}`` in its strings replaced (a copy; positions kept)."""
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.error(f"the model expands to more than {MAX_VALUES:,} values", pos, use, path)
         if isinstance(v, str):
             return self.string(v, env, pos, use, path)
         if isinstance(v, dict):
@@ -102,19 +106,20 @@ class Expander:
     def string(self, s: str, env: dict, pos: Position | None, use: _Use | None, path: tuple) -> Any:
         if "$" not in s:
             return s
-        m = _WHOLE_NAME.match(s)
-        if m:
-            return self.name(m.group(1), env, pos, use, path)
-        m = _WHOLE_EXPR.match(s)
-        if m and "${" not in m.group(1):
-            return self.evaluate(m.group(1), env, pos, use, path)
+        m = _PIECE.fullmatch(s)
+        if m:  # the whole string is one $name or ${expr}: its value, of its own type
+            return self.evaluate(m.group(1), env, pos, use, path) if m.group(1) is not None \
+                else self.name(m.group(2), env, pos, use, path)
 
         def piece(m: re.Match) -> str:
             value = self.evaluate(m.group(1), env, pos, use, path) if m.group(1) is not None \
                 else self.name(m.group(2), env, pos, use, path)
             return str(value)
 
-        return _PIECE.sub(piece, s.replace("$$", "\x00")).replace("\x00", "$")
+        out = _PIECE.sub(piece, s.replace("$$", "\x00")).replace("\x00", "$")
+        if len(out) > MAX_TEXT:
+            raise self.error(f"a string grows past {MAX_TEXT:,} characters by substitution", pos, use, path)
+        return out
 
     def name(self, name: str, env: dict, pos: Position | None, use: _Use | None, path: tuple) -> Any:
         if name in env:
@@ -184,7 +189,10 @@ class Expander:
         if isinstance(value, dict) and not _kind(value) and kind not in LAYER_SPECS and "type" not in value:
             out = _like(value)
             for k, item in value.items():
-                out[k] = self.module(item, env, _vpos(value, k) or pos, use, path + (k,))
+                expanded = self.module(item, env, _vpos(value, k) or pos, use, path + (k,))
+                if expanded is None and kind in ("Sequential", "ModuleDict"):
+                    continue  # a false `when`: the entry is absent (only a user module keeps a None attribute)
+                out[k] = expanded
                 _copy_pos(value, out, k)
             return out
         return self.module(value, env, pos, use, path)
@@ -210,9 +218,12 @@ class Expander:
             yield body, {**env, index: n}
 
     def truth(self, value: Any, env: dict, pos: Position | None, use: _Use | None, path: tuple) -> bool:
+        """``when``'s value: an expression (``stride != 1``), or a string whose $-parts make one, or a value."""
         if isinstance(value, str):
-            value = self.evaluate(value.removeprefix("${").removesuffix("}") if value.startswith("${") else value,
-                                  env, pos, use, path)
+            if "$" in value:
+                value = self.string(value, env, pos, use, path)
+            if isinstance(value, str):
+                value = self.evaluate(value, env, pos, use, path)
         if not isinstance(value, (bool, int, type(None))):
             raise self.error(f"when must be true or false, got {_short(value)}", pos, use, path)
         return bool(value)
@@ -386,9 +397,13 @@ def expand_blocks(data: Any, filename: str) -> Any:
     if not blocks and not _mentions_expansion(body):
         return body
     try:
-        return Expander(blocks, filename).module(body, {}, getattr(data, "pos", None), None, ())
+        expanded = Expander(blocks, filename).module(body, {}, getattr(data, "pos", None), None, ())
     except RecursionError:
         raise SpecError("blocks nest too deeply to expand", position=Position(filename)) from None
+    from .loader import _check_size
+
+    _check_size(expanded, filename)  # the expanded model keeps the file's bounds (nesting depth, size)
+    return expanded
 
 
 def _mentions_expansion(node: Any, depth: int = 0) -> bool:

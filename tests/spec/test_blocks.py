@@ -158,3 +158,29 @@ def test_keys_beside_a_block_use_are_arguments_or_errors():
     assert "unknown key 'c' beside the use of block B" in failure(base + "B: {}\nc: 3\n")
     assert "repeats an item of a module list" in failure(base + "modules: {b: {B: {c: 2}, repeat: 2}}\n")
     assert load(base + "type: B\nc: 3\n", meta=True).l.in_features == 3
+
+
+def test_substitution_details_found_in_review():
+    m = load("""
+    blocks:
+      B:
+        args: {n: 3, a: true, b: false, flag: true}
+        attributes: {tag: "${n}{x}", both: "${n}-${n * 2}", cost: "$$5"}
+        modules:
+          one: {ReLU: null, when: "${a} and ${b}"}
+          two: {ReLU: null, when: $flag}
+          seq: {Sequential: {fc: {Linear: [2, 2]}, act: {when: b, ReLU: null}}}
+    B: {}
+    """, meta=True)
+    assert (m.tag, m.both, m.cost) == ("3{x}", "3-6", "$5")
+    assert m.one is None and m.two is not None and list(m.seq._modules) == ["fc"]
+
+
+def test_substitution_and_nesting_are_bounded():
+    doubling = "".join(f'a{i + 1}: "$a{i}$a{i}", ' for i in range(30))
+    assert "grows past 100,000 characters" in failure(
+        f"blocks:\n  B:\n    args: {{a0: xx, {doubling}}}\n    attributes: {{t: $a30}}\nB: {{}}\n")
+    nested = "{Sequential: [" * 25 + "ReLU" + "]}" * 25  # 50 levels in the file, inside its bound of 64
+    wrap = "{Sequential: [" * 8 + "A" + "]}" * 8  # 16 more around its use
+    text = f"blocks:\n  A:\n    Sequential: [{nested}]\nSequential: [{wrap}]\n"
+    assert "deeper than 64 levels" in failure(text)  # expanded, A sits 16 levels deeper: past 64
