@@ -1,0 +1,271 @@
+"""nnspec against PyTorch eager (and onnxruntime, where installed) on the CPU, side by side in one run.
+
+    python bench/cpu.py                 # everything: a few minutes on 2 cores
+    python bench/cpu.py --quick         # fewer repeats
+    python bench/cpu.py -k resnet18     # only the rows whose name contains this
+
+Each runtime runs the same model with the same weights on the same input. Each one is
+timed in its own block: warm-up runs, then the median and spread of several repeats,
+with a pause between blocks. Calls are not alternated between libraries, because NumPy's
+and torch's thread pools then fight and slow each other down. Both use 2 threads.
+Peak RSS is measured for each runtime in a separate process. The table gives ms per
+batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions are also
+given in GFLOP/s and as a share of the measured NumPy float32 matmul peak. The results
+go to bench/results/cpu-<date>.json.
+
+This is a measuring tool, never a test: it needs torch==2.13.0 (and onnxruntime for its
+column); tests never time anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+THREADS = "2"
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, THREADS)
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the torch twin builder (tests/oracle.py)
+
+import nnspec  # noqa: E402
+
+MLP = {"name": "MLP", "modules": {"fc1": {"Linear": [784, 1024]}, "fc2": {"Linear": [1024, 1024]},
+                                  "fc3": {"Linear": [1024, 10]}},
+       "forward": "return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))"}
+
+# name: (model file or dict, input shape)
+MODELS = {
+    "seed conv2d": ("models/seed/conv2d.yaml", (20, 16, 50, 100)),
+    "seed conv1d": ("models/seed/conv1d.yaml", (20, 16, 50)),
+    "seed maxpool2d": ("models/seed/maxpool2d.yaml", (20, 16, 50, 32)),
+    "seed avgpool2d": ("models/seed/avgpool2d.yaml", (20, 16, 50, 32)),
+    "seed batchnorm2d": ("models/seed/batchnorm2d.yaml", (20, 100, 35, 45)),
+    "seed upsampling_bilinear2d": ("models/seed/upsampling_bilinear2d.yaml", (1, 3, 8, 8)),
+    "seed sequential": ("models/seed/sequential.yaml", (1, 1, 32, 32)),
+    "seed model_two_convs": ("models/seed/model_two_convs.yaml", (1, 1, 28, 28)),
+    "lenet5 b1": ("models/zoo/lenet5.yaml", (1, 1, 32, 32)),
+    "lenet5 b8": ("models/zoo/lenet5.yaml", (8, 1, 32, 32)),
+    "mlp b1": (MLP, (1, 784)),
+    "mlp b8": (MLP, (8, 784)),
+    "resnet18 b1": ("models/zoo/resnet18.yaml", (1, 3, 224, 224)),
+    "resnet18 b8": ("models/zoo/resnet18.yaml", (8, 3, 224, 224)),
+    "resnet50 b1": ("models/zoo/resnet50.yaml", (1, 3, 224, 224)),
+    "resnet50 b8": ("models/zoo/resnet50.yaml", (8, 3, 224, 224)),
+    "mobilenet_v2 b8": ("models/zoo/mobilenet_v2.yaml", (8, 3, 224, 224)),
+}
+# single convolutions: (in, out, kernel, stride, padding, input shape)
+CONVS = {
+    "conv seed 16->33 k(3,5) s2": ({"Conv2d": [16, 33, [3, 5]], "stride": [2, 1], "padding": [4, 2]}, (20, 16, 50, 100)),
+    "conv resnet stem 3->64 k7 s2": ({"Conv2d": [3, 64, 7], "stride": 2, "padding": 3, "bias": False}, (8, 3, 224, 224)),
+    "conv 3x3 64->64 @56": ({"Conv2d": [64, 64, 3], "padding": 1, "bias": False}, (8, 64, 56, 56)),
+    "conv 3x3 128->128 @28": ({"Conv2d": [128, 128, 3], "padding": 1, "bias": False}, (8, 128, 28, 28)),
+    "conv 3x3 256->256 @14": ({"Conv2d": [256, 256, 3], "padding": 1, "bias": False}, (8, 256, 14, 14)),
+    "conv 3x3 512->512 @7": ({"Conv2d": [512, 512, 3], "padding": 1, "bias": False}, (8, 512, 7, 7)),
+    "conv 1x1 256->64 @56": ({"Conv2d": [256, 64, 1], "bias": False}, (8, 256, 56, 56)),
+}
+
+
+def load_nnspec(model):
+    if isinstance(model, str):
+        return nnspec.load(ROOT / model, seed=0).eval()
+    return nnspec.from_dict(model, seed=0).eval()
+
+
+def torch_twin(model, state):
+    import torch
+    from oracle import build
+
+    from nnspec.spec import parse, read, validate
+
+    if isinstance(model, str):
+        text, name = read(ROOT / model)
+        data = parse(text, name)
+    else:
+        data, name = model, "<dict>"
+    spec, _ = validate(data, name)
+    twin = build(spec).eval()
+    twin.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    return twin
+
+
+def timed(fn, repeats: int, warmup: int = 2) -> tuple[float, float]:
+    """(median ms, spread ms: max - min) of ``repeats`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times), max(times) - min(times)
+
+
+def onnx_session(twin, x):
+    """An onnxruntime session of the twin (exported with torch.onnx), or None where either is missing."""
+    try:
+        import io
+
+        import onnxruntime as ort
+        import torch
+    except ImportError:
+        return None
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice, each model
+            warnings.simplefilter("ignore")
+            torch.onnx.export(twin, (torch.from_numpy(x),), buf, dynamo=False, opset_version=17)
+    except Exception as e:  # noqa: BLE001 - a model the exporter can't take: no column, said in the table
+        print(f"  (onnx export failed: {type(e).__name__}: {e})", file=sys.stderr)
+        return None
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(THREADS)
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+
+
+def matmul_peak(repeats: int) -> float:
+    """GFLOP/s of NumPy's float32 matmul at 2048x2048 (the peak the convolutions are measured against)."""
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    ms, _ = timed(lambda: a @ a, repeats)
+    return 2 * 2048**3 / (ms * 1e-3) / 1e9
+
+
+def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None = None) -> dict:
+    import torch
+
+    torch.set_num_threads(int(THREADS))
+    net = load_nnspec(model)
+    state = {k: np.array(v) for k, v in net.state_dict().items()}
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    twin = torch_twin(model, state)
+    tx = torch.from_numpy(x)
+    with torch.no_grad():
+        want = twin(tx).numpy()
+    got = net(x)
+    err = float(np.abs(np.asarray(got) - want).max())
+    row = {"name": name, "input": list(shape), "max_abs_diff": err}
+    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: net(x), repeats)
+    time.sleep(0.3)
+
+    def torch_call():
+        with torch.no_grad():
+            twin(tx)
+
+    row["torch_ms"], row["torch_spread"] = timed(torch_call, repeats)
+    time.sleep(0.3)
+    session = onnx_session(twin, x)
+    if session is not None:
+        feed = {session.get_inputs()[0].name: x}
+        row["ort_ms"], row["ort_spread"] = timed(lambda: session.run(None, feed), repeats)
+    if flops:
+        row["gflops"] = flops / (row["nnspec_ms"] * 1e-3) / 1e9
+        row["torch_gflops"] = flops / (row["torch_ms"] * 1e-3) / 1e9
+    return row
+
+
+def conv_flops(spec: dict, shape: tuple) -> float:
+    from nnspec import static
+
+    m = nnspec.from_dict(spec, meta=True)
+    found = static.infer(m, [shape])
+    return 2.0 * float(found.mult_adds)
+
+
+RSS_CHILD = """
+import os, sys
+os.environ.update(OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", MKL_NUM_THREADS="2")
+import numpy as np
+sys.path.insert(0, {tests!r})
+runtime, model, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split(","))
+x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+if runtime == "nnspec":
+    import nnspec
+    net = nnspec.load(model, seed=0).eval()
+    for _ in range(3):
+        net(x)
+else:
+    import torch
+    torch.set_num_threads(2)
+    from oracle import build
+    from nnspec.spec import parse, read, validate
+    text, name = read(model)
+    spec, _ = validate(parse(text, name), name)
+    twin = build(spec).eval()
+    with torch.no_grad():
+        for _ in range(3):
+            twin(torch.from_numpy(x))
+# VmHWM: this process's own high-water mark (ru_maxrss on Linux carries the parent's over fork and exec)
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+"""
+
+
+def peak_rss(runtime: str, model: str, shape: tuple) -> float:
+    """Peak resident memory (MiB) of a fresh process that loads the model and runs it three times."""
+    code = RSS_CHILD.format(tests=str(ROOT / "tests"))
+    out = subprocess.run([sys.executable, "-c", code, runtime, str(ROOT / model), ",".join(map(str, shape))],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
+    parser.add_argument("-k", default="", help="only rows whose name contains this")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 10
+    import torch
+
+    peak = matmul_peak(repeats)
+    print(f"nnspec {nnspec.__version__}, torch {torch.__version__}, numpy {np.__version__}, {THREADS} threads; "
+          f"NumPy float32 matmul peak {peak:.0f} GFLOP/s")
+    rows = []
+    for name, (model, shape) in MODELS.items():
+        if args.k in name:
+            rows.append(bench_row(name, model, shape, repeats))
+            print_row(rows[-1], peak)
+    for name, (spec, shape) in CONVS.items():
+        if args.k in name:
+            rows.append(bench_row(name, spec, shape, repeats, conv_flops(spec, shape)))
+            print_row(rows[-1], peak)
+    rss = {}
+    if "resnet18 b8" in [r["name"] for r in rows]:
+        for runtime in ("nnspec", "torch"):
+            rss[runtime] = peak_rss(runtime, "models/zoo/resnet18.yaml", (8, 3, 224, 224))
+        print(f"\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "threads": int(THREADS),
+              "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,
+              "peak_rss_mib_resnet18_b8": rss}
+    out = ROOT / "bench" / "results" / f"cpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nwrote {out.relative_to(ROOT)}")
+
+
+_HEADER = False
+
+
+def print_row(r: dict, peak: float) -> None:
+    global _HEADER
+    if not _HEADER:
+        print(f"\n{'model':32} {'nnspec ms':>10} {'torch ms':>10} {'ratio':>6} {'ort ms':>8} {'vs ort':>7}"
+              f" {'GFLOP/s':>8} {'% peak':>7} {'max|diff|':>10}")
+        _HEADER = True
+    ort = f"{r['ort_ms']:8.2f} {r['nnspec_ms'] / r['ort_ms']:6.2f}x" if "ort_ms" in r else f"{'--':>8} {'--':>7}"
+    gf = f"{r['gflops']:8.1f} {100 * r['gflops'] / peak:6.0f}%" if "gflops" in r else f"{'':8} {'':7}"
+    print(f"{r['name']:32} {r['nnspec_ms']:10.2f} {r['torch_ms']:10.2f} {r['nnspec_ms'] / r['torch_ms']:5.2f}x "
+          f"{ort} {gf} {r['max_abs_diff']:10.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
