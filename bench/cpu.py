@@ -243,7 +243,7 @@ def main() -> None:
     if "resnet18 b8" in [r["name"] for r in rows]:
         for runtime in ("nnspec", "torch"):
             rss[runtime] = peak_rss(runtime, "models/zoo/resnet18.yaml", (8, 3, 224, 224))
-        print(f"\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+        print("\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "threads": int(THREADS),
               "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,
               "peak_rss_mib_resnet18_b8": rss}
