@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -20,15 +21,24 @@ def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, 
     return out
 
 
-def _padded_windows(x, kernel, stride, padding, dilation, out, value):
-    """Pad (left: padding, right: whatever the last window needs) and view the windows."""
+def _padded(x, kernel, stride, padding, dilation, out, value):
+    """Pad (left: padding, right: whatever the last window needs)."""
     nd = len(kernel)
     pads = []
     for i in range(nd):
         need = (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
         pads.append((padding[i], max(need - x.shape[2 + i] - padding[i], 0)))
-    xpad = pad_or_crop(x, pads, value)
-    return windows(xpad, kernel, stride, dilation, out)  # (N, C, *out, *kernel)
+    return pad_or_crop(x, pads, value)
+
+
+def _offsets(xpad, kernel, stride, dilation, out):
+    """For each slot of the window, the strided view of every window's element in that slot: (N, C, *out).
+
+    Reducing these views one by one (a running max or sum) reads the input plane by plane, where a
+    reduction over the last axes of the windows view gathers every window's elements first."""
+    for offsets in itertools.product(*(range(k) for k in kernel)):
+        yield xpad[(Ellipsis,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
+                                       for o, d, n, s in zip(offsets, dilation, out, stride))]
 
 
 def _lowest(dtype):
@@ -85,12 +95,16 @@ def max_pool(x, kernel, stride, padding, dilation, ceil_mode: bool, return_indic
     nd = len(kernel)
     spatial = x.shape[2:]
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(nd))
-    win = _padded_windows(x, kernel, stride, padding, dilation, out, _lowest(x.dtype))
+    xpad = _padded(x, kernel, stride, padding, dilation, out, _lowest(x.dtype))
+    if not return_indices:
+        y = None
+        for view in _offsets(xpad, kernel, stride, dilation, out):
+            y = view.copy() if y is None else xp.maximum(y, view, out=y)  # NaN propagates, as in torch
+        return y
+    win = windows(xpad, kernel, stride, dilation, out)
     ksize = math.prod(kernel)
     flat = win.reshape(x.shape[:2] + out + (ksize,))  # (N, C, *out, K)
     y = flat.max(axis=-1)  # NaN propagates
-    if not return_indices:
-        return y
     pos, valid = _window_positions(spatial, kernel, stride, padding, dilation, out)
     valid = xp.asarray(valid.reshape(out + (ksize,)))
     hit = (flat == y[..., None]) & valid
@@ -117,8 +131,12 @@ def avg_pool(x, kernel, stride, padding, ceil_mode: bool, count_include_pad: boo
     ones = (1,) * nd
     acc = _accumulator(x.dtype)
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], 1, ceil_mode) for i in range(nd))
-    win = _padded_windows(x, kernel, stride, padding, ones, out, 0.0)
-    total = win.sum(axis=tuple(range(-nd, 0)), dtype=acc)  # (N, C, *out)
+    total = None
+    for view in _offsets(_padded(x, kernel, stride, padding, ones, out, 0.0), kernel, stride, ones, out):
+        if total is None:
+            total = view.astype(acc)  # a copy, in the accumulator's dtype
+        else:
+            total += view
     if divisor_override:
         return (total / acc.type(divisor_override)).astype(x.dtype, copy=False)
     divisor = numpy.ones(out)
