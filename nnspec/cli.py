@@ -24,7 +24,7 @@ from .weights import compare as compare_weights
 from .weights import load_weights, prepare as prepare_weights, rename_keys, save_weights
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
-from .runtime.symbolic import Dim
+from .runtime.symbolic import Dim, parse_size
 from .trace import ShapeTrace, format_shape, render, shapes
 
 app = typer.Typer(
@@ -70,11 +70,12 @@ def _parse_shape(text: str, symbolic: bool = False) -> tuple:
     parts = text.replace("x", ",").split(",") if not symbolic or numeric else text.split(",")
     shape = []
     for part in parts:  # every size must be there: "20,,50" or "20,x" is a typo, not the shape (20, 50) or (20,)
-        part = part.strip()
-        if part.isascii() and part.lstrip("-").isdigit():
-            shape.append(int(part))
-        elif symbolic and part.isascii() and part.isidentifier():
-            shape.append(Dim.symbol(part))
+        try:
+            size = parse_size(part)
+        except ValueError:
+            size = None
+        if isinstance(size, int) or (symbolic and size is not None):
+            shape.append(size)
         else:
             example = "N,3,H,W or 2,3,224,224" if symbolic else "20,16,50"
             raise typer.BadParameter(f"{text!r} is not a shape; write it as comma-separated sizes, e.g. {example}")

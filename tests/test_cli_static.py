@@ -151,3 +151,19 @@ def test_x_separated_sizes_work_everywhere():
 def test_a_memory_limit_error_names_the_limit():
     out = invoke("run", BLOCKS, "-s", "2,3,32,32", "--memory-limit", "0.5", code=1)
     assert "the limit is 500,000 bytes (the memory limit)" in out
+
+
+def test_summary_keys_flag_adds_the_state_dict_to_the_table():
+    out = invoke("summary", BLOCKS, "-s", "2,3,32,32", "--keys")
+    assert "state_dict key" in out and "layer2.downsample.1.running_var" in out and "mult-adds" in out
+    assert "state_dict key" not in invoke("summary", BLOCKS, "--no-keys")
+
+
+def test_validate_takes_named_inputs_and_the_mode():
+    seed = str(MODELS / "seed" / "module_dict.yaml")
+    out = invoke("validate", seed, "-s", "N,10,32,32", "--arg", "choice=conv", "--arg", "act=prelu")
+    assert "output: shape (N, 10, 30, 30)" in out
+    out = invoke("validate", seed, "-s", "1,10,32,32", "-a", "choice=pool", "-a", "act=lrelu", "--train")
+    assert "output: shape (1, 10, 10, 10)" in out
+    assert "no key 'nope'" in invoke("validate", seed, "-s", "1,10,32,32", "-a", "choice=nope", "-a", "act=lrelu",
+                                     code=1)

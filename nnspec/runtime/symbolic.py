@@ -655,9 +655,11 @@ def _is_name(p: Poly) -> bool:
 
 
 def parse_size(text: str) -> DimLike:
-    """One size of ``--input-shape``: an int, or a name (``N``, ``H``) for a symbolic size."""
+    """One size of ``--input-shape``: ASCII digits (an int, maybe negative: the caller bounds it), or a name
+    (``N``, ``H``) for a symbolic size; anything else is a ValueError."""
     text = text.strip()
-    try:
+    if text.isascii() and text.lstrip("-").isdigit():
         return int(text)
-    except ValueError:
+    if text.isascii() and text.isidentifier():
         return Dim.symbol(text)
+    raise ValueError(f"{text!r} is neither a size nor a name")

@@ -12,7 +12,7 @@ from ..errors import Position, SpecError, SpecErrors
 from . import loader
 from .loader import _short, locate, parse, read
 from .models import CONTAINER_SPECS, LAYER_SPECS, ModuleSpec
-from .blocks import expand_blocks
+from .blocks import _without, expand_blocks
 from .shorthand import expand
 
 _ADAPTER = TypeAdapter(ModuleSpec)
@@ -134,20 +134,13 @@ def validate(data: Any, filename: str = "<string>") -> Any:
     """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated. The root's
     ``weights`` options are not part of the module (see ``weight_renames``)."""
     if isinstance(data, dict) and "weights" in data:
-        weight_renames(data, filename)
-        data = {k: v for k, v in data.items() if k != "weights"} if not hasattr(data, "key_pos") else \
-            _drop(data, "weights")
+        weight_renames(data, filename)  # checked here, so a bad rename is a spec error like any other
+        data = _without(data, "weights")
     expanded = expand(expand_blocks(data, filename))
     try:
         return _ADAPTER.validate_python(expanded), expanded
     except ValidationError as e:
         raise validation_errors(e, expanded, filename) from None
-
-
-def _drop(d: Any, key: str) -> Any:
-    from .blocks import _without
-
-    return _without(d, key)
 
 
 __all__ = ["weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]

@@ -32,7 +32,7 @@ import difflib
 import re
 from typing import Any
 
-from ..errors import CompileError, NNSpecError, Position, SpecError
+from ..errors import CompileError, Position, SpecError
 from .loader import PosDict, PosList, _short
 from .models import CONTAINER_SPECS, LAYER_SPECS
 
@@ -165,7 +165,7 @@ class Expander:
             vp = _vpos(node, k) or pos
             if k == "forward":
                 out[k] = v
-            elif k in ("modules", "module") or (k in _contents_keys(kind) and k == kind):
+            elif k in ("modules", "module") or (k == kind and kind in CONTAINER_SPECS):  # {Sequential: [...]}
                 out[k] = self.children(v, env, vp, use, path + (k,), kind)
             else:
                 out[k] = self.value(v, env, vp, use, path + (k,))
@@ -352,10 +352,6 @@ def _kind(node: Any) -> str | None:
     return keys[0] if len(keys) == 1 else None
 
 
-def _contents_keys(kind: str | None) -> tuple:
-    return (kind,) if kind in CONTAINER_SPECS and kind != "Module" else ()
-
-
 def _block_args(node: dict, name: str) -> PosDict:
     """The arguments of a block use: ``{Name: {args}}``, ``{Name: null}`` or ``{type: Name, arg: ...}``."""
     if "type" in node:
@@ -420,4 +416,4 @@ def _mentions_expansion(node: Any, depth: int = 0) -> bool:
     return False
 
 
-__all__ = ["NNSpecError", "expand_blocks"]
+__all__ = ["expand_blocks"]
