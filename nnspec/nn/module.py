@@ -6,6 +6,7 @@ import inspect
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from ..errors import NNSpecRuntimeError, WeightsError
@@ -13,6 +14,21 @@ from ..runtime.backend import device_of, get_array_module, get_backend, resolve_
 from .parameter import Parameter
 
 _hook_ids = itertools.count()
+
+# the recorder of an execution plan being compiled (nnspec.plan), which sees every module call
+RECORDER: ContextVar[Any] = ContextVar("nnspec_plan_recorder", default=None)
+
+_state_version = [0]
+
+
+def state_version() -> int:
+    """A counter that moves whenever nnspec sees any module's state or mode change (registration,
+    assignment, load_state_dict, to/_apply, train/eval): compiled plans that folded state check it."""
+    return _state_version[0]
+
+
+def state_changed() -> None:
+    _state_version[0] += 1
 
 
 class RemovableHandle:
@@ -96,6 +112,7 @@ class Module:
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)"
             )
         self._parameters[name] = param
+        state_changed()
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Add a buffer (or None); a non-persistent one is left out of ``state_dict``."""
@@ -105,6 +122,7 @@ class Module:
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (array or None required)"
             )
         self._buffers[name] = tensor
+        state_changed()
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -116,6 +134,7 @@ class Module:
             raise NNSpecRuntimeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name(name, "module", self._modules)
         self._modules[name] = module
+        state_changed()
 
     register_module = add_module
 
@@ -153,16 +172,19 @@ class Module:
             params.pop(name, None)
             buffers.pop(name, None)
             modules[name] = value
+            state_changed()
         elif modules is not None and name in modules:
             if value is not None:
                 raise NNSpecRuntimeError(
                     f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
                 )
             modules[name] = value
+            state_changed()
         elif buffers is not None and name in buffers:
             if value is not None and not _is_array(value):
                 raise NNSpecRuntimeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (array or None expected)")
             buffers[name] = value
+            state_changed()
         else:
             object.__setattr__(self, name, value)
 
@@ -178,6 +200,7 @@ class Module:
             if name in registry:
                 del registry[name]
                 self._non_persistent_buffers_set.discard(name)
+                state_changed()
                 return
         object.__delattr__(self, name)
 
@@ -322,6 +345,7 @@ class Module:
             )
         for array, value in copies:
             array[...] = get_backend(device_of(array)).asarray(value)
+        state_changed()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ modes and types
@@ -331,6 +355,7 @@ class Module:
             raise NNSpecRuntimeError("training mode is expected to be boolean")
         for module in self.modules():
             module.__dict__["training"] = mode
+        state_changed()
         return self
 
     def eval(self) -> Module:
@@ -357,6 +382,7 @@ class Module:
             for name, b in module._buffers.items():
                 if b is not None:
                     module._buffers[name] = fn(b)
+        state_changed()
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
@@ -423,6 +449,12 @@ class Module:
         return handle
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        recorder = RECORDER.get()
+        if recorder is not None:  # an execution plan is being recorded (nnspec.plan)
+            return recorder.module_call(self, args, kwargs, self._call_impl)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:

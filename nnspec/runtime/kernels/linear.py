@@ -5,10 +5,20 @@ from __future__ import annotations
 from ..backend import get_array_module
 
 
-def linear(x, weight, bias):
-    """y = x W^T + b. x: (*, in); weight: (out, in); bias: (out,) or None -> (*, out)."""
-    y = x @ weight.T
-    return y if bias is None else y + bias
+def linear(x, weight, bias, out=None):
+    """y = x W^T + b. x: (*, in); weight: (out, in); bias: (out,) or None -> (*, out), written into
+    ``out`` where given. float16 on NumPy computes in float32 and stores float16, as conv does."""
+    xp = get_array_module(x, weight)
+    if x.dtype == xp.float16 and xp.__name__ == "numpy":
+        y = linear(x.astype(xp.float32), weight.astype(xp.float32), None if bias is None else bias.astype(xp.float32))
+        if out is None:
+            return y.astype(x.dtype)
+        out[...] = y
+        return out
+    y = xp.matmul(x, weight.T, out=out)
+    if bias is not None:
+        y += bias
+    return y
 
 
 def bilinear(x1, x2, weight, bias):
