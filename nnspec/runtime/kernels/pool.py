@@ -95,9 +95,13 @@ def max_pool(x, kernel, stride, padding, dilation, ceil_mode: bool, return_indic
     nd = len(kernel)
     spatial = x.shape[2:]
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(nd))
+    y = None
+    if not return_indices:
+        y = _running_max(xp, x, kernel, stride, padding, dilation, out)
+        if y is not None:
+            return y
     xpad = _padded(x, kernel, stride, padding, dilation, out, _lowest(x.dtype))
     if not return_indices:
-        y = None
         for view in _offsets(xpad, kernel, stride, dilation, out):
             y = view.copy() if y is None else xp.maximum(y, view, out=y)  # NaN propagates, as in torch
         return y
@@ -116,6 +120,43 @@ def max_pool(x, kernel, stride, padding, dilation, ceil_mode: bool, return_indic
     window = xp.arange(math.prod(out), dtype=xp.int64).reshape(out)
     index = xp.asarray(pos.reshape(-1))[window * ksize + slot]
     return y, index
+
+
+def _running_max(xp, x, kernel, stride, padding, dilation, out):
+    """The max pool as a running maximum over one strided view per window slot, each view only the
+    windows where that slot is inside the input, so the input is never padded (padding never wins a
+    max anyway). None where no slot is inside every window (the padded path handles that)."""
+    nd = len(kernel)
+    spatial = x.shape[2:]
+    ranges = []  # per dim, per offset: (first output, last output + 1, first input)
+    for i in range(nd):
+        per = []
+        for o in range(kernel[i]):
+            shift = o * dilation[i] - padding[i]
+            lo = max(0, (stride[i] - 1 - shift) // stride[i])  # the first window where the slot is inside
+            hi = min(out[i], (spatial[i] - 1 - shift) // stride[i] + 1) if spatial[i] - 1 - shift >= 0 else 0
+            per.append((lo, max(hi, lo), lo * stride[i] + shift))
+        ranges.append(per)
+    full = [next((o for o, (lo, hi, _) in enumerate(per) if lo == 0 and hi == out[i]), None)
+            for i, per in enumerate(ranges)]
+    if any(f is None for f in full):
+        return None
+
+    def view(offsets):
+        outs, ins = [], []
+        for i, o in enumerate(offsets):
+            lo, hi, start = ranges[i][o]
+            outs.append(slice(lo, hi))
+            ins.append(slice(start, start + (hi - lo - 1) * stride[i] + 1, stride[i]) if hi > lo else slice(0, 0))
+        return (Ellipsis,) + tuple(outs), x[(Ellipsis,) + tuple(ins)]
+
+    y = view(full)[1].copy()
+    for offsets in itertools.product(*(range(k) for k in kernel)):
+        if list(offsets) != full:
+            at, v = view(offsets)
+            if v.size:
+                xp.maximum(y[at], v, out=y[at])  # NaN propagates, as in torch
+    return y
 
 
 def _accumulator(dtype):

@@ -1,0 +1,174 @@
+"""The kernels a plan's passes put in place of layer calls: convolution and linear with BatchNorm folded
+in and the activation applied in place, writing into arrays the plan reuses."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..runtime import functional as F
+from ..runtime.backend import get_array_module
+from ..runtime.kernels import conv as _conv, linear as _linear
+from ..runtime.kernels.window import pad as _pad
+
+
+class Pool:
+    """Arrays a plan hands out again once nothing refers to them.
+
+    An array is free when its only references are the pool's own: CPython counts every other one
+    exactly (a slot still live, a view of it, anything that kept it), so reuse can never overwrite
+    a value someone holds. Arrays are kept across runs, so after the first run a plan allocates
+    nothing for its kernels, and the memory it holds is the largest set live at once.
+    """
+
+    def __init__(self, xp: Any):
+        self.xp = xp
+        self.arrays: dict[tuple, list[Any]] = {}
+
+    def take(self, shape: tuple, dtype: Any) -> Any:
+        shape = tuple(int(s) for s in shape)
+        kept = self.arrays.setdefault((shape, str(dtype)), [])
+        for a in kept:
+            if sys.getrefcount(a) <= _FREE:
+                return a
+        a = self.xp.empty(shape, dtype=dtype)
+        kept.append(a)
+        return a
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for arrays in self.arrays.values() for a in arrays)
+
+
+def _free_refcount() -> int:
+    """The reference count ``Pool.take`` sees for an array only the pool holds."""
+    kept = [object()]
+    for a in kept:
+        return sys.getrefcount(a)
+    return 0
+
+
+_FREE = _free_refcount()
+
+
+class Activation:
+    """An elementwise activation applied in place: relu, or a clamp (relu6, hardtanh)."""
+
+    def __init__(self, name: str, low: float | None = 0.0, high: float | None = None):
+        self.name, self.low, self.high = name, low, high
+
+    def __call__(self, y: Any) -> Any:
+        xp = get_array_module(y)
+        if self.high is None:
+            return xp.maximum(y, y.dtype.type(self.low), out=y)
+        return xp.clip(y, y.dtype.type(self.low), y.dtype.type(self.high), out=y)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Fused:
+    """What a fused kernel shares: the layer it replaces, its folded parameters, its activation and
+    where its output goes."""
+
+    op = ""
+
+    def __init__(self, module: Any, folded: tuple | None = None, act: Activation | None = None):
+        self.module = module
+        self.folded = folded  # (weight, bias) with BatchNorm folded in, or None: the layer's own, read per call
+        self.act = act
+        self.pool: Pool | None = None  # set by the memory pass
+        self.fresh = True  # the output must be a new array (it leaves the plan)
+
+    def params(self) -> tuple:
+        if self.folded is not None:
+            return self.folded
+        m = self.module
+        return m.weight.data, None if m.bias is None else m.bias.data
+
+    def out(self, shape: tuple, dtype: Any) -> Any:
+        return None if self.pool is None or self.fresh else self.pool.take(shape, dtype)
+
+    def describe(self) -> str:
+        parts = [self.op] + (["BatchNorm folded"] if self.folded is not None else []) + ([repr(self.act)] if self.act else [])
+        return " + ".join(parts)
+
+
+class FusedConv(Fused):
+    """Conv1d/2d/3d (zero, reflect, replicate or circular padding), with BatchNorm and activation."""
+
+    op = "conv"
+
+    def __init__(self, module: Any, folded: tuple | None = None, act: Activation | None = None):
+        super().__init__(module, folded, act)
+        m = module
+        self.nd = len(m.kernel_size)
+        if m.padding_mode == "zeros":
+            self.pads = F.conv_padding(m.padding, m.kernel_size, m.stride, m.dilation)
+            self.mode = "constant"
+        else:
+            rev = m._reversed_padding_repeated_twice
+            self.pads = [(rev[2 * i], rev[2 * i + 1]) for i in reversed(range(self.nd))]
+            self.mode = m.padding_mode
+
+    def __call__(self, x: Any) -> Any:
+        m = self.module
+        w, b = self.params()
+        unbatched = x.ndim == self.nd + 1
+        if unbatched:
+            x = x[None]
+        if any(p for pair in self.pads for p in pair):
+            x = self._padded(x)
+        size = tuple((x.shape[2 + i] - m.dilation[i] * (w.shape[2 + i] - 1) - 1) // m.stride[i] + 1
+                     for i in range(self.nd))
+        out = None if unbatched else self.out((x.shape[0], w.shape[0]) + size, x.dtype)
+        y = _conv.conv(x, w, b, m.stride, m.dilation, m.groups, out=out,
+                       scratch=None if self.pool is None else self.pool.take)
+        if self.act is not None:
+            self.act(y)
+        return y[0] if unbatched else y
+
+    def _padded(self, x: Any) -> Any:
+        if self.mode != "constant" or self.pool is None:
+            return _pad(x, self.pads, self.mode)
+        shape = x.shape[:2] + tuple(s + a + b for s, (a, b) in zip(x.shape[2:], self.pads))
+        buf = self.pool.take(shape, x.dtype)
+        for d, (a, b) in enumerate(self.pads):  # zero the borders only, then copy the inside
+            lead = (slice(None),) * (2 + d)
+            if a:
+                buf[lead + (slice(0, a),)] = 0
+            if b:
+                buf[lead + (slice(shape[2 + d] - b, None),)] = 0
+        buf[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(x.shape[2:], self.pads))] = x
+        return buf
+
+
+class FusedLinear(Fused):
+    """Linear, with BatchNorm1d (on a 2-d output) and activation."""
+
+    op = "linear"
+
+    def __call__(self, x: Any) -> Any:
+        w, b = self.params()
+        out = self.out(x.shape[:-1] + (w.shape[0],), x.dtype) if x.ndim >= 1 else None
+        y = _linear.linear(x, w, b, out=out)
+        if self.act is not None:
+            self.act(y)
+        return y
+
+
+def folded_params(weight: Any, bias: Any, bn: Any) -> tuple:
+    """The weight and bias of a conv or linear layer followed by ``bn`` in eval mode, as one layer:
+    W' = W * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta,
+    computed in float64 and stored in the layer's dtype."""
+    xp = get_array_module(weight)
+    f64 = xp.float64
+    scale = 1.0 / xp.sqrt(bn.running_var.astype(f64) + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight.data.astype(f64)
+    b = -bn.running_mean.astype(f64) if bias is None else bias.astype(f64) - bn.running_mean.astype(f64)
+    b = b * scale
+    if bn.bias is not None:
+        b = b + bn.bias.data.astype(f64)
+    w = weight.astype(f64) * scale.reshape((-1,) + (1,) * (weight.ndim - 1))
+    return xp.ascontiguousarray(w.astype(weight.dtype)), b.astype(weight.dtype)

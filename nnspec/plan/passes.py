@@ -1,0 +1,288 @@
+"""Passes over a recorded Program. Each one can be switched off on its own (``nnspec.compile(...,
+passes={"fold_batchnorm": False})``); tests check every one against the plan without it and against torch.
+
+- ``drop_identity``: Identity, and Dropout in eval mode, return their input: their steps go.
+- ``fold_batchnorm``: in eval mode, a BatchNorm right after a convolution (or a Linear with a 2-d
+  output) is folded into that layer's weight and bias.
+- ``fuse_activation``: a ReLU, ReLU6 or Hardtanh right after a convolution or Linear is applied in
+  place to that kernel's output, with its bias.
+- ``fold_constants``: an op whose inputs are all parameters, buffers or constants (and that nothing
+  writes into) is computed once, when the plan is made.
+- ``reuse_memory``: each slot is dropped after its last use, so the memory live at once is the
+  largest live set, and convolution and linear kernels write into arrays the plan hands out again.
+
+"Right after" means the only use of the layer's output, which is not the forward's result and is
+not written into in place.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from .kernels import Activation, Fused, FusedConv, FusedLinear, Pool, folded_params
+from .record import Program, Ref, Step, refs_in, substitute
+
+PASSES: dict[str, Callable[[Program], None]] = {}
+
+
+def register(fn: Callable[[Program], None]) -> Callable[[Program], None]:
+    PASSES[fn.__name__] = fn
+    return fn
+
+
+def _users(program: Program) -> dict[int, list[Step | None]]:
+    """slot -> the steps that read it (None for the forward's result)."""
+    users: dict[int, list[Step | None]] = {}
+    for step in program.steps:
+        for s in step.refs():
+            users.setdefault(s, []).append(step)
+    for s in refs_in(program.output):
+        users.setdefault(s, []).append(None)
+    return users
+
+
+class _Uses:
+    """What the fusing passes ask of a program: who reads a slot, and which slots are written into
+    or viewed (a fusion must not change what a write or a view sees)."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.users = _users(program)
+        self.writers = _writers(program)
+        self.viewed = {program.root(s) for s in program.roots if program.root(s) != s}
+
+    def follower(self, step: Step) -> Step | None:
+        """The step that is the only use of ``step``'s single output, where that output stays inside."""
+        out = _single_output(step)
+        if out is None or out in self.viewed:
+            return None
+        readers = self.users.get(out, [])
+        if len(readers) != 1 or readers[0] is None or _only_input(readers[0]) != out:
+            return None
+        nxt = readers[0]  # it may write into the output (ReLU(inplace=True)): nothing else does
+        return nxt if all(w is nxt for w in self.writers.get(self.program.root(out), [])) else None
+
+
+def _mutated_roots(program: Program) -> set[int]:
+    return set(_writers(program))
+
+
+def _writers(program: Program) -> dict[int, list[Step]]:
+    """root slot -> the steps that write into it in place."""
+    writers: dict[int, list[Step]] = {}
+    for s in program.steps:
+        if s.mutates is not None:
+            writers.setdefault(program.root(s.mutates), []).append(s)
+    return writers
+
+
+def _bound(step: Step) -> dict[str, Any]:
+    """An op step's arguments by name (its function's signature)."""
+    try:
+        return dict(inspect.signature(step.fn).bind(*step.args, **step.kwargs).arguments)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _only_input(step: Step) -> int | None:
+    """The slot of the one array a step takes (its first argument, nothing else given as an array)."""
+    if step.args and isinstance(step.args[0], Ref) and len(list(step.refs())) == 1:
+        return step.args[0].slot
+    return None
+
+
+def _single_output(step: Step) -> int | None:
+    return step.out.slot if isinstance(step.out, Ref) else None
+
+
+_DROPOUT_OPS = {"F.dropout", "F.dropout2d", "torch.nn.functional.dropout", "torch.nn.functional.dropout2d"}
+
+
+@register
+def drop_identity(program: Program) -> None:
+    kept: list[Step] = []
+    mapping: dict[int, int] = {}
+    for step in program.steps:
+        step.args, step.kwargs = substitute(step.args, mapping), substitute(step.kwargs, mapping)
+        src, dst = _only_input(step), _single_output(step)
+        drop = src is not None and dst is not None and step.mutates is None and (
+            (step.module is not None and step.kind == "Identity")
+            or (step.module is not None and "Dropout" in step.kind and not step.module.training)
+            or (step.module is None and step.kind in _DROPOUT_OPS and _bound(step).get("training", True) is False)
+        )
+        if drop:
+            mapping[dst] = src
+            continue
+        kept.append(step)
+    program.output = substitute(program.output, mapping)
+    program.steps = kept
+
+
+def _merge(program: Program, step: Step, nxt: Step, fn: Any, kind: str) -> None:
+    """Replace ``step`` by ``fn`` on its input, doing ``nxt``'s work too; ``nxt`` goes."""
+    step.fn, step.kind = fn, kind
+    step.args, step.kwargs = (step.args[0],), {}
+    step.out = nxt.out
+    step.calls = step.calls + nxt.calls
+    step.mult_adds += nxt.mult_adds
+    step.pure = step.pure and nxt.pure
+    program.steps.remove(nxt)
+
+
+def _lowered(step: Step) -> Fused | None:
+    """A conv or linear layer's step as a fused kernel (the one it already is, where it is one)."""
+    if isinstance(step.fn, Fused):
+        return step.fn
+    if step.module is None or step.kwargs or len(step.args) != 1:
+        return None
+    if step.kind in ("Conv1d", "Conv2d", "Conv3d"):
+        return FusedConv(step.module)
+    if step.kind == "Linear":
+        return FusedLinear(step.module)
+    return None
+
+
+@register
+def fold_batchnorm(program: Program) -> None:
+    uses = _Uses(program)
+    for step in list(program.steps):
+        if step not in program.steps:
+            continue
+        nxt = uses.follower(step)
+        kernel = _lowered(step) if step.kind in ("Conv1d", "Conv2d", "Conv3d", "Linear") else None
+        if kernel is not None and kernel.folded is None and nxt is not None and nxt.module is not None \
+                and nxt.kind.startswith("BatchNorm") and not nxt.module.training \
+                and nxt.module.running_mean is not None and _foldable_shape(program, step, kernel):
+            weight, bias = kernel.params()
+            kernel.folded = folded_params(weight, bias, nxt.module)
+            _merge(program, step, nxt, kernel, f"{step.kind}+{nxt.kind}")
+
+
+def _foldable_shape(program: Program, step: Step, kernel: Fused) -> bool:
+    """BatchNorm normalises dim 1: a Linear's features are dim 1 only for a 2-d output."""
+    return not isinstance(kernel, FusedLinear) or len(program.shapes[_single_output(step)][0]) == 2
+
+
+_ACTIVATION_OPS = {
+    "F.relu": "relu", "torch.relu": "relu", "torch.nn.functional.relu": "relu", ".relu()": "relu",
+    "F.relu6": "relu6", "torch.nn.functional.relu6": "relu6",
+    "F.hardtanh": "hardtanh", "torch.nn.functional.hardtanh": "hardtanh",
+}
+
+
+def _activation(step: Step) -> Activation | None:
+    if step.module is not None:
+        m = step.module
+        if step.kind == "ReLU":
+            return Activation("relu")
+        if step.kind == "ReLU6":
+            return Activation("relu6", 0.0, 6.0)
+        if step.kind == "Hardtanh":
+            return Activation("hardtanh", m.min_val, m.max_val)
+        return None
+    name = _ACTIVATION_OPS.get(step.kind)
+    if name == "relu":
+        return Activation("relu")
+    if name == "relu6":
+        return Activation("relu6", 0.0, 6.0)
+    if name == "hardtanh":
+        args = _bound(step)
+        low, high = args.get("min_val", -1.0), args.get("max_val", 1.0)
+        if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+            return Activation("hardtanh", low, high)
+    return None
+
+
+@register
+def fuse_activation(program: Program) -> None:
+    uses = _Uses(program)
+    for step in list(program.steps):
+        if step not in program.steps:
+            continue
+        nxt = uses.follower(step)
+        kernel = _lowered(step)
+        act = _activation(nxt) if nxt is not None else None
+        if kernel is not None and kernel.act is None and act is not None:
+            kernel.act = act
+            _merge(program, step, nxt, kernel, f"{step.kind}+{nxt.kind}")
+
+
+@register
+def fold_constants(program: Program) -> None:
+    values: dict[int, Any] = {s: read() for s, read in program.state.items()}
+    values.update(program.constants)
+    mutated = _mutated_roots(program)
+    leaving = {program.root(s) for s in refs_in(program.output)}
+    kept: list[Step] = []
+    for step in program.steps:
+        reads = list(step.refs())
+        outs = list(step.outputs())
+        if (step.pure and step.mutates is None and outs and all(s in values for s in reads)
+                and not any(program.root(s) in mutated for s in reads + outs)
+                and not any(program.root(s) in leaving for s in outs)):
+            result = step.fn(*_resolve(step.args, values), **_resolve(step.kwargs, values))
+            _assign(step.out, result, values)
+            for s in outs:
+                program.constants[s] = values[s]
+            continue
+        kept.append(step)
+    program.steps = kept
+
+
+@register
+def reuse_memory(program: Program) -> None:
+    """Marks slots to drop after their last use (``program.frees``) and gives the plan's convolution and
+    linear kernels a pool to write into, except where their output leaves the plan."""
+    leaving = {program.root(s) for s in refs_in(program.output)}
+    pool = Pool(program.xp)
+    for step in program.steps:
+        kernel = _lowered(step)
+        if kernel is not None and step.fn is not kernel:
+            step.fn, step.args, step.kwargs = kernel, (step.args[0],), {}
+        if isinstance(step.fn, Fused):
+            step.fn.pool = pool
+            step.fn.fresh = any(program.root(s) in leaving for s in step.outputs())
+    program.pool = pool
+    program.frees = liveness(program)
+
+
+def liveness(program: Program) -> list[list[int]]:
+    """For each step, the slots read or made there for the last time (never the forward's result)."""
+    last: dict[int, int] = {}
+    for i, step in enumerate(program.steps):
+        for s in list(step.refs()) + list(step.outputs()):
+            last[s] = i
+    keep = set(refs_in(program.output))
+    frees: list[list[int]] = [[] for _ in program.steps]
+    for s, i in last.items():
+        if s not in keep:
+            frees[i].append(s)
+    return frees
+
+
+def _resolve(value: Any, env: Any) -> Any:
+    if isinstance(value, Ref):
+        return env[value.slot]
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_resolve(v, env) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_resolve(v, env) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, env) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(_resolve(value.start, env), _resolve(value.stop, env), _resolve(value.step, env))
+    return value
+
+
+def _assign(out: Any, result: Any, env: Any) -> None:
+    if isinstance(out, Ref):
+        env[out.slot] = result
+    elif isinstance(out, dict):
+        for k, v in out.items():
+            _assign(v, result[k], env)
+    elif isinstance(out, (tuple, list)):
+        for o, r in zip(out, result):
+            _assign(o, r, env)
+

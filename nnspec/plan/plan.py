@@ -1,0 +1,244 @@
+"""``nnspec.compile``: a model, for given input shapes, dtype and mode, as one flat list of kernel calls.
+
+    plan = nnspec.compile(model, [(8, 3, 224, 224)])
+    y = plan(x)                       # the same result as model(x)
+    y, times = plan.run(x, profile=True)
+
+Compiling records the forward once on shape-only arrays (``record``), then runs the passes
+(``passes``) over what it recorded. Running a plan is one loop over prepared steps: no module tree
+walk, no hooks, no graph interpretation, no shape checks (they were made when it was compiled).
+
+A plan reads the model's parameters and buffers when it runs, except what a pass computed from them
+when it was compiled (BatchNorm folded into a convolution, constants). It recompiles by itself when
+nnspec sees the model's state or mode change (``load_state_dict``, ``to``, ``train``/``eval``,
+assigning a parameter or buffer); after writing into a parameter's array by hand, call ``refresh()``.
+Hooks are not called by a plan: use the model itself to observe calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NNSpecError, NNSpecRuntimeError
+from ..inputs import bind
+from ..ir import observe_ops, stop_observing
+from ..nn import Module
+from ..nn.module import RECORDER, state_version
+from ..runtime.backend import get_array_module, resolve_dtype
+from ..runtime.meta import MetaArray, SymbolicValueError
+from ..trace import Call, ShapeTrace
+from .kernels import Fused
+from .passes import PASSES, _assign, _resolve
+from .record import PlanError, Program, Recorder, Ref, Step, refs_in, shape_only_state
+
+
+@dataclass
+class Signature:
+    """What a plan is made for: input shapes and dtypes, and the named non-array inputs."""
+
+    shapes: tuple
+    dtypes: tuple
+    named: tuple
+
+    @classmethod
+    def of(cls, arrays: Sequence[Any], named: dict | None) -> Signature:
+        return cls(tuple(tuple(int(s) for s in a.shape) for a in arrays), tuple(str(a.dtype) for a in arrays),
+                   tuple(sorted((named or {}).items(), key=lambda kv: kv[0])))
+
+    def key(self) -> tuple:
+        return self.shapes, self.dtypes, tuple((k, repr(v)) for k, v in self.named)
+
+
+class Compiled:
+    """One signature's program, ready to run."""
+
+    def __init__(self, program: Program, calls: list[Call], version: int):
+        self.program = program
+        self.calls = calls
+        self.version = version
+        self.runners = [_runner(step) for step in program.steps]
+        self.frees = program.frees or [[] for _ in program.steps]
+
+    def run(self, inputs: Sequence[Any], profile: bool = False) -> tuple[Any, list[float] | None]:
+        p = self.program
+        env: list[Any] = [None] * p.slots
+        for s, x in zip(p.inputs, inputs):
+            env[s] = x
+        for s, read in p.state.items():
+            env[s] = read()
+        for s, v in p.constants.items():
+            env[s] = v
+        times: list[float] | None = [] if profile else None
+        for run, free in zip(self.runners, self.frees):
+            if profile:
+                start = time.perf_counter()
+                run(env)
+                times.append((time.perf_counter() - start) * 1e3)
+            else:
+                run(env)
+            for s in free:
+                env[s] = None
+        return _resolve(p.output, env), times
+
+
+def _runner(step: Step):
+    """``step`` as a function of the slot list, with its argument lists prepared once."""
+    fn, out = step.fn, step.out
+    args, kwargs = list(step.args), step.kwargs
+    flat = all(isinstance(a, Ref) or not any(refs_in(a)) for a in args) and not any(refs_in(kwargs))
+    if flat:
+        refs = [(i, a.slot) for i, a in enumerate(args) if isinstance(a, Ref)]
+        if len(refs) == 1 and len(args) == 1 and not kwargs and isinstance(out, Ref):
+            (_, src), dst = refs[0], out.slot
+
+            def one(env: list) -> None:
+                env[dst] = fn(env[src])
+            return one
+
+        def call(env: list) -> None:
+            a = args.copy()
+            for i, s in refs:
+                a[i] = env[s]
+            result = fn(*a, **kwargs)
+            if isinstance(out, Ref):
+                env[out.slot] = result
+            elif out is not None:
+                _assign(out, result, env)
+        return call
+
+    def nested(env: list) -> None:
+        result = fn(*_resolve(tuple(args), env), **_resolve(kwargs, env))
+        if out is not None:
+            _assign(out, result, env)
+    return nested
+
+
+class Plan:
+    """A model compiled per input signature (see the module's doc). Call it like the model."""
+
+    def __init__(self, model: Module, passes: dict[str, bool] | None = None, named: dict | None = None):
+        unknown = sorted(set(passes or {}) - set(PASSES))
+        if unknown:
+            raise NNSpecRuntimeError(f"unknown pass(es) {', '.join(unknown)}; the passes are {', '.join(PASSES)}")
+        self.model = model
+        self.passes = {name: (passes or {}).get(name, True) for name in PASSES}
+        self.named = dict(named or {})
+        self._compiled: dict[tuple, Compiled] = {}
+
+    def __repr__(self) -> str:
+        off = [n for n, on in self.passes.items() if not on]
+        return f"Plan({self.model._get_name()}, {len(self._compiled)} signature(s)" + \
+            (f", passes off: {', '.join(off)})" if off else ")")
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.run(*inputs)[0]
+
+    def run(self, *inputs: Any, profile: bool = False) -> tuple[Any, list[float] | None]:
+        """The output, and where ``profile`` is set, each step's time in ms."""
+        return self.compiled(inputs).run(inputs, profile)
+
+    def refresh(self) -> None:
+        """Forget every compiled signature (after writing into the model's arrays by hand)."""
+        self._compiled.clear()
+
+    def compiled(self, inputs: Sequence[Any]) -> Compiled:
+        """The program for these inputs' signature, compiled now if it is new or the state changed."""
+        sig = Signature.of(inputs, self.named)
+        key = sig.key()
+        found = self._compiled.get(key)
+        if found is not None and found.version == state_version():
+            return found
+        if found is not None:
+            self._compiled.clear()
+        found = self._compiled[key] = self._compile(sig, get_array_module(*inputs))
+        return found
+
+    def compile(self, shapes: Sequence[Sequence[int]], dtype: Any = "float32") -> Compiled:
+        """Compile for inputs of these shapes (each of ``dtype``) ahead of the first call."""
+        dt = resolve_dtype(dtype)
+        fakes = [MetaArray(tuple(int(s) for s in shape), dt) for shape in shapes]
+        sig = Signature.of(fakes, self.named)
+        found = self._compiled[sig.key()] = self._compile(sig, _array_module_of(self.model))
+        return found
+
+    # ------------------------------------------------------------------ compiling
+    def _compile(self, sig: Signature, xp: Any) -> Compiled:
+        model = self.model
+        version = state_version()
+        inputs = [MetaArray(shape, dtype) for shape, dtype in zip(sig.shapes, sig.dtypes)]
+        args = bind(model, inputs, self.named)
+        paths = {id(m): path for path, m in model.named_modules()}
+        with shape_only_state(model) as readers, ShapeTrace(model) as trace:
+            recorder = Recorder(trace, readers, paths)
+            for x in inputs:
+                recorder.slot(x)
+            token, op_token = RECORDER.set(recorder), observe_ops(recorder.op_call)
+            try:
+                output = model(*args)
+            except SymbolicValueError as e:
+                raise PlanError(f"this forward cannot be planned ahead: {e}") from None
+            except NNSpecError as e:
+                raise trace.place(e) from None
+            finally:
+                stop_observing(op_token)
+                RECORDER.reset(token)
+            program = recorder.program(inputs, output)
+        program.xp = xp
+        for name, fn in PASSES.items():
+            if self.passes[name]:
+                fn(program)
+        calls = [copy.copy(c) for c in trace.calls]
+        return Compiled(program, calls, version)
+
+    # ------------------------------------------------------------------ reading a plan
+    def steps(self, inputs: Sequence[Any] | None = None) -> list[Step]:
+        """The steps of the (only, or ``inputs``') compiled signature."""
+        return self._one(inputs).program.steps
+
+    def _one(self, inputs: Sequence[Any] | None) -> Compiled:
+        if inputs is not None:
+            return self.compiled(inputs)
+        if len(self._compiled) != 1:
+            raise NNSpecRuntimeError(f"this plan has {len(self._compiled)} compiled signatures; give the inputs")
+        return next(iter(self._compiled.values()))
+
+
+def _array_module_of(model: Module) -> Any:
+    for p in model.parameters():
+        return get_array_module(p.data)
+    for b in model.buffers():
+        return get_array_module(b)
+    return get_array_module()
+
+
+def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
+    """The shape trace's records with the time of the steps that did each one's work (a fused step's
+    time goes to its first record; a container's is the sum of what it contains)."""
+    calls = [copy.copy(c) for c in compiled.calls]
+    own = [0.0] * len(calls)
+    for step, ms in zip(compiled.program.steps, times):
+        if step.calls and 0 <= step.calls[0] < len(calls):
+            own[step.calls[0]] += ms
+    for i, c in enumerate(calls):
+        end = i + 1
+        while end < len(calls) and calls[end].depth > c.depth:
+            end += 1
+        c.ms = sum(own[i:end])
+    return calls
+
+
+def compile(model: Module, input_shapes: Sequence[Sequence[int]] | None = None, *, dtype: Any = "float32",
+            named: dict | None = None, passes: dict[str, bool] | None = None) -> Plan:
+    """``model`` as an execution plan: compiled now for ``input_shapes`` where given, else per input
+    signature on first call. ``passes`` switches passes off by name (``{"fold_batchnorm": False}``)."""
+    plan = Plan(model, passes, named)
+    if input_shapes is not None:
+        plan.compile(input_shapes, dtype)
+    return plan
+
+
+__all__ = ["Compiled", "Fused", "Plan", "PlanError", "compile", "timed_calls"]

@@ -1,0 +1,280 @@
+"""Recording a model's forward, for one input signature, as a flat list of steps.
+
+The model runs once on shape-only inputs (``MetaArray``), with its parameters and buffers swapped
+for shape-only twins, so recording computes nothing and changes no state. Every call of a leaf
+module (a layer with no children and no custom forward) and every op of a custom forward becomes a
+``Step``; containers and custom forwards leave no step of their own: they are inlined. Each array
+the forward makes gets a slot; a step names its inputs by ``Ref(slot)``. Everything else an op is
+given (sizes from ``x.size(0)``, dims, flags) is a constant of this signature.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NNSpecRuntimeError
+from ..nn import Module, Parameter, UserModule
+from ..runtime import tensor as T
+from ..runtime.meta import MetaArray
+
+
+class PlanError(NNSpecRuntimeError):
+    """A forward that cannot be planned ahead (it depends on values only a run knows)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An argument or result that is the array in slot ``slot``."""
+
+    slot: int
+
+
+@dataclass(eq=False)
+class Step:
+    """One kernel call of the plan: ``fn(*args, **kwargs)``, its arrays given as ``Ref``s."""
+
+    fn: Callable
+    args: tuple
+    kwargs: dict
+    out: Any  # a Ref, a nested tuple/list of Refs and constants, or None
+    name: str  # where it comes from: a module path, or a forward's node ("layer1.0.add")
+    kind: str  # the layer's class name, or the op ("relu", ".view()", "iadd")
+    module: Module | None = None  # the leaf module, for a layer's step
+    call: int = -1  # the index of its record in the shape trace
+    mutates: int | None = None  # the slot it writes into in place
+    pure: bool = True  # no effect but its result: may be folded or dropped
+    mult_adds: int = 0
+    calls: list[int] = field(default_factory=list)  # trace records whose work it does (after fusion)
+
+    def refs(self) -> Iterator[int]:
+        """The slots this step reads."""
+        yield from refs_in(self.args)
+        yield from refs_in(self.kwargs)
+
+    def outputs(self) -> Iterator[int]:
+        yield from refs_in(self.out)
+
+
+def refs_in(value: Any) -> Iterator[int]:
+    if isinstance(value, Ref):
+        yield value.slot
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from refs_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from refs_in(v)
+    elif isinstance(value, slice):
+        yield from refs_in((value.start, value.stop, value.step))
+
+
+def substitute(value: Any, mapping: dict[int, int]) -> Any:
+    """``value`` with every ``Ref(a)`` whose slot is in ``mapping`` replaced by ``Ref(mapping[a])``."""
+    if isinstance(value, Ref):
+        return Ref(mapping.get(value.slot, value.slot))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(substitute(v, mapping) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(substitute(v, mapping) for v in value)
+    if isinstance(value, dict):
+        return {k: substitute(v, mapping) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(*(substitute(v, mapping) for v in (value.start, value.stop, value.step)))
+    return value
+
+
+@dataclass(eq=False)
+class Program:
+    """What recording gives and the passes rewrite: steps over numbered slots."""
+
+    steps: list[Step]
+    slots: int  # how many
+    inputs: list[int]  # the slots the inputs go into, in order
+    state: dict[int, Callable[[], Any]]  # slot -> reads a parameter or buffer when the plan runs
+    output: Any  # the forward's result: Refs in a structure
+    roots: dict[int, int]  # slot -> the slot whose memory it views (itself where it owns its memory)
+    shapes: list[tuple] = field(default_factory=list)  # slot -> (shape, dtype), as recorded
+    xp: Any = None  # the array module the plan runs on
+    constants: dict[int, Any] = field(default_factory=dict)  # slot -> a value computed at compile time
+    pool: Any = None  # the arrays its kernels reuse (reuse_memory)
+    frees: list[list[int]] | None = None  # per step, the slots to drop after it (reuse_memory)
+
+    def root(self, slot: int) -> int:
+        while self.roots.get(slot, slot) != slot:
+            slot = self.roots[slot]
+        return slot
+
+
+_INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
+_RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial")
+_STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "AlphaDropout")
+
+
+def is_leaf(module: Module) -> bool:
+    """A layer whose own forward does the work: no children, no custom forward."""
+    return not module._modules and not isinstance(module, UserModule)
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Parameter)
+
+
+@contextmanager
+def shape_only_state(model: Module):
+    """Swap every parameter's and buffer's array for a shape-only twin while recording; yields
+    ``{id(twin): a function that reads the real array}``. Shared arrays keep one twin."""
+    twins: dict[int, MetaArray] = {}
+    readers: dict[int, Callable[[], Any]] = {}
+    swapped: list[Callable[[], None]] = []
+
+    def twin(array) -> MetaArray:
+        t = twins.get(id(array))
+        if t is None:
+            t = twins[id(array)] = MetaArray(tuple(array.shape), array.dtype)
+        return t
+
+    try:
+        for module in model.modules():
+            for p in module._parameters.values():
+                if p is not None and not isinstance(p.data, MetaArray) and id(p) not in readers:
+                    real, p.data = p.data, twin(p.data)
+                    readers[id(p.data)] = (lambda p=p: p.data)
+                    readers[id(p)] = readers[id(p.data)]
+                    swapped.append(lambda p=p, real=real: setattr(p, "data", real))
+            for name, b in module._buffers.items():
+                if b is not None and not isinstance(b, MetaArray):
+                    t = twin(b)
+                    module._buffers[name] = t
+                    readers.setdefault(id(t), lambda m=module, n=name: m._buffers[n])
+                    swapped.append(lambda m=module, n=name, real=b: m._buffers.__setitem__(n, real))
+        yield readers
+    finally:
+        for restore in reversed(swapped):
+            restore()
+
+
+class Recorder:
+    """Turns the calls of one forward on shape-only inputs into a Program (see the module's doc)."""
+
+    def __init__(self, trace, readers: dict[int, Callable[[], Any]], paths: dict[int, str]):
+        self.trace = trace
+        self.readers = readers
+        self.paths = paths
+        self.values: list[Any] = []  # each slot's shape-only value (kept alive: slots are found by id)
+        self.index: dict[int, int] = {}
+        self.roots: dict[int, int] = {}
+        self.steps: list[Step] = []
+        self.state: dict[int, Callable[[], Any]] = {}
+        self.inside_leaf = 0
+
+    def slot(self, value: Any) -> int:
+        i = len(self.values)
+        self.values.append(value)
+        self.index[id(value)] = i
+        base = getattr(value, "base", None)
+        self.roots[i] = self.index.get(id(base), i) if base is not None else i
+        return i
+
+    def ref(self, value: Any) -> Any:
+        """An argument as the plan will give it: arrays as Refs to their slots, the rest as it is."""
+        if isinstance(value, Parameter):
+            value = value.data
+        if _is_array(value):
+            i = self.index.get(id(value))
+            if i is None:
+                reader = self.readers.get(id(value))
+                if reader is None:
+                    raise PlanError(f"an array of size {list(value.shape)} comes from outside the forward")
+                i = self.slot(value)
+                self.state[i] = reader
+            return Ref(i)
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*(self.ref(v) for v in value))
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.ref(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.ref(v) for k, v in value.items()}
+        if isinstance(value, slice):
+            return slice(self.ref(value.start), self.ref(value.stop), self.ref(value.step))
+        return value
+
+    def result(self, value: Any) -> Any:
+        """A step's result: every array in it gets a new slot."""
+        if _is_array(value):
+            return Ref(self.slot(value))
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*(self.result(v) for v in value))
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.result(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.result(v) for k, v in value.items()}
+        return value
+
+    # -- what the model's calls report
+    def module_call(self, module: Module, args: tuple, kwargs: dict, impl: Callable) -> Any:
+        if self.inside_leaf or not is_leaf(module):
+            return impl(*args, **kwargs)
+        call = len(self.trace.calls)
+        a, kw = self.ref(args), self.ref(kwargs)
+        self.inside_leaf += 1
+        try:
+            out = impl(*args, **kwargs)
+        finally:
+            self.inside_leaf -= 1
+        kind = module._get_name()
+        inplace = getattr(module, "inplace", False) is True
+        stateful = module.training and kind.startswith(_STATEFUL_IN_TRAINING)
+        mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
+        self._add(Step(module.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, module, call,
+                       mutates, pure=not (stateful or inplace)), out)
+        return out
+
+    def op_call(self, module: Module, node, args: tuple, kwargs: dict, result: Any, ms: float) -> None:
+        if self.inside_leaf:
+            return
+        target = node.target.removeprefix("operator.")
+        name = target.split(".")[-1]
+        inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
+            (node.op == "call_method" and name.endswith("_")) or kwargs.get("inplace") is True
+        if not inplace and not any(_is_array(v) for v in _leaves(result)):
+            return  # a size or a flag: a constant of this signature
+        if node.op == "call_method":
+            fn = T.METHODS[node.target]
+        elif node.target.startswith("operator."):
+            fn = T.OPERATORS[target]
+        else:
+            fn = T.FUNCTIONS[node.target]
+        a, kw = self.ref(args), self.ref(kwargs)
+        mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
+        random = bool(_RANDOM.search(name)) and kwargs.get("training", True) is not False
+        base = self.paths.get(id(module), "")
+        kind = f".{target}()" if node.op == "call_method" else target
+        self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,
+                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random)), result)
+
+    def _add(self, step: Step, result: Any) -> None:
+        step.out = self.result(result)
+        step.calls = [step.call]
+        call = self.trace.calls[step.call] if 0 <= step.call < len(self.trace.calls) else None
+        step.mult_adds = call.mult_adds if call is not None and isinstance(call.mult_adds, int) else 0
+        self.steps.append(step)
+
+    def program(self, inputs: list[Any], output: Any) -> Program:
+        ins = [self.index[id(x)] for x in inputs]
+        shapes = [(tuple(v.shape), v.dtype) if _is_array(v) else ((), None) for v in self.values]
+        return Program(self.steps, len(self.values), ins, self.state, self.ref(output), self.roots, shapes)
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    else:
+        yield value
