@@ -112,8 +112,11 @@ def _prefixed(ref: dict, prefix: str) -> dict:
     return dict(items)
 
 
-def check(case: Case, ref: dict) -> None:
-    """nnspec must match the reference: repr, keys, shapes, outputs, and state after the call."""
+def check(case: Case, ref: dict, passes: dict | None = None) -> None:
+    """nnspec must match the reference: repr, keys, shapes, outputs, and state after the call.
+
+    With ``passes`` (a dict of pass switches, {} for all on), the call goes through an execution
+    plan (``nnspec.compile``) instead of the model's own forward."""
     m = build_nnspec(case)
     assert repr(m) == str(ref["repr"]), f"repr differs:\n{m!r}\n---\n{ref['repr']}"
     assert list(m.state_dict()) == list(ref["keys"])
@@ -130,7 +133,11 @@ def check(case: Case, ref: dict) -> None:
     xs = list(_prefixed(ref, "input/").values())
     named = json.loads(str(ref["named"])) if "named" in ref else {}
     assert named == case.named
-    y = m(*bind(m, [x.copy() for x in xs], named))
+    if passes is None:
+        y = m(*bind(m, [x.copy() for x in xs], named))
+    else:
+        arrays = [x.copy() for x in xs]
+        y = nnspec.compile(m, named=named, passes=passes)(*arrays)
     ys = list(y) if isinstance(y, tuple) else [y]
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)

@@ -51,7 +51,7 @@ class _Uses:
         self.program = program
         self.users = _users(program)
         self.writers = _writers(program)
-        self.viewed = {program.root(s) for s in program.roots if program.root(s) != s}
+        self.viewed = {program.root(s) for s in program.views}
 
     def follower(self, step: Step) -> Step | None:
         """The step that is the only use of ``step``'s single output, where that output stays inside."""

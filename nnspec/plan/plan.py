@@ -174,8 +174,7 @@ class Plan:
         paths = {id(m): path for path, m in model.named_modules()}
         with shape_only_state(model) as readers, ShapeTrace(model) as trace:
             recorder = Recorder(trace, readers, paths)
-            for x in inputs:
-                recorder.slot(x)
+            slots = [recorder.slot(x) for x in inputs]
             token, op_token = RECORDER.set(recorder), observe_ops(recorder.op_call)
             try:
                 output = model(*args)
@@ -186,7 +185,7 @@ class Plan:
             finally:
                 stop_observing(op_token)
                 RECORDER.reset(token)
-            program = recorder.program(inputs, output)
+            program = recorder.program(slots, output)
         program.xp = xp
         for name, fn in PASSES.items():
             if self.passes[name]:

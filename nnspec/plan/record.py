@@ -96,12 +96,13 @@ class Program:
     inputs: list[int]  # the slots the inputs go into, in order
     state: dict[int, Callable[[], Any]]  # slot -> reads a parameter or buffer when the plan runs
     output: Any  # the forward's result: Refs in a structure
-    roots: dict[int, int]  # slot -> the slot whose memory it views (itself where it owns its memory)
+    roots: dict[int, int]  # slot -> the slot whose memory it is (itself where it owns its memory)
     shapes: list[tuple] = field(default_factory=list)  # slot -> (shape, dtype), as recorded
     xp: Any = None  # the array module the plan runs on
     constants: dict[int, Any] = field(default_factory=dict)  # slot -> a value computed at compile time
     pool: Any = None  # the arrays its kernels reuse (reuse_memory)
     frees: list[list[int]] | None = None  # per step, the slots to drop after it (reuse_memory)
+    views: set[int] = field(default_factory=set)  # slots that view another's memory (not the same array)
 
     def root(self, slot: int) -> int:
         while self.roots.get(slot, slot) != slot:
@@ -167,16 +168,22 @@ class Recorder:
         self.values: list[Any] = []  # each slot's shape-only value (kept alive: slots are found by id)
         self.index: dict[int, int] = {}
         self.roots: dict[int, int] = {}
+        self.views: set[int] = set()
         self.steps: list[Step] = []
         self.state: dict[int, Callable[[], Any]] = {}
         self.inside_leaf = 0
 
     def slot(self, value: Any) -> int:
+        """A new slot for ``value``. Its root is the slot whose memory it is: the same array where an op
+        returned its input (``+=``, ``inplace=True``), the array it views, or else the new slot itself."""
         i = len(self.values)
+        same = self.index.get(id(value))
+        base = getattr(value, "base", None)
+        self.roots[i] = same if same is not None else self.index.get(id(base), i) if base is not None else i
+        if same is None and self.roots[i] != i:
+            self.views.add(i)
         self.values.append(value)
         self.index[id(value)] = i
-        base = getattr(value, "base", None)
-        self.roots[i] = self.index.get(id(base), i) if base is not None else i
         return i
 
     def ref(self, value: Any) -> Any:
@@ -263,10 +270,11 @@ class Recorder:
         step.mult_adds = call.mult_adds if call is not None and isinstance(call.mult_adds, int) else 0
         self.steps.append(step)
 
-    def program(self, inputs: list[Any], output: Any) -> Program:
-        ins = [self.index[id(x)] for x in inputs]
+    def program(self, inputs: list[int], output: Any) -> Program:
+        ins = list(inputs)  # the input slots as made (a step that returns its input gives a new slot)
         shapes = [(tuple(v.shape), v.dtype) if _is_array(v) else ((), None) for v in self.values]
-        return Program(self.steps, len(self.values), ins, self.state, self.ref(output), self.roots, shapes)
+        return Program(self.steps, len(self.values), ins, self.state, self.ref(output), self.roots, shapes,
+                       views=self.views)
 
 
 def _leaves(value: Any) -> Iterator[Any]:
