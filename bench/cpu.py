@@ -4,14 +4,16 @@
     python bench/cpu.py --quick         # fewer repeats
     python bench/cpu.py -k resnet18     # only the rows whose name contains this
 
-Each runtime runs the same model with the same weights on the same input. Each one is
+nnspec runs each model through its execution plan (``nnspec.compile``); the "forward" column
+is the model's own forward, module by module, for comparison. Each runtime runs the same
+model with the same weights on the same input. Each one is
 timed in its own block: warm-up runs, then the median and spread of several repeats,
 with a pause between blocks. Calls are not alternated between libraries, because NumPy's
 and torch's thread pools then fight and slow each other down. Both use 2 threads.
 Peak RSS is measured for each runtime in a separate process. The table gives ms per
 batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions are also
 given in GFLOP/s and as a share of the measured NumPy float32 matmul peak. The results
-go to bench/results/cpu-<date>.json.
+go to bench/results/cpu-<date>.json, with the time to read, validate, build and plan ResNet-50.
 
 This is a measuring tool, never a test: it needs torch==2.13.0 (and onnxruntime for its
 column); tests never time anything.
@@ -153,10 +155,15 @@ def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None 
     tx = torch.from_numpy(x)
     with torch.no_grad():
         want = twin(tx).numpy()
-    got = net(x)
+    start = time.perf_counter()
+    plan = nnspec.compile(net, [shape])
+    compile_ms = (time.perf_counter() - start) * 1e3
+    got = plan(x)
     err = float(np.abs(np.asarray(got) - want).max())
-    row = {"name": name, "input": list(shape), "max_abs_diff": err}
-    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: net(x), repeats)
+    row = {"name": name, "input": list(shape), "max_abs_diff": err, "plan_compile_ms": compile_ms}
+    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(x), repeats)
+    time.sleep(0.3)
+    row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), max(3, repeats // 2), warmup=1)
     time.sleep(0.3)
 
     def torch_call():
@@ -192,7 +199,7 @@ runtime, model, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv
 x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
 if runtime == "nnspec":
     import nnspec
-    net = nnspec.load(model, seed=0).eval()
+    net = nnspec.compile(nnspec.load(model, seed=0).eval())
     for _ in range(3):
         net(x)
 else:
@@ -219,6 +226,21 @@ def peak_rss(runtime: str, model: str, shape: tuple) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
+def compile_time(path: str, shape: tuple, repeats: int) -> dict:
+    """ms to read, validate and build the model (weights drawn from the seed), and to plan it."""
+    def load():
+        return nnspec.load(ROOT / path, seed=0).eval()
+
+    def load_and_plan():
+        return nnspec.compile(load(), [shape])
+
+    load_ms, _ = timed(load, repeats, warmup=1)
+    total_ms, _ = timed(load_and_plan, repeats, warmup=1)
+    meta_ms, _ = timed(lambda: nnspec.load(ROOT / path, meta=True), repeats, warmup=1)
+    return {"model": path, "input": list(shape), "load_ms": load_ms, "load_and_plan_ms": total_ms,
+            "shape_only_load_ms": meta_ms}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
@@ -239,6 +261,12 @@ def main() -> None:
         if args.k in name:
             rows.append(bench_row(name, spec, shape, repeats, conv_flops(spec, shape)))
             print_row(rows[-1], peak)
+    compiled = {}
+    if args.k in "resnet50 compile":
+        compiled = compile_time("models/zoo/resnet50.yaml", (8, 3, 224, 224), repeats)
+        print(f"\ncompile, resnet50 b8: read + validate + build (seeded weights) {compiled['load_ms']:.0f} ms, "
+              f"and plan {compiled['load_and_plan_ms']:.0f} ms in all; shape-only read + validate + build "
+              f"{compiled['shape_only_load_ms']:.0f} ms")
     rss = {}
     if "resnet18 b8" in [r["name"] for r in rows]:
         for runtime in ("nnspec", "torch"):
@@ -246,7 +274,7 @@ def main() -> None:
         print("\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "threads": int(THREADS),
               "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,
-              "peak_rss_mib_resnet18_b8": rss}
+              "peak_rss_mib_resnet18_b8": rss, "compile": compiled}
     out = ROOT / "bench" / "results" / f"cpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {out.relative_to(ROOT)}")
@@ -258,12 +286,13 @@ _HEADER = False
 def print_row(r: dict, peak: float) -> None:
     global _HEADER
     if not _HEADER:
-        print(f"\n{'model':32} {'nnspec ms':>10} {'torch ms':>10} {'ratio':>6} {'ort ms':>8} {'vs ort':>7}"
-              f" {'GFLOP/s':>8} {'% peak':>7} {'max|diff|':>10}")
+        print(f"\n{'model':32} {'nnspec ms':>10} {'forward':>9} {'torch ms':>10} {'ratio':>6} {'ort ms':>8} "
+              f"{'vs ort':>7} {'GFLOP/s':>8} {'% peak':>7} {'max|diff|':>10}")
         _HEADER = True
     ort = f"{r['ort_ms']:8.2f} {r['nnspec_ms'] / r['ort_ms']:6.2f}x" if "ort_ms" in r else f"{'--':>8} {'--':>7}"
     gf = f"{r['gflops']:8.1f} {100 * r['gflops'] / peak:6.0f}%" if "gflops" in r else f"{'':8} {'':7}"
-    print(f"{r['name']:32} {r['nnspec_ms']:10.2f} {r['torch_ms']:10.2f} {r['nnspec_ms'] / r['torch_ms']:5.2f}x "
+    print(f"{r['name']:32} {r['nnspec_ms']:10.2f} {r['forward_ms']:9.2f} {r['torch_ms']:10.2f} "
+          f"{r['nnspec_ms'] / r['torch_ms']:5.2f}x "
           f"{ort} {gf} {r['max_abs_diff']:10.1e}", flush=True)
 
 

@@ -25,7 +25,9 @@ from .weights import load_weights, prepare as prepare_weights, rename_keys, save
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
 from .runtime.symbolic import Dim, parse_size
-from .trace import ShapeTrace, format_shape, render, shapes
+from .plan import PASSES
+from .plan.timing import matmul_peak, measure, profile_rows
+from .trace import ShapeTrace, format_shape, profile_table, render, shapes, table
 
 app = typer.Typer(
     help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.",
@@ -163,14 +165,35 @@ def run(
     memory_limit: Annotated[Optional[float], typer.Option(
         "--memory-limit", min=0, help="Refuse to run a model that needs more than this many MB "
         "(parameters, inputs and activations at peak, found statically). Default: the memory free.")] = None,
+    repeat: Annotated[int, typer.Option(
+        "--repeat", "-n", min=1, help="Run this many times and report the median time and the spread "
+        "(in train mode each run updates BatchNorm statistics, as that many calls would).")] = 1,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No shape trace, and no per-kernel timing: only the output and the time.")] = False,
+    profile: Annotated[bool, typer.Option(
+        "--profile", help="Print the plan's kernels, slowest first, with GFLOP/s and the share of the "
+        "measured matmul peak.")] = False,
+    no_plan: Annotated[bool, typer.Option(
+        "--no-plan", help="Run the model's own forward (module by module, hooks and all) instead of its plan.")] = False,
+    disable_pass: Annotated[Optional[list[str]], typer.Option(
+        "--disable-pass", help=f"Switch a pass of the plan off: {', '.join(PASSES)}. Repeat for several.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a model on random or given inputs and print the shape trace.
+    """Run a model on random or given inputs and print the shape trace, timed.
 
     The model is first checked statically (shapes, and the memory it needs against --memory-limit),
-    so a mistake or a model too big for the machine fails before anything is allocated.
+    so a mistake or a model too big for the machine fails before anything is allocated. It then
+    runs as an execution plan: one flat list of kernels, with BatchNorm folded into convolutions,
+    activations fused, identities dropped and memory reused (see --disable-pass). The times in the
+    trace are the plan's kernels' own.
 
-    Example: nnspec run models/seed/conv2d.yaml --input-shape 20,16,50,100
+    Examples:
+
+      nnspec run models/seed/conv2d.yaml --input-shape 20,16,50,100
+
+      nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --repeat 10 --quiet
+
+      nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --profile
     """
     shapes_in = [_parse_shape(s) for s in input_shape or []]
     _check_dtype(dtype)
@@ -184,6 +207,12 @@ def run(
         raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
 
     named = _named_args(arg)
+    unknown = [p for p in disable_pass or [] if p not in PASSES]
+    if unknown:
+        raise typer.BadParameter(f"unknown pass {unknown[0]!r}; the passes are {', '.join(PASSES)}",
+                                 param_hint="--disable-pass")
+    if no_plan and (profile or disable_pass):
+        raise typer.BadParameter("--profile and --disable-pass need the plan", param_hint="--no-plan")
 
     def body() -> None:
         backend = get_backend(device)
@@ -230,12 +259,11 @@ def run(
             gen = random.generator()
             arrays = [gen.standard_normal(s) for s in shapes_in]
         xs = [backend.asarray(a.astype(dt)) for a in arrays]  # real inputs run in the model's dtype
-        call_args = bind(net, xs, named)
-        with ShapeTrace(net) as trace:
-            try:
-                y = net(*call_args)
-            except NNSpecError as e:
-                raise trace.place(e) from None
+        timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
+                        trace=not quiet or profile, plan=not no_plan)
+        if timed.reason and not no_plan:
+            typer.echo(f"note: running the model's own forward: {timed.reason}", err=True)
+        y = timed.output
         out_shape = shapes(y)
         out_dtype = _dtypes(y)
         if output is not None:
@@ -248,12 +276,29 @@ def run(
                 raise NNSpecRuntimeError(f"the model returns {len(outputs)} arrays; save them to a .npz file, not {output.name!r}")
             else:
                 _save_atomic(output, lambda f: numpy.save(f, to_numpy(y)))
+        rows = profile_rows(timed, matmul_peak(backend.xp)) if profile and timed.planned else None
+        runs = {"median": timed.median_ms, "min": min(timed.runs_ms), "max": max(timed.runs_ms), "runs": timed.runs_ms}
+        how = {"kernels": len(timed.steps), "passes": [p for p in PASSES if p not in (disable_pass or [])]} \
+            if timed.planned else None
         if as_json:
-            typer.echo(json.dumps({"trace": [c.to_json() for c in trace.calls], "output": {
-                "shape": out_shape, "dtype": out_dtype}}, indent=2))
+            result = {"output": {"shape": out_shape, "dtype": out_dtype}, "time_ms": runs, "plan": how}
+            if not quiet:
+                result["trace"] = [c.to_json() for c in timed.calls]
+            if rows is not None:
+                result["profile"] = rows
+            typer.echo(json.dumps(result, indent=2))
             return
-        typer.echo(render(trace.table(), right={4}))
-        typer.echo(f"\noutput: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
+        if not quiet:
+            typer.echo(render(table(timed.calls), right={4}) + "\n")
+        if rows is not None:
+            typer.echo(render(profile_table(rows), right={2, 3, 4, 5, 6}) + "\n")
+        typer.echo(f"output: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
+        ran = f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
+        if repeat > 1:
+            typer.echo(f"time: median {timed.median_ms:.3f} ms, min {runs['min']:.3f}, max {runs['max']:.3f} "
+                       f"over {repeat} runs ({ran})")
+        else:
+            typer.echo(f"time: {timed.median_ms:.3f} ms ({ran})")
         if output is not None:
             typer.echo(f"saved to {output}")
 

@@ -147,17 +147,25 @@ class ShapeTrace:
                 pass
 
     def table(self) -> list[list[str]]:
-        """Rows of (indented path, type, input shapes, output shape, ms) for printing."""
-        rows = [["module", "type", "input", "output", "ms"]]
-        for c in self.calls:
-            rows.append([
-                "  " * c.depth + c.path,
-                c.type,
-                "; ".join(format_shape(s) for s in c.inputs),
-                format_shape(c.output),
-                f"{c.ms:.3f}",
-            ])
-        return rows
+        return table(self.calls)
+
+
+def table(calls: list[Call]) -> list[list[str]]:
+    """Rows of (indented path, type, input shapes, output shape, ms) for printing."""
+    rows = [["module", "type", "input", "output", "ms"]]
+    for c in calls:
+        rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
+                     format_shape(c.output), f"{c.ms:.3f}"])
+    return rows
+
+
+def profile_table(rows: list[dict]) -> list[list[str]]:
+    """Rows of a plan's profile (``nnspec.plan.timing.profile_rows``) for printing."""
+    out = [["kernel", "kind", "ms", "share", "mult-adds", "GFLOP/s", "of peak"]]
+    for r in rows:
+        out.append([r["kernel"], r["kind"], f"{r['ms']:.3f}", f"{r['share']:.1%}", f"{r['mult_adds']:,}",
+                    f"{r['gflops']:.1f}" if r["gflops"] else "--", f"{r['of_peak']:.0%}" if r["gflops"] else "--"])
+    return out
 
 
 def render(rows: list[list[str]], right: set[int] = frozenset()) -> str:

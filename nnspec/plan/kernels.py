@@ -26,8 +26,9 @@ class Pool:
         self.arrays: dict[tuple, list[Any]] = {}
 
     def take(self, shape: tuple, dtype: Any) -> Any:
-        shape = tuple(int(s) for s in shape)
-        kept = self.arrays.setdefault((shape, str(dtype)), [])
+        kept = self.arrays.get((shape, dtype))
+        if kept is None:
+            kept = self.arrays[(tuple(shape), self.xp.dtype(dtype))] = []
         for a in kept:
             if sys.getrefcount(a) <= _FREE:
                 return a
@@ -79,12 +80,13 @@ class Fused:
         self.act = act
         self.pool: Pool | None = None  # set by the memory pass
         self.fresh = True  # the output must be a new array (it leaves the plan)
+        self.weight, self.bias = module._parameters["weight"], module._parameters.get("bias")
 
     def params(self) -> tuple:
+        """The folded weight and bias, or the layer's own as they are now."""
         if self.folded is not None:
             return self.folded
-        m = self.module
-        return m.weight.data, None if m.bias is None else m.bias.data
+        return self.weight.data, None if self.bias is None else self.bias.data
 
     def out(self, shape: tuple, dtype: Any) -> Any:
         return None if self.pool is None or self.fresh else self.pool.take(shape, dtype)
@@ -159,8 +161,9 @@ class FusedLinear(Fused):
 
 def folded_params(weight: Any, bias: Any, bn: Any) -> tuple:
     """The weight and bias of a conv or linear layer followed by ``bn`` in eval mode, as one layer:
-    W' = W * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta,
-    computed in float64 and stored in the layer's dtype."""
+    W' = W * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta.
+    The per-channel factors are computed in float64; the weight is scaled once in its own dtype
+    (float32 for float16), one rounding per element."""
     xp = get_array_module(weight)
     f64 = xp.float64
     scale = 1.0 / xp.sqrt(bn.running_var.astype(f64) + bn.eps)
@@ -170,5 +173,6 @@ def folded_params(weight: Any, bias: Any, bn: Any) -> tuple:
     b = b * scale
     if bn.bias is not None:
         b = b + bn.bias.data.astype(f64)
-    w = weight.astype(f64) * scale.reshape((-1,) + (1,) * (weight.ndim - 1))
-    return xp.ascontiguousarray(w.astype(weight.dtype)), b.astype(weight.dtype)
+    work = xp.float32 if weight.dtype == xp.float16 else weight.dtype
+    w = weight.astype(work) * scale.astype(work).reshape((-1,) + (1,) * (weight.ndim - 1))
+    return xp.ascontiguousarray(w.astype(weight.dtype, copy=False)), b.astype(weight.dtype)

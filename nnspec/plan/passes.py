@@ -8,6 +8,8 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
   place to that kernel's output, with its bias.
 - ``fold_constants``: an op whose inputs are all parameters, buffers or constants (and that nothing
   writes into) is computed once, when the plan is made.
+- ``lower_kernels``: a layer whose forward reaches one kernel (convolution, linear, pooling,
+  activations) calls it directly, its arguments normalised and checked when the plan was made.
 - ``reuse_memory``: each slot is dropped after its last use, so the memory live at once is the
   largest live set, and convolution and linear kernels write into arrays the plan hands out again.
 
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .kernels import Activation, Fused, FusedConv, FusedLinear, Pool, folded_params
+from .lower import lower
 from .record import Program, Ref, Step, refs_in, substitute
 
 PASSES: dict[str, Callable[[Program], None]] = {}
@@ -229,6 +232,17 @@ def fold_constants(program: Program) -> None:
             continue
         kept.append(step)
     program.steps = kept
+
+
+@register
+def lower_kernels(program: Program) -> None:
+    """Layers whose forward only reaches one kernel call that kernel directly (see ``lower``)."""
+    for step in program.steps:
+        if step.module is not None and not isinstance(step.fn, Fused) and step.fn == step.module.forward:
+            src = _only_input(step)
+            kernel = lower(step, len(program.shapes[src][0])) if src is not None else None
+            if kernel is not None:
+                step.fn, step.args = kernel, (step.args[0],)
 
 
 @register

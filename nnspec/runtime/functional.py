@@ -278,12 +278,23 @@ def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op: str):
     return x.shape[:2] + out
 
 
+def pool_args(kernel_size, stride, padding, dilation, nd: int) -> tuple[tuple, tuple, tuple, tuple]:
+    """A pooling op's (kernel, stride, padding, dilation) as nd-tuples; no stride means the kernel's."""
+    kernel = ntuple(kernel_size, nd)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
+    return kernel, stride, ntuple(padding, nd), ntuple(dilation, nd)
+
+
+def adaptive_out(x_shape: Sequence[int], output_size, nd: int) -> tuple:
+    """An adaptive pool's output size, None meaning the input's own size in that dim."""
+    out = ntuple(output_size, nd)
+    return tuple(x_shape[-nd + i] if o is None else o for i, o in enumerate(out))
+
+
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd: int, op: str):
     _int64(op, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     x, unbatched = _batched(_data(x), nd, op)
-    kernel = ntuple(kernel_size, nd)
-    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
-    padding, dilation = ntuple(padding, nd), ntuple(dilation, nd)
+    kernel, stride, padding, dilation = pool_args(kernel_size, stride, padding, dilation, nd)
     shape = _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode, op)
     if is_meta(x):
         y = _meta(shape, x.dtype, unbatched)
@@ -305,9 +316,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd: int, op: str):
     _int64(op, kernel_size=kernel_size, stride=stride, padding=padding, divisor_override=divisor_override)
     x, unbatched = _batched(_data(x), nd, op)
-    kernel = ntuple(kernel_size, nd)
-    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
-    padding = ntuple(padding, nd)
+    kernel, stride, padding, _ = pool_args(kernel_size, stride, padding, 1, nd)
     if divisor_override is not None and divisor_override == 0:
         raise NNSpecRuntimeError(f"{op}: divisor must be not zero")
     shape = _pool_sizes(x, kernel, stride, padding, (1,) * nd, ceil_mode, op)
@@ -328,8 +337,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _adaptive_avg_pool(x, output_size, nd: int, op: str):
     _int64(op, output_size=output_size)
     x, unbatched = _batched(_data(x), nd, op)
-    out = ntuple(output_size, nd)
-    out = tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
+    out = adaptive_out(x.shape, output_size, nd)
     if any(s == 0 for s in x.shape[2:]):
         raise ShapeError(f"{op}: expected input with non-zero spatial sizes, but got input of size {_shape(x)}")
     if is_meta(x):

@@ -459,7 +459,7 @@ def test_registries_are_complete_and_mirrored():
     assert set(OPERATORS) == binary | {f"i{k}" for k in binary} | {"neg", "pos", "getitem", "unpack"}
     assert all(hasattr(operator, k) for k in OPERATORS if k != "unpack")
     # every public op of functional is registered (its helpers are not ops)
-    helpers = {"data_of", "ntuple", "conv_padding", "wrap_dim", "as_dtype", "torch_type_name"}
+    helpers = {"data_of", "ntuple", "conv_padding", "wrap_dim", "as_dtype", "torch_type_name", "pool_args", "adaptive_out"}
     ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__ == F.__name__
            and not n.startswith("_")} - helpers
     assert ops == f_names

@@ -7,23 +7,20 @@ import math
 from collections.abc import Sequence
 
 from ..backend import get_array_module
-from .window import conv_out_size, pad_or_crop
+from .window import conv_out_size, pad_or_crop, windows
 
 
-# below this many output positions per image, the batch is merged into one matmul (measured with
-# bench/cpu.py on 2 cores: 512->512 3x3 at 7x7, batch 8, 9.9 ms per image vs 7.7 ms merged; at 56x56
-# merging doubles the time)
-SMALL_OUTPUT = 256
-
-# from this many output positions per image, a stride-1 convolution is a sum of shifted matmuls instead
-# of im2col (measured on 2 cores, 3x3, batch 8: 64->64 at 56x56 17.5 ms vs 27.1; 128->128 at 28x28
-# 13.7 vs 14.5, a tie; 512->512 at 7x7 18.8 vs 12.6)
-SHIFTED_OUTPUT = 1024
-
-
-# im2col fills the columns of at most this many bytes at a time (whole images): measured on 2 cores,
-# ResNet's 7x7 stride-2 stem at batch 8 takes 44.5 ms with all eight images' columns, 21.6 one by one
+# im2col gathers the columns of as many whole images as fit in this many bytes (at least one) and
+# multiplies them at once. Measured on 2 cores: ResNet's 7x7 stride-2 stem at batch 8 takes 42 ms with
+# all eight images' columns (59 MB), 17 ms one image at a time; LeNet's second convolution at batch 8
+# takes 0.14 ms with the batch merged into one matmul, 0.44 ms with one matmul per image.
 COLUMN_BYTES = 8 << 20
+
+# a stride-1 convolution whose columns for one image exceed twice COLUMN_BYTES is a sum of shifted
+# matmuls instead (no columns at all). Measured on 2 cores at batch 8, 3x3: 256->64 at 56x56 (29 MB of
+# columns per image) 44.8 ms shifted vs 84.3 im2col; 64->64 at 56x56 (7 MB) 21.4 vs 15.6; 32->32 at
+# 112x112 (14 MB) 37.0 vs 24.8.
+SHIFTED_COLUMNS = 2 * COLUMN_BYTES
 
 
 def _empty(xp, shape, dtype, scratch):
@@ -39,11 +36,11 @@ def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups
 
     The method depends on the shape:
     - depthwise (one input channel per group): a multiply-add per kernel offset over strided views;
-    - stride 1 with many output positions: one matmul per kernel offset on a shifted flat view of the
-      input (no copy at all), computed on the padded width and cropped;
-    - otherwise im2col: columns laid out (N, G, C/G * K, P), filled by one strided copy per kernel
-      offset, and one batched matmul W (G, O/G, C/G*K) @ cols gives (N, G, O/G, P), already the
-      output's NCHW layout. A 1x1, stride-1 convolution is its own columns.
+    - stride 1 with columns too large even for one image at a time: one matmul per kernel offset on a
+      shifted flat view of the input (no copy at all), computed on the padded width and cropped;
+    - otherwise im2col: for as many images as fit in COLUMN_BYTES, columns (G, C/G * K, images * P)
+      gathered by one copy from a strided view of every window, and one matmul per group. A 1x1,
+      stride-1 convolution is its own columns.
     float16 on NumPy computes in float32 (NumPy's float16 matmul is two orders of magnitude slower)
     and stores float16, as torch's CPU kernels do.
     """
@@ -64,7 +61,8 @@ def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups
     p, kk = math.prod(size), math.prod(k)
     if cg == 1 and g > 1 and kk > 1:
         y = _depthwise(xp, x, weight, stride, dilation, size, out, scratch)
-    elif kk > 1 and all(s == 1 for s in stride) and g == 1 and p >= SHIFTED_OUTPUT and x.flags.c_contiguous:
+    elif kk > 1 and all(s == 1 for s in stride) and g == 1 and c * kk * p * x.dtype.itemsize > SHIFTED_COLUMNS \
+            and x.flags.c_contiguous:
         return _shifted(xp, x, weight, bias, dilation, size, out, scratch)  # adds the bias as it crops
     else:
         y = _im2col(xp, x, weight, stride, dilation, g, size, out, scratch)
@@ -81,34 +79,33 @@ def _windows(k, dilation, size, stride):
 
 
 def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch):
-    nd = weight.ndim - 2
+    """Columns (G, C/G * K, n * P) for a few images at a time, gathered by one copy from a strided view of
+    every window, then one matmul per group over all of those images' positions."""
     n, c = x.shape[:2]
     o, cg = weight.shape[:2]
     k = tuple(weight.shape[2:])
     p, kk = math.prod(size), math.prod(k)
-    per_image = c * kk * p * x.dtype.itemsize
-    if n > 1 and p >= SMALL_OUTPUT and kk > 1 and per_image * n > COLUMN_BYTES:  # a few images at a time
-        y = xp.empty((n, o) + size, dtype=x.dtype) if out is None else out
-        step = max(1, COLUMN_BYTES // per_image)
-        for b in range(0, n, step):
-            _im2col(xp, x[b:b + step], weight, stride, dilation, g, size, y[b:b + step], scratch)
-        return y
-    xg = x.reshape((n, g, cg) + tuple(x.shape[2:]))
-    if kk == 1 and all(s == 1 for s in stride) and tuple(x.shape[2:]) == size:
-        cols = xg.reshape(n, g, cg, p)  # a 1x1 convolution: the input is its own columns
-    else:
-        cols = _empty(xp, (n, g, cg, kk) + size, x.dtype, scratch)
-        for index, window in _windows(k, dilation, size, stride):
-            cols[:, :, :, index] = xg[(Ellipsis,) + window]
-        cols = cols.reshape(n, g, cg * kk, p)
-    wm = weight.reshape(g, o // g, cg * kk)
     y = xp.empty((n, o) + size, dtype=x.dtype) if out is None else out
-    if n > 1 and p < SMALL_OUTPUT:  # few positions per image: one matmul over the whole batch is faster
-        merged = cols.transpose(1, 2, 0, 3).reshape(g, cg * kk, n * p)
-        t = xp.matmul(wm, merged, out=_empty(xp, (g, o // g, n * p), x.dtype, scratch))
-        y.reshape(n, g, o // g, p)[...] = t.reshape(g, o // g, n, p).transpose(2, 0, 1, 3)
-    else:
-        xp.matmul(wm, cols, out=y.reshape(n, g, o // g, p))  # (N, G, O/G, P): the output, in place
+    wm = weight.reshape(g, o // g, cg * kk)
+    if kk == 1 and all(s == 1 for s in stride) and tuple(x.shape[2:]) == size:
+        # a 1x1 convolution: each image is its own columns, (N, G, C/G, P)
+        xp.matmul(wm, x.reshape(n, g, cg, p), out=y.reshape(n, g, o // g, p))
+        return y
+    chunk = max(1, COLUMN_BYTES // (c * kk * p * x.dtype.itemsize))
+    for b in range(0, n, chunk):
+        xb, m = x[b:b + chunk], min(chunk, n - b)
+        win = windows(xb, k, stride, dilation, size).reshape((m, g, cg) + size + k)
+        nd = len(k)
+        order = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
+        cols = _empty(xp, (g, cg) + k + (m,) + size, x.dtype, scratch)
+        cols[...] = win.transpose(order)
+        cols = cols.reshape(g, cg * kk, m * p)
+        yb = y[b:b + m]
+        if m == 1:
+            xp.matmul(wm, cols, out=yb.reshape(g, o // g, p))
+        else:
+            t = xp.matmul(wm, cols, out=_empty(xp, (g, o // g, m * p), x.dtype, scratch))
+            yb.reshape(m, g, o // g, p)[...] = t.reshape(g, o // g, m, p).transpose(2, 0, 1, 3)
     return y
 
 

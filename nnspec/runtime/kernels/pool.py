@@ -172,6 +172,16 @@ def avg_pool(x, kernel, stride, padding, ceil_mode: bool, count_include_pad: boo
     ones = (1,) * nd
     acc = _accumulator(x.dtype)
     out = tuple(pool_out_size(spatial[i], kernel[i], stride[i], padding[i], 1, ceil_mode) for i in range(nd))
+    if not any(padding) and all((o - 1) * st + k <= sz for o, st, k, sz in zip(out, stride, kernel, spatial)):
+        # every window inside the input (LeNet's 2x2 pools): the running sum over the views, in torch's
+        # order, divided by the window size, with no padded copy and no divisor table
+        total = None
+        for view in _offsets(x, kernel, stride, ones, out):
+            if total is None:
+                total = view.astype(acc)
+            else:
+                total += view
+        return (total / acc.type(divisor_override or math.prod(kernel))).astype(x.dtype, copy=False)
     total = None
     for view in _offsets(_padded(x, kernel, stride, padding, ones, out, 0.0), kernel, stride, ones, out):
         if total is None:
@@ -209,6 +219,14 @@ def adaptive_avg_pool(x, output_size: Sequence[int]):
     xp = get_array_module(x)
     nd = len(output_size)
     acc = _accumulator(x.dtype)
+    spatial = x.shape[x.ndim - nd:]
+    if all(o > 0 and s % o == 0 for s, o in zip(spatial, output_size)):  # equal bins that tile the input
+        tiled = x.reshape(x.shape[:x.ndim - nd] + tuple(v for s, o in zip(spatial, output_size) for v in (o, s // o)))
+        y = tiled.sum(axis=tuple(x.ndim - nd + 2 * i + 1 for i in range(nd)), dtype=acc)
+        for s, o in zip(spatial, output_size):
+            if s // o > 1:
+                y = y / acc.type(s // o)
+        return xp.ascontiguousarray(y.astype(x.dtype, copy=False))
     y = x.astype(acc, copy=False)
     sizes = []
     for i in range(nd):

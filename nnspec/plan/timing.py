@@ -1,0 +1,109 @@
+"""Running a model for the CLI: through its plan (or its own forward), timed from the plan's kernels."""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NNSpecError
+from ..nn import Module
+from ..trace import Call, ShapeTrace
+from .plan import Plan, timed_calls
+from .record import PlanError, Step
+
+
+@dataclass
+class Timed:
+    """What ``measure`` found: the last run's output, the shape trace with each record's time (medians
+    over the runs), each run's wall time, and per step of the plan its median time."""
+
+    output: Any
+    calls: list[Call]
+    runs_ms: list[float]
+    steps: list[Step] = field(default_factory=list)
+    step_ms: list[float] = field(default_factory=list)
+    planned: bool = True
+    reason: str = ""  # why the model's own forward ran instead of a plan
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.runs_ms)
+
+
+def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, passes: dict | None = None,
+            repeat: int = 1, trace: bool = True, plan: bool = True) -> Timed:
+    """Run ``model`` on ``inputs`` ``repeat`` times. With ``plan``, through ``nnspec.compile`` (falling back
+    to the forward, with the reason, where the forward cannot be planned); timing each kernel only
+    where ``trace`` is set, so that without it the runs carry no per-kernel overhead."""
+    if plan:
+        p = Plan(model, passes, named)
+        try:
+            compiled = p.compiled(inputs)
+        except PlanError as e:
+            timed = _eager(model, inputs, named, repeat)
+            timed.reason = str(e)
+            return timed
+        runs, per_step, out = [], [], None
+        for _ in range(repeat):
+            start = time.perf_counter()
+            out, times = compiled.run(inputs, profile=trace)
+            runs.append((time.perf_counter() - start) * 1e3)
+            if times is not None:
+                per_step.append(times)
+        step_ms = [statistics.median(t) for t in zip(*per_step)] if per_step else []
+        calls = timed_calls(compiled, step_ms) if step_ms else [copy.copy(c) for c in compiled.calls]
+        return Timed(out, calls, runs, compiled.program.steps, step_ms)
+    timed = _eager(model, inputs, named, repeat)
+    timed.reason = "--no-plan"
+    return timed
+
+
+def _eager(model: Module, inputs: Sequence[Any], named: dict | None, repeat: int) -> Timed:
+    from ..inputs import bind
+
+    args = bind(model, list(inputs), named)
+    runs, traces, out = [], [], None
+    for _ in range(repeat):
+        with ShapeTrace(model) as trace:
+            start = time.perf_counter()
+            try:
+                out = model(*args)
+            except NNSpecError as e:
+                raise trace.place(e) from None
+            runs.append((time.perf_counter() - start) * 1e3)
+        traces.append(trace.calls)
+    calls = traces[-1]
+    for i, c in enumerate(calls):
+        c.ms = statistics.median(t[i].ms for t in traces)
+    return Timed(out, calls, runs, planned=False)
+
+
+def matmul_peak(xp: Any, n: int = 1024) -> float:
+    """The GFLOP/s of an n x n float32 matmul on this array module: the best of five."""
+    a = xp.ones((n, n), dtype=xp.float32)
+    b = xp.ones((n, n), dtype=xp.float32)
+    out = xp.empty((n, n), dtype=xp.float32)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        xp.matmul(a, b, out=out)
+        if hasattr(xp, "cuda"):
+            xp.cuda.Stream.null.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def profile_rows(timed: Timed, peak: float) -> list[dict]:
+    """One row per kernel of the plan, slowest first: time, share, mult-adds, GFLOP/s, % of the matmul peak."""
+    total = sum(timed.step_ms) or 1.0
+    rows = []
+    for step, ms in zip(timed.steps, timed.step_ms):
+        gflops = 2 * step.mult_adds / (ms * 1e6) if ms > 0 and step.mult_adds else 0.0
+        rows.append({"kernel": step.name, "kind": step.kind, "ms": ms, "share": ms / total,
+                     "mult_adds": step.mult_adds, "gflops": gflops, "of_peak": gflops / peak if peak else 0.0})
+    rows.sort(key=lambda r: -r["ms"])
+    return rows

@@ -1,0 +1,83 @@
+"""``nnspec run`` through the execution plan: --repeat, --quiet, --profile, --no-plan, --disable-pass."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+from typer.testing import CliRunner
+
+from nnspec.cli import app
+from nnspec.plan import PASSES
+
+runner = CliRunner()
+RESNET = "models/resnet_blocks.yaml"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_run_times_the_plan_and_keeps_the_trace():
+    result = invoke("run", RESNET, "-s", "2,3,32,32")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^time: [0-9.]+ ms \(plan of 11 kernels\)$", result.output, re.M), result.output
+    trace = result.output.split("\n\n")[0]
+    assert "layer1" in trace and "bn1" in trace  # every module call is in the trace, folded ones included
+    layer1 = next(line for line in trace.splitlines() if line.strip().startswith("layer1 "))
+    assert float(layer1.split()[-1]) > 0  # a container's time is the sum of its kernels'
+
+
+def test_repeat_reports_median_and_spread():
+    result = invoke("run", RESNET, "-s", "2,3,32,32", "--repeat", "3", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "module" not in result.output  # no trace
+    m = re.search(r"time: median ([0-9.]+) ms, min ([0-9.]+), max ([0-9.]+) over 3 runs", result.output)
+    assert m and float(m[2]) <= float(m[1]) <= float(m[3]), result.output
+
+
+def test_json_has_times_plan_and_profile():
+    result = invoke("run", RESNET, "-s", "2,3,32,32", "-n", "2", "--profile", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["time_ms"]["runs"]) == 2
+    assert data["plan"] == {"kernels": 11, "passes": list(PASSES)}
+    kinds = [r["kind"] for r in data["profile"]]
+    assert kinds.count("Conv2d+BatchNorm2d+ReLU") == 3 and "BatchNorm2d" not in kinds
+    ms = [r["ms"] for r in data["profile"]]
+    assert ms == sorted(ms, reverse=True)
+    conv = next(r for r in data["profile"] if r["kind"].startswith("Conv2d"))
+    assert conv["mult_adds"] > 0 and conv["gflops"] > 0 and 0 < conv["of_peak"]
+    assert abs(sum(r["share"] for r in data["profile"]) - 1) < 1e-6
+
+
+def test_profile_table_in_the_terminal():
+    result = invoke("run", RESNET, "-s", "2,3,32,32", "--profile", "--quiet")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("kernel"))
+    assert header.split() == ["kernel", "kind", "ms", "share", "mult-adds", "GFLOP/s", "of", "peak"]
+
+
+def test_plan_passes_and_forward_give_the_same_output(tmp_path):
+    outs = {}
+    for name, extra in [("plan", []), ("forward", ["--no-plan"]), ("nofold", ["--disable-pass", "fold_batchnorm",
+                                                                             "--disable-pass", "reuse_memory"])]:
+        path = tmp_path / f"{name}.npy"
+        result = invoke("run", RESNET, "-s", "2,3,32,32", "-o", path, "--quiet", *extra)
+        assert result.exit_code == 0, result.output
+        outs[name] = np.load(path)
+        if name == "forward":
+            assert "(the model's own forward)" in result.output
+        if name == "nofold":
+            assert "plan of 20 kernels" in result.output  # the BatchNorms are steps of their own again
+    np.testing.assert_allclose(outs["plan"], outs["forward"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(outs["nofold"], outs["forward"], rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_pass_and_no_plan_conflicts_are_usage_errors():
+    result = invoke("run", RESNET, "-s", "2,3,32,32", "--disable-pass", "fold_bn")
+    assert result.exit_code == 2 and "unknown pass 'fold_bn'" in result.output
+    assert "fold_batchnorm" in result.output
+    result = invoke("run", RESNET, "-s", "2,3,32,32", "--no-plan", "--profile")
+    assert result.exit_code == 2 and "need the plan" in result.output
