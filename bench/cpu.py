@@ -35,6 +35,7 @@ from pathlib import Path
 THREADS = "2"
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, THREADS)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "22")  # as importing nnspec first sets it (see nnspec/__init__)
 
 import numpy as np  # noqa: E402
 
@@ -192,7 +193,7 @@ def conv_flops(spec: dict, shape: tuple) -> float:
 
 RSS_CHILD = """
 import os, sys
-os.environ.update(OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", MKL_NUM_THREADS="2")
+os.environ.update(OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", MKL_NUM_THREADS="2", OPENBLAS_THREAD_TIMEOUT="22")
 import numpy as np
 sys.path.insert(0, {tests!r})
 runtime, model, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split(","))

@@ -13,32 +13,37 @@ from ..runtime.kernels.window import pad as _pad
 
 
 class Pool:
-    """Arrays a plan hands out again once nothing refers to them.
+    """Memory a plan hands out again once nothing refers to it.
 
-    An array is free when its only references are the pool's own: CPython counts every other one
-    exactly (a slot still live, a view of it, anything that kept it), so reuse can never overwrite
-    a value someone holds. Arrays are kept across runs, so after the first run a plan allocates
-    nothing for its kernels, and the memory it holds is the largest set live at once.
+    The pool keeps raw byte buffers, smallest first; ``take`` gives a view of the smallest free one
+    large enough, whatever the shape and dtype asked. A buffer is free when its only references are
+    the pool's own: CPython counts every other one exactly (a slot still live, a view of it, anything
+    that kept it), so reuse can never overwrite a value someone holds. Buffers are kept across runs,
+    so after the first run a plan allocates nothing for its kernels, and what it holds is about the
+    largest set of arrays live at once.
     """
 
     def __init__(self, xp: Any):
         self.xp = xp
-        self.arrays: dict[tuple, list[Any]] = {}
+        self.buffers: list[Any] = []  # raw uint8 arrays, by size
 
     def take(self, shape: tuple, dtype: Any) -> Any:
-        kept = self.arrays.get((shape, dtype))
-        if kept is None:
-            kept = self.arrays[(tuple(shape), self.xp.dtype(dtype))] = []
-        for a in kept:
-            if sys.getrefcount(a) <= _FREE:
-                return a
-        a = self.xp.empty(shape, dtype=dtype)
-        kept.append(a)
-        return a
+        dtype = self.xp.dtype(dtype)
+        need = dtype.itemsize
+        for s in shape:
+            need *= s
+        for buf in self.buffers:
+            if buf.nbytes >= need and sys.getrefcount(buf) <= _FREE:
+                break
+        else:
+            buf = self.xp.empty(max(need, 1), dtype=self.xp.uint8)
+            self.buffers.append(buf)
+            self.buffers.sort(key=lambda b: b.nbytes)
+        return buf[:need].view(dtype).reshape(shape)
 
     @property
     def nbytes(self) -> int:
-        return sum(int(a.nbytes) for arrays in self.arrays.values() for a in arrays)
+        return sum(int(b.nbytes) for b in self.buffers)
 
 
 def _free_refcount() -> int:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 from ..backend import get_array_module
+from .parallel import over_batch
 from .window import conv_out_size, pad_or_crop, windows
 
 
@@ -156,13 +157,17 @@ def _depthwise(xp, x, weight, stride, dilation, size, out, scratch):
     y = xp.empty((n, o) + size, dtype=x.dtype) if out is None else out
     acc = y.reshape((n, c, m) + size)
     tmp = _empty(xp, (n, c, m) + size, x.dtype, scratch)
-    for index, window in _windows(k, dilation, size, stride):
-        view = xg[(Ellipsis,) + window]
-        if index == 0:
-            xp.multiply(view, wk[:, :, 0], out=acc)
-        else:
-            xp.multiply(view, wk[:, :, index], out=tmp)
-            acc += tmp
+
+    def part(b: slice) -> None:
+        for index, window in _windows(k, dilation, size, stride):
+            view = xg[(b, Ellipsis) + window]
+            if index == 0:
+                xp.multiply(view, wk[:, :, 0], out=acc[b])
+            else:
+                xp.multiply(view, wk[:, :, index], out=tmp[b])
+                acc[b] += tmp[b]
+
+    over_batch(xp, n, y.size * math.prod(k), part)
     return y
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy
 
 from ..backend import get_array_module
+from .parallel import over_batch
 from .window import pad_or_crop, windows
 
 
@@ -142,20 +143,25 @@ def _running_max(xp, x, kernel, stride, padding, dilation, out):
     if any(f is None for f in full):
         return None
 
-    def view(offsets):
+    def view(offsets, batch):
         outs, ins = [], []
         for i, o in enumerate(offsets):
             lo, hi, start = ranges[i][o]
             outs.append(slice(lo, hi))
             ins.append(slice(start, start + (hi - lo - 1) * stride[i] + 1, stride[i]) if hi > lo else slice(0, 0))
-        return (Ellipsis,) + tuple(outs), x[(Ellipsis,) + tuple(ins)]
+        return (batch, Ellipsis) + tuple(outs), x[(batch, Ellipsis) + tuple(ins)]
 
-    y = view(full)[1].copy()
-    for offsets in itertools.product(*(range(k) for k in kernel)):
-        if list(offsets) != full:
-            at, v = view(offsets)
-            if v.size:
-                xp.maximum(y[at], v, out=y[at])  # NaN propagates, as in torch
+    y = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+
+    def part(batch: slice) -> None:
+        y[batch] = view(full, batch)[1]
+        for offsets in itertools.product(*(range(k) for k in kernel)):
+            if list(offsets) != full:
+                at, v = view(offsets, batch)
+                if v.size:
+                    xp.maximum(y[at], v, out=y[at])  # NaN propagates, as in torch
+
+    over_batch(xp, x.shape[0], y.size * math.prod(kernel), part)
     return y
 
 
