@@ -27,6 +27,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from datetime import datetime, timezone
@@ -203,6 +204,13 @@ if runtime == "nnspec":
     net = nnspec.compile(nnspec.load(model, seed=0).eval())
     for _ in range(3):
         net(x)
+elif runtime == "ort":  # the model exported to ONNX by the parent: this process never imports torch
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
+    session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        session.run(None, {{session.get_inputs()[0].name: x}})
 else:
     import torch
     torch.set_num_threads(2)
@@ -219,10 +227,34 @@ print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.st
 """
 
 
-def peak_rss(runtime: str, model: str, shape: tuple) -> float:
-    """Peak resident memory (MiB) of a fresh process that loads the model and runs it three times."""
+def peak_rss(runtime: str, model: str, shape: tuple) -> float | None:
+    """Peak resident memory (MiB) of a fresh process that loads the model and runs it three times
+    (for onnxruntime: the model exported here, run there; None where onnxruntime is missing)."""
     code = RSS_CHILD.format(tests=str(ROOT / "tests"))
-    out = subprocess.run([sys.executable, "-c", code, runtime, str(ROOT / model), ",".join(map(str, shape))],
+    path = str(ROOT / model)
+    if runtime == "ort":
+        net = load_nnspec(model)
+        twin = torch_twin(model, {k: np.array(v) for k, v in net.state_dict().items()})
+        x = np.zeros(shape, np.float32)
+        if onnx_session(twin, x) is None:
+            return None
+        import io
+
+        import torch
+
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(twin, (torch.from_numpy(x),), buf, dynamo=False, opset_version=17)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "model.onnx")
+            Path(path).write_bytes(buf.getvalue())
+            return _child_rss(code, runtime, path, shape)
+    return _child_rss(code, runtime, path, shape)
+
+
+def _child_rss(code: str, runtime: str, path: str, shape: tuple) -> float:
+    out = subprocess.run([sys.executable, "-c", code, runtime, path, ",".join(map(str, shape))],
                          capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
@@ -270,8 +302,10 @@ def main() -> None:
               f"{compiled['shape_only_load_ms']:.0f} ms")
     rss = {}
     if "resnet18 b8" in [r["name"] for r in rows]:
-        for runtime in ("nnspec", "torch"):
-            rss[runtime] = peak_rss(runtime, "models/zoo/resnet18.yaml", (8, 3, 224, 224))
+        for runtime in ("nnspec", "torch", "ort"):
+            found = peak_rss(runtime, "models/zoo/resnet18.yaml", (8, 3, 224, 224))
+            if found is not None:
+                rss[runtime] = found
         print("\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "threads": int(THREADS),
               "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,

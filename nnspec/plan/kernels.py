@@ -9,6 +9,7 @@ from typing import Any
 from ..runtime import functional as F
 from ..runtime.backend import get_array_module
 from ..runtime.kernels import conv as _conv, linear as _linear
+from ..runtime.kernels.parallel import over_batch
 from ..runtime.kernels.window import pad as _pad
 
 
@@ -161,6 +162,34 @@ class FusedLinear(Fused):
         y = _linear.linear(x, w, b, out=out)
         if self.act is not None:
             self.act(y)
+        return y
+
+
+class EvalBatchNorm:
+    """BatchNorm in eval mode with running statistics, float32 or float64: x * scale + shift per
+    channel (scale and shift from the layer's current statistics, as the layer computes them), into a
+    buffer of the plan's pool, the batch split over threads."""
+
+    def __init__(self, module: Any):
+        self.module = module
+        self.pool: Pool | None = None
+        self.fresh = True
+
+    def __call__(self, x: Any) -> Any:
+        m = self.module
+        xp = get_array_module(x)
+        inv = 1 / xp.sqrt(m.running_var + x.dtype.type(m.eps))
+        scale = inv if m.weight is None else inv * m.weight.data
+        shift = -m.running_mean * scale if m.bias is None else m.bias.data - m.running_mean * scale
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        scale, shift = scale.reshape(shape), shift.reshape(shape)
+        y = xp.empty(x.shape, x.dtype) if self.pool is None or self.fresh else self.pool.take(x.shape, x.dtype)
+
+        def part(b: slice) -> None:
+            xp.multiply(x[b], scale, out=y[b])
+            y[b] += shift
+
+        over_batch(xp, x.shape[0], x.size, part)
         return y
 
 

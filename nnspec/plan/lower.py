@@ -10,7 +10,7 @@ from typing import Any
 
 from ..runtime import functional as F
 from ..runtime.kernels import activation, pool
-from .kernels import FusedConv, FusedLinear
+from .kernels import EvalBatchNorm, FusedConv, FusedLinear
 from .record import Step
 
 
@@ -21,8 +21,9 @@ def _batched(kernel: Callable[[Any], Any], nd: int, ndim: int) -> Callable[[Any]
     return lambda x: kernel(x[None])[0]
 
 
-def lower(step: Step, input_ndim: int) -> Callable[[Any], Any] | None:
-    """The kernel for a layer's step on an input of ``input_ndim`` dims, or None to keep its forward."""
+def lower(step: Step, input_ndim: int, dtype: Any = None) -> Callable[[Any], Any] | None:
+    """The kernel for a layer's step on an input of ``input_ndim`` dims and ``dtype``, or None to keep
+    its forward."""
     m, kind = step.module, step.kind
     if m is None or step.kwargs or len(step.args) != 1:
         return None
@@ -30,6 +31,9 @@ def lower(step: Step, input_ndim: int) -> Callable[[Any], Any] | None:
         return FusedConv(m)
     if kind == "Linear":
         return FusedLinear(m)
+    if kind.startswith("BatchNorm") and not m.training and m.running_mean is not None \
+            and str(dtype) in ("float32", "float64"):  # float16 keeps the layer's own float32 arithmetic
+        return EvalBatchNorm(m)
     if kind == "Tanh":
         return activation.tanh
     if kind == "Sigmoid":
@@ -38,8 +42,6 @@ def lower(step: Step, input_ndim: int) -> Callable[[Any], Any] | None:
         return partial(activation.relu, inplace=m.inplace)
     if kind == "ReLU6":
         return partial(activation.hardtanh, min_val=0.0, max_val=6.0, inplace=m.inplace)
-    if kind == "Hardtanh":
-        return partial(activation.hardtanh, min_val=m.min_val, max_val=m.max_val, inplace=m.inplace)
     if kind in ("MaxPool1d", "MaxPool2d") and not m.return_indices:
         nd = int(kind[-2])
         k, s, p, d = F.pool_args(m.kernel_size, m.stride, m.padding, m.dilation, nd)

@@ -4,7 +4,7 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
 - ``drop_identity``: Identity, and Dropout in eval mode, return their input: their steps go.
 - ``fold_batchnorm``: in eval mode, a BatchNorm right after a convolution (or a Linear with a 2-d
   output) is folded into that layer's weight and bias.
-- ``fuse_activation``: a ReLU, ReLU6 or Hardtanh right after a convolution or Linear is applied in
+- ``fuse_activation``: a ReLU or ReLU6 (layer or function), or F.hardtanh, right after a convolution or Linear is applied in
   place to that kernel's output, with its bias.
 - ``fold_constants``: an op whose inputs are all parameters, buffers or constants (and that nothing
   writes into) is computed once, when the plan is made.
@@ -23,7 +23,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .kernels import Activation, Fused, FusedConv, FusedLinear, Pool, folded_params
+from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, Pool, folded_params
 from .lower import lower
 from .record import Program, Ref, Step, refs_in, substitute
 
@@ -177,13 +177,10 @@ _ACTIVATION_OPS = {
 
 def _activation(step: Step) -> Activation | None:
     if step.module is not None:
-        m = step.module
         if step.kind == "ReLU":
             return Activation("relu")
         if step.kind == "ReLU6":
             return Activation("relu6", 0.0, 6.0)
-        if step.kind == "Hardtanh":
-            return Activation("hardtanh", m.min_val, m.max_val)
         return None
     name = _ACTIVATION_OPS.get(step.kind)
     if name == "relu":
@@ -240,7 +237,7 @@ def lower_kernels(program: Program) -> None:
     for step in program.steps:
         if step.module is not None and not isinstance(step.fn, Fused) and step.fn == step.module.forward:
             src = _only_input(step)
-            kernel = lower(step, len(program.shapes[src][0])) if src is not None else None
+            kernel = lower(step, len(program.shapes[src][0]), program.shapes[src][1]) if src is not None else None
             if kernel is not None:
                 step.fn, step.args = kernel, (step.args[0],)
 
@@ -255,7 +252,7 @@ def reuse_memory(program: Program) -> None:
         kernel = _lowered(step)
         if kernel is not None and step.fn is not kernel:
             step.fn, step.args, step.kwargs = kernel, (step.args[0],), {}
-        if isinstance(step.fn, Fused):
+        if isinstance(step.fn, (Fused, EvalBatchNorm)):
             step.fn.pool = pool
             step.fn.fresh = any(program.root(s) in leaving for s in step.outputs())
     program.pool = pool

@@ -63,7 +63,13 @@ def forward(self, x):
 """,
 }
 
+LAYERS = {"Sequential": [  # every layer lower_kernels calls directly
+    {"BatchNorm2d": [3]}, "ReLU6", {"MaxPool2d": [3, 2, 1]}, {"AvgPool2d": [2]},
+    "Sigmoid", "Tanh", {"AdaptiveAvgPool2d": [2]}, "Flatten", {"BatchNorm1d": [12]}, {"Linear": [12, 4]},
+]}
+
 MODELS = {  # name: (model, input shape)
+    "layers": (LAYERS, (2, 3, 16, 16)),
     "conv_bn": (CONV_BN, (2, 3, 12, 12)),
     "consts": (CONSTANTS, (3, 6)),
     "resnet18": (str(zoo_path("resnet18")), (1, 3, 64, 64)),
@@ -138,6 +144,22 @@ def test_fold_batchnorm_and_fuse_activation_merge_steps(built):
     fused = kinds(nnspec.compile(model, [(2, 3, 12, 12)], passes=_only("fuse_activation")))
     assert "BatchNorm2d" in fused and "Linear+F.relu" not in fused  # the BatchNorm sits between them
     assert "ReLU6" in fused and "F.hardtanh" in fused
+
+
+def test_lower_kernels_calls_each_layers_kernel(built):
+    from nnspec.plan.kernels import EvalBatchNorm
+
+    model = built("layers")
+    on = nnspec.compile(model, [(2, 3, 16, 16)], passes=_only("lower_kernels")).steps()
+    off = nnspec.compile(model, [(2, 3, 16, 16)], passes=ALL_OFF).steps()
+    assert all(s.fn == s.module.forward for s in off)
+    assert not any(s.fn == s.module.forward for s in on if s.kind != "Flatten")
+    assert [type(s.fn) for s in on if s.kind.startswith("BatchNorm")] == [EvalBatchNorm, EvalBatchNorm]
+    half = nnspec.compile(model.half(), [(2, 3, 16, 16)], dtype="float16", passes=_only("lower_kernels")).steps()
+    assert all(s.fn == s.module.forward for s in half if s.kind.startswith("BatchNorm"))  # its own float32 math
+    x = data((2, 3, 16, 16)).astype(np.float16)
+    np.testing.assert_array_equal(nnspec.compile(model)(x), model(x))
+    model.float()
 
 
 def test_resnet_plan_is_one_kernel_per_conv(built):
