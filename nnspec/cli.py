@@ -15,7 +15,6 @@ import typer
 
 from . import builder, static
 from .errors import NNSpecError, NNSpecRuntimeError
-from .inputs import bind
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
@@ -27,7 +26,7 @@ from .runtime.meta import DataDependentError
 from .runtime.symbolic import Dim, parse_size
 from .plan import PASSES
 from .plan.timing import matmul_peak, measure, profile_rows
-from .trace import ShapeTrace, format_shape, profile_table, render, shapes, table
+from .trace import format_shape, profile_table, render, shapes, table
 
 app = typer.Typer(
     help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.",

@@ -20,12 +20,12 @@ not written into in place.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, Pool, folded_params
 from .lower import lower
-from .record import Program, Ref, Step, refs_in, substitute
+from .record import Program, Ref, Step, refs_in, resolve, substitute
 
 PASSES: dict[str, Callable[[Program], None]] = {}
 
@@ -147,15 +147,21 @@ def _lowered(step: Step) -> Fused | None:
     return None
 
 
-@register
-def fold_batchnorm(program: Program) -> None:
+def _with_followers(program: Program) -> Iterator[tuple[Step, Step]]:
+    """Each step (still in the program) whose output's only use is the next step to look at: the pairs a
+    fusing pass may merge (merging removes the follower, which is then skipped)."""
     uses = _Uses(program)
     for step in list(program.steps):
-        if step not in program.steps:
-            continue
-        nxt = uses.follower(step)
+        nxt = uses.follower(step) if step in program.steps else None
+        if nxt is not None:
+            yield step, nxt
+
+
+@register
+def fold_batchnorm(program: Program) -> None:
+    for step, nxt in _with_followers(program):
         kernel = _lowered(step) if step.kind in ("Conv1d", "Conv2d", "Conv3d", "Linear") else None
-        if kernel is not None and kernel.folded is None and nxt is not None and nxt.module is not None \
+        if kernel is not None and kernel.folded is None and nxt.module is not None \
                 and nxt.kind.startswith("BatchNorm") and not nxt.module.training \
                 and nxt.module.running_mean is not None and _foldable_shape(program, step, kernel):
             weight, bias = kernel.params()
@@ -197,13 +203,9 @@ def _activation(step: Step) -> Activation | None:
 
 @register
 def fuse_activation(program: Program) -> None:
-    uses = _Uses(program)
-    for step in list(program.steps):
-        if step not in program.steps:
-            continue
-        nxt = uses.follower(step)
+    for step, nxt in _with_followers(program):
         kernel = _lowered(step)
-        act = _activation(nxt) if nxt is not None else None
+        act = _activation(nxt)
         if kernel is not None and kernel.act is None and act is not None:
             kernel.act = act
             _merge(program, step, nxt, kernel, f"{step.kind}+{nxt.kind}")
@@ -222,7 +224,7 @@ def fold_constants(program: Program) -> None:
         if (step.pure and step.mutates is None and outs and all(s in values for s in reads)
                 and not any(program.root(s) in mutated for s in reads + outs)
                 and not any(program.root(s) in leaving for s in outs)):
-            result = step.fn(*_resolve(step.args, values), **_resolve(step.kwargs, values))
+            result = step.fn(*resolve(step.args, values), **resolve(step.kwargs, values))
             _assign(step.out, result, values)
             for s in outs:
                 program.constants[s] = values[s]
@@ -271,20 +273,6 @@ def liveness(program: Program) -> list[list[int]]:
         if s not in keep:
             frees[i].append(s)
     return frees
-
-
-def _resolve(value: Any, env: Any) -> Any:
-    if isinstance(value, Ref):
-        return env[value.slot]
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(_resolve(v, env) for v in value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(_resolve(v, env) for v in value)
-    if isinstance(value, dict):
-        return {k: _resolve(v, env) for k, v in value.items()}
-    if isinstance(value, slice):
-        return slice(_resolve(value.start, env), _resolve(value.stop, env), _resolve(value.step, env))
-    return value
 
 
 def _assign(out: Any, result: Any, env: Any) -> None:

@@ -32,8 +32,8 @@ from ..runtime.backend import get_array_module, resolve_dtype
 from ..runtime.meta import MetaArray, SymbolicValueError
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
-from .passes import PASSES, _assign, _resolve
-from .record import PlanError, Program, Recorder, Ref, Step, refs_in, shape_only_state
+from .passes import PASSES, _assign
+from .record import PlanError, Program, Recorder, Ref, Step, refs_in, resolve, shape_only_state
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Compiled:
                 run(env)
             for s in free:
                 env[s] = None
-        return _resolve(p.output, env), times
+        return resolve(p.output, env), times
 
 
 def _runner(step: Step):
@@ -111,7 +111,7 @@ def _runner(step: Step):
         return call
 
     def nested(env: list) -> None:
-        result = fn(*_resolve(tuple(args), env), **_resolve(kwargs, env))
+        result = fn(*resolve(tuple(args), env), **resolve(kwargs, env))
         if out is not None:
             _assign(out, result, env)
     return nested

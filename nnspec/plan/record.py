@@ -59,32 +59,47 @@ class Step:
         yield from refs_in(self.out)
 
 
-def refs_in(value: Any) -> Iterator[int]:
-    if isinstance(value, Ref):
-        yield value.slot
-    elif isinstance(value, (tuple, list)):
+def map_nested(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf`` applied to everything inside its tuples (named ones too), lists, dicts
+    and slices: the structures an op's arguments and results come in."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(map_nested(v, leaf) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(map_nested(v, leaf) for v in value)
+    if isinstance(value, dict):
+        return {k: map_nested(v, leaf) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(*(map_nested(v, leaf) for v in (value.start, value.stop, value.step)))
+    return leaf(value)
+
+
+def leaves(value: Any) -> Iterator[Any]:
+    """Everything inside ``value``'s tuples, lists, dicts and slices, in order."""
+    if isinstance(value, (tuple, list)):
         for v in value:
-            yield from refs_in(v)
+            yield from leaves(v)
     elif isinstance(value, dict):
         for v in value.values():
-            yield from refs_in(v)
+            yield from leaves(v)
     elif isinstance(value, slice):
-        yield from refs_in((value.start, value.stop, value.step))
+        yield from leaves((value.start, value.stop, value.step))
+    else:
+        yield value
+
+
+def refs_in(value: Any) -> Iterator[int]:
+    """The slots of the Refs inside ``value``."""
+    return (v.slot for v in leaves(value) if isinstance(v, Ref))
 
 
 def substitute(value: Any, mapping: dict[int, int]) -> Any:
     """``value`` with every ``Ref(a)`` whose slot is in ``mapping`` replaced by ``Ref(mapping[a])``."""
-    if isinstance(value, Ref):
-        return Ref(mapping.get(value.slot, value.slot))
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(substitute(v, mapping) for v in value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(substitute(v, mapping) for v in value)
-    if isinstance(value, dict):
-        return {k: substitute(v, mapping) for k, v in value.items()}
-    if isinstance(value, slice):
-        return slice(*(substitute(v, mapping) for v in (value.start, value.stop, value.step)))
-    return value
+    return map_nested(value, lambda v: Ref(mapping.get(v.slot, v.slot)) if isinstance(v, Ref) else v)
+
+
+def resolve(value: Any, env: Any) -> Any:
+    """``value`` with every ``Ref`` replaced by the value of its slot in ``env``."""
+    return map_nested(value, lambda v: env[v.slot] if isinstance(v, Ref) else v)
 
 
 @dataclass(eq=False)
@@ -188,38 +203,25 @@ class Recorder:
 
     def ref(self, value: Any) -> Any:
         """An argument as the plan will give it: arrays as Refs to their slots, the rest as it is."""
+        return map_nested(value, self._ref)
+
+    def _ref(self, value: Any) -> Any:
         if isinstance(value, Parameter):
             value = value.data
-        if _is_array(value):
-            i = self.index.get(id(value))
-            if i is None:
-                reader = self.readers.get(id(value))
-                if reader is None:
-                    raise PlanError(f"an array of size {list(value.shape)} comes from outside the forward")
-                i = self.slot(value)
-                self.state[i] = reader
-            return Ref(i)
-        if isinstance(value, tuple) and hasattr(value, "_fields"):
-            return type(value)(*(self.ref(v) for v in value))
-        if isinstance(value, (tuple, list)):
-            return type(value)(self.ref(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.ref(v) for k, v in value.items()}
-        if isinstance(value, slice):
-            return slice(self.ref(value.start), self.ref(value.stop), self.ref(value.step))
-        return value
+        if not _is_array(value):
+            return value
+        i = self.index.get(id(value))
+        if i is None:
+            reader = self.readers.get(id(value))
+            if reader is None:
+                raise PlanError(f"an array of size {list(value.shape)} comes from outside the forward")
+            i = self.slot(value)
+            self.state[i] = reader
+        return Ref(i)
 
     def result(self, value: Any) -> Any:
         """A step's result: every array in it gets a new slot."""
-        if _is_array(value):
-            return Ref(self.slot(value))
-        if isinstance(value, tuple) and hasattr(value, "_fields"):
-            return type(value)(*(self.result(v) for v in value))
-        if isinstance(value, (tuple, list)):
-            return type(value)(self.result(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.result(v) for k, v in value.items()}
-        return value
+        return map_nested(value, lambda v: Ref(self.slot(v)) if _is_array(v) else v)
 
     # -- what the model's calls report
     def module_call(self, module: Module, args: tuple, kwargs: dict, impl: Callable) -> Any:
@@ -247,7 +249,7 @@ class Recorder:
         name = target.split(".")[-1]
         inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
             (node.op == "call_method" and name.endswith("_")) or kwargs.get("inplace") is True
-        if not inplace and not any(_is_array(v) for v in _leaves(result)):
+        if not inplace and not any(_is_array(v) for v in leaves(result)):
             return  # a size or a flag: a constant of this signature
         if node.op == "call_method":
             fn = T.METHODS[node.target]
@@ -276,13 +278,3 @@ class Recorder:
         return Program(self.steps, len(self.values), ins, self.state, self.ref(output), self.roots, shapes,
                        views=self.views)
 
-
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _leaves(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    else:
-        yield value
