@@ -45,9 +45,13 @@ class Call:
     output: Any = None
     ms: float = 0.0
     mult_adds: Any = 0  # an int, or an expression of symbolic sizes (see runtime.cost)
+    ran_in: str | None = None  # under a plan: the kernel that did this call's work, where another one did
 
     def to_json(self) -> dict:
-        return {k: (v if isinstance(v, int) else str(v)) if k == "mult_adds" else v for k, v in asdict(self).items()}
+        data = {k: (v if isinstance(v, int) else str(v)) if k == "mult_adds" else v for k, v in asdict(self).items()}
+        if self.ran_in is None:
+            del data["ran_in"]
+        return data
 
 
 class ShapeTrace:
@@ -155,7 +159,8 @@ def table(calls: list[Call]) -> list[list[str]]:
     rows = [["module", "type", "input", "output", "ms"]]
     for c in calls:
         rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
-                     format_shape(c.output), f"{c.ms:.3f}"])
+                     format_shape(c.output), f"{c.ms:.3f}" if c.ran_in is None else
+                     "not run" if c.ran_in == "not run" else f"in {c.ran_in}"])
     return rows
 
 

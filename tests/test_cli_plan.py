@@ -27,6 +27,20 @@ def test_run_times_the_plan_and_keeps_the_trace():
     assert "layer1" in trace and "bn1" in trace  # every module call is in the trace, folded ones included
     layer1 = next(line for line in trace.splitlines() if line.strip().startswith("layer1 "))
     assert float(layer1.split()[-1]) > 0  # a container's time is the sum of its kernels'
+    rows = {line.split()[0]: line for line in trace.splitlines()[2:]}
+    assert rows["bn1"].endswith("in conv1") and rows["relu"].endswith("in conv1")  # folded, fused
+    assert rows["layer1.bn2"].endswith("in layer1.conv2")
+    assert float(rows["conv1"].split()[-1]) > 0
+
+
+def test_a_dropped_layer_is_not_run():
+    result = invoke("run", "models/seed/dropout.yaml", "-s", "20,16", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["trace"][0]["ran_in"] == "not run" and data["plan"]["kernels"] == 0
+    result = invoke("run", "models/seed/dropout.yaml", "-s", "20,16", "--json", "--no-plan")
+    data = json.loads(result.stdout)
+    assert "ran_in" not in data["trace"][0] and data["plan"] is None
 
 
 def test_repeat_reports_median_and_spread():

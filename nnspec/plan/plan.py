@@ -215,18 +215,28 @@ def _array_module_of(model: Module) -> Any:
 
 
 def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
-    """The shape trace's records with the time of the steps that did each one's work (a fused step's
-    time goes to its first record; a container's is the sum of what it contains)."""
+    """The shape trace's records with the time of the steps that did each one's work. A record whose
+    work a fused kernel did names it (``ran_in``, the kernel's first record's path); one no step did
+    (an identity dropped, an op computed when the plan was compiled) says "not run". A container's
+    time is the sum of what it contains."""
     calls = [copy.copy(c) for c in compiled.calls]
     own = [0.0] * len(calls)
+    done = set()
     for step, ms in zip(compiled.program.steps, times):
         if step.calls and 0 <= step.calls[0] < len(calls):
             own[step.calls[0]] += ms
+            done.add(step.calls[0])
+            for i in step.calls[1:]:
+                if 0 <= i < len(calls) and i not in done:
+                    calls[i].ran_in = calls[step.calls[0]].path
     for i, c in enumerate(calls):
         end = i + 1
         while end < len(calls) and calls[end].depth > c.depth:
             end += 1
         c.ms = sum(own[i:end])
+        leaf = end == i + 1
+        if leaf and i not in done and c.ran_in is None:
+            c.ran_in = "not run"
     return calls
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import statistics
 import time
 from collections.abc import Sequence
@@ -54,8 +53,8 @@ def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, 
             runs.append((time.perf_counter() - start) * 1e3)
             if times is not None:
                 per_step.append(times)
-        step_ms = [statistics.median(t) for t in zip(*per_step)] if per_step else []
-        calls = timed_calls(compiled, step_ms) if step_ms else [copy.copy(c) for c in compiled.calls]
+        step_ms = [statistics.median(t) for t in zip(*per_step)] if trace else []
+        calls = timed_calls(compiled, step_ms) if trace else []
         return Timed(out, calls, runs, compiled.program.steps, step_ms)
     timed = _eager(model, inputs, named, repeat)
     timed.reason = "--no-plan"
