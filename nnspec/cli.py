@@ -261,7 +261,8 @@ def run(
         timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
                         trace=not quiet or profile, plan=not no_plan)
         if timed.reason and not no_plan:
-            typer.echo(f"note: running the model's own forward: {timed.reason}", err=True)
+            typer.echo(f"note: running the model's own forward{' (so no --profile)' if profile else ''}: "
+                       f"{timed.reason}", err=True)
         y = timed.output
         out_shape = shapes(y)
         out_dtype = _dtypes(y)

@@ -183,10 +183,13 @@ class Module:
         elif buffers is not None and name in buffers:
             if value is not None and not _is_array(value):
                 raise NNSpecRuntimeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (array or None expected)")
-            buffers[name] = value
-            state_changed()
+            if buffers[name] is not value:  # `self.count += 1` writes in place and assigns the same array back
+                buffers[name] = value
+                state_changed()
         else:
             object.__setattr__(self, name, value)
+            if name == "training":  # set by hand, as torch code does to one submodule
+                state_changed()
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__

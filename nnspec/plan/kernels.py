@@ -4,6 +4,7 @@ in and the activation applied in place, writing into arrays the plan reuses."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 from ..runtime import functional as F
@@ -27,20 +28,22 @@ class Pool:
     def __init__(self, xp: Any):
         self.xp = xp
         self.buffers: list[Any] = []  # raw uint8 arrays, by size
+        self.lock = threading.Lock()  # two threads running one plan never take the same buffer
 
     def take(self, shape: tuple, dtype: Any) -> Any:
         dtype = self.xp.dtype(dtype)
         need = dtype.itemsize
         for s in shape:
             need *= s
-        for buf in self.buffers:
-            if buf.nbytes >= need and sys.getrefcount(buf) <= _FREE:
-                break
-        else:
-            buf = self.xp.empty(max(need, 1), dtype=self.xp.uint8)
-            self.buffers.append(buf)
-            self.buffers.sort(key=lambda b: b.nbytes)
-        return buf[:need].view(dtype).reshape(shape)
+        with self.lock:
+            for buf in self.buffers:
+                if buf.nbytes >= need and sys.getrefcount(buf) <= _FREE:
+                    break
+            else:
+                buf = self.xp.empty(max(need, 1), dtype=self.xp.uint8)
+                self.buffers.append(buf)
+                self.buffers.sort(key=lambda b: b.nbytes)
+            return buf[:need].view(dtype).reshape(shape)  # the view holds the buffer before the lock opens
 
     @property
     def nbytes(self) -> int:
@@ -111,6 +114,7 @@ class FusedConv(Fused):
         super().__init__(module, folded, act)
         m = module
         self.nd = len(m.kernel_size)
+        self.stride, self.dilation, self.groups = tuple(m.stride), tuple(m.dilation), m.groups  # as compiled
         if m.padding_mode == "zeros":
             self.pads = F.conv_padding(m.padding, m.kernel_size, m.stride, m.dilation)
             self.mode = "constant"
@@ -120,17 +124,16 @@ class FusedConv(Fused):
             self.mode = m.padding_mode
 
     def __call__(self, x: Any) -> Any:
-        m = self.module
         w, b = self.params()
         unbatched = x.ndim == self.nd + 1
         if unbatched:
             x = x[None]
         if any(p for pair in self.pads for p in pair):
             x = self._padded(x)
-        size = tuple((x.shape[2 + i] - m.dilation[i] * (w.shape[2 + i] - 1) - 1) // m.stride[i] + 1
+        size = tuple((x.shape[2 + i] - self.dilation[i] * (w.shape[2 + i] - 1) - 1) // self.stride[i] + 1
                      for i in range(self.nd))
         out = None if unbatched else self.out((x.shape[0], w.shape[0]) + size, x.dtype)
-        y = _conv.conv(x, w, b, m.stride, m.dilation, m.groups, out=out,
+        y = _conv.conv(x, w, b, self.stride, self.dilation, self.groups, out=out,
                        scratch=None if self.pool is None else self.pool.take)
         if self.act is not None:
             self.act(y)

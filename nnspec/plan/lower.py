@@ -25,8 +25,8 @@ def lower(step: Step, input_ndim: int, dtype: Any = None) -> Callable[[Any], Any
     """The kernel for a layer's step on an input of ``input_ndim`` dims and ``dtype``, or None to keep
     its forward."""
     m, kind = step.module, step.kind
-    if m is None or step.kwargs or len(step.args) != 1:
-        return None
+    if m is None or step.kwargs or len(step.args) != 1 or getattr(dtype, "kind", "f") != "f":
+        return None  # integer or bool input keeps the layer's own conversions
     if kind in ("Conv1d", "Conv2d", "Conv3d"):
         return FusedConv(m)
     if kind == "Linear":

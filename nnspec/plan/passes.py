@@ -19,13 +19,12 @@ not written into in place.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, Pool, folded_params
 from .lower import lower
-from .record import Program, Ref, Step, refs_in, resolve, substitute
+from .record import Program, Ref, Step, bound_arguments, refs_in, resolve, substitute
 
 PASSES: dict[str, Callable[[Program], None]] = {}
 
@@ -83,10 +82,7 @@ def _writers(program: Program) -> dict[int, list[Step]]:
 
 def _bound(step: Step) -> dict[str, Any]:
     """An op step's arguments by name (its function's signature)."""
-    try:
-        return dict(inspect.signature(step.fn).bind(*step.args, **step.kwargs).arguments)
-    except (TypeError, ValueError):
-        return {}
+    return bound_arguments(step.fn, step.args, step.kwargs)
 
 
 def _only_input(step: Step) -> int | None:
@@ -170,8 +166,12 @@ def fold_batchnorm(program: Program) -> None:
 
 
 def _foldable_shape(program: Program, step: Step, kernel: Fused) -> bool:
-    """BatchNorm normalises dim 1: a Linear's features are dim 1 only for a 2-d output."""
-    return not isinstance(kernel, FusedLinear) or len(program.shapes[_single_output(step)][0]) == 2
+    """BatchNorm normalises dim 1, which must be the layer's output channels: a Linear's output must be
+    2-d, a convolution's batched (an unbatched Conv1d's (C, L) output is BatchNorm1d's (N, C)). float16
+    weights are not folded: rounding W * scale to float16 would move results the layer computes in float32."""
+    shape, dtype = program.shapes[_single_output(step)]
+    channels_first = len(shape) == 2 if isinstance(kernel, FusedLinear) else len(shape) == kernel.nd + 2
+    return channels_first and str(dtype) in ("float32", "float64")
 
 
 _ACTIVATION_OPS = {
@@ -227,10 +227,23 @@ def fold_constants(program: Program) -> None:
             result = step.fn(*resolve(step.args, values), **resolve(step.kwargs, values))
             _assign(step.out, result, values)
             for s in outs:
-                program.constants[s] = values[s]
+                program.constants[s] = _read_only(values[s])
             continue
         kept.append(step)
     program.steps = kept
+
+
+def _read_only(value: Any) -> Any:
+    """A folded constant is never written into (the pass made sure of that from what it recorded); a
+    NumPy array is marked so, so that a write through an alias the recording did not see fails loudly
+    instead of changing the constant for every later run."""
+    flags = getattr(value, "flags", None)
+    if flags is not None and hasattr(flags, "writeable"):
+        try:
+            flags.writeable = False
+        except ValueError:
+            pass
+    return value
 
 
 @register

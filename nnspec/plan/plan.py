@@ -10,9 +10,12 @@ walk, no hooks, no graph interpretation, no shape checks (they were made when it
 
 A plan reads the model's parameters and buffers when it runs, except what a pass computed from them
 when it was compiled (BatchNorm folded into a convolution, constants). It recompiles by itself when
-nnspec sees the model's state or mode change (``load_state_dict``, ``to``, ``train``/``eval``,
-assigning a parameter or buffer); after writing into a parameter's array by hand, call ``refresh()``.
-Hooks are not called by a plan: use the model itself to observe calls.
+nnspec sees the model's state or mode change (``load_state_dict``, ``to``, ``train``/``eval``, setting
+``training``, assigning a parameter or buffer); after writing into a parameter's array by hand, or
+changing a layer's hyperparameters, call ``refresh()``. Compiling records on a shape-only clone of the
+model, so the model may be used meanwhile. Hooks are not called by a plan: use the model itself to
+observe calls. A module with submodules and its own Python forward can't be seen into: compiling it
+raises PlanError (``nnspec run`` then runs the model's own forward, and says why).
 """
 
 from __future__ import annotations
@@ -33,24 +36,29 @@ from ..runtime.meta import MetaArray, SymbolicValueError
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
-from .record import PlanError, Program, Recorder, Ref, Step, refs_in, resolve, shape_only_state
+from .record import PlanError, Program, Recorder, Ref, Step, map_nested, refs_in, resolve, shape_only_clone
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
 @dataclass
 class Signature:
-    """What a plan is made for: input shapes and dtypes, and the named non-array inputs."""
+    """What a plan is made for: per positional input, an array's (shape, dtype) or a value (a string
+    choosing a ModuleDict entry, say); and the named non-array inputs."""
 
-    shapes: tuple
-    dtypes: tuple
+    inputs: tuple
     named: tuple
 
     @classmethod
-    def of(cls, arrays: Sequence[Any], named: dict | None) -> Signature:
-        return cls(tuple(tuple(int(s) for s in a.shape) for a in arrays), tuple(str(a.dtype) for a in arrays),
-                   tuple(sorted((named or {}).items(), key=lambda kv: kv[0])))
+    def of(cls, inputs: Sequence[Any], named: dict | None) -> Signature:
+        return cls(tuple((tuple(int(s) for s in x.shape), str(x.dtype)) if _is_array(x) else ("value", x)
+                         for x in inputs), tuple(sorted((named or {}).items(), key=lambda kv: kv[0])))
 
     def key(self) -> tuple:
-        return self.shapes, self.dtypes, tuple((k, repr(v)) for k, v in self.named)
+        return tuple(i if i[0] != "value" else ("value", type(i[1]).__name__, repr(i[1])) for i in self.inputs) \
+            + tuple((k, type(v).__name__, repr(v)) for k, v in self.named)
 
 
 class Compiled:
@@ -62,11 +70,13 @@ class Compiled:
         self.version = version
         self.runners = [_runner(step) for step in program.steps]
         self.frees = program.frees or [[] for _ in program.steps]
+        state = {id(read()) for read in program.state.values()}  # a parameter returned stays itself, as in torch
+        self.constant_ids = {id(_owner(v)) for v in program.constants.values()} - state
 
     def run(self, inputs: Sequence[Any], profile: bool = False) -> tuple[Any, list[float] | None]:
         p = self.program
         env: list[Any] = [None] * p.slots
-        for s, x in zip(p.inputs, inputs):
+        for s, x in zip(p.inputs, [x for x in inputs if _is_array(x)]):
             env[s] = x
         for s, read in p.state.items():
             env[s] = read()
@@ -82,7 +92,16 @@ class Compiled:
                 run(env)
             for s in free:
                 env[s] = None
-        return resolve(p.output, env), times
+        out = resolve(p.output, env)
+        if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
+            out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
+        return out, times
+
+
+def _owner(a: Any) -> Any:
+    """The array that owns ``a``'s memory (NumPy and CuPy keep it as ``base``)."""
+    base = getattr(a, "base", None)
+    return a if base is None else base
 
 
 def _runner(step: Step):
@@ -154,7 +173,7 @@ class Plan:
             return found
         if found is not None:
             self._compiled.clear()
-        found = self._compiled[key] = self._compile(sig, get_array_module(*inputs))
+        found = self._compiled[key] = self._compile(sig, get_array_module(*[x for x in inputs if _is_array(x)]))
         return found
 
     def compile(self, shapes: Sequence[Sequence[int]], dtype: Any = "float32") -> Compiled:
@@ -167,17 +186,18 @@ class Plan:
 
     # ------------------------------------------------------------------ compiling
     def _compile(self, sig: Signature, xp: Any) -> Compiled:
-        model = self.model
         version = state_version()
-        inputs = [MetaArray(shape, dtype) for shape, dtype in zip(sig.shapes, sig.dtypes)]
-        args = bind(model, inputs, self.named)
-        paths = {id(m): path for path, m in model.named_modules()}
-        with shape_only_state(model) as readers, ShapeTrace(model) as trace:
-            recorder = Recorder(trace, readers, paths)
+        clone, readers, originals = shape_only_clone(self.model)
+        given = [MetaArray(*i) if i[0] != "value" else i[1] for i in sig.inputs]
+        inputs = [x for x in given if isinstance(x, MetaArray)]
+        args = bind(clone, inputs, self.named) if len(inputs) == len(given) else given
+        paths = {id(m): path for path, m in clone.named_modules()}
+        with ShapeTrace(clone) as trace:
+            recorder = Recorder(trace, readers, paths, originals)
             slots = [recorder.slot(x) for x in inputs]
             token, op_token = RECORDER.set(recorder), observe_ops(recorder.op_call)
             try:
-                output = model(*args)
+                output = clone(*args)
             except SymbolicValueError as e:
                 raise PlanError(f"this forward cannot be planned ahead: {e}") from None
             except NNSpecError as e:

@@ -10,9 +10,9 @@ given (sizes from ``x.size(0)``, dims, flags) is a constant of this signature.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,23 @@ _RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial")
 _STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "AlphaDropout")
 
 
+def bound_arguments(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The arguments of a call by parameter name (empty where the signature can't be read or bound)."""
+    try:
+        return dict(inspect.signature(fn).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _known_forward(module: Module) -> bool:
+    """A forward the recorder sees through: a custom forward's graph, or a container's own loop."""
+    from ..nn.containers import Sequential
+
+    forward = type(module).forward
+    return isinstance(module, UserModule) and forward is UserModule.forward or forward is Sequential.forward \
+        or forward is Module.forward
+
+
 def is_leaf(module: Module) -> bool:
     """A layer whose own forward does the work: no children, no custom forward."""
     return not module._modules and not isinstance(module, UserModule)
@@ -139,47 +156,59 @@ def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Parameter)
 
 
-@contextmanager
-def shape_only_state(model: Module):
-    """Swap every parameter's and buffer's array for a shape-only twin while recording; yields
-    ``{id(twin): a function that reads the real array}``. Shared arrays keep one twin."""
+def shape_only_clone(model: Module) -> tuple[Module, dict[int, Callable[[], Any]], dict[int, Module]]:
+    """A copy of ``model``'s tree whose parameters and buffers are shape-only twins, to record on:
+    the model itself is never touched, so it may run (or compile) in another thread meanwhile.
+
+    Returns the clone, ``{id(twin): a function that reads the real array}``, and ``{id(clone's module):
+    the model's module}``. Shared modules, parameters and arrays stay shared in the clone; hooks are
+    left out (a plan calls none)."""
+    clones: dict[int, Module] = {}
+    params: dict[int, Parameter] = {}
     twins: dict[int, MetaArray] = {}
     readers: dict[int, Callable[[], Any]] = {}
-    swapped: list[Callable[[], None]] = []
+    originals: dict[int, Module] = {}
 
-    def twin(array) -> MetaArray:
+    def twin(array: Any, read: Callable[[], Any]) -> MetaArray:
         t = twins.get(id(array))
         if t is None:
             t = twins[id(array)] = MetaArray(tuple(array.shape), array.dtype)
+            readers[id(t)] = read
         return t
 
-    try:
-        for module in model.modules():
-            for p in module._parameters.values():
-                if p is not None and not isinstance(p.data, MetaArray) and id(p) not in readers:
-                    real, p.data = p.data, twin(p.data)
-                    readers[id(p.data)] = (lambda p=p: p.data)
-                    readers[id(p)] = readers[id(p.data)]
-                    swapped.append(lambda p=p, real=real: setattr(p, "data", real))
-            for name, b in module._buffers.items():
-                if b is not None and not isinstance(b, MetaArray):
-                    t = twin(b)
-                    module._buffers[name] = t
-                    readers.setdefault(id(t), lambda m=module, n=name: m._buffers[n])
-                    swapped.append(lambda m=module, n=name, real=b: m._buffers.__setitem__(n, real))
-        yield readers
-    finally:
-        for restore in reversed(swapped):
-            restore()
+    def param(p: Parameter) -> Parameter:
+        q = params.get(id(p))
+        if q is None:
+            q = params[id(p)] = Parameter.__new__(Parameter)
+            q.data, q.requires_grad, q.grad = twin(p.data, lambda: p.data), p.requires_grad, None
+        return q
+
+    def clone(m: Module) -> Module:
+        c = clones.get(id(m))
+        if c is None:
+            c = clones[id(m)] = object.__new__(type(m))
+            originals[id(c)] = m
+            d = c.__dict__
+            d.update(m.__dict__)
+            d["_forward_hooks"], d["_forward_pre_hooks"] = {}, {}
+            d["_parameters"] = {n: None if p is None else param(p) for n, p in m._parameters.items()}
+            d["_buffers"] = {n: None if b is None else twin(b, lambda m=m, n=n: m._buffers[n])
+                             for n, b in m._buffers.items()}
+            d["_modules"] = {n: None if ch is None else clone(ch) for n, ch in m._modules.items()}
+        return c
+
+    return clone(model), readers, originals
 
 
 class Recorder:
     """Turns the calls of one forward on shape-only inputs into a Program (see the module's doc)."""
 
-    def __init__(self, trace, readers: dict[int, Callable[[], Any]], paths: dict[int, str]):
+    def __init__(self, trace, readers: dict[int, Callable[[], Any]], paths: dict[int, str],
+                 originals: dict[int, Module]):
         self.trace = trace
         self.readers = readers
         self.paths = paths
+        self.originals = originals  # the clone's modules -> the model's
         self.values: list[Any] = []  # each slot's shape-only value (kept alive: slots are found by id)
         self.index: dict[int, int] = {}
         self.roots: dict[int, int] = {}
@@ -225,7 +254,12 @@ class Recorder:
 
     # -- what the model's calls report
     def module_call(self, module: Module, args: tuple, kwargs: dict, impl: Callable) -> Any:
-        if self.inside_leaf or not is_leaf(module):
+        if self.inside_leaf:
+            return impl(*args, **kwargs)
+        if not is_leaf(module):
+            if not _known_forward(module):
+                raise PlanError(f"{module._get_name()} has submodules and a forward written in Python, which a "
+                                "plan cannot see into")
             return impl(*args, **kwargs)
         call = len(self.trace.calls)
         a, kw = self.ref(args), self.ref(kwargs)
@@ -234,11 +268,12 @@ class Recorder:
             out = impl(*args, **kwargs)
         finally:
             self.inside_leaf -= 1
+        real = self.originals.get(id(module), module)
         kind = module._get_name()
         inplace = getattr(module, "inplace", False) is True
         stateful = module.training and kind.startswith(_STATEFUL_IN_TRAINING)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
-        self._add(Step(module.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, module, call,
+        self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
                        mutates, pure=not (stateful or inplace)), out)
         return out
 
@@ -247,19 +282,20 @@ class Recorder:
             return
         target = node.target.removeprefix("operator.")
         name = target.split(".")[-1]
-        inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
-            (node.op == "call_method" and name.endswith("_")) or kwargs.get("inplace") is True
-        if not inplace and not any(_is_array(v) for v in leaves(result)):
-            return  # a size or a flag: a constant of this signature
         if node.op == "call_method":
             fn = T.METHODS[node.target]
         elif node.target.startswith("operator."):
             fn = T.OPERATORS[target]
         else:
             fn = T.FUNCTIONS[node.target]
+        bound = bound_arguments(fn, args, kwargs)  # inplace= or training= given by position too
+        inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
+            (node.op == "call_method" and name.endswith("_")) or bound.get("inplace") is True
+        if not inplace and not any(_is_array(v) for v in leaves(result)):
+            return  # a size or a flag: a constant of this signature
         a, kw = self.ref(args), self.ref(kwargs)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
-        random = bool(_RANDOM.search(name)) and kwargs.get("training", True) is not False
+        random = bool(_RANDOM.search(name)) and bound.get("training", True) is not False
         base = self.paths.get(id(module), "")
         kind = f".{target}()" if node.op == "call_method" else target
         self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,

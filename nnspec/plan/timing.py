@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, 
         try:
             compiled = p.compiled(inputs)
         except PlanError as e:
-            timed = _eager(model, inputs, named, repeat)
+            timed = _eager(model, inputs, named, repeat, trace)
             timed.reason = str(e)
             return timed
         runs, per_step, out = [], [], None
@@ -56,26 +57,28 @@ def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, 
         step_ms = [statistics.median(t) for t in zip(*per_step)] if trace else []
         calls = timed_calls(compiled, step_ms) if trace else []
         return Timed(out, calls, runs, compiled.program.steps, step_ms)
-    timed = _eager(model, inputs, named, repeat)
+    timed = _eager(model, inputs, named, repeat, trace)
     timed.reason = "--no-plan"
     return timed
 
 
-def _eager(model: Module, inputs: Sequence[Any], named: dict | None, repeat: int) -> Timed:
+def _eager(model: Module, inputs: Sequence[Any], named: dict | None, repeat: int, trace: bool = True) -> Timed:
+    """The model's own forward, ``repeat`` times: under the shape trace's hooks where ``trace`` is set."""
     from ..inputs import bind
 
     args = bind(model, list(inputs), named)
     runs, traces, out = [], [], None
     for _ in range(repeat):
-        with ShapeTrace(model) as trace:
+        with ShapeTrace(model) if trace else contextlib.nullcontext() as recording:
             start = time.perf_counter()
             try:
                 out = model(*args)
             except NNSpecError as e:
-                raise trace.place(e) from None
+                raise (recording.place(e) if recording is not None else e) from None
             runs.append((time.perf_counter() - start) * 1e3)
-        traces.append(trace.calls)
-    calls = traces[-1]
+        if recording is not None:
+            traces.append(recording.calls)
+    calls = traces[-1] if traces else []
     for i, c in enumerate(calls):
         c.ms = statistics.median(t[i].ms for t in traces)
     return Timed(out, calls, runs, planned=False)

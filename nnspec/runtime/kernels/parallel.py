@@ -21,6 +21,16 @@ MIN_ELEMENTS = 1 << 18
 _executor: ThreadPoolExecutor | None = None
 
 
+def _forget_executor() -> None:
+    """In a forked child the executor's threads are gone: start a new one on first use."""
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor)
+
+
 def threads() -> int:
     for var in ("NNSPEC_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "")
