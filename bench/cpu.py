@@ -311,6 +311,7 @@ def main() -> None:
               "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,
               "peak_rss_mib_resnet18_b8": rss, "compile": compiled}
     out = ROOT / "bench" / "results" / f"cpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(exist_ok=True)  # git keeps no results: a clean clone has no such folder
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {out.relative_to(ROOT)}")
 
