@@ -116,6 +116,9 @@ def timed(fn, repeats: int, warmup: int = 2) -> tuple[float, float]:
     return statistics.median(times), max(times) - min(times)
 
 
+_SAID = {"onnx": False}
+
+
 def onnx_session(twin, x):
     """An onnxruntime session of the twin (exported with torch.onnx), or None where either is missing."""
     try:
@@ -131,6 +134,11 @@ def onnx_session(twin, x):
             warnings.simplefilter("ignore")
             torch.onnx.export(twin, (torch.from_numpy(x),), buf, dynamo=False, opset_version=17)
     except Exception as e:  # noqa: BLE001 - a model the exporter can't take: no column, said in the table
+        if "onnx is not installed" in str(e):
+            if not _SAID["onnx"]:
+                print("  (no onnxruntime column: torch's ONNX exporter needs `pip install onnx`)", file=sys.stderr)
+                _SAID["onnx"] = True
+            return None
         print(f"  (onnx export failed: {type(e).__name__}: {e})", file=sys.stderr)
         return None
     opts = ort.SessionOptions()
