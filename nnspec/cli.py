@@ -663,6 +663,37 @@ def _plain(v: Any, key: Any = None) -> Any:
     return v
 
 
+@app.command()
+def info(as_json: JsonOpt = False) -> None:
+    """Print the backends nnspec can run on: NumPy (BLAS, threads) and CuPy (version, CUDA runtime and
+    driver, each device's name and memory), or why CuPy can't run here.
+
+    Example: nnspec info
+    """
+    from . import __version__
+    from .runtime.backend import describe
+
+    found = describe()
+    if as_json:
+        typer.echo(json.dumps({"nnspec": __version__, **found}, indent=2))
+        return
+    np_info = found["numpy"]
+    typer.echo(f"nnspec {__version__}")
+    typer.echo(f"numpy  {np_info['version']}" + (f", {np_info['blas']}" if "blas" in np_info else "")
+               + "".join(f", {k}={v}" for k, v in np_info["threads"].items()))
+    cp = found["cupy"]
+    if "version" not in cp:
+        typer.echo(f"cupy   {cp['why']}")
+        return
+    typer.echo(f"cupy   {cp['version']}" + (f", CUDA runtime {cp['cuda_runtime']}, driver {cp['cuda_driver']}"
+                                            if "cuda_runtime" in cp else ""))
+    for d in cp.get("devices", []):
+        typer.echo(f"  {d['device']}  {d['name']}, {d['memory_total'] / 2**30:.1f} GiB "
+                   f"({d['memory_free'] / 2**30:.1f} GiB free)")
+    if not cp.get("available"):
+        typer.echo(f"  {cp['why']}")
+
+
 def main() -> None:
     app()
 

@@ -15,6 +15,7 @@ import numpy as np
 
 import nnspec
 from nnspec.inputs import bind
+from nnspec.runtime.backend import get_backend, to_numpy
 from nnspec.spec import parse, read, validate
 
 from cases import ROOT, Case
@@ -112,11 +113,12 @@ def _prefixed(ref: dict, prefix: str) -> dict:
     return dict(items)
 
 
-def check(case: Case, ref: dict, passes: dict | None = None) -> None:
+def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu") -> None:
     """nnspec must match the reference: repr, keys, shapes, outputs, and state after the call.
 
     With ``passes`` (a dict of pass switches, {} for all on), the call goes through an execution
-    plan (``nnspec.compile``) instead of the model's own forward."""
+    plan (``nnspec.compile``) instead of the model's own forward. ``device`` runs it there ("cuda"),
+    with the weights loaded on the host and moved, and the results brought back to compare."""
     m = build_nnspec(case)
     assert repr(m) == str(ref["repr"]), f"repr differs:\n{m!r}\n---\n{ref['repr']}"
     assert list(m.state_dict()) == list(ref["keys"])
@@ -130,15 +132,17 @@ def check(case: Case, ref: dict, passes: dict | None = None) -> None:
     m.train(case.train)
     if not case.inputs:
         return
+    backend = get_backend(device)
+    m.to(device)
     xs = list(_prefixed(ref, "input/").values())
     named = json.loads(str(ref["named"])) if "named" in ref else {}
     assert named == case.named
+    arrays = [backend.asarray(x.copy()) for x in xs]
     if passes is None:
-        y = m(*bind(m, [x.copy() for x in xs], named))
+        y = m(*bind(m, arrays, named))
     else:
-        arrays = [x.copy() for x in xs]
         y = nnspec.compile(m, named=named, passes=passes)(*arrays)
-    ys = list(y) if isinstance(y, tuple) else [y]
+    ys = [to_numpy(v) if hasattr(v, "shape") else v for v in (y if isinstance(y, tuple) else (y,))]
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)
     if case.random:
@@ -150,7 +154,7 @@ def check(case: Case, ref: dict, passes: dict | None = None) -> None:
         np.testing.assert_allclose(got, want, **TOL[case.dtype])
     after = _prefixed(ref, "after/")
     for k, v in m.state_dict().items():
-        np.testing.assert_allclose(v, after[k], err_msg=f"state {k} after the call", **TOL[case.dtype])
+        np.testing.assert_allclose(to_numpy(v), after[k], err_msg=f"state {k} after the call", **TOL[case.dtype])
 
 
 def _check_dropout(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from backends import BACKENDS, backend
 from cases import CASE_IDS, CASES
 from parity import GOLDEN, check, load_golden, torch_reference
 
@@ -15,10 +16,11 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 SKIP_LIVE = not HAVE_TORCH and not os.environ.get("NNSPEC_REQUIRE_TORCH")
 
 
+@pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_golden(case):
+def test_golden(case, name):
     assert (GOLDEN / f"{case.id}.npz").exists(), "run python tests/golden/make_golden.py"
-    check(case, load_golden(case))
+    check(case, load_golden(case), device=backend(name).device)
 
 
 @pytest.mark.torch

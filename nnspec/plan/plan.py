@@ -31,7 +31,7 @@ from ..inputs import bind
 from ..ir import observe_ops, stop_observing
 from ..nn import Module
 from ..nn.module import RECORDER, state_version
-from ..runtime.backend import get_array_module, resolve_dtype
+from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
@@ -84,9 +84,10 @@ class Compiled:
             env[s] = v
         times: list[float] | None = [] if profile else None
         for run, free in zip(self.runners, self.frees):
-            if profile:
+            if profile:  # a device queues its kernels: each one's time is to its end
                 start = time.perf_counter()
                 run(env)
+                synchronize(p.xp)
                 times.append((time.perf_counter() - start) * 1e3)
             else:
                 run(env)

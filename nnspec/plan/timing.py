@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import NNSpecError
 from ..nn import Module
+from ..runtime.backend import get_array_module, synchronize
 from ..trace import Call, ShapeTrace
 from .plan import Plan, timed_calls
 from .record import PlanError, Step
@@ -51,6 +52,7 @@ def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, 
         for _ in range(repeat):
             start = time.perf_counter()
             out, times = compiled.run(inputs, profile=trace)
+            synchronize(compiled.program.xp)
             runs.append((time.perf_counter() - start) * 1e3)
             if times is not None:
                 per_step.append(times)
@@ -75,6 +77,7 @@ def _eager(model: Module, inputs: Sequence[Any], named: dict | None, repeat: int
                 out = model(*args)
             except NNSpecError as e:
                 raise (recording.place(e) if recording is not None else e) from None
+            synchronize(get_array_module(*[a for a in args if hasattr(a, "shape")]))
             runs.append((time.perf_counter() - start) * 1e3)
         if recording is not None:
             traces.append(recording.calls)
@@ -93,8 +96,7 @@ def matmul_peak(xp: Any, n: int = 1024) -> float:
     for _ in range(5):
         start = time.perf_counter()
         xp.matmul(a, b, out=out)
-        if hasattr(xp, "cuda"):
-            xp.cuda.Stream.null.synchronize()
+        synchronize(xp)
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9
 

@@ -100,6 +100,61 @@ def get_backend(device: str | Backend = "cpu") -> Backend:
     return Backend(f"cuda:{i}", cupy)
 
 
+def synchronize(xp: Any) -> None:
+    """Wait for the device's queued work (CuPy runs kernels asynchronously); nothing on NumPy."""
+    cuda = getattr(xp, "cuda", None)
+    if cuda is not None and xp is not numpy:
+        cuda.get_current_stream().synchronize()
+
+
+def describe() -> dict[str, Any]:
+    """The backends this process can use: NumPy (with its BLAS and threads), and CuPy where it is
+    installed, with its CUDA versions and each device's name and memory, or why it can't run."""
+    import os
+
+    info: dict[str, Any] = {"numpy": {"version": numpy.__version__}}
+    try:
+        blas = numpy.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+        info["numpy"]["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except (TypeError, AttributeError):  # NumPy before 1.26 prints its config only
+        pass
+    info["numpy"]["threads"] = {v: os.environ.get(v) for v in (
+        "NNSPEC_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT") if os.environ.get(v)}
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as e:
+        info["cupy"] = {"available": False, "why": f"not installed ({e}); pip install 'nnspec[cuda12]' or "
+                                                   "'nnspec[cuda13]', whichever matches the driver"}
+        return info
+    entry: dict[str, Any] = {"version": cupy.__version__}
+    info["cupy"] = entry
+    try:
+        runtime = cupy.cuda.runtime
+        entry["cuda_runtime"] = _cuda_version(runtime.runtimeGetVersion())
+        entry["cuda_driver"] = _cuda_version(runtime.driverGetVersion())
+        devices = []
+        for i in range(runtime.getDeviceCount()):
+            props = runtime.getDeviceProperties(i)
+            name = props["name"]
+            with cupy.cuda.Device(i):
+                free, total = cupy.cuda.Device(i).mem_info
+            devices.append({"device": f"cuda:{i}", "name": name.decode() if isinstance(name, bytes) else str(name),
+                            "memory_total": int(total), "memory_free": int(free)})
+        entry["devices"] = devices
+        entry["available"] = bool(devices)
+        if not devices:
+            entry["why"] = "no CUDA device found"
+    except Exception as e:  # noqa: BLE001 - CuPy raises its own runtime errors where no driver is loaded
+        entry["available"] = False
+        entry["why"] = f"CuPy found no usable CUDA driver ({e})"
+    return info
+
+
+def _cuda_version(v: int) -> str:
+    """CUDA's 12040 as "12.4"."""
+    return f"{v // 1000}.{v % 1000 // 10}"
+
+
 def to_numpy(a: Any) -> numpy.ndarray:
     """A host (NumPy) copy of an array from any backend."""
     return a.get() if hasattr(a, "get") and not isinstance(a, numpy.ndarray) else numpy.asarray(a)

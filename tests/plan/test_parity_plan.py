@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from backends import BACKENDS, backend
 from cases import CASE_IDS, CASES
 from parity import check, load_golden, torch_reference
 
@@ -16,9 +17,10 @@ SKIP_LIVE = not HAVE_TORCH and not os.environ.get("NNSPEC_REQUIRE_TORCH")
 RUN = [c for c in CASES if c.inputs]
 
 
+@pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("case", RUN, ids=[c.id for c in RUN])
-def test_plan_matches_torch_golden(case):
-    check(case, load_golden(case), passes={})
+def test_plan_matches_torch_golden(case, name):
+    check(case, load_golden(case), passes={}, device=backend(name).device)
 
 
 @pytest.mark.torch

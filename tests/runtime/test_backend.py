@@ -8,33 +8,13 @@ import numpy as np
 import pytest
 
 import nnspec
-from nnspec.runtime.backend import get_array_module, get_backend
+from nnspec.runtime.backend import get_array_module, get_backend, to_numpy
+
+from backends import BACKENDS, backend
 
 
-def _gpu_reason() -> str | None:
-    """Why the cupy leg cannot run here, or None when it can (is_available alone is not enough)."""
-    try:
-        import cupy
-    except ImportError:
-        return "cupy is not installed"
-    try:
-        if not cupy.is_available():
-            return "cupy finds no CUDA device"
-        a = cupy.ones((2, 2), dtype=cupy.float32)
-        float((a @ a).sum())
-    except Exception as e:  # missing CUDA libraries surface only when a kernel runs
-        return f"cupy cannot run a matmul: {e}"
-    return None
-
-
-BACKENDS = [
-    "numpy",
-    pytest.param("cupy", marks=pytest.mark.skipif(_gpu_reason() is not None, reason=f"{_gpu_reason()}")),
-]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_same_results_on_every_backend(backend):
+@pytest.mark.parametrize("name", BACKENDS)
+def test_same_results_on_every_backend(name):
     text = """
     Sequential:
       - {Conv2d: [3, 8, 3], padding: 1}
@@ -47,12 +27,13 @@ def test_same_results_on_every_backend(backend):
     x = np.random.default_rng(0).standard_normal((2, 3, 10, 12)).astype(np.float32)
     ref = nnspec.loads(text, seed=0).eval()(x)
     model = nnspec.loads(text, seed=0).eval()
-    device = "cpu" if backend == "numpy" else "cuda"
-    model.to(device)
-    dev = get_backend(device)
+    dev = backend(name)
+    model.to(dev.device)
     y = model(dev.asarray(x))
-    assert get_array_module(y).__name__ == backend
-    np.testing.assert_allclose(np.asarray(y.get() if backend == "cupy" else y), ref, rtol=1e-4, atol=1e-4)
+    assert get_array_module(y).__name__ == name
+    np.testing.assert_allclose(to_numpy(y), ref, rtol=1e-4, atol=1e-4)
+    plan = nnspec.compile(model)  # the plan runs the same kernels on the model's device
+    np.testing.assert_allclose(to_numpy(plan(dev.asarray(x))), ref, rtol=1e-4, atol=1e-4)
 
 
 def test_cuda_without_cupy_is_a_clear_error(monkeypatch):
