@@ -122,7 +122,7 @@ def bench_row(dev: Device, name: str, model, shape: tuple, dtype: str, repeats: 
     got = plan(xd)
     row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(xd), dev.sync, repeats)
     row["nnspec_memory"] = dev.nnspec_memory()
-    del plan
+    plan.refresh()  # its buffers go before torch runs
 
     dev.reset_memory()
     with torch.no_grad():
