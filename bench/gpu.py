@@ -8,8 +8,9 @@
 Each runtime runs the same model, with the same weights (drawn on the host from the seed, then
 copied), on the same input. nnspec runs its execution plan (``nnspec.compile``). Each runtime is
 timed in its own block, after warm-up, synchronising the device after every call; the table gives
-the median ms, the ratio nnspec/torch, each one's peak GPU memory over its block (CuPy's memory
-pool; torch's max_memory_allocated) and the largest difference between the outputs. TF32 is off on
+the median ms, the ratio nnspec/torch, each one's GPU memory over its block (what CuPy's memory pool
+holds; torch's peak reserved memory: both count cached blocks) and the largest difference between
+the outputs. TF32 is off on
 both sides (CuPy's default; torch's allow_tf32 flags are set False), so float32 results compare.
 The results go to bench/results/gpu-<date>.json (or --out). A measuring tool, never a test.
 """
@@ -17,7 +18,9 @@ The results go to bench/results/gpu-<date>.json (or --out). A measuring tool, ne
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,8 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the torch twin builder (tests/oracle.py)
 sys.path.insert(0, str(ROOT / "bench"))
 
+# bench/cpu.py pins 2 threads for its CPU comparison; here the host only feeds the GPU: let it use its cores
+os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
+
 import nnspec  # noqa: E402
 from cpu import MODELS as CPU_MODELS, torch_twin  # noqa: E402 - the same models and twins as the CPU bench
+from nnspec.runtime.backend import describe  # noqa: E402
 
 ZOO = ["lenet5", "resnet18", "resnet50", "mobilenet_v2", "vgg11_bn"]
 ZOO_INPUT = {"lenet5": (1, 32, 32)}  # the others take (3, 224, 224)
@@ -77,6 +84,7 @@ class Device:
             self.torch.cuda.synchronize()
 
     def reset_memory(self) -> None:
+        gc.collect()  # a model's arrays go with its reference cycles: free them before counting
         if self.xp is not np:
             self.xp.get_default_memory_pool().free_all_blocks()
         if self.torch_device == "cuda":
@@ -87,7 +95,8 @@ class Device:
         return None if self.xp is np else int(self.xp.get_default_memory_pool().total_bytes())
 
     def torch_memory(self) -> int | None:
-        return int(self.torch.cuda.max_memory_allocated()) if self.torch_device == "cuda" else None
+        """torch's peak reserved memory: like CuPy's pool total, it counts the cached blocks too."""
+        return int(self.torch.cuda.max_memory_reserved()) if self.torch_device == "cuda" else None
 
 
 def timed(fn, sync, repeats: int, warmup: int = 3) -> tuple[float, float]:
@@ -160,6 +169,9 @@ def main() -> None:
     print(f"\n{'model':34} {'nnspec ms':>10} {'torch ms':>10} {'ratio':>7} {'nn MiB':>9} {'torch MiB':>9} "
           f"{'max|diff|':>10}")
     results = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"gpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+    found = describe()
     for name, model, shape, dtype in rows(args.dry_run):
         if args.k not in name:
             continue
@@ -168,13 +180,12 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001 - one row failing (out of memory, say) must not lose the others
             print(f"{name:34} failed: {type(e).__name__}: {e}", flush=True)
             results.append({"name": name, "error": f"{type(e).__name__}: {e}"})
-            continue
-        print_row(results[-1])
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"gpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
-    out.write_text(json.dumps({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "device": device_name, "torch": torch.__version__, "backend": dev.xp.__name__,
-                               "rows": results}, indent=1) + "\n")
+        else:
+            print_row(results[-1])
+        # after every row: a run cut short by its time limit keeps what it measured
+        out.write_text(json.dumps({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                   "device": device_name, "torch": torch.__version__, "backend": dev.xp.__name__,
+                                   "cupy": found.get("cupy"), "rows": results}, indent=1) + "\n")
     print(f"\nwrote {out}")
 
 

@@ -83,21 +83,48 @@ def get_backend(device: str | Backend = "cpu") -> Backend:
     kind, _, index = device.partition(":")
     if kind != "cuda" or (index and not index.isdigit()):
         raise NNSpecRuntimeError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
-    try:
-        cupy = importlib.import_module("cupy")
-    except ImportError as e:
-        raise NNSpecRuntimeError(
-            f"device {device!r} needs CuPy, which is not installed ({e}); "
-            "install nnspec with the cuda12 or cuda13 extra"
-        ) from None
+    cupy = _import_cupy(f"device {device!r}")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:  # CuPy raises its own runtime errors when no driver is loaded
-        raise NNSpecRuntimeError(f"device {device!r}: CuPy found no usable CUDA driver ({e})") from None
+    except Exception as e:  # noqa: BLE001 - CuPy raises its own runtime errors where no driver or device is
+        raise NNSpecRuntimeError(f"device {device!r}: {_cuda_problem(cupy, e)}") from None
     i = int(index or 0)
     if i >= count:
         raise NNSpecRuntimeError(f"device {device!r}: only {count} CUDA device(s) found")
     return Backend(f"cuda:{i}", cupy)
+
+
+CUDA_NO_DEVICE, CUDA_INSUFFICIENT_DRIVER = 100, 35  # cudaErrorNoDevice, cudaErrorInsufficientDriver
+
+
+def _import_cupy(what: str) -> ModuleType:
+    """CuPy, or an error saying whether it is missing or one of its own imports failed."""
+    try:
+        return importlib.import_module("cupy")
+    except ImportError as e:
+        if e.name in (None, "cupy"):
+            raise NNSpecRuntimeError(f"{what} needs CuPy, which is not installed ({e}); install nnspec with the "
+                                     "cuda12 or cuda13 extra, whichever matches the CUDA driver") from None
+        raise NNSpecRuntimeError(f"{what}: CuPy is installed but cannot be imported ({e}); reinstall it "
+                                 "(and never install cupy-cuda12x and cupy-cuda13x together)") from None
+
+
+def _cuda_problem(cupy: Any, e: Exception) -> str:
+    """Why CUDA can't run, from the error CuPy raised: no device, no driver, or a driver too old."""
+    status = getattr(e, "status", None)
+    if status == CUDA_NO_DEVICE:
+        return f"the CUDA driver finds no GPU ({e})"
+    if status == CUDA_INSUFFICIENT_DRIVER:
+        try:
+            driver = cupy.cuda.runtime.driverGetVersion()
+            runtime = cupy.cuda.runtime.runtimeGetVersion()
+        except Exception:  # noqa: BLE001
+            driver, runtime = 0, 0
+        if driver == 0:
+            return f"no CUDA driver is loaded ({e})"
+        return (f"the CUDA driver ({_cuda_version(driver)}) is older than CuPy's CUDA runtime "
+                f"({_cuda_version(runtime)}); install the other cuda extra or update the driver ({e})")
+    return f"CuPy found no usable CUDA driver ({e})"
 
 
 def synchronize(xp: Any) -> None:
@@ -121,10 +148,9 @@ def describe() -> dict[str, Any]:
     info["numpy"]["threads"] = {v: os.environ.get(v) for v in (
         "NNSPEC_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT") if os.environ.get(v)}
     try:
-        cupy = importlib.import_module("cupy")
-    except ImportError as e:
-        info["cupy"] = {"available": False, "why": f"not installed ({e}); pip install 'nnspec[cuda12]' or "
-                                                   "'nnspec[cuda13]', whichever matches the driver"}
+        cupy = _import_cupy("the cuda backend")
+    except NNSpecRuntimeError as e:
+        info["cupy"] = {"available": False, "why": str(e)}
         return info
     entry: dict[str, Any] = {"version": cupy.__version__}
     info["cupy"] = entry
@@ -146,7 +172,9 @@ def describe() -> dict[str, Any]:
             entry["why"] = "no CUDA device found"
     except Exception as e:  # noqa: BLE001 - CuPy raises its own runtime errors where no driver is loaded
         entry["available"] = False
-        entry["why"] = f"CuPy found no usable CUDA driver ({e})"
+        entry["why"] = _cuda_problem(cupy, e)
+        if entry.get("cuda_driver") == "0.0":
+            entry["cuda_driver"] = "none"
     return info
 
 
