@@ -201,3 +201,27 @@ def test_non_array_inputs_by_position_as_the_model_takes_them():
     x = data((1, 10, 32, 32))
     for choice, act in (("conv", "prelu"), ("pool", "lrelu")):
         np.testing.assert_allclose(plan(x, choice, act), model(x, choice, act), rtol=1e-5, atol=1e-6)
+
+
+def test_measure_falls_back_to_the_forward_and_says_why():
+    from nnspec.plan.timing import measure
+
+    class Net(nnspec.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = Linear(4, 3)
+
+        def forward(self, x):
+            y = self.fc(x)
+            y[:, 0] = 0.0
+            return y
+
+    net = Net().eval()
+    x = data((2, 4))
+    timed = measure(net, [x], repeat=2)
+    assert not timed.planned and "forward written in Python" in timed.reason
+    np.testing.assert_array_equal(timed.output, net(x))
+    assert timed.output[:, 0].tolist() == [0.0, 0.0] and len(timed.runs_ms) == 2
+    assert [c.path for c in timed.calls] == ["(root)", "fc"]  # the model's own trace
+    quiet = measure(net, [x], trace=False)
+    assert quiet.calls == [] and not quiet.planned
