@@ -89,6 +89,7 @@ class Fused:
         self.act = act
         self.pool: Pool | None = None  # set by the memory pass
         self.fresh = True  # the output must be a new array (it leaves the plan)
+        self.residual = False  # adds its second input (fuse_residual)
         self.weight, self.bias = module._parameters["weight"], module._parameters.get("bias")
 
     def params(self) -> tuple:
@@ -101,7 +102,8 @@ class Fused:
         return None if self.pool is None or self.fresh else self.pool.take(shape, dtype)
 
     def describe(self) -> str:
-        parts = [self.op] + (["BatchNorm folded"] if self.folded is not None else []) + ([repr(self.act)] if self.act else [])
+        parts = [self.op] + (["BatchNorm folded"] if self.folded is not None else []) \
+            + (["residual add"] if self.residual else []) + ([repr(self.act)] if self.act else [])
         return " + ".join(parts)
 
 
@@ -123,20 +125,29 @@ class FusedConv(Fused):
             self.pads = [(rev[2 * i], rev[2 * i + 1]) for i in reversed(range(self.nd))]
             self.mode = m.padding_mode
 
-    def __call__(self, x: Any) -> Any:
+    def __call__(self, x: Any, residual: Any = None) -> Any:
+        """The convolution of ``x``, plus ``residual`` (``out += identity``) where given, then the activation:
+        both applied to each part of the output as soon as it is written, while it is in cache."""
         w, b = self.params()
         unbatched = x.ndim == self.nd + 1
         if unbatched:
             x = x[None]
+            residual = None if residual is None else residual[None]
+        act = self.act
+
+        def epilogue(part: Any, batch: slice) -> None:
+            if residual is not None:
+                part += residual[batch]
+            if act is not None:
+                act(part)
         if any(p for pair in self.pads for p in pair):
             x = self._padded(x)
         size = tuple((x.shape[2 + i] - self.dilation[i] * (w.shape[2 + i] - 1) - 1) // self.stride[i] + 1
                      for i in range(self.nd))
         out = None if unbatched else self.out((x.shape[0], w.shape[0]) + size, x.dtype)
         y = _conv.conv(x, w, b, self.stride, self.dilation, self.groups, out=out,
-                       scratch=None if self.pool is None else self.pool.take)
-        if self.act is not None:
-            self.act(y)
+                       scratch=None if self.pool is None else self.pool.take,
+                       epilogue=epilogue if residual is not None or act is not None else None)
         return y[0] if unbatched else y
 
     def _padded(self, x: Any) -> Any:

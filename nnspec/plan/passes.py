@@ -4,6 +4,7 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
 - ``drop_identity``: Identity, and Dropout in eval mode, return their input: their steps go.
 - ``fold_batchnorm``: in eval mode, a BatchNorm right after a convolution (or a Linear with a 2-d
   output) is folded into that layer's weight and bias.
+- ``fuse_residual``: ``out += identity`` right after a convolution is done in its kernel.
 - ``fuse_activation``: a ReLU or ReLU6 (layer or function), or F.hardtanh, right after a convolution or Linear is applied in
   place to that kernel's output, with its bias.
 - ``fold_constants``: an op whose inputs are all parameters, buffers or constants (and that nothing
@@ -46,25 +47,28 @@ def _users(program: Program) -> dict[int, list[Step | None]]:
 
 
 class _Uses:
-    """What the fusing passes ask of a program: who reads a slot, and which slots are written into
-    or viewed (a fusion must not change what a write or a view sees)."""
+    """What the fusing passes ask of a program: who reads a slot, and which slots are viewed (a fusion
+    must not change what a view sees)."""
 
     def __init__(self, program: Program):
         self.program = program
         self.users = _users(program)
-        self.writers = _writers(program)
         self.viewed = {program.root(s) for s in program.views}
 
-    def follower(self, step: Step) -> Step | None:
-        """The step that is the only use of ``step``'s single output, where that output stays inside."""
+    def sole_reader(self, step: Step) -> Step | None:
+        """The step that is the only use of ``step``'s single output, where that output stays inside the
+        plan and nothing views it. That step may write into it (ReLU(inplace=True), +=); any other step
+        that writes into the same array reads it through that step's result, so it runs after it."""
         out = _single_output(step)
         if out is None or out in self.viewed:
             return None
         readers = self.users.get(out, [])
-        if len(readers) != 1 or readers[0] is None or _only_input(readers[0]) != out:
-            return None
-        nxt = readers[0]  # it may write into the output (ReLU(inplace=True)): nothing else does
-        return nxt if all(w is nxt for w in self.writers.get(self.program.root(out), [])) else None
+        return readers[0] if len(readers) == 1 and readers[0] is not None else None
+
+    def follower(self, step: Step) -> Step | None:
+        """The sole reader of ``step``'s output, where that output is the only array it takes."""
+        nxt = self.sole_reader(step)
+        return nxt if nxt is not None and _only_input(nxt) == _single_output(step) else None
 
 
 def _mutated_roots(program: Program) -> set[int]:
@@ -121,8 +125,7 @@ def drop_identity(program: Program) -> None:
 
 def _merge(program: Program, step: Step, nxt: Step, fn: Any, kind: str) -> None:
     """Replace ``step`` by ``fn`` on its input, doing ``nxt``'s work too; ``nxt`` goes."""
-    step.fn, step.kind = fn, kind
-    step.args, step.kwargs = (step.args[0],), {}
+    step.fn, step.kind = fn, kind  # its arguments stay: the input, and a residual where fuse_residual added one
     step.out = nxt.out
     step.calls = step.calls + nxt.calls
     step.mult_adds += nxt.mult_adds
@@ -172,6 +175,42 @@ def _foldable_shape(program: Program, step: Step, kernel: Fused) -> bool:
     shape, dtype = program.shapes[_single_output(step)]
     channels_first = len(shape) == 2 if isinstance(kernel, FusedLinear) else len(shape) == kernel.nd + 2
     return channels_first and str(dtype) in ("float32", "float64")
+
+
+@register
+def fuse_residual(program: Program) -> None:
+    """A convolution whose output's only use is ``out += identity`` (or ``out + identity``), the identity
+    an array of the same shape and dtype: the add runs in the convolution's kernel, on each part of its
+    output as soon as it is written (a residual block's second convolution)."""
+    uses = _Uses(program)
+    for step in list(program.steps):
+        if step not in program.steps or step.kind not in ("Conv1d", "Conv2d", "Conv3d") \
+                and not (isinstance(step.fn, FusedConv) and step.kind.startswith("Conv")):
+            continue
+        nxt = uses.sole_reader(step)
+        kernel = _lowered(step)
+        out = _single_output(step)
+        if nxt is None or not isinstance(kernel, FusedConv) or kernel.residual or kernel.act is not None \
+                or nxt.module is not None or nxt.kind not in ("iadd", "add") or nxt.kwargs or len(nxt.args) != 2:
+            continue
+        first, other = nxt.args
+        if first != Ref(out) or not isinstance(other, Ref) or program.root(other.slot) == program.root(out) \
+                or program.shapes[other.slot] != program.shapes[out]:
+            continue
+        # the identity may be made after the convolution (a downsample): the merged step runs where the
+        # add ran, so nothing in between may write into the convolution's input
+        at, to = program.steps.index(step), program.steps.index(nxt)
+        source = program.root(step.args[0].slot)
+        if any(w.mutates is not None and program.root(w.mutates) == source for w in program.steps[at + 1:to]):
+            continue
+        kernel.residual = True
+        step.fn, step.kind = kernel, f"{step.kind}+{nxt.kind}"
+        step.args, step.kwargs = (step.args[0], other), {}
+        step.out = nxt.out
+        step.calls = step.calls + nxt.calls
+        step.mult_adds += nxt.mult_adds
+        program.steps[to] = step
+        del program.steps[at]
 
 
 _ACTIVATION_OPS = {

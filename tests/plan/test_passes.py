@@ -166,8 +166,37 @@ def test_resnet_plan_is_one_kernel_per_conv(built):
     model = built("resnet18")
     got = kinds(nnspec.compile(model, [(1, 3, 64, 64)]))
     assert got.count("Conv2d+BatchNorm2d+ReLU") == 9  # the stem and each block's first conv
-    assert got.count("Conv2d+BatchNorm2d") == 11  # each block's second conv, and the three downsamples
-    assert not any(k in ("BatchNorm2d", "ReLU") for k in got[:1])
+    assert got.count("Conv2d+BatchNorm2d+iadd+ReLU") == 8  # each block's second conv, its add and ReLU
+    assert got.count("Conv2d+BatchNorm2d") == 3  # the downsamples
+    assert len(got) == 9 + 8 + 3 + 4  # and the max pool, the average pool, flatten and fc
+
+
+def test_fuse_residual_runs_where_the_add_ran_and_never_past_a_write_into_its_input():
+    forward = """
+def forward(self, x):
+    a = F.relu(x)
+    y = self.conv(a)
+    z = self.down(a)
+    y += z
+    return y
+"""
+    modules = {"conv": {"Conv2d": [3, 3, 3], "padding": 1}, "down": {"Conv2d": [3, 3, 1]}}
+    model = nnspec.from_dict({"name": "Res", "modules": modules, "forward": forward}, seed=0).eval()
+    x = data((2, 3, 8, 8))
+    plan = nnspec.compile(model, [(2, 3, 8, 8)])
+    assert kinds(plan) == ["F.relu", "Conv2d", "Conv2d+iadd"]  # the identity is made after the conv
+    np.testing.assert_allclose(plan(x), model(x), rtol=1e-5, atol=1e-6)
+    written = forward.replace("    y += z", "    a += 1\n    y += a")  # the input changes before the add
+    model = nnspec.from_dict({"name": "Res", "modules": modules, "forward": written}, seed=0).eval()
+    plan = nnspec.compile(model, [(2, 3, 8, 8)])
+    assert "iadd" in kinds(plan) and "Conv2d+iadd" not in kinds(plan)
+    np.testing.assert_allclose(plan(x), model(x), rtol=1e-5, atol=1e-6)
+    broadcast = forward.replace("    y += z", "    y += self.b")  # not an identity of the output's shape
+    model = nnspec.from_dict({"name": "Res", "modules": modules, "forward": broadcast,
+                              "parameters": {"b": {"shape": [3, 1, 1], "init": "randn"}}}, seed=0).eval()
+    plan = nnspec.compile(model, [(2, 3, 8, 8)])
+    assert "Conv2d+iadd" not in kinds(plan)
+    np.testing.assert_allclose(plan(x), model(x), rtol=1e-5, atol=1e-6)
 
 
 def test_train_mode_keeps_batchnorm_and_updates_its_statistics():

@@ -28,12 +28,15 @@ def _empty(xp, shape, dtype, scratch):
     return xp.empty(shape, dtype=dtype) if scratch is None else scratch(shape, dtype)
 
 
-def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups: int, out=None, scratch=None):
+def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups: int, out=None, scratch=None,
+         epilogue=None):
     """N-d cross-correlation of an already padded input, as torch's convNd computes it.
 
     x: (N, C, *S); weight: (O, C/groups, *k); bias: (O,) or None -> (N, O, *out).
     ``out``, where given, is a C-contiguous array of the output's shape to write into; ``scratch(shape,
     dtype)``, where given, hands out the working arrays (an execution plan reuses them across calls).
+    ``epilogue(y_part, batch_slice)``, where given, runs on each part of the output as soon as it is
+    complete (a few images at a time in im2col, while they are in cache), after the bias.
 
     The method depends on the shape:
     - depthwise (one input channel per group): a multiply-add per kernel offset over strided views;
@@ -50,8 +53,11 @@ def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups
         y = conv(x.astype(xp.float32), weight.astype(xp.float32), None if bias is None else bias.astype(xp.float32),
                  stride, dilation, groups, scratch=scratch)
         if out is None:
-            return y.astype(x.dtype)
-        out[...] = y
+            out = y.astype(x.dtype)
+        else:
+            out[...] = y
+        if epilogue is not None:  # on the float16 result, as torch's next ops see it
+            epilogue(out, slice(0, out.shape[0]))
         return out
     nd = weight.ndim - 2
     n, c = x.shape[:2]
@@ -60,15 +66,24 @@ def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups
     g = groups
     size = tuple(conv_out_size(x.shape[2 + i], k[i], stride[i], 0, dilation[i]) for i in range(nd))
     p, kk = math.prod(size), math.prod(k)
+    bias_b = None if bias is None else bias.reshape((1, o) + (1,) * nd)
+
+    def finish(part, batch: slice) -> None:
+        if bias_b is not None:
+            part += bias_b
+        if epilogue is not None:
+            epilogue(part, batch)
+
     if cg == 1 and g > 1 and kk > 1:
         y = _depthwise(xp, x, weight, stride, dilation, size, out, scratch)
+        finish(y, slice(0, n))
     elif kk > 1 and all(s == 1 for s in stride) and g == 1 and c * kk * p * x.dtype.itemsize > SHIFTED_COLUMNS \
             and x.flags.c_contiguous:
-        return _shifted(xp, x, weight, bias, dilation, size, out, scratch)  # adds the bias as it crops
+        y = _shifted(xp, x, weight, bias, dilation, size, out, scratch)  # adds the bias as it crops
+        if epilogue is not None:
+            epilogue(y, slice(0, n))
     else:
-        y = _im2col(xp, x, weight, stride, dilation, g, size, out, scratch)
-    if bias is not None:
-        y += bias.reshape((1, o) + (1,) * nd)
+        y = _im2col(xp, x, weight, stride, dilation, g, size, out, scratch, finish)
     return y
 
 
@@ -79,9 +94,10 @@ def _windows(k, dilation, size, stride):
                            for off, d, s, st in zip(offsets, dilation, size, stride))
 
 
-def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch):
+def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch, finish):
     """Columns (G, C/G * K, n * P) for a few images at a time, gathered by one copy from a strided view of
-    every window, then one matmul per group over all of those images' positions."""
+    every window, then one matmul per group over all of those images' positions; ``finish(part, batch)``
+    on each part of the output as soon as it is written."""
     n, c = x.shape[:2]
     o, cg = weight.shape[:2]
     k = tuple(weight.shape[2:])
@@ -91,6 +107,7 @@ def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch):
     if kk == 1 and all(s == 1 for s in stride) and tuple(x.shape[2:]) == size:
         # a 1x1 convolution: each image is its own columns, (N, G, C/G, P)
         xp.matmul(wm, x.reshape(n, g, cg, p), out=y.reshape(n, g, o // g, p))
+        finish(y, slice(0, n))
         return y
     chunk = max(1, COLUMN_BYTES // (c * kk * p * x.dtype.itemsize))
     for b in range(0, n, chunk):
@@ -107,6 +124,7 @@ def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch):
         else:
             t = xp.matmul(wm, cols, out=_empty(xp, (g, o // g, m * p), x.dtype, scratch))
             yb.reshape(m, g, o // g, p)[...] = t.reshape(g, o // g, m, p).transpose(2, 0, 1, 3)
+        finish(yb, slice(b, b + m))
     return y
 
 
