@@ -30,17 +30,13 @@ from ..errors import NNSpecError, NNSpecRuntimeError
 from ..inputs import bind
 from ..ir import observe_ops, stop_observing
 from ..nn import Module
-from ..nn.module import RECORDER, state_version
+from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
 from .record import PlanError, Program, Recorder, Ref, Step, map_nested, refs_in, resolve, shape_only_clone
-
-
-def _is_array(x: Any) -> bool:
-    return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import NNSpecRuntimeError
 from ..nn import Module, Parameter, UserModule
+from ..nn.module import _is_array
 from ..runtime import tensor as T
 from ..runtime.meta import MetaArray
 
@@ -150,10 +151,6 @@ def _known_forward(module: Module) -> bool:
 def is_leaf(module: Module) -> bool:
     """A layer whose own forward does the work: no children, no custom forward."""
     return not module._modules and not isinstance(module, UserModule)
-
-
-def _is_array(value: Any) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Parameter)
 
 
 def shape_only_clone(model: Module) -> tuple[Module, dict[int, Callable[[], Any]], dict[int, Module]]:

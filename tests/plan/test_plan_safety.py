@@ -17,6 +17,19 @@ from nnspec.plan import PlanError
 from nnspec.plan.record import shape_only_clone
 
 
+class ZeroesFirst(nnspec.Module):
+    """A Python module with a child and its own forward, which writes into an array between calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = Linear(4, 3)
+
+    def forward(self, x):
+        y = self.fc(x)
+        y[:, 0] = 0.0  # a write the recording could not see
+        return y
+
+
 def custom(forward: str, params: dict | None = None, modules: dict | None = None) -> nnspec.Module:
     spec = {"name": "M", "modules": modules or {}, "forward": forward}
     if params:
@@ -181,18 +194,8 @@ def test_compiling_works_on_a_clone_and_leaves_the_model_alone():
 
 
 def test_a_python_forward_around_children_is_refused():
-    class Net(nnspec.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = Linear(4, 3)
-
-        def forward(self, x):
-            y = self.fc(x)
-            y[:, 0] = 0.0  # a write the recording could not see
-            return y
-
-    with pytest.raises(PlanError, match="Net has submodules and a forward written in Python"):
-        nnspec.compile(Net(), [(2, 4)])
+    with pytest.raises(PlanError, match="ZeroesFirst has submodules and a forward written in Python"):
+        nnspec.compile(ZeroesFirst(), [(2, 4)])
 
 
 def test_non_array_inputs_by_position_as_the_model_takes_them():
@@ -206,17 +209,7 @@ def test_non_array_inputs_by_position_as_the_model_takes_them():
 def test_measure_falls_back_to_the_forward_and_says_why():
     from nnspec.plan.timing import measure
 
-    class Net(nnspec.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = Linear(4, 3)
-
-        def forward(self, x):
-            y = self.fc(x)
-            y[:, 0] = 0.0
-            return y
-
-    net = Net().eval()
+    net = ZeroesFirst().eval()
     x = data((2, 4))
     timed = measure(net, [x], repeat=2)
     assert not timed.planned and "forward written in Python" in timed.reason
