@@ -9,6 +9,7 @@ names are torch's.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -261,6 +262,11 @@ OPS = [  # (id, expression, input shapes); inputs are x, y, z in order
 for op_id, expression, shapes in OPS:
     names = ["x", "y", "z"][: len(shapes)]
     add(f"op_{op_id}", {"name": "Ops", **OP_STATE, "inputs": names, "forward": f"return {expression}"}, *shapes)
+
+# --- the layer families that grow on their own: tests/cases_<family>.py, each calling add() above
+FAMILIES = ("activation", "attention", "conv", "loss", "normalization", "pooling", "rnn", "shape", "tensor")
+for _family in FAMILIES:
+    importlib.import_module(f"cases_{_family}")
 
 CASE_IDS = [c.id for c in CASES]
 assert len(set(CASE_IDS)) == len(CASE_IDS), "case ids must be unique"

@@ -128,7 +128,9 @@ class Program:
 
 _INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
 _RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial")
-_STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "AlphaDropout")
+# layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
+# slopes, fractional pooling's samples): their steps are never folded or dropped
+_STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "RReLU", "FractionalMaxPool", "RNN", "LSTM", "GRU")
 
 
 def bound_arguments(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -149,8 +151,13 @@ def _known_forward(module: Module) -> bool:
 
 
 def is_leaf(module: Module) -> bool:
-    """A layer whose own forward does the work: no children, no custom forward."""
-    return not module._modules and not isinstance(module, UserModule)
+    """A layer whose own forward does the work: no children and no custom forward, or one of nnspec's layers
+    made of others (MultiheadAttention's out_proj, a TransformerEncoderLayer's), recorded as one step."""
+    return (not module._modules and not isinstance(module, UserModule)) or _is_layer(module)
+
+
+def _is_layer(module: Module) -> bool:
+    return type(module).__module__.startswith("nnspec.nn.layers.")
 
 
 def shape_only_clone(model: Module) -> tuple[Module, dict[int, Callable[[], Any]], dict[int, Module]]:
@@ -268,7 +275,7 @@ class Recorder:
         real = self.originals.get(id(module), module)
         kind = module._get_name()
         inplace = getattr(module, "inplace", False) is True
-        stateful = module.training and kind.startswith(_STATEFUL_IN_TRAINING)
+        stateful = module.training and (any(k in kind for k in _STATEFUL_IN_TRAINING) or bool(module._modules))
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
         self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
                        mutates, pure=not (stateful or inplace)), out)

@@ -4,7 +4,8 @@ Layers count as torchinfo counts them, so that summaries compare with the
 numbers people know: every ``weight`` and ``bias`` parameter contributes its
 size times the batch size, and, for a convolution, times the output's spatial
 size too (a BatchNorm2d over C channels is 2*C per sample; a layer without
-parameters, such as ReLU or MaxPool2d, is 0). One deviation: a Linear or
+parameters, such as ReLU or MaxPool2d, is 0); other weights and biases (an RNN's
+``weight_ih_l0``) count their size times the output's first two dims. One deviation: a Linear or
 Bilinear on an input of more than 2 dims counts every leading dim, not only
 the first (torchinfo undercounts there).
 
@@ -38,10 +39,12 @@ def module_mult_adds(module: Any, output: Any) -> Any:
     name = module._get_name()
     total: Any = 0
     for pname, p in module._parameters.items():
-        if p is None or pname not in ("weight", "bias"):
+        if p is None or ("weight" not in pname and "bias" not in pname):
             continue
         n = _prod(p.shape)
-        if "Conv" in name:
+        if pname not in ("weight", "bias"):  # an RNN's weight_ih_l0, ...: torchinfo counts them per step
+            total = total + n * _prod(out[:2])
+        elif "Conv" in name:
             total = total + n * _prod(out[:1] + out[2:])
         elif name in ("Linear", "Bilinear") and len(out) > 2:
             total = total + n * _prod(out[:-1])
@@ -53,6 +56,7 @@ def module_mult_adds(module: Any, output: Any) -> Any:
 _TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
 _ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow", "remainder"}
 _MATMUL = {"matmul", "mm"}
+_NORMS = {"batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"}
 
 
 def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
@@ -84,6 +88,6 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
     if name == "interpolate":
         mode = kwargs.get("mode", args[3] if len(args) > 3 else "nearest")
         return _TAPS.get(mode, 0) * _prod(out)
-    if name == "batch_norm":
+    if name in _NORMS:  # a scale and a shift per element
         return 2 * _prod(out)
     return 0

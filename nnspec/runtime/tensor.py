@@ -815,36 +815,7 @@ def _getitem(obj, index):
 # --------------------------------------------------------------------------- registries
 
 # torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
-_NN_FUNCTIONAL: dict[str, Callable] = {
-    "conv1d": F.conv1d,
-    "conv2d": F.conv2d,
-    "conv3d": F.conv3d,
-    "conv_transpose1d": F.conv_transpose1d,
-    "conv_transpose2d": F.conv_transpose2d,
-    "max_pool1d": F.max_pool1d,
-    "max_pool2d": F.max_pool2d,
-    "avg_pool1d": F.avg_pool1d,
-    "avg_pool2d": F.avg_pool2d,
-    "adaptive_avg_pool1d": F.adaptive_avg_pool1d,
-    "adaptive_avg_pool2d": F.adaptive_avg_pool2d,
-    "linear": F.linear,
-    "bilinear": F.bilinear,
-    "dropout": F.dropout,
-    "dropout2d": F.dropout2d,
-    "pixel_shuffle": F.pixel_shuffle,
-    "interpolate": F.interpolate,
-    "batch_norm": F.batch_norm,
-    "relu": F.relu,
-    "relu6": F.relu6,
-    "hardtanh": F.hardtanh,
-    "leaky_relu": F.leaky_relu,
-    "prelu": F.prelu,
-    "pad": F.pad,
-    "softmax": F.softmax,
-    "log_softmax": F.log_softmax,
-    "sigmoid": F.sigmoid,
-    "tanh": F.tanh,
-}
+_NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
 
 FUNCTIONS: dict[str, Callable] = {
     **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},

@@ -123,42 +123,93 @@ InterpolateMode = Literal["nearest", "nearest-exact", "linear", "bilinear", "bic
 _bn = dict(num_features=Pos, eps=Float, momentum=Union[Float, None], affine=StrictBool,
            track_running_stats=StrictBool, bias=StrictBool)
 
+# The specs, one list per family of layers (the same families as nnspec/nn/layers/), so each grows on its own
+CORE_SPECS: list[type[LayerSpec]] = [
+    _conv(nn.Conv1d, 1),
+    _conv(nn.Conv2d, 2),
+    _conv(nn.ConvTranspose1d, 1, transposed=True),
+    _max_pool(nn.MaxPool1d, 1),
+    _max_pool(nn.MaxPool2d, 2),
+    layer_spec(nn.AvgPool1d, kernel_size=_size(1, Pos), stride=Union[_size(1, Pos), None],
+               padding=_size(1, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool),
+    layer_spec(nn.AvgPool2d, kernel_size=_size(2, Pos), stride=Union[_size(2, Pos), None],
+               padding=_size(2, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool,
+               divisor_override=Union[Annotated[StrictInt, AfterValidator(_nonzero)], None]),
+    layer_spec(nn.AdaptiveAvgPool1d, output_size=_size_opt(1)),
+    layer_spec(nn.AdaptiveAvgPool2d, output_size=_size_opt(2)),
+    layer_spec(nn.Linear, in_features=NonNeg, out_features=NonNeg, bias=StrictBool),
+    layer_spec(nn.Bilinear, in1_features=Pos, in2_features=Pos, out_features=NonNeg, bias=StrictBool),
+    layer_spec(nn.Dropout, p=Prob, inplace=StrictBool),
+    layer_spec(nn.Dropout2d, p=Prob, inplace=StrictBool),
+    layer_spec(nn.PixelShuffle, upscale_factor=Pos),
+    layer_spec(nn.Upsample, size=Union[Pos, tuple[Pos, ...], None],
+               scale_factor=Union[Float, tuple[Float, ...], None], mode=InterpolateMode,
+               align_corners=Union[StrictBool, None], recompute_scale_factor=Union[StrictBool, None]),
+    layer_spec(nn.UpsamplingNearest2d, **_upsampling(nn.UpsamplingNearest2d)),
+    layer_spec(nn.UpsamplingBilinear2d, **_upsampling(nn.UpsamplingBilinear2d)),
+    layer_spec(nn.BatchNorm1d, **_bn),
+    layer_spec(nn.BatchNorm2d, **_bn),
+    layer_spec(nn.ReLU, inplace=StrictBool),
+    layer_spec(nn.ReLU6, inplace=StrictBool),
+    layer_spec(nn.Flatten, start_dim=StrictInt, end_dim=StrictInt),
+    layer_spec(nn.Identity),
+    layer_spec(nn.Tanh),
+    layer_spec(nn.Sigmoid),
+    layer_spec(nn.LeakyReLU, negative_slope=Float, inplace=StrictBool),
+    layer_spec(nn.PReLU, num_parameters=Pos, init=Float),
+]
+
+# --- activation
+ACTIVATION_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.GELU, approximate=Literal["none", "tanh"]),
+]
+
+# --- conv
+CONV_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- distance
+DISTANCE_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- dropout
+DROPOUT_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- loss
+LOSS_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- normalization
+NORMALIZATION_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.LayerNorm, normalized_shape=Union[Pos, tuple[Pos, ...]], eps=Float, elementwise_affine=StrictBool,
+               bias=StrictBool),
+]
+
+# --- padding
+PADDING_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- pooling
+POOLING_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- rnn
+RNN_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- shape
+SHAPE_SPECS: list[type[LayerSpec]] = [
+]
+
+# --- transformer
+TRANSFORMER_SPECS: list[type[LayerSpec]] = [
+]
+
 LAYER_SPECS: dict[str, type[LayerSpec]] = {
     s.layer.__name__: s
-    for s in [
-        _conv(nn.Conv1d, 1),
-        _conv(nn.Conv2d, 2),
-        _conv(nn.ConvTranspose1d, 1, transposed=True),
-        _max_pool(nn.MaxPool1d, 1),
-        _max_pool(nn.MaxPool2d, 2),
-        layer_spec(nn.AvgPool1d, kernel_size=_size(1, Pos), stride=Union[_size(1, Pos), None],
-                   padding=_size(1, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool),
-        layer_spec(nn.AvgPool2d, kernel_size=_size(2, Pos), stride=Union[_size(2, Pos), None],
-                   padding=_size(2, NonNeg), ceil_mode=StrictBool, count_include_pad=StrictBool,
-                   divisor_override=Union[Annotated[StrictInt, AfterValidator(_nonzero)], None]),
-        layer_spec(nn.AdaptiveAvgPool1d, output_size=_size_opt(1)),
-        layer_spec(nn.AdaptiveAvgPool2d, output_size=_size_opt(2)),
-        layer_spec(nn.Linear, in_features=NonNeg, out_features=NonNeg, bias=StrictBool),
-        layer_spec(nn.Bilinear, in1_features=Pos, in2_features=Pos, out_features=NonNeg, bias=StrictBool),
-        layer_spec(nn.Dropout, p=Prob, inplace=StrictBool),
-        layer_spec(nn.Dropout2d, p=Prob, inplace=StrictBool),
-        layer_spec(nn.PixelShuffle, upscale_factor=Pos),
-        layer_spec(nn.Upsample, size=Union[Pos, tuple[Pos, ...], None],
-                   scale_factor=Union[Float, tuple[Float, ...], None], mode=InterpolateMode,
-                   align_corners=Union[StrictBool, None], recompute_scale_factor=Union[StrictBool, None]),
-        layer_spec(nn.UpsamplingNearest2d, **_upsampling(nn.UpsamplingNearest2d)),
-        layer_spec(nn.UpsamplingBilinear2d, **_upsampling(nn.UpsamplingBilinear2d)),
-        layer_spec(nn.BatchNorm1d, **_bn),
-        layer_spec(nn.BatchNorm2d, **_bn),
-        layer_spec(nn.ReLU, inplace=StrictBool),
-        layer_spec(nn.ReLU6, inplace=StrictBool),
-        layer_spec(nn.Flatten, start_dim=StrictInt, end_dim=StrictInt),
-        layer_spec(nn.Identity),
-        layer_spec(nn.Tanh),
-        layer_spec(nn.Sigmoid),
-        layer_spec(nn.LeakyReLU, negative_slope=Float, inplace=StrictBool),
-        layer_spec(nn.PReLU, num_parameters=Pos, init=Float),
-    ]
+    for s in [*CORE_SPECS, *ACTIVATION_SPECS, *CONV_SPECS, *DISTANCE_SPECS, *DROPOUT_SPECS, *LOSS_SPECS,
+              *NORMALIZATION_SPECS, *PADDING_SPECS, *POOLING_SPECS, *RNN_SPECS, *SHAPE_SPECS, *TRANSFORMER_SPECS]
 }
 
 # --------------------------------------------------------------------------- state

@@ -3,80 +3,26 @@
 Each op is called twice on the same arguments: on NumPy arrays (the kernel runs) and on
 shape-only MetaArrays (the op's checks run, then its shape rule gives the result). The
 outcomes must be the same: equal shapes and dtypes, or the same NNSpecError, word for word.
-A coverage test makes sure no op in the registries a forward can call goes untested.
+A coverage test makes sure no op in the registries a forward can call goes untested: it reads
+the ops that every tests/runtime/test_shape_rules*.py file covers (the tools are in tests/shape_rules.py).
 """
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from nnspec.errors import NNSpecError
 from nnspec.runtime import functional as F
 from nnspec.runtime import tensor as T
 from nnspec.runtime.meta import MetaArray
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-size = st.integers(1, 5)
-
-
-def shape(min_dims=1, max_dims=4, min_size=1, max_size=5):
-    return st.lists(st.integers(min_size, max_size), min_size=min_dims, max_size=max_dims).map(tuple)
-
-
-def _arrays(specs, meta: bool):
-    out = []
-    for s in specs:
-        if isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], tuple):  # (shape, dtype)
-            shp, dt = s
-        else:
-            shp, dt = s, "float32"
-        if shp is None:
-            out.append(None)
-        elif meta:
-            out.append(MetaArray(shp, dt))
-        else:
-            rng = np.random.default_rng(0)
-            a = rng.standard_normal(shp) if np.dtype(dt).kind == "f" else rng.integers(1, 4, shp)
-            out.append(a.astype(dt))
-    return out
-
-
-def _outcome(fn, specs, meta: bool):
-    try:
-        y = fn(*_arrays(specs, meta))
-    except NNSpecError as e:
-        return ("error", type(e).__name__, str(e))
-    return ("ok", _describe(y))
-
-
-def _describe(y):
-    if isinstance(y, (tuple, list)):
-        return [_describe(v) for v in y]
-    if hasattr(y, "shape") and hasattr(y, "dtype"):
-        return (tuple(int(s) for s in y.shape), str(y.dtype))
-    return repr(y)
-
-
-def agree(fn, *specs):
-    """The op on real arrays and on MetaArrays: the same result shapes and dtypes, or the same error."""
-    real = _outcome(fn, specs, meta=False)
-    meta = _outcome(fn, specs, meta=True)
-    assert meta == real
-    return real
-
-
-COVERED: set = set()
-
-
-def covers(*fns):
-    COVERED.update(fns)
-
+from shape_rules import COVERED, SETTINGS, agree, covers, shape, size
 
 # --------------------------------------------------------------------------- convolution and pooling
 
@@ -347,6 +293,8 @@ covers(T.OPERATORS["getitem"], T.OPERATORS["unpack"])
 
 
 def test_every_op_a_forward_can_call_is_covered():
+    for path in sorted(Path(__file__).parent.glob("test_shape_rules_*.py")):  # the families' files
+        importlib.import_module(path.stem)
     registered = {id(f): name for name, f in {**T.FUNCTIONS, **T.METHODS, **T.OPERATORS}.items()}
     missing = sorted(name for key, name in registered.items() if key not in {id(f) for f in COVERED})
     assert not missing

@@ -9,11 +9,12 @@ so the file asserts behaviour without torch too.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import operator
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,59 +25,7 @@ from nnspec.runtime import functional as F
 from nnspec.runtime import tensor as T
 from nnspec.runtime.tensor import FUNCTIONS, METHODS, OPERATORS
 
-_R = np.random.default_rng(20240613)
-
-
-def rnd(*shape, dtype=np.float32):
-    return _R.standard_normal(shape).astype(dtype)
-
-
-def ints(*values, dtype=np.int64):
-    return np.array(values, dtype=dtype)
-
-
-class DT:
-    """A dtype argument: its name for nnspec, torch.<name> for torch."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-
-class P:
-    """A Parameter on nnspec's side, a tensor on torch's."""
-
-    def __init__(self, a):
-        self.a = a
-
-
-@dataclass
-class Case:
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    raises: type | None = None  # the nnspec error expected (torch must raise too)
-    same_message: bool = False  # nnspec's message contains the first line of torch's
-    tol: float = 1e-4
-    check: Callable | None = None  # a custom comparison for random ops: check(got, want)
-
-
-def c(*args, **kwargs) -> Case:
-    return Case(args, kwargs)
-
-
-def c_tol(tol, *args, **kwargs) -> Case:
-    return Case(args, kwargs, tol=tol)
-
-
-def err(exc, *args, **kwargs) -> Case:
-    return Case(args, kwargs, raises=exc)
-
-
-def err_msg(exc, *args, **kwargs) -> Case:
-    return Case(args, kwargs, raises=exc, same_message=True)
-
-
-def checked(check, *args, **kwargs) -> Case:
-    return Case(args, kwargs, check=check)
+from op_cases import DT, P, Case, c, c_tol, checked, err, err_msg, ints, rnd  # noqa: F401
 
 
 # --------------------------------------------------------------------------- inputs
@@ -301,6 +250,14 @@ _OPERATOR_CASES: dict[str, list[Case]] = {
 }
 
 
+for _path in sorted(Path(__file__).parent.glob("op_cases_*.py")):  # the families' cases
+    _family = importlib.import_module(_path.stem)
+    for _own, _theirs in ((_NN_CASES, "NN_CASES"), (_TORCH_CASES, "TORCH_CASES"), (_METHOD_CASES, "METHOD_CASES")):
+        for _name, _cases in getattr(_family, _theirs, {}).items():
+            assert _name not in _own, f"{_path.name}: cases for {_name} are given twice"
+            _own[_name] = _cases
+
+
 def _cases_for(registry: str, key: str) -> list[Case]:
     if registry == "FUNCTIONS":
         for prefix in ("F.", "torch.nn.functional."):
@@ -459,8 +416,8 @@ def test_registries_are_complete_and_mirrored():
     assert set(OPERATORS) == binary | {f"i{k}" for k in binary} | {"neg", "pos", "getitem", "unpack"}
     assert all(hasattr(operator, k) for k in OPERATORS if k != "unpack")
     # every public op of functional is registered (its helpers are not ops)
-    helpers = {"data_of", "ntuple", "conv_padding", "wrap_dim", "as_dtype", "torch_type_name", "pool_args", "adaptive_out"}
-    ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__ == F.__name__
+    helpers = set(F.core.__all__) - set(F.core.OPS)
+    ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__.startswith(F.__name__ + ".")
            and not n.startswith("_")} - helpers
     assert ops == f_names
 

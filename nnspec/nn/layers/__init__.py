@@ -1,17 +1,22 @@
-"""The torch.nn layers nnspec implements, one family per file."""
+"""The torch.nn layers nnspec implements, one family per file (each file's __all__ lists its classes)."""
 
-from .activation import LeakyReLU, PReLU, ReLU, ReLU6, Sigmoid, Tanh
-from .conv import Conv1d, Conv2d, ConvTranspose1d
-from .dropout import Dropout, Dropout2d
-from .flatten import Flatten, Identity
-from .linear import Bilinear, Linear
-from .normalization import BatchNorm1d, BatchNorm2d
-from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
-from .vision import PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from . import (activation, conv, distance, dropout, flatten, linear, loss, normalization, padding, pooling, rnn,
+               sparse, transformer, vision)
+from .activation import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .rnn import *  # noqa: F403
+from .sparse import *  # noqa: F403
+from .transformer import *  # noqa: F403
+from .vision import *  # noqa: F403
 
-__all__ = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-    "Bilinear", "Conv1d", "Conv2d", "ConvTranspose1d", "Dropout", "Dropout2d", "Flatten", "Identity", "LeakyReLU",
-    "Linear", "MaxPool1d", "MaxPool2d", "PReLU", "PixelShuffle", "ReLU", "ReLU6", "Sigmoid", "Tanh", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d",
-]
+_FAMILIES = (activation, conv, distance, dropout, flatten, linear, loss, normalization, padding, pooling, rnn, sparse,
+             transformer, vision)
+__all__ = sorted(name for family in _FAMILIES for name in family.__all__)

@@ -8,6 +8,8 @@ from .. import init
 from ..module import Module
 from ..parameter import Parameter
 
+__all__ = ["ReLU", "ReLU6", "Tanh", "Sigmoid", "LeakyReLU", "PReLU", "GELU"]
+
 
 class ReLU(Module):
     """max(0, x) (torch.nn.ReLU). Shape: any."""
@@ -84,3 +86,17 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF, exact or by tanh (torch.nn.GELU). Shape: any."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"

@@ -10,6 +10,8 @@ from .. import init
 from ..module import Module
 from ._common import add_weight_and_bias
 
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d"]
+
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 

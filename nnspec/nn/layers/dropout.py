@@ -6,6 +6,8 @@ from ...errors import CompileError
 from ...runtime import functional as F
 from ..module import Module
 
+__all__ = ["Dropout", "Dropout2d"]
+
 
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ...runtime import tensor as T
 from ..module import Module
 
+__all__ = ["Flatten", "Identity"]
+
 
 class Flatten(Module):
     """Flattens dims start_dim..end_dim into one (torch.nn.Flatten). Shape: (N, *dims) -> (N, prod(dims))."""

@@ -9,6 +9,8 @@ from .. import init
 from ..module import Module
 from ._common import add_weight_and_bias
 
+__all__ = ["Linear", "Bilinear"]
+
 
 class Linear(Module):
     """y = x W^T + b (torch.nn.Linear). Shape: (*, in_features) -> (*, out_features)."""

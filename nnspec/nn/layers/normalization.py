@@ -1,4 +1,4 @@
-"""Batch normalisation (torch.nn.modules.batchnorm)."""
+"""Normalisation layers (torch.nn.modules.batchnorm, torch.nn.modules.normalization)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from ...runtime import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -101,3 +103,37 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation over (N, C, H, W) (torch.nn.BatchNorm2d). Shape: unchanged."""
 
     _dims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalisation over the last dims, given by normalized_shape (torch.nn.LayerNorm). Shape: (*, *normalized_shape),
+    unchanged."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        self.normalized_shape = tuple(F.ntuple(normalized_shape, 1))
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(empty(self.normalized_shape))
+            if bias:
+                self.bias = Parameter(empty(self.normalized_shape))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

@@ -6,6 +6,8 @@ from ...errors import CompileError
 from ...runtime import functional as F
 from ..module import Module
 
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
+
 
 def _check(name: str, value, nd: int, minimum: int) -> None:
     values = F.ntuple(value, nd)

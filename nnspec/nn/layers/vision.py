@@ -6,6 +6,8 @@ from ...errors import CompileError
 from ...runtime import functional as F
 from ..module import Module
 
+__all__ = ["PixelShuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+
 
 class PixelShuffle(Module):
     """Depth to space (torch.nn.PixelShuffle). Shape: (*, C*r*r, H, W) -> (*, C, H*r, W*r)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
+from . import special
 
 
 def relu(x, inplace: bool = False):
@@ -54,3 +57,15 @@ def sigmoid(x):
 def tanh(x):
     xp = get_array_module(x)
     return xp.asarray(xp.tanh(x.astype(_compute_dtype(x), copy=False))).astype(x.dtype, copy=False)
+
+
+def gelu(x, approximate: str):
+    """x * Phi(x): 0.5 * x * (1 + erf(x / sqrt(2))), or with tanh in place of erf ('tanh'). x: floating point."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    if approximate == "tanh":
+        inner = xc.dtype.type(math.sqrt(2 / math.pi)) * (xc + xc.dtype.type(0.044715) * xc * xc * xc)
+        y = 0.5 * xc * (1 + xp.tanh(inner))
+    else:
+        y = 0.5 * xc * (1 + special.erf(xc * xc.dtype.type(1 / math.sqrt(2))))
+    return y.astype(x.dtype, copy=False)

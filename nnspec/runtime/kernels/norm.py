@@ -62,3 +62,21 @@ def batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats: bool
     scale = inv if weight is None else inv * weight
     shift = -mean * scale if bias is None else bias - mean * scale
     return (x * scale.reshape(bshape) + shift.reshape(bshape)).astype(x.dtype, copy=False)
+
+
+def layer_norm(x, nd: int, weight, bias, eps: float):
+    """Normalise over the last ``nd`` dims with the biased variance, then scale and shift (weight and bias
+    have those dims' shape, or are None). float16 computes in float32 (torch's CPU opmath)."""
+    xp = get_array_module(x)
+    ct = xp.dtype(xp.float32) if x.dtype == xp.float16 else x.dtype
+    xc = x.astype(ct, copy=False)
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    mean = xc.mean(axis=axes, keepdims=True)
+    centred = xc - mean
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    y = centred * (1 / xp.sqrt(var + ct.type(eps)))
+    if weight is not None:
+        y = y * weight.astype(ct, copy=False)
+    if bias is not None:
+        y = y + bias.astype(ct, copy=False)
+    return y.astype(x.dtype, copy=False)

@@ -1,8 +1,6 @@
-"""The functional ops, under torch.nn.functional's names and signatures.
-
-Each op checks its arguments and input the way torch does (same conditions,
-messages that name the op and the shapes), adds a batch dim to unbatched input,
-and hands off to one kernel. Layers and, later, custom forwards call these.
+"""The first functional ops (convolution, pooling, linear, dropout, vision, batch norm, the basic
+activations, softmax) and the helpers every family of ops shares: argument checks, unbatched
+input, shape-only results, dtype names.
 """
 
 from __future__ import annotations
@@ -16,15 +14,62 @@ from typing import Any
 
 import numpy  # dtype objects only; array math goes through get_array_module
 
-from ..errors import NNSpecRuntimeError, ShapeError
-from ..nn.parameter import Parameter
-from ..resources import available_memory
-from . import random
-from .meta import MetaArray, is_meta
-from .kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
-from .kernels import norm, pool, shuffle
-from .kernels import softmax as _softmax
-from .kernels.window import conv_out_size, pad as _pad
+from ...errors import NNSpecRuntimeError, ShapeError
+from ...nn.parameter import Parameter
+from ...resources import available_memory
+from .. import random
+from ..meta import MetaArray, is_meta
+from ..kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
+from ..kernels import norm, pool, shuffle
+from ..kernels import softmax as _softmax
+from ..kernels.window import conv_out_size, pad as _pad
+
+
+# what a forward may call as F.<name> (the families add theirs: functional/__init__.py)
+OPS = (
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "linear",
+    "bilinear",
+    "dropout",
+    "dropout2d",
+    "pixel_shuffle",
+    "interpolate",
+    "batch_norm",
+    "relu",
+    "relu6",
+    "hardtanh",
+    "leaky_relu",
+    "prelu",
+    "pad",
+    "softmax",
+    "log_softmax",
+    "sigmoid",
+    "tanh",
+)
+__all__ = [
+    "data_of",
+    "ntuple",
+    "wrap_dim",
+    "as_dtype",
+    "TORCH_TYPE_NAMES",
+    "torch_type_name",
+    "check_float",
+    "conv_padding",
+    "pool_args",
+    "adaptive_out",
+    "INTERPOLATE_MODES",
+    *OPS,
+]
 
 
 def data_of(x: Any) -> Any:
@@ -665,6 +710,13 @@ def tanh(input):
     """torch.tanh: integer and bool inputs give float32 (torch's default dtype)."""
     x = _float_input(_data(input))
     return _same_shape(x) if is_meta(x) else activation.tanh(x)
+
+
+def check_float(op: str, x) -> None:
+    """torch has no integer or bool kernel for this op: its 'not implemented for' error."""
+    if x.dtype.kind != "f":
+        raise NNSpecRuntimeError(f"{op}: not implemented for '{torch_type_name(x.dtype)}' (input of size {_shape(x)}); "
+                                 "give a floating-point input")
 
 
 def _float_input(x):

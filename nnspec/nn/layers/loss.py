@@ -1,0 +1,5 @@
+"""Losses (torch.nn.modules.loss)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

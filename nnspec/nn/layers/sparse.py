@@ -1,0 +1,5 @@
+"""Lookup layers (torch.nn.modules.sparse): Embedding, EmbeddingBag."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

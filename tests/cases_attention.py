@@ -1,0 +1,5 @@
+"""Parity cases: MultiheadAttention and the transformer layers. Imported by cases.py; each add() is one case."""
+
+from __future__ import annotations
+
+from cases import L, add  # noqa: F401

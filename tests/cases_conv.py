@@ -1,0 +1,5 @@
+"""Parity cases: convolutions (3-d, transposed, lazy) and padding layers. Imported by cases.py; each add() is one case."""
+
+from __future__ import annotations
+
+from cases import L, add  # noqa: F401

@@ -1,0 +1,5 @@
+"""Parity cases: RNN, LSTM, GRU and their cells. Imported by cases.py; each add() is one case."""
+
+from __future__ import annotations
+
+from cases import L, add  # noqa: F401
