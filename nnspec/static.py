@@ -73,17 +73,21 @@ def state_bytes(model: Module) -> tuple[int, int]:
 
 
 def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: dict[str, Any] | None = None,
-          dtype: str = "float32", training: bool = False) -> Inference:
+          dtype: str = "float32", training: bool = False,
+          input_dtypes: Sequence[str | None] | None = None) -> Inference:
     """Propagate ``input_shapes`` (ints, or ``Dim`` symbols) through ``model`` without computing anything.
 
     The model may be shape-only (``nnspec.load(path, meta=True)``, nothing allocated) or real; either way
     its state is not changed. A shape mismatch raises the NNSpecError a run would, placed in the model file.
+    Inputs are of ``dtype``, except where ``input_dtypes`` names another for that input (int64 token ids).
     """
     dt = resolve_dtype(dtype)
     was_training = model.training
     model.train(training)
     try:
-        inputs = [MetaArray(tuple(s), dt) for s in input_shapes]
+        kinds = list(input_dtypes or [])
+        inputs = [MetaArray(tuple(s), resolve_dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
+                  for i, s in enumerate(input_shapes)]
         args = bind(model, inputs, named)
         with assumptions() as log, track_memory() as memory, ShapeTrace(model) as trace:
             try:

@@ -26,6 +26,7 @@ class Case:
     dtype: str = "float32"
     random: bool = False  # output depends on the generator (dropout in train): compared by statistics
     named: dict = field(default_factory=dict)  # non-array inputs of a custom forward, by name
+    ints: dict = field(default_factory=dict)  # input index -> n: that input is int64 in [0, n) (token ids, targets)
 
 
 def L(type_: str, *args, **kwargs) -> dict:
@@ -37,8 +38,8 @@ CASES: list[Case] = []
 
 
 def add(id: str, model, *inputs, train: bool = False, dtype: str = "float32", random: bool = False,
-        named: dict | None = None) -> None:
-    CASES.append(Case(id, model, [tuple(s) for s in inputs], train, dtype, random, dict(named or {})))
+        named: dict | None = None, ints: dict | None = None) -> None:
+    CASES.append(Case(id, model, [tuple(s) for s in inputs], train, dtype, random, dict(named or {}), dict(ints or {})))
 
 
 # --- the seed models (every file in models/seed is a case)

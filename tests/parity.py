@@ -58,9 +58,15 @@ def input_shapes(case: Case) -> list[tuple]:
     return out
 
 
+def input_dtypes(case: Case) -> list[str | None]:
+    """Each input's dtype where it is not the case's (int64 for the integer inputs), for static.infer."""
+    return ["int64" if i in case.ints else None for i in range(len(case.inputs))]
+
+
 def make_inputs(case: Case) -> list[np.ndarray]:
     rng = np.random.default_rng(zlib.crc32(case.id.encode()))
-    return [rng.standard_normal(s).astype(case.dtype) for s in input_shapes(case)]
+    return [rng.integers(0, case.ints[i], s, dtype=np.int64) if i in case.ints else rng.standard_normal(s).astype(case.dtype)
+            for i, s in enumerate(input_shapes(case))]
 
 
 def _np(t) -> np.ndarray:

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 from cases import CASES, ROOT
-from parity import build_nnspec, input_shapes, make_inputs
+from parity import build_nnspec, input_dtypes, input_shapes, make_inputs
 from summaries import SUMMARY_CASES, load_torchinfo_golden, resnet, torchinfo_numbers
 
 import nnspec
@@ -41,7 +41,8 @@ def test_static_trace_is_the_run_trace(case):
     """Every module call and functional op: same path, inputs, output shape and dtype, same mult-adds."""
     calls, y = run_trace(case)
     meta = build_meta(case.model).to(case.dtype)
-    found = static.infer(meta, input_shapes(case), named=case.named, dtype=case.dtype, training=case.train)
+    found = static.infer(meta, input_shapes(case), named=case.named, dtype=case.dtype, training=case.train,
+                         input_dtypes=input_dtypes(case))
     assert [(c.path, c.type, c.depth, c.inputs, c.output, c.mult_adds) for c in found.calls] == \
         [(c.path, c.type, c.depth, c.inputs, c.output, c.mult_adds) for c in calls]
     outs = y if isinstance(y, (tuple, list)) else (y,)
@@ -136,10 +137,12 @@ def test_symbolic_formulas_evaluate_to_the_numeric_shapes(case):
     symbolic = [(first[0], first[1], *(Dim.symbol(n) for n in names))] + shapes[1:]
     values = dict(zip(names, first[2:]))
     try:
-        found = static.infer(build_meta(case.model), symbolic, named=case.named, training=case.train)
+        found = static.infer(build_meta(case.model), symbolic, named=case.named, training=case.train,
+                             input_dtypes=input_dtypes(case))
     except (SymbolicValueError, NNSpecError) as e:  # a size that must be a number here (a view to fixed sizes)
         pytest.skip(f"not expressible symbolically: {e}")
-    numeric = static.infer(build_meta(case.model), shapes, named=case.named, training=case.train)
+    numeric = static.infer(build_meta(case.model), shapes, named=case.named, training=case.train,
+                           input_dtypes=input_dtypes(case))
 
     def value(s):
         if isinstance(s, Dim):  # a size the forward computed, recorded as repr() of the int it is
