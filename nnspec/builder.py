@@ -44,7 +44,7 @@ class Builder:
         if self.modules > MAX_MODULES:
             raise self.error(f"the model has more than {MAX_MODULES:,} modules", loc)
         try:
-            module = self._build(spec, loc)
+            module = self._build(spec, loc, parent)
             module.__dict__["_spec_position"] = self._where(loc)  # where run-time errors in it point
             return module
         except CompileError as e:
@@ -54,9 +54,13 @@ class Builder:
         except NNSpecError as e:
             raise self.error(e.message, loc) from None
 
-    def _build(self, spec: Any, loc: tuple) -> nn.Module:
+    def _build(self, spec: Any, loc: tuple, parent: nn.Module | None = None) -> nn.Module:
         if isinstance(spec, S.LayerSpec):
-            return spec.layer(**spec.kwargs())
+            kwargs = spec.kwargs()
+            for name in spec.module_fields:  # a module argument (TransformerEncoder's encoder_layer): built first
+                if kwargs[name] is not None:
+                    kwargs[name] = self.module(kwargs[name], loc + (name,), parent)
+            return spec.layer(**kwargs)
         if isinstance(spec, S.SequentialSpec):
             seq = nn.Sequential() if spec.name == "Sequential" else type(spec.name, (nn.Sequential,), {})()
             items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)

@@ -21,7 +21,11 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        return getattr(tnn, spec.type)(**spec.kwargs())
+        kwargs = spec.kwargs()
+        for name in spec.module_fields:  # a module argument (TransformerEncoder's encoder_layer): built first
+            if kwargs[name] is not None:
+                kwargs[name] = build(kwargs[name], parent)
+        return getattr(tnn, spec.type)(**kwargs)
     if isinstance(spec, S.SequentialSpec):
         seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)

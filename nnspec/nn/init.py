@@ -86,3 +86,16 @@ def bias_uniform_(bias: Any, fan_in: int) -> Any:
     """The bias rule every torch layer shares: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
     return uniform_(bias, -bound, bound)
+
+
+def xavier_uniform_(t: Any, gain: float = 1.0) -> Any:
+    """uniform(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(t)
+    a = gain * math.sqrt(2.0 / float(fan_in + fan_out)) * math.sqrt(3.0)
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t: Any, gain: float = 1.0) -> Any:
+    """normal(0, std), std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))

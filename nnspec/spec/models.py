@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -74,20 +74,31 @@ class LayerSpec(Spec):
 
     layer: ClassVar[type]  # the nnspec.nn class it builds
     positional: ClassVar[tuple[str, ...]]  # argument names in torch's positional order
+    module_fields: ClassVar[tuple[str, ...]] = ()  # arguments that are modules, built first (ModuleArg)
 
     def kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in type(self).model_fields if k != "type"}
+
+
+# a constructor argument that is itself a module (TransformerEncoder's encoder_layer), written as a nested module:
+# the builder builds it first and passes the module; a forward reference to ModuleSpec, resolved by model_rebuild
+ModuleArg = "ModuleSpec"
+OptionalModuleArg = Optional["ModuleSpec"]
 
 
 def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
     """The spec of ``cls``: one field per constructor argument, typed by ``types``, defaulted by ``cls``."""
     fields: dict[str, Any] = {"type": (Literal[cls.__name__], ...)}
     positional = []
+    module_fields = []
     for name, param in list(inspect.signature(cls.__init__).parameters.items())[1:]:
         if name not in types:
             raise TypeError(f"{cls.__name__}Spec: no type given for argument {name!r}")
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (types.pop(name), default)
+        kind = types.pop(name)
+        if kind == ModuleArg or kind == OptionalModuleArg:
+            module_fields.append(name)
+        fields[name] = (kind, default)
         if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
             positional.append(name)
     if types:
@@ -95,6 +106,7 @@ def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
     spec = create_model(f"{cls.__name__}Spec", __base__=LayerSpec, __doc__=f"Spec of {cls.__name__}.", **fields)
     spec.layer = cls
     spec.positional = tuple(positional)
+    spec.module_fields = tuple(module_fields)
     return spec
 
 
@@ -203,7 +215,23 @@ SHAPE_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- transformer
+_Activation = Literal["relu", "gelu"]  # torch also takes a callable, which a model file cannot hold
+_Layers = Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)]
+_layer = dict(d_model=Pos, nhead=Pos, dim_feedforward=Pos, dropout=Prob, activation=_Activation, layer_norm_eps=Float,
+              batch_first=StrictBool, norm_first=StrictBool, bias=StrictBool)
 TRANSFORMER_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.MultiheadAttention, embed_dim=Pos, num_heads=Pos, dropout=Prob, bias=StrictBool,
+               add_bias_kv=StrictBool, add_zero_attn=StrictBool, kdim=Union[Pos, None], vdim=Union[Pos, None],
+               batch_first=StrictBool),
+    layer_spec(nn.TransformerEncoderLayer, **_layer),
+    layer_spec(nn.TransformerDecoderLayer, **_layer),
+    layer_spec(nn.TransformerEncoder, encoder_layer=ModuleArg, num_layers=_Layers, norm=OptionalModuleArg,
+               enable_nested_tensor=StrictBool, mask_check=StrictBool),
+    layer_spec(nn.TransformerDecoder, decoder_layer=ModuleArg, num_layers=_Layers, norm=OptionalModuleArg),
+    layer_spec(nn.Transformer, d_model=Pos, nhead=Pos, num_encoder_layers=_Layers, num_decoder_layers=_Layers,
+               dim_feedforward=Pos, dropout=Prob, activation=_Activation, custom_encoder=OptionalModuleArg,
+               custom_decoder=OptionalModuleArg, layer_norm_eps=Float, batch_first=StrictBool,
+               norm_first=StrictBool, bias=StrictBool),
 ]
 
 LAYER_SPECS: dict[str, type[LayerSpec]] = {
@@ -389,5 +417,6 @@ ModuleSpec = Annotated[
     Discriminator(_tag),
 ]
 
-for _spec in (SequentialSpec, ModuleListSpec, ModuleDictSpec, UserModuleSpec):
+for _spec in (SequentialSpec, ModuleListSpec, ModuleDictSpec, UserModuleSpec,
+              *(s for s in LAYER_SPECS.values() if s.module_fields)):
     _spec.model_rebuild()

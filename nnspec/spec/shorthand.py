@@ -111,6 +111,8 @@ def _expand_children(node: dict, path: tuple) -> dict:
             value = _expand_registry(value, path + (key,))
         elif key == "module" and kind == "ModuleList":
             value = expand(value, path + (key,))
+        elif value is not None and key in getattr(LAYER_SPECS.get(kind), "module_fields", ()):
+            value = expand(value, path + (key,))  # a module argument (TransformerEncoder's encoder_layer)
         _set(out, key, value, kp, vp)
     return out
 
