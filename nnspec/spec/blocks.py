@@ -161,15 +161,40 @@ class Expander:
         if kind in self.blocks:
             return self.use(kind, node, env, pos, use, path)
         out = _like(node)
+        module_args = getattr(LAYER_SPECS.get(kind), "module_fields", ())  # TransformerEncoder's encoder_layer
         for k, v in node.items():
             vp = _vpos(node, k) or pos
             if k == "forward":
                 out[k] = v
             elif k in ("modules", "module") or (k == kind and kind in CONTAINER_SPECS):  # {Sequential: [...]}
                 out[k] = self.children(v, env, vp, use, path + (k,), kind)
+            elif k in module_args:
+                out[k] = self.module(v, env, vp, use, path + (k,))
+            elif k == kind and module_args and isinstance(v, (dict, list)):  # {TransformerEncoder: [layer, 2]}
+                out[k] = self.layer_args(kind, v, env, vp, use, path + (k,))
             else:
                 out[k] = self.value(v, env, vp, use, path + (k,))
             _copy_pos(node, out, k)
+        return out
+
+    def layer_args(self, kind: str, value: Any, env: dict, pos: Position | None, use: _Use | None,
+                   path: tuple) -> Any:
+        """A layer's one-key arguments, by name or in torch's order: its module arguments are modules."""
+        spec = LAYER_SPECS[kind]
+        out = _like(value)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in items:
+            name = k if isinstance(value, dict) else spec.positional[k] if k < len(spec.positional) else None
+            vp = (_vpos(value, k) if isinstance(value, dict) else _ipos(value, k)) or pos
+            one = self.module(v, env, vp, use, path + (k,)) if name in spec.module_fields else \
+                self.value(v, env, vp, use, path + (k,))
+            if isinstance(value, dict):
+                out[k] = one
+                _copy_pos(value, out, k)
+            else:
+                out.append(one)
+        if isinstance(value, list):
+            out.item_pos = list(getattr(value, "item_pos", []))
         return out
 
     def children(self, value: Any, env: dict, pos: Position | None, use: _Use | None, path: tuple,

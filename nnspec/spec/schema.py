@@ -108,6 +108,9 @@ def _normal_forms() -> tuple[dict, dict]:
         if node == union:
             replaced.append(1)
             return _ref(ANY_MODULE)
+        annotations = {k: v for k, v in node.items() if k in ("title", "description")}
+        if annotations and {k: v for k, v in node.items() if k not in annotations} == union:
+            return {**_ref(ANY_MODULE), **annotations}  # a module argument (TransformerEncoder's encoder_layer)
         if "anyOf" in node and _BOUNDS.keys() & node.keys():
             node = {_BOUNDS.get(k, k): v for k, v in node.items()}
         patterns = node.get("patternProperties")

@@ -234,8 +234,8 @@ def test_unknown_type_in_type_key():
 
 
 def test_unknown_type_without_close_match_lists_known_types():
-    e = load_error("{Transformer: [1]}")
-    assert "unknown module type 'Transformer'; known types:" in str(e)
+    e = load_error("{Zebra: [1]}")
+    assert "unknown module type 'Zebra'; known types:" in str(e)
     assert "Conv2d" in str(e)
 
 
