@@ -367,15 +367,20 @@ def _merge_masks(attn_mask, key_padding_mask, query, num_heads: int):
     if am.ndim == 3:
         if batch * seq * seq == 0 or am.size % (batch * seq * seq) != 0:
             raise ShapeError(f"shape '[{batch}, -1, {seq}, {seq}]' is invalid for input of size {am.size}")
-        merged = am.reshape(batch, -1, seq, seq)  # (N, H, L, L)
+        heads = am.size // (batch * seq * seq)
     else:
         if am.size != seq * seq:
             raise ShapeError(f"shape '[1, 1, {seq}, {seq}]' is invalid for input of size {am.size}")
-        xp = get_array_module(am)
-        merged = xp.broadcast_to(am.reshape(1, 1, seq, seq), (batch, num_heads, seq, seq))  # (N, H, L, L)
+        heads = num_heads
+    if kpm is not None and kpm.size != batch * seq:
+        raise ShapeError(f"shape '[{batch}, 1, 1, {seq}]' is invalid for input of size {kpm.size}")
+    if is_meta(am, kpm):
+        return _meta((batch * heads, seq, seq), am.dtype), None
+    xp = get_array_module(am)
+    merged = xp.broadcast_to(am.reshape(-1, heads if am.ndim == 3 else 1, seq, seq), (batch, heads, seq, seq))
     if kpm is not None:
-        merged = merged + kpm.reshape(batch, 1, 1, seq)
-    return _nonzero_masks(merged.reshape(-1, seq, seq)), None
+        merged = merged + kpm.reshape(batch, 1, 1, seq)  # (N, H, L, L)
+    return kernels.masked_where_nonzero(merged.reshape(batch * heads, seq, seq)), None
 
 
 def _nonzero_masks(mask):
