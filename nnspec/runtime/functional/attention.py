@@ -124,6 +124,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise ShapeError(f"{op}: key and value must have the same sequence length (dim -2), but got key of size "
                          f"{list(k.shape)} and value of size {list(v.shape)}")
     scores = _broadcast(op, [q.shape[:-2], kb]) + (length, source)
+    if m is not None and m.ndim < 2 and q.ndim == k.ndim == v.ndim == 4 and q.shape[0] == k.shape[0] == v.shape[0] \
+            and (enable_gqa or q.shape[1] == k.shape[1] == v.shape[1]) and not dropout_p > 0 and length:
+        # torch's fused CPU kernel (4-D inputs of one batch and head count, no dropout) reads the mask's dim -2
+        raise ShapeError(f"{op}: Dimension out of range (expected to be in range of [-1, 0], but got -2)" if m.ndim
+                         else f"{op}: Dimension specified as -2 but tensor has no dimensions")
     if m is not None:
         if m.ndim > len(scores):
             raise ShapeError(f"{op}: output with shape {list(scores)} doesn't match the broadcast shape "
