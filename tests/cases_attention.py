@@ -2,8 +2,8 @@
 
 Masks are inputs: a float mask is standard normal (added to the scores), a -inf/0 mask is made in the forward
 from a standard normal input k as -b / (1 - b), b = relu(k) / k in {0, 1} (0 where k < 0, -inf where k > 0), and
-a row masked everywhere as -1 / (k * k * 0). The eval cases with batch_first self-attention take torch's fast paths (a query
-with every key masked gives NaN there; the encoder's nested tensors give 0 at padded positions).
+a row masked everywhere as -1 / (k * k * 0). The eval cases with batch_first self-attention take torch's fast
+paths (a query with every key masked gives NaN there; the encoder's nested tensors give 0 at padded positions).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ mha = L("MultiheadAttention", E, H)
 add("mha_eval", mha, (T, N, E), (S, N, E), (S, N, E))
 add("mha_train", mha, (T, N, E), (S, N, E), (S, N, E), train=True)
 add("mha_kpm_float", mha, (T, N, E), (S, N, E), (S, N, E), (N, S))
-add("mha_per_head_weights", _user({"attn": mha}, ["q", "k", "v"], "return self.attn(q, k, v, average_attn_weights=False)"),
+add("mha_per_head_weights", _user({"attn": mha}, ["q", "k", "v"], "return self.attn(q, k, v, "
+                                                                 "average_attn_weights=False)"),
     (T, N, E), (S, N, E), (S, N, E))
 add("mha_no_bias", L("MultiheadAttention", E, H, bias=False), (T, N, E), (S, N, E), (S, N, E))
 add("mha_bias_kv", L("MultiheadAttention", E, H, add_bias_kv=True), (T, N, E), (S, N, E), (S, N, E), (N, S))
@@ -57,7 +58,8 @@ add("mha_masks_no_weights", _user(attn, ["q", "k", "m", "p"],
 add("mha_inf_masks", _user(attn, ["q", "x", "k", "a"], MASK + "return self.attn(q, x, x, m, attn_mask=a)"),
     (T, N, E), (S, N, E), (N, S), (T, S))
 # batch element 1 has every key masked: NaN with need_weights, 0s without (scaled_dot_product_attention)
-add("mha_masked_row_weights", _user(attn, ["q", "x", "k"], PAD_ONE_ROW + "return self.attn(q, x, x, m)"), (T, N, E), (S, N, E), (N, S))
+add("mha_masked_row_weights", _user(attn, ["q", "x", "k"], PAD_ONE_ROW + "return self.attn(q, x, x, m)"),
+    (T, N, E), (S, N, E), (N, S))
 add("mha_masked_row_no_weights", _user(attn, ["q", "x", "k"], PAD_ONE_ROW
                                        + "return self.attn(q, x, x, m, need_weights=False)[0]"),
     (T, N, E), (S, N, E), (N, S))
@@ -126,8 +128,9 @@ add("encoder_batch_first", _encoder({**layer, "batch_first": True}), (N, T, E))
 add("encoder_unbatched", _encoder(layer), (T, E), (T, T))
 add("encoder_float64", _encoder({**layer, "norm_first": True}), (T, N, E), (T, T), dtype="float64")
 # torch's nested-tensor path: each sequence as long as its unmasked prefix, 0 at the padded positions
-LEFT_ALIGNED = ("z = x[:, :, 0] * x[:, :, 0] * 0\n"
-                "m = torch.cat([torch.cat([z[:1, :3], -1 / z[:1, 3:]], 1), torch.cat([z[1:, :4], -1 / z[1:, 4:]], 1)], 0)\n")
+LEFT_ALIGNED = ("z = x[:, :, 0] * x[:, :, 0] * 0\n"  # lengths 3 and 4
+                "m = torch.cat([torch.cat([z[:1, :3], -1 / z[:1, 3:]], 1), "
+                "torch.cat([z[1:, :4], -1 / z[1:, 4:]], 1)], 0)\n")
 enc_bf = {"enc": _encoder({**layer, "batch_first": True})}
 add("encoder_nested", _user(enc_bf, ["x"], LEFT_ALIGNED + "return self.enc(x, src_key_padding_mask=m)"), (N, T, E))
 add("encoder_nested_no_norm", _user({"enc": _encoder({**layer, "batch_first": True, "activation": "gelu"},
@@ -137,8 +140,8 @@ add("encoder_nested_disabled", _user({"enc": _encoder({**layer, "batch_first": T
                                      ["x"], LEFT_ALIGNED + "return self.enc(x, src_key_padding_mask=m)"), (N, T, E))
 NOT_LEFT_ALIGNED = ("z = x[:, :, 0] * x[:, :, 0] * 0\n"
                     "m = torch.cat([z[:, :1], -1 / z[:, 1:2], z[:, 2:4], -1 / z[:, 4:]], 1)\n")  # [0, -inf, 0, 0, -inf]
-add("encoder_nested_not_left_aligned", _user(enc_bf, ["x"], NOT_LEFT_ALIGNED + "return self.enc(x, src_key_padding_mask=m)"),
-    (N, T, E))
+add("encoder_nested_not_left_aligned",
+    _user(enc_bf, ["x"], NOT_LEFT_ALIGNED + "return self.enc(x, src_key_padding_mask=m)"), (N, T, E))
 # mask_check=False: the first (count of unmasked positions) ones are taken as the sequence
 add("encoder_nested_no_mask_check", _user({"enc": _encoder({**layer, "batch_first": True}, mask_check=False)},
                                           ["x"], NOT_LEFT_ALIGNED + "return self.enc(x, src_key_padding_mask=m)"),
@@ -201,7 +204,8 @@ add("transformer_dropout_train", L("Transformer", **{**small, "num_encoder_layer
 
 # --- the functional ops
 add("op_F_sdpa", {"name": "Ops", "inputs": ["q", "k", "v"],
-                  "forward": "return F.scaled_dot_product_attention(q, k, v)"}, (N, H, T, 8), (N, H, S, 8), (N, H, S, 6))
+                  "forward": "return F.scaled_dot_product_attention(q, k, v)"},
+    (N, H, T, 8), (N, H, S, 8), (N, H, S, 6))
 add("op_F_sdpa_mask", {"name": "Ops", "inputs": ["q", "k", "v", "m"],
                        "forward": "return F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3)"},
     (N, H, T, 8), (N, 1, S, 8), (1, H, S, 6), (T, S))

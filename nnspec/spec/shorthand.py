@@ -111,10 +111,16 @@ def _expand_children(node: dict, path: tuple) -> dict:
             value = _expand_registry(value, path + (key,))
         elif key == "module" and kind == "ModuleList":
             value = expand(value, path + (key,))
-        elif value is not None and key in getattr(LAYER_SPECS.get(kind), "module_fields", ()):
+        elif value is not None and key in _module_fields(kind):
             value = expand(value, path + (key,))  # a module argument (TransformerEncoder's encoder_layer)
         _set(out, key, value, kp, vp)
     return out
+
+
+def _module_fields(kind: Any) -> tuple[str, ...]:
+    """A layer's arguments that are modules (TransformerEncoder's encoder_layer)."""
+    spec = LAYER_SPECS.get(kind) if isinstance(kind, str) else None
+    return spec.module_fields if spec is not None else ()
 
 
 def _expand_registry(value: Any, path: tuple) -> Any:

@@ -71,7 +71,8 @@ def test_no_norm_and_a_null_norm():
 
 
 def test_a_mistake_inside_the_nested_module_is_placed_there():
-    text = "TransformerEncoder:\n  encoder_layer:\n    TransformerEncoderLayer: {d_model: 8, nhead: 3}\n  num_layers: 2\n"
+    text = "TransformerEncoder:\n  encoder_layer:\n    TransformerEncoderLayer: {d_model: 8, nhead: 3}\n" \
+           "  num_layers: 2\n"
     with pytest.raises(nnspec.CompileError) as info:
         nnspec.loads(text)
     assert str(info.value).startswith("<string>:3:") and "embed_dim must be divisible by num_heads" in str(info.value)

@@ -22,7 +22,7 @@ import warnings
 from ...errors import CompileError, NNSpecRuntimeError
 from ...resources import empty
 from ...runtime import functional as F
-from ...runtime.backend import get_array_module, resolve_dtype
+from ...runtime.backend import resolve_dtype
 from ...runtime.functional import attention as A
 from ...runtime.meta import is_meta
 from .. import init

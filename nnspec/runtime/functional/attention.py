@@ -3,7 +3,6 @@ helpers MultiheadAttention and the transformer layers share (torch's _canonical_
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy  # dtype objects only
@@ -233,7 +232,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not use_separate_proj_weight:
         if w_in is None:
             raise NNSpecRuntimeError("use_separate_proj_weight is False but in_proj_weight is None")
-        if tuple(w_in.shape) != (3 * embed_dim, embed_dim) or (b_in is not None and tuple(b_in.shape) != (3 * embed_dim,)):
+        if tuple(w_in.shape) != (3 * embed_dim, embed_dim) or \
+                (b_in is not None and tuple(b_in.shape) != (3 * embed_dim,)):
             raise ShapeError(f"{op}: in_proj_weight of size {list(w_in.shape)}"
                              + ("" if b_in is None else f" and in_proj_bias of size {list(b_in.shape)}")
                              + f" do not pack three projections of embedding size {embed_dim} (expected "
@@ -309,7 +309,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                              f"{kpm.shape[1] + (mask_len - am_len)}")
     if am is not None and mask_len != src_len:
         raise ShapeError(f"{op}: attn_mask for {mask_len} keys, but there are {src_len} (static_k)")
-    if w_out.ndim != 2 or w_out.shape[1] != embed_dim or (b_out is not None and tuple(b_out.shape) != (w_out.shape[0],)):
+    if w_out.ndim != 2 or w_out.shape[1] != embed_dim or \
+            (b_out is not None and tuple(b_out.shape) != (w_out.shape[0],)):
         raise ShapeError(f"{op}: out_proj_weight of size {list(w_out.shape)}"
                          + ("" if b_out is None else f" and out_proj_bias of size {list(b_out.shape)}")
                          + f" do not map embedding size {embed_dim}")
