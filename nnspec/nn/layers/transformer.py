@@ -282,17 +282,38 @@ def _copy_array(a):
 
 
 def _deepcopy(module: Module) -> Module:
-    """copy.deepcopy of a module, its parameters and buffers allocated as model state is."""
+    """copy.deepcopy of a module tree (what sharing there is inside it kept), its parameters and buffers allocated
+    as model state is; hooks' functions and a custom forward's compiled graphs, never changed, are shared."""
     memo: dict = {}
-    for m in module.modules():
-        for p in m._parameters.values():
-            if p is not None and id(p) not in memo:
-                memo[id(p)] = Parameter(_copy_array(p.data), requires_grad=p.requires_grad)
-                memo[id(p.data)] = memo[id(p)].data
-        for b in m._buffers.values():
-            if b is not None and id(b) not in memo:
-                memo[id(b)] = _copy_array(b)
-    return copy.deepcopy(module, memo)
+    tree = list(module.named_modules(remove_duplicate=True))
+    for _, m in tree:
+        memo[id(m)] = object.__new__(type(m))
+    for _, m in tree:
+        d = memo[id(m)].__dict__
+        for key, value in m.__dict__.items():
+            if key == "_parameters":
+                d[key] = {n: None if p is None else _copy_parameter(p, memo) for n, p in value.items()}
+            elif key == "_buffers":
+                d[key] = {n: None if b is None else _copy_buffer(b, memo) for n, b in value.items()}
+            elif key == "_modules":
+                d[key] = {n: None if c is None else memo[id(c)] for n, c in value.items()}
+            elif key in ("_forward_hooks", "_forward_pre_hooks", "_forward_graphs", "_non_persistent_buffers_set"):
+                d[key] = copy.copy(value)
+            else:
+                d[key] = copy.deepcopy(value, memo)
+    return memo[id(module)]
+
+
+def _copy_parameter(p: Parameter, memo: dict) -> Parameter:
+    if id(p) not in memo:
+        memo[id(p)] = Parameter(_copy_array(p.data), requires_grad=p.requires_grad)
+    return memo[id(p)]
+
+
+def _copy_buffer(b, memo: dict):
+    if id(b) not in memo:
+        memo[id(b)] = _copy_array(b)
+    return memo[id(b)]
 
 
 def _get_clones(module: Module, n: int) -> ModuleList:
