@@ -100,6 +100,7 @@ def test_multihead_attention_bool_masks_and_the_fast_path(batch_first, train, se
 
 
 LAYER_MASKS = [{}, {"src_key_padding_mask": KPM}, {"src_mask": AM}, {"src_mask": AM, "src_key_padding_mask": KPM_SOME},
+               {"src_mask": rnd(5, 5, dtype=np.float64) * (rnd(5, 5) > 0)}, {"src_key_padding_mask": np.zeros((2, 5))},
                {"src_mask": CAUSAL, "is_causal": True}, {"src_mask": AM, "is_causal": True}, {"is_causal": True},
                {"src_mask": rnd(5, 5) * (rnd(5, 5) > 0)}, {"src_mask": AM, "src_key_padding_mask": rnd(2, 5)}]
 

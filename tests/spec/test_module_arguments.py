@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 import jsonschema
+import numpy as np
 import pytest
 import yaml
 
@@ -147,3 +148,26 @@ def test_shape_only_builds_keep_the_copies_shape_only_and_counted():
     assert all(type(p.data).__name__ == "MetaArray" for p in m.parameters())
     with pytest.raises(nnspec.CompileError, match="the limit is"):
         nnspec.loads(FORMS["mapping"].replace("num_layers: 2", "num_layers: 10000"), memory_limit=1_000_000)
+
+
+def test_a_user_defined_layer_is_copied_whole():
+    """Its submodules, a module shared inside it and its buffers are copied (each copy its own), its forward kept."""
+    text = """
+TransformerDecoder:
+  decoder_layer:
+    name: Layer
+    modules: {self_attn: {MultiheadAttention: [4, 2]}, bn: {BatchNorm1d: 4}, again: {share: bn}}
+    inputs: [x, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal,
+             memory_is_causal]
+    forward: return self.again(x.permute(1, 2, 0)).permute(2, 0, 1) + memory
+  num_layers: 2
+"""
+    m = nnspec.loads(text, seed=0)
+    a, b = m.layers
+    assert repr(m).count("2 x Layer(") == 1
+    assert a.bn is a.again and a.bn is not b.bn and a.bn.running_mean is a.again.running_mean
+    assert a.bn.running_mean is not b.bn.running_mean
+    x = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(np.float32)
+    assert m.train()(x, x).shape == (5, 3, 4)
+    assert int(a.bn.num_batches_tracked) == int(b.bn.num_batches_tracked) == 1
+    assert nnspec.compile(m.eval())(x, x).shape == (5, 3, 4)

@@ -314,6 +314,15 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise ShapeError(f"{op}: out_proj_weight of size {list(w_out.shape)}"
                          + ("" if b_out is None else f" and out_proj_bias of size {list(b_out.shape)}")
                          + f" do not map embedding size {embed_dim}")
+    masks = [m.dtype for m in (am, kpm) if m is not None]
+    if masks:  # the masks, added to the scores: of the query's dtype (float32 too, for the fused kernels)
+        merged = numpy.result_type(*masks)
+        if need_weights and merged != q.dtype:
+            raise NNSpecRuntimeError(f"Input dtypes must be the same, got: input {_cpp(merged)}, batch1: "
+                                     f"{_cpp(q.dtype)}, batch2: {_cpp(q.dtype)}")
+        if not need_weights and merged not in (_F32, q.dtype):
+            raise NNSpecRuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                                     f"attn_mask.dtype: {_cpp(merged)} and  query.dtype: {_cpp(q.dtype)} instead.")
     if not training:
         dropout_p = 0.0
     if dropout_p > 1:
@@ -368,7 +377,7 @@ def _merge_masks(attn_mask, key_padding_mask, query, num_heads: int):
     value masks. Returns (attn_mask (N*H, L, L) or None, key_padding_mask (N, L) or None), additive -inf/0."""
     am, kpm = _data(attn_mask), _data(key_padding_mask)
     if am is None:
-        return None, None if kpm is None else _nonzero_masks(kpm)
+        return None, None if kpm is None else _nonzero_masks(kpm, query.dtype)
     batch, seq, _ = query.shape
     if am.ndim == 3:
         if batch * seq * seq == 0 or am.size % (batch * seq * seq) != 0:
@@ -381,16 +390,16 @@ def _merge_masks(attn_mask, key_padding_mask, query, num_heads: int):
     if kpm is not None and kpm.size != batch * seq:
         raise ShapeError(f"shape '[{batch}, 1, 1, {seq}]' is invalid for input of size {kpm.size}")
     if is_meta(am, kpm):
-        return _meta((batch * heads, seq, seq), am.dtype), None
+        return _meta((batch * heads, seq, seq), query.dtype), None
     xp = get_array_module(am)
     merged = xp.broadcast_to(am.reshape(-1, heads if am.ndim == 3 else 1, seq, seq), (batch, heads, seq, seq))
     if kpm is not None:
         merged = merged + kpm.reshape(batch, 1, 1, seq)  # (N, H, L, L)
-    return kernels.masked_where_nonzero(merged.reshape(batch * heads, seq, seq)), None
+    return kernels.masked_where_nonzero(merged.reshape(batch * heads, seq, seq), query.dtype), None
 
 
-def _nonzero_masks(mask):
-    return mask if is_meta(mask) else kernels.masked_where_nonzero(mask)
+def _nonzero_masks(mask, dtype):
+    return _meta(mask.shape, dtype) if is_meta(mask) else kernels.masked_where_nonzero(mask, dtype)
 
 
 def _nested_padding(key_padding_mask, src, mask_check: bool):

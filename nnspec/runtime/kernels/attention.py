@@ -31,10 +31,11 @@ def float_mask(mask, dtype):
     return xp.where(mask, dt.type(-math.inf), dt.type(0)).astype(dt, copy=False)
 
 
-def masked_where_nonzero(mask):
+def masked_where_nonzero(mask, dtype):
     """An additive mask as the fused CPU kernels read one: any value other than 0 masks (-inf), 0 keeps."""
     xp = get_array_module(mask)
-    return xp.where(mask != 0, mask.dtype.type(-math.inf), mask.dtype.type(0)).astype(mask.dtype, copy=False)
+    dt = xp.dtype(dtype)
+    return xp.where(mask != 0, dt.type(-math.inf), dt.type(0)).astype(dt, copy=False)
 
 
 def causal_bias(length: int, source: int, xp, dtype):
