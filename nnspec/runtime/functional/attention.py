@@ -147,44 +147,40 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 # --------------------------------------------------------------------------- multi-head attention
 
+_MHA = "multi_head_attention_forward"
+
 
 def _mha_shape_check(q, k, v, kpm, am, num_heads: int) -> bool:
     """torch's _mha_shape_check: batched (3-D) or unbatched (2-D) query, key, value and masks alike."""
-    if q.ndim == 3:
-        if k.ndim != 3 or v.ndim != 3:
-            raise ShapeError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
-                             f"{k.ndim}-D and {v.ndim}-D tensors respectively")
-        if kpm is not None and kpm.ndim != 2:
-            raise ShapeError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but found "
-                             f"{kpm.ndim}-D tensor instead")
-        if am is not None and am.ndim not in (2, 3):
-            raise ShapeError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
-                             f"{am.ndim}-D tensor instead")
-        return True
-    if q.ndim == 2:
-        if k.ndim != 2 or v.ndim != 2:
-            raise ShapeError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                             f"{k.ndim}-D and {v.ndim}-D tensors respectively")
-        if kpm is not None and kpm.ndim != 1:
-            raise ShapeError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but found "
-                             f"{kpm.ndim}-D tensor instead")
-        if am is not None:
-            if am.ndim not in (2, 3):
-                raise ShapeError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                                 f"found {am.ndim}-D tensor instead")
-            if am.ndim == 3 and tuple(am.shape) != (num_heads, q.shape[0], k.shape[0]):
-                raise ShapeError(f"Expected `attn_mask` shape to be {_tuple(num_heads, q.shape[0], k.shape[0])} but "
-                                 f"got {_size(am.shape)}")
-        return False
-    raise ShapeError(f"query should be unbatched 2D or batched 3D tensor but received {q.ndim}-D query tensor")
+    if q.ndim not in (2, 3):
+        raise ShapeError(f"{_MHA}: query should be unbatched 2D or batched 3D tensor but received {q.ndim}-D query "
+                         "tensor")
+    batched = q.ndim == 3
+    which = "For batched (3-D) `query`" if batched else "For unbatched (2-D) `query`"
+    if k.ndim != q.ndim or v.ndim != q.ndim:
+        raise ShapeError(f"{_MHA}: {which}, expected `key` and `value` to be {q.ndim}-D but found {k.ndim}-D and "
+                         f"{v.ndim}-D tensors respectively")
+    if kpm is not None and kpm.ndim != q.ndim - 1:
+        raise ShapeError(f"{_MHA}: {which}, expected `key_padding_mask` to be `None` or {q.ndim - 1}-D but found "
+                         f"{kpm.ndim}-D tensor instead")
+    if am is not None and am.ndim not in (2, 3):
+        raise ShapeError(f"{_MHA}: {which}, expected `attn_mask` to be `None`, 2-D or 3-D but found {am.ndim}-D "
+                         "tensor instead")
+    if not batched and am is not None and am.ndim == 3:
+        expected = (num_heads, q.shape[0], k.shape[0])
+        if tuple(am.shape) != expected:
+            raise ShapeError(f"{_MHA}: Expected `attn_mask` shape to be {_tuple(*expected)} but got "
+                             f"{_size(am.shape)}")
+    return batched
 
 
 def _check_projection(name: str, w, b, embed, features) -> None:
     """torch's _in_projection checks: weight (E, features), bias (E,)."""
     if tuple(w.shape) != (embed, features):
-        raise ShapeError(f"expecting {name} weights shape of {_tuple(embed, features)}, but got {_size(w.shape)}")
+        raise ShapeError(f"{_MHA}: expecting {name} weights shape of {_tuple(embed, features)}, but got "
+                         f"{_size(w.shape)}")
     if b is not None and tuple(b.shape) != (embed,):
-        raise ShapeError(f"expecting {name} bias shape of {_tuple(embed)}, but got {_size(b.shape)}")
+        raise ShapeError(f"{_MHA}: expecting {name} bias shape of {_tuple(embed)}, but got {_size(b.shape)}")
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
@@ -193,7 +189,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
-    op = "multi_head_attention_forward"
+    op = _MHA
     q, k, v = _data(query), _data(key), _data(value)
     w_in, b_in, bias_k, bias_v = _data(in_proj_weight), _data(in_proj_bias), _data(bias_k), _data(bias_v)
     w_out, b_out = _data(out_proj_weight), _data(out_proj_bias)
@@ -208,8 +204,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     src_len = k.shape[0]
     kpm = _canonical_mask(kpm, "key_padding_mask", _none_or_dtype(am), "attn_mask", q.dtype)
     if is_causal and am is None:
-        raise NNSpecRuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
-                                 "method `generate_square_subsequent_mask` to create this mask.")
+        raise NNSpecRuntimeError(f"{_MHA}: Need attn_mask if specifying the is_causal hint. You may use the "
+                                 "Transformer module method `generate_square_subsequent_mask` to create this mask.")
     if is_causal and kpm is None and not need_weights:
         am = None  # scaled_dot_product_attention's own causal mask takes its place
     else:
@@ -217,24 +213,24 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if kpm is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
-        raise ShapeError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+        raise ShapeError(f"{_MHA}: was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
-        raise ShapeError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+        raise ShapeError(f"{_MHA}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if tuple(k.shape[:2]) != tuple(v.shape[:2]):
-            raise ShapeError(f"key's sequence and batch dims {_size(k.shape[:2])} do not match value's "
+            raise ShapeError(f"{_MHA}: key's sequence and batch dims {_size(k.shape[:2])} do not match value's "
                              f"{_size(v.shape[:2])}")
     elif tuple(k.shape) != tuple(v.shape):
-        raise ShapeError(f"key shape {_size(k.shape)} does not match value shape {_size(v.shape)}")
+        raise ShapeError(f"{_MHA}: key shape {_size(k.shape)} does not match value shape {_size(v.shape)}")
 
     # the projections: weights (E, E), (E, Ek), (E, Ev), from one packed (3E, E) weight or three
     if not use_separate_proj_weight:
         if w_in is None:
-            raise NNSpecRuntimeError("use_separate_proj_weight is False but in_proj_weight is None")
+            raise NNSpecRuntimeError(f"{_MHA}: use_separate_proj_weight is False but in_proj_weight is None")
         if tuple(w_in.shape) != (3 * embed_dim, embed_dim) or \
                 (b_in is not None and tuple(b_in.shape) != (3 * embed_dim,)):
-            raise ShapeError(f"{op}: in_proj_weight of size {list(w_in.shape)}"
+            raise ShapeError(f"{_MHA}: in_proj_weight of size {list(w_in.shape)}"
                              + ("" if b_in is None else f" and in_proj_bias of size {list(b_in.shape)}")
                              + f" do not pack three projections of embedding size {embed_dim} (expected "
                              f"[{3 * embed_dim}, {embed_dim}] and [{3 * embed_dim}])")
@@ -242,10 +238,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     else:
         for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
             if w is None:
-                raise NNSpecRuntimeError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+                raise NNSpecRuntimeError(f"{_MHA}: use_separate_proj_weight is True but {name}_proj_weight is None")
         w_q, w_k, w_v = _data(q_proj_weight), _data(k_proj_weight), _data(v_proj_weight)
         if b_in is not None and tuple(b_in.shape) != (3 * embed_dim,):
-            raise ShapeError(f"{op}: in_proj_bias of size {list(b_in.shape)} does not pack three biases of size "
+            raise ShapeError(f"{_MHA}: in_proj_bias of size {list(b_in.shape)} does not pack three biases of size "
                              f"{embed_dim}")
     b_q, b_k, b_v = (None, None, None) if b_in is None else \
         (b_in[:embed_dim], b_in[embed_dim:2 * embed_dim], b_in[2 * embed_dim:])
@@ -261,72 +257,73 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if am is not None:
         if am.ndim == 2:
             if tuple(am.shape) != (tgt_len, src_len):
-                raise ShapeError(f"The shape of the 2D attn_mask is {_size(am.shape)}, but should be "
+                raise ShapeError(f"{_MHA}: The shape of the 2D attn_mask is {_size(am.shape)}, but should be "
                                  f"{_tuple(tgt_len, src_len)}.")
             am = am[None]
         elif am.ndim == 3:
             if tuple(am.shape) != (bsz * num_heads, tgt_len, src_len):
-                raise ShapeError(f"The shape of the 3D attn_mask is {_size(am.shape)}, but should be "
+                raise ShapeError(f"{_MHA}: The shape of the 3D attn_mask is {_size(am.shape)}, but should be "
                                  f"{_tuple(bsz * num_heads, tgt_len, src_len)}.")
         else:
-            raise ShapeError(f"attn_mask's dimension {am.ndim} is not supported")
+            raise ShapeError(f"{_MHA}: attn_mask's dimension {am.ndim} is not supported")
 
     # the keys' length: + the bias column, or a static key's own, + the zero column
     if bias_k is not None and bias_v is not None:
         if static_k is not None:
-            raise NNSpecRuntimeError("bias cannot be added to static key.")
+            raise NNSpecRuntimeError(f"{_MHA}: bias cannot be added to static key.")
         if static_v is not None:
-            raise NNSpecRuntimeError("bias cannot be added to static value.")
+            raise NNSpecRuntimeError(f"{_MHA}: bias cannot be added to static value.")
         for name, b in (("bias_k", bias_k), ("bias_v", bias_v)):
             if tuple(b.shape) != (1, 1, embed_dim):
-                raise ShapeError(f"{op}: {name} of size {list(b.shape)}: expected size [1, 1, {embed_dim}]")
+                raise ShapeError(f"{_MHA}: {name} of size {list(b.shape)}: expected size [1, 1, {embed_dim}]")
         src_len = src_len + 1
     elif bias_k is not None:
-        raise NNSpecRuntimeError("bias_k is set but bias_v is None")
+        raise NNSpecRuntimeError(f"{_MHA}: bias_k is set but bias_v is None")
     elif bias_v is not None:
-        raise NNSpecRuntimeError("bias_v is set but bias_k is None")
+        raise NNSpecRuntimeError(f"{_MHA}: bias_v is set but bias_k is None")
     am_len = k.shape[0]
     mask_len = src_len  # the columns the masks get (a static key does not change them)
     for name, s in (("static_k", static_k), ("static_v", static_v)):
         if s is not None:
             if s.ndim != 3 or s.shape[0] != bsz * num_heads:
-                raise ShapeError(f"expecting {name}.size(0) of {bsz * num_heads}, but got "
+                raise ShapeError(f"{_MHA}: expecting {name}.size(0) of {bsz * num_heads}, but got "
                                  f"{s.shape[0] if s.ndim else s.ndim}")
             if s.shape[2] != head_dim:
-                raise ShapeError(f"expecting {name}.size(2) of {head_dim}, but got {s.shape[2]}")
+                raise ShapeError(f"{_MHA}: expecting {name}.size(2) of {head_dim}, but got {s.shape[2]}")
     if static_k is not None:
         src_len = static_k.shape[1]
     if static_v is not None and static_v.shape[1] != src_len:
-        raise ShapeError(f"{op}: static_v of size {list(static_v.shape)} has {static_v.shape[1]} values for "
+        raise ShapeError(f"{_MHA}: static_v of size {list(static_v.shape)} has {static_v.shape[1]} values for "
                          f"{src_len} keys")
     if add_zero_attn:
         src_len, mask_len = src_len + 1, mask_len + 1
     if kpm is not None:
         if kpm.shape[0] != bsz:
-            raise ShapeError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got {kpm.shape[0]}")
+            raise ShapeError(f"{_MHA}: Expected key_padded_mask.shape[0] to be {bsz}, but got {kpm.shape[0]}")
         if kpm.shape[1] + (mask_len - am_len) != src_len:  # the mask gets the bias and zero columns too
-            raise ShapeError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+            raise ShapeError(f"{_MHA}: Expected key_padded_mask.shape[1] to be {src_len}, but got "
                              f"{kpm.shape[1] + (mask_len - am_len)}")
     if am is not None and mask_len != src_len:
-        raise ShapeError(f"{op}: attn_mask for {mask_len} keys, but there are {src_len} (static_k)")
+        raise ShapeError(f"{_MHA}: attn_mask for {mask_len} keys, but there are {src_len} (static_k)")
     if w_out.ndim != 2 or w_out.shape[1] != embed_dim or \
             (b_out is not None and tuple(b_out.shape) != (w_out.shape[0],)):
-        raise ShapeError(f"{op}: out_proj_weight of size {list(w_out.shape)}"
+        raise ShapeError(f"{_MHA}: out_proj_weight of size {list(w_out.shape)}"
                          + ("" if b_out is None else f" and out_proj_bias of size {list(b_out.shape)}")
                          + f" do not map embedding size {embed_dim}")
     masks = [m.dtype for m in (am, kpm) if m is not None]
     if masks:  # the masks, added to the scores: of the query's dtype (float32 too, for the fused kernels)
         merged = numpy.result_type(*masks)
         if need_weights and merged != q.dtype:
-            raise NNSpecRuntimeError(f"Input dtypes must be the same, got: input {_cpp(merged)}, batch1: "
+            raise NNSpecRuntimeError(f"{_MHA}: Input dtypes must be the same, got: input {_cpp(merged)}, batch1: "
                                      f"{_cpp(q.dtype)}, batch2: {_cpp(q.dtype)}")
         if not need_weights and merged not in (_F32, q.dtype):
-            raise NNSpecRuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                                     f"attn_mask.dtype: {_cpp(merged)} and  query.dtype: {_cpp(q.dtype)} instead.")
+            raise NNSpecRuntimeError(f"{_MHA}: Expected attn_mask dtype to be bool or float or to match query "
+                                     f"dtype, but got attn_mask.dtype: {_cpp(merged)} and  query.dtype: "
+                                     f"{_cpp(q.dtype)} instead.")
     if not training:
         dropout_p = 0.0
     if dropout_p > 1:
-        raise NNSpecRuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        raise NNSpecRuntimeError(f"{_MHA}: dropout probability has to be between 0 and 1, but got {dropout_p}")
 
     out_shape = (tgt_len, bsz, w_out.shape[0])
     weights_shape = None
