@@ -160,8 +160,31 @@ CORE_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- activation
+_dim_opt = Union[StrictInt, None]
 ACTIVATION_SPECS: list[type[LayerSpec]] = [
     layer_spec(nn.GELU, approximate=Literal["none", "tanh"]),
+    layer_spec(nn.Threshold, threshold=Float, value=Float, inplace=StrictBool),
+    layer_spec(nn.Hardtanh, min_val=Float, max_val=Float, inplace=StrictBool, min_value=Union[Float, None],
+               max_value=Union[Float, None]),
+    layer_spec(nn.RReLU, lower=Float, upper=Float, inplace=StrictBool),
+    layer_spec(nn.Hardsigmoid, inplace=StrictBool),
+    layer_spec(nn.SiLU, inplace=StrictBool),
+    layer_spec(nn.Mish, inplace=StrictBool),
+    layer_spec(nn.Hardswish, inplace=StrictBool),
+    layer_spec(nn.ELU, alpha=Float, inplace=StrictBool),
+    layer_spec(nn.CELU, alpha=Float, inplace=StrictBool),
+    layer_spec(nn.SELU, inplace=StrictBool),
+    layer_spec(nn.GLU, dim=StrictInt),
+    layer_spec(nn.Hardshrink, lambd=Float),
+    layer_spec(nn.LogSigmoid),
+    layer_spec(nn.Softplus, beta=Float, threshold=Float),
+    layer_spec(nn.Softshrink, lambd=Float),
+    layer_spec(nn.Softsign),
+    layer_spec(nn.Tanhshrink),
+    layer_spec(nn.Softmin, dim=_dim_opt),
+    layer_spec(nn.Softmax, dim=_dim_opt),
+    layer_spec(nn.Softmax2d),
+    layer_spec(nn.LogSoftmax, dim=_dim_opt),
 ]
 
 # --- conv
@@ -174,6 +197,10 @@ DISTANCE_SPECS: list[type[LayerSpec]] = [
 
 # --- dropout
 DROPOUT_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.Dropout1d, p=Prob, inplace=StrictBool),
+    layer_spec(nn.Dropout3d, p=Prob, inplace=StrictBool),
+    layer_spec(nn.AlphaDropout, p=Prob, inplace=StrictBool),
+    layer_spec(nn.FeatureAlphaDropout, p=Prob, inplace=StrictBool),
 ]
 
 # --- loss
