@@ -152,7 +152,7 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)
     if case.random:
-        _check_dropout(case, xs[0], ys[0], expected[0])
+        _check_random(case, xs[0], ys[0], expected[0])
         return
     for got, want in zip(ys, expected):
         assert got.shape == want.shape
@@ -163,17 +163,50 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
         np.testing.assert_allclose(to_numpy(v), after[k], err_msg=f"state {k} after the call", **TOL[case.dtype])
 
 
-def _check_dropout(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
-    """Dropout in train mode: kept values scaled by 1/(1-p), and the drop rate close to torch's."""
-    p = next(a for a in (case.model.get("Dropout"), case.model.get("Dropout2d")) if a)[0]
-    kept = got != 0
-    np.testing.assert_allclose(got[kept], x[kept] / (1 - p), rtol=1e-6)
-    if got.ndim == 4:  # Dropout2d: a channel is dropped whole or kept whole
-        per_channel = kept.reshape(got.shape[0], got.shape[1], -1)
-        assert (per_channel.all(-1) | ~per_channel.any(-1)).all()
-        n = got.shape[0] * got.shape[1]
-    else:
-        n = got.size
-    ours, theirs = 1 - kept.mean(), 1 - (want != 0).mean()
-    sigma = math.sqrt(p * (1 - p) / n)
-    assert abs(ours - p) < 5 * sigma and abs(theirs - p) < 5 * sigma, (ours, theirs, p)
+# a random layer's units, each dropped whole: the rows of its output reshaped by ndim -> (units, -1)
+_DROP_UNITS = {
+    "Dropout": lambda shape: (math.prod(shape), 1),
+    "AlphaDropout": lambda shape: (math.prod(shape), 1),
+    "Dropout1d": lambda shape: (math.prod(shape[:-1]), -1),  # (N, C, L) or unbatched (C, L)
+    "Dropout2d": lambda shape: (shape[0] * shape[1], -1),
+    "Dropout3d": lambda shape: (math.prod(shape[:-3]), -1),  # (N, C, D, H, W) or unbatched (C, D, H, W)
+    "FeatureAlphaDropout": lambda shape: (shape[0] * shape[1], -1),
+}
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _check_random(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
+    """A one-layer model whose train-mode output is random, ours and torch's each checked by statistics."""
+    spec, _ = spec_of(case)
+    args = spec.kwargs()
+    assert got.shape == want.shape and got.dtype == want.dtype
+    if spec.type == "RReLU":
+        for out in (got, want):
+            _check_rrelu(x, out, args["lower"], args["upper"])
+        return
+    p = args["p"]
+    n = 0
+    for out in (got, want):
+        if "Alpha" in spec.type:  # dropped: a * alpha' * (p - 1); kept: a * x + alpha' * a * p
+            a = 1 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+            kept = ~np.isclose(out, a * _SELU_SATURATION * (p - 1), rtol=0, atol=1e-6)
+            np.testing.assert_allclose(out[kept], x[kept] * a + _SELU_SATURATION * a * p, rtol=1e-5, atol=1e-6)
+        else:  # kept values scaled by 1/(1-p)
+            kept = out != 0
+            np.testing.assert_allclose(out[kept], x[kept] / (1 - p), rtol=1e-6)
+        units = kept.reshape(_DROP_UNITS[spec.type](out.shape))
+        assert (units.all(-1) | ~units.any(-1)).all(), "a unit is dropped whole or kept whole"
+        n = units.shape[0]
+        rate, sigma = 1 - units[:, 0].mean(), math.sqrt(p * (1 - p) / n)
+        assert abs(rate - p) < 5 * sigma, (rate, p)
+
+
+def _check_rrelu(x: np.ndarray, out: np.ndarray, lower: float, upper: float) -> None:
+    """RReLU in training: x where x > 0, else x times a slope in [lower, upper], the slopes' mean near theirs."""
+    pos = x > 0
+    np.testing.assert_array_equal(out[pos], x[pos])
+    slope = out[~pos] / x[~pos]
+    assert ((slope >= lower - 1e-6) & (slope <= upper + 1e-6)).all()
+    sigma = (upper - lower) / math.sqrt(12 * slope.size)
+    assert abs(slope.mean() - (lower + upper) / 2) < 5 * sigma + 1e-7, (slope.mean(), lower, upper)
+    assert slope.std() > 0.5 * (upper - lower) / math.sqrt(12)  # a slope per element, not one for all

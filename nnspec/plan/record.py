@@ -294,7 +294,7 @@ class Recorder:
             fn = T.FUNCTIONS[node.target]
         bound = bound_arguments(fn, args, kwargs)  # inplace= or training= given by position too
         inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
-            (node.op == "call_method" and name.endswith("_")) or bound.get("inplace") is True
+            (node.op in ("call_method", "call_function") and name.endswith("_")) or bound.get("inplace") is True
         if not inplace and not any(_is_array(v) for v in leaves(result)):
             return  # a size or a flag: a constant of this signature
         a, kw = self.ref(args), self.ref(kwargs)
