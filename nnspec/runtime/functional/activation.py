@@ -13,7 +13,7 @@ from ...errors import NNSpecRuntimeError, ShapeError
 from .. import random
 from ..kernels import activation as kernels
 from ..meta import is_meta
-from .core import _data, _meta, _same_shape, _shape, _softmax_dim, check_float, hardtanh, leaky_relu, relu, softmax
+from .core import _data, _meta, _same_shape, _shape, _softmax_dim, check_float, leaky_relu, relu, softmax
 from .core import torch_type_name, wrap_dim
 
 __all__ = [
@@ -294,8 +294,16 @@ def relu_(input):
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    return hardtanh(input, min_val, max_val, inplace=True)
+    """F.hardtanh in place, but as torch's C function: min_val > max_val is not refused (the result is max_val)."""
+    _number("hardtanh_", min_val=min_val, max_val=max_val)
+    x = _data(input)
+    if x.dtype == numpy.bool_:
+        raise NNSpecRuntimeError("hardtanh_: Bool inputs not supported for hardtanh")
+    _convertible("hardtanh_", x, min_val, max_val, opmath=False)
+    return _same_shape(x, True) if is_meta(x) else kernels.hardtanh(x, min_val, max_val, True)
 
 
 def leaky_relu_(input, negative_slope=0.01):
-    return leaky_relu(input, negative_slope, inplace=True)
+    x = _data(input)
+    check_float("leaky_relu_", x)  # torch's leaky_relu has no integer kernel
+    return leaky_relu(x, negative_slope, inplace=True)
