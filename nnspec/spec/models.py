@@ -195,7 +195,16 @@ POOLING_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- rnn
+_rnn = dict(input_size=Pos, hidden_size=Pos, num_layers=Pos, bias=StrictBool, batch_first=StrictBool, dropout=Prob,
+            bidirectional=StrictBool)
+_cell = dict(input_size=NonNeg, hidden_size=NonNeg, bias=StrictBool)
 RNN_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.RNN, nonlinearity=Literal["tanh", "relu"], **_rnn),
+    layer_spec(nn.LSTM, proj_size=NonNeg, **_rnn),
+    layer_spec(nn.GRU, **_rnn),
+    layer_spec(nn.RNNCell, nonlinearity=Literal["tanh", "relu"], **_cell),
+    layer_spec(nn.LSTMCell, **_cell),
+    layer_spec(nn.GRUCell, **_cell),
 ]
 
 # --- shape
