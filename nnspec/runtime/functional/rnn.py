@@ -123,8 +123,9 @@ def rnn(input, hx, weights, *, mode: str, input_size: int, hidden_size: int, num
     w = ws[0][0]
     # torch's check_forward_args: the dtype, the feature size, then the hidden state's size
     if x.dtype != w.dtype:
-        raise NNSpecRuntimeError(f"{op}: RNN input dtype (torch.{x.dtype}) does not match weight dtype (torch.{w.dtype}). "
-                                 f"Convert input: input.to(torch.{w.dtype}), or convert model: model.to(torch.{x.dtype})")
+        raise NNSpecRuntimeError(f"{op}: RNN input dtype (torch.{x.dtype}) does not match weight dtype "
+                                 f"(torch.{w.dtype}). Convert input: input.to(torch.{w.dtype}), or convert model: "
+                                 f"model.to(torch.{x.dtype})")
     if x.shape[-1] != input_size:
         raise ShapeError(f"{op}: input.size(-1) must be equal to input_size. Expected {input_size}, got {x.shape[-1]}")
     steps, batch = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
