@@ -133,3 +133,51 @@ def test_dropouts_are_seeded_and_identity_in_eval():
         np.testing.assert_array_equal(a, fn(x, 0.5, True))
     with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
         assert F.dropout3d(x, 0.5, False) is x
+
+
+ODD_SHAPES = [(), (0,), (3,), (2, 0), (0, 3), (2, 3), (2, 4), (0, 3, 5), (2, 0, 5), (2, 3, 0), (1, 3, 5),
+              (0, 3, 4, 4), (1, 0, 4, 4), (1, 3, 0, 4), (1, 3, 1, 1), (1, 1, 2, 3, 4), (1, 2, 2, 3, 4, 2)]
+ODD_LAYERS = [
+    "{ELU: [2.0, true]}", "{CELU: 0.5}", "SELU", "GLU", "{GLU: 0}", "{Hardshrink: 0.3}", "{Hardsigmoid: true}",
+    "Hardswish", "{Hardtanh: [-2, 2, true]}", "LogSigmoid", "Mish", "{SiLU: true}", "{Softplus: [2, 1]}", "Softshrink",
+    "Softsign", "Tanhshrink", "{Threshold: [0.1, 3]}", "{RReLU: [0.1, 0.3]}", "{RReLU: [0.1, 0.3, true]}",
+    "{Softmax: 1}", "Softmax", "{Softmin: -1}", "{LogSoftmax: 0}", "Softmax2d", "{Dropout1d: [0.5, true]}",
+    "{Dropout3d: [0.5]}", "{AlphaDropout: 0.5}", "{FeatureAlphaDropout: [0.5, true]}", "{Dropout3d: 1.0}",
+    "{AlphaDropout: [1.0, true]}",
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("text", ODD_LAYERS)
+def test_layers_on_empty_and_odd_shapes_match_torch(text):
+    """Every shape, mode and dtype: torch's output shape and dtype (values too where not random), or a refusal
+    where torch refuses, and never an exception that is not nnspec's."""
+    torch = pytest.importorskip("torch")
+    import oracle
+    import nnspec
+    from nnspec.errors import NNSpecError
+    from nnspec.spec import parse, validate
+
+    model = nnspec.loads(text)
+    twin = oracle.build(validate(parse(text, "<test>"), "<test>")[0])
+    random_in_train = "Dropout" in text or "RReLU" in text
+    for shape in ODD_SHAPES:
+        for train in (False, True):
+            for dtype in ("float32", "float16"):
+                model.train(train).to(dtype)
+                twin.train(train)
+                x = np.asarray(np.random.default_rng(0).standard_normal(shape) * 3, dtype=dtype)
+                where = f"{text} on {shape} ({'train' if train else 'eval'}, {dtype})"
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        want = twin(torch.from_numpy(x.copy())).numpy()
+                    except Exception:  # noqa: BLE001 - torch refuses: nnspec must refuse too
+                        with pytest.raises(NNSpecError):
+                            model(x.copy())
+                        continue
+                    got = model(x.copy())
+                assert (got.shape, got.dtype) == (want.shape, want.dtype), where
+                if not (train and random_in_train):
+                    tol = 1e-2 if dtype == "float16" else 1e-4
+                    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=where)
