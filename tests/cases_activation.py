@@ -82,6 +82,8 @@ add("dropout1d_unbatched_train", L("Dropout1d", 0.4), (400, 8), train=True, rand
 add("dropout3d_eval", L("Dropout3d"), (2, 3, 2, 2, 2))
 add("dropout3d_train", L("Dropout3d", 0.2), (40, 64, 2, 2, 2), train=True, random=True)
 add("dropout3d_unbatched_train", L("Dropout3d", 0.5, True), (400, 2, 2, 2), train=True, random=True)
+add("dropout2d_2d_train", L("Dropout2d", 0.3), (200, 50), train=True, random=True)  # per element, as torch
+add("dropout2d_3d_train", L("Dropout2d", 0.3), (40, 64, 8), train=True, random=True)  # (N, C, L), with a warning
 add("alpha_dropout_eval", L("AlphaDropout", 0.2), (20, 16))
 add("alpha_dropout_train", L("AlphaDropout", 0.2), (200, 160), train=True, random=True)
 add("feature_alpha_dropout_eval", L("FeatureAlphaDropout"), (2, 4, 3, 3))

@@ -143,7 +143,7 @@ ODD_LAYERS = [
     "Softsign", "Tanhshrink", "{Threshold: [0.1, 3]}", "{RReLU: [0.1, 0.3]}", "{RReLU: [0.1, 0.3, true]}",
     "{Softmax: 1}", "Softmax", "{Softmin: -1}", "{LogSoftmax: 0}", "Softmax2d", "{Dropout1d: [0.5, true]}",
     "{Dropout3d: [0.5]}", "{AlphaDropout: 0.5}", "{FeatureAlphaDropout: [0.5, true]}", "{Dropout3d: 1.0}",
-    "{AlphaDropout: [1.0, true]}",
+    "{AlphaDropout: [1.0, true]}", "{Dropout2d: [0.3, true]}",
 ]
 
 
@@ -181,3 +181,50 @@ def test_layers_on_empty_and_odd_shapes_match_torch(text):
                 if not (train and random_in_train):
                     tol = 1e-2 if dtype == "float16" else 1e-4
                     np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=where)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("fn", ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"])
+def test_dropout_variants_warn_refuse_and_mask_as_torch(fn):
+    """Every rank, mode, p and dtype: torch's warnings, word for word, its refusals, its zeros and identities,
+    and where it draws, its mask's unit (a 2-d input to dropout2d is dropped per element, as torch's)."""
+    torch = pytest.importorskip("torch")
+    from nnspec.errors import NNSpecError
+
+    ours, theirs = getattr(F, fn), getattr(torch.nn.functional, fn)
+    torch.manual_seed(0)
+    for shape in [(), (30,), (0,), (40, 100), (2, 0), (40, 30, 5), (40, 30, 4, 5), (4, 30, 3, 4, 5), (20, 10, 2, 2, 1, 2)]:
+        for train in (False, True):
+            for p in (0.0, 0.5, 1.0):
+                for dtype in ("float32", "int64"):
+                    x = np.asarray(np.abs(np.random.default_rng(0).standard_normal(shape)) + 1).astype(dtype)
+                    where = f"{fn} {shape} train={train} p={p} {dtype}"
+                    with warnings.catch_warnings(record=True) as said:
+                        warnings.simplefilter("always")
+                        try:
+                            want = theirs(torch.from_numpy(x.copy()), p, train).numpy()
+                        except Exception:  # noqa: BLE001
+                            want = None
+                    with warnings.catch_warnings(record=True) as we_said:
+                        warnings.simplefilter("always")
+                        try:
+                            got = ours(x.copy(), p, train)
+                        except NNSpecError:
+                            got = None
+                    assert [str(w.message) for w in we_said] == [str(w.message) for w in said], where
+                    assert (got is None) == (want is None), where
+                    if want is None:
+                        continue
+                    assert (got.shape, got.dtype) == (want.shape, want.dtype), where
+                    if not train or p != 0.5 or x.size == 0:
+                        np.testing.assert_array_equal(got, want, err_msg=where)
+                    else:  # the unit torch drops whole: for each k, whether dims k.. are dropped all or none
+                        s = 1.7580993408473766
+                        value = s / math.sqrt((s * s * p + 1) * (1 - p)) * (p - 1) if "alpha" in fn else 0.0
+
+                        def whole(out):
+                            dropped = np.isclose(out, value, rtol=0, atol=1e-6)
+                            return [bool((lambda d: (d.all(-1) | ~d.any(-1)).all())(
+                                dropped.reshape(out.shape[:k] + (-1,)))) for k in range(out.ndim + 1)]
+
+                        assert whole(got) == whole(want), where

@@ -459,18 +459,26 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout over dim 1. As torch does (with a warning there), a 3-D input is taken
-    as (N, C, L) and a 2-D one as an unbatched (C, L), dropping whole rows."""
+    """Channel dropout: whole entries of dims 0 and 1 of (N, C, H, W). As torch does, with its warnings, a 3-D
+    input is taken as (N, C, L), and any other (deprecated) as (N, C, *) too: a 2-D one per element."""
     _check_p(p)
     x = _data(input)
-    if x.ndim < 2:
-        raise ShapeError(f"dropout2d: expected an input with at least 2 dims, but got input of size: {_shape(x)}")
-    if not training or p == 0:
-        return x
-    if is_meta(x):
-        return x if inplace else _meta(x.shape, x.dtype)
-    mask = (x.shape[0], 1) if x.ndim == 2 else x.shape[:2] + (1,) * (x.ndim - 2)
-    return _dropout.dropout(x, p, mask, random.generator(), inplace)
+    if x.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will result in an error "
+            "in a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            "that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+            "W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    from .dropouts import _feature_mask, _random  # (the dropout family's shared tail; it imports this module)
+
+    return _random("dropout2d", x, p, training, inplace, _feature_mask(x.shape), alpha=False)
 
 
 # --------------------------------------------------------------------------- vision
