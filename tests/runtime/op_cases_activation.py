@@ -156,7 +156,8 @@ NN_CASES = {
     "relu_": [c(x23 * 1), c(i23 * 1), c(special * 1), c(f64 * 1)],
     "hardtanh_": [c(wide * 1), c(wide * 1, -2.0, 0.5), c(wide * 1, min_val=0.0, max_val=6.0), c(i23 * 1, 0, 2),
                   c(i23 * 1, -1.5, 1.7), c(u8 * 1, 1, 3), c(wide * 1, 1.0, -1.0),  # (F.hardtanh refuses min > max)
-                  c(special * 1), err_msg(NNSpecRuntimeError, f16 * 1, -1e5, 1), err_msg(NNSpecRuntimeError, b23.copy())],
+                  c(special * 1), err_msg(NNSpecRuntimeError, f16 * 1, -1e5, 1),
+                  err_msg(NNSpecRuntimeError, b23.copy())],
     "leaky_relu_": [c(wide * 1), c(wide * 1, 0.2), c(wide * 1, negative_slope=-0.5), c(f64 * 1, 0.1),
                     err(NNSpecRuntimeError, i23 * 1)],
     # --- dropout variants
@@ -181,13 +182,15 @@ NN_CASES = {
                       c(i23, 0.5), c(i23, 1.0, True), c(scalar, 0.5), c(empty, 0.5, True),
                       checked(_drop_check(pos, 0.5, (-1, 1), alpha=True), pos, 0.5, True),
                       checked(_drop_check(pos, 0.2, (-1, 1), alpha=True), pos * 1, 0.2, True, True),
-                      checked(_drop_check(pos[0].ravel(), 0.2, (-1, 1), alpha=True), pos[0].ravel(), 0.2, training=True),
+                      checked(_drop_check(pos[0].ravel(), 0.2, (-1, 1), alpha=True), pos[0].ravel(), 0.2,
+                              training=True),
                       err_msg(NNSpecRuntimeError, wide, 1.5), err_msg(NNSpecRuntimeError, i23, 0.5, True),
                       err_msg(NNSpecRuntimeError, b23, 0.5, True)],
     "feature_alpha_dropout": [c(wide), c(x4, 0.5, False), c(x4, 1.0, True), c(np.zeros((0, 3), np.float32), 0.5, True),
                               c(i23, 0.5), c(scalar, 0.0, True),
                               checked(_drop_check(pos, 0.5, (40 * 64, -1), alpha=True), pos, 0.5, True),
                               checked(_drop_check(pos, 0.3, (40 * 64, -1), alpha=True), pos * 1, 0.3, True, True),
-                              err_msg(ShapeError, x4, 0.5, True), err_msg(NNSpecRuntimeError, u8.reshape(2, 2), 0.5, True),
+                              err_msg(ShapeError, x4, 0.5, True),
+                              err_msg(NNSpecRuntimeError, u8.reshape(2, 2), 0.5, True),
                               err_msg(NNSpecRuntimeError, wide, -1.0)],
 }

@@ -193,7 +193,8 @@ def test_dropout_variants_warn_refuse_and_mask_as_torch(fn):
 
     ours, theirs = getattr(F, fn), getattr(torch.nn.functional, fn)
     torch.manual_seed(0)
-    for shape in [(), (30,), (0,), (40, 100), (2, 0), (40, 30, 5), (40, 30, 4, 5), (4, 30, 3, 4, 5), (20, 10, 2, 2, 1, 2)]:
+    shapes = [(), (30,), (0,), (40, 100), (2, 0), (40, 30, 5), (40, 30, 4, 5), (4, 30, 3, 4, 5), (20, 10, 2, 2, 1, 2)]
+    for shape in shapes:
         for train in (False, True):
             for p in (0.0, 0.5, 1.0):
                 for dtype in ("float32", "int64"):
@@ -228,3 +229,22 @@ def test_dropout_variants_warn_refuse_and_mask_as_torch(fn):
                                 dropped.reshape(out.shape[:k] + (-1,)))) for k in range(out.ndim + 1)]
 
                         assert whole(got) == whole(want), where
+
+
+def test_layer_arguments_as_torch_checks_them():
+    import nnspec
+    from nnspec.errors import CompileError, NNSpecError, ShapeError
+
+    with pytest.raises(CompileError, match=r"max_val \(-1\) must be greater than min_val \(1\)"):
+        nnspec.loads("{Hardtanh: [1, -1]}")
+    with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
+        m = nnspec.loads("{Hardtanh: {min_value: -0.5}}")
+    assert repr(m) == "Hardtanh(min_val=-0.5, max_val=1.0)"
+    with pytest.raises(ShapeError, match="Softmax2d: expected input to be 3D or 4D, got 2D instead"):
+        nnspec.loads("Softmax2d")(np.zeros((2, 3), np.float32))
+    with pytest.raises(NNSpecError, match="alpha cannot be 0 for CELU"):
+        nnspec.loads("{CELU: 0}")(np.zeros(3, np.float32))
+    with pytest.raises(NNSpecError, match="Lower bound should be less than or equal to the upper bound"):
+        nnspec.loads("{RReLU: [0.5, 0.1]}")(np.zeros(3, np.float32))
+    with pytest.raises(NNSpecError, match="p: Input should be less than or equal to 1"):
+        nnspec.loads("{AlphaDropout: 1.5}")  # the spec's bound (torch's constructor refuses it too)
