@@ -165,7 +165,23 @@ ACTIVATION_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- conv
+def _lazy_conv(cls: type, n: int, transposed: bool = False) -> type[LayerSpec]:
+    padding = _size(n, NonNeg) if transposed else Union[Literal["same", "valid"], _size(n, NonNeg)]
+    extra = {"output_padding": _size(n, NonNeg)} if transposed else {}
+    return layer_spec(cls, out_channels=Pos, kernel_size=_size(n, Pos), stride=_size(n, Pos), padding=padding,
+                      dilation=_size(n, Pos), groups=Pos, bias=StrictBool, padding_mode=PaddingMode, **extra)
+
+
 CONV_SPECS: list[type[LayerSpec]] = [
+    _conv(nn.Conv3d, 3),
+    _conv(nn.ConvTranspose2d, 2, transposed=True),
+    _conv(nn.ConvTranspose3d, 3, transposed=True),
+    _lazy_conv(nn.LazyConv1d, 1),
+    _lazy_conv(nn.LazyConv2d, 2),
+    _lazy_conv(nn.LazyConv3d, 3),
+    _lazy_conv(nn.LazyConvTranspose1d, 1, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose2d, 2, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose3d, 3, transposed=True),
 ]
 
 # --- distance
@@ -187,7 +203,16 @@ NORMALIZATION_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- padding
+def _pad(n: int) -> Any:
+    """A padding layer's padding: an int for every side, or (left, right[, top, bottom[, front, back]]);
+    negative crops (in the zero and constant pads)."""
+    return _size(2 * n, StrictInt)
+
+
 PADDING_SPECS: list[type[LayerSpec]] = [
+    *(layer_spec(getattr(nn, f"{kind}Pad{n}d"), padding=_pad(n))
+      for kind in ("Zero", "Reflection", "Replication", "Circular") for n in (1, 2, 3)),
+    *(layer_spec(getattr(nn, f"ConstantPad{n}d"), padding=_pad(n), value=Float) for n in (1, 2, 3)),
 ]
 
 # --- pooling

@@ -32,6 +32,7 @@ OPS = (
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
@@ -296,6 +297,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3, "conv_transpose3d")
 
 
 # --------------------------------------------------------------------------- pooling
@@ -667,12 +672,13 @@ def pad(input, pad, mode="constant", value=None):
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     if len(pairs) > x.ndim:
-        raise NNSpecRuntimeError(f"pad: {len(pad)} padding values for an input of {x.ndim} dims")
+        raise NNSpecRuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                                 f"but got padding length {len(pad)} and input of dimension {x.ndim}")
     if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
         n = len(pairs)
         if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
-            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor "
-                                     f"in {mode} mode (pad the last 1 to 3 dims of a 2D to 5D input)")
+            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor. "
+                                     f"({mode} mode pads the last 1 to 3 dims of a 2D to 5D input)")
         if mode != "circular" and 0 in x.shape[x.ndim - n - 1:]:
             raise ShapeError(f"pad: Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and "
                              f"other non-zero dimensions for input, but got: {_shape(x)}")
@@ -686,7 +692,8 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     lead = x.ndim - len(pairs)
-    if any(s + a + b < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+    if any(s + min(a, 0) + min(b, 0) < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+        # (torch crops first, then pads: a crop past the size fails even where the padding would make up for it)
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):
