@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ...errors import CompileError, ShapeError
+from ...errors import CompileError, NNSpecRuntimeError, ShapeError
 from ...runtime import functional as F
 from .. import init
 from ..lazy import LazyModuleMixin, UninitializedParameter
@@ -250,6 +250,9 @@ class _LazyConvMixin(LazyModuleMixin):
         if c % self.groups != 0:
             raise ShapeError(f"in_channels must be divisible by groups: {self._get_name()} with groups="
                              f"{self.groups} got an input of {c} channels")
+        if not isinstance(self.weight, UninitializedParameter):  # torch asserts it: a partial load
+            raise NNSpecRuntimeError(f"{self._get_name()}: its weight was loaded from a state_dict but not its "
+                                     "bias: load both or neither before the first call")
         self.in_channels = c
         if self.transposed:
             self.weight.materialize((c, self.out_channels // self.groups, *self.kernel_size))

@@ -202,9 +202,10 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
     stride, dilation = ntuple(stride, nd), ntuple(dilation, nd)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[1] * groups:
         raise ShapeError(
-            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
@@ -222,6 +223,15 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # the im2col columns
     y = conv.conv(_pad(x, pads), w, b, stride, dilation, groups)
     return y[0] if unbatched else y
+
+
+def _weight_groups(op: str, w, groups) -> None:
+    """torch's check that the groups split the weight's first dim (out channels; in channels transposed)."""
+    if groups <= 0:
+        raise NNSpecRuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    if w.shape[0] % groups:
+        raise ShapeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                         f"but got weight of size [{_shape(w)}] instead")
 
 
 def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
@@ -257,9 +267,10 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
     x, w, b = _data(x), _data(weight), _data(bias)
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[0]:
         raise ShapeError(
-            f"{op}: given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
         )
     if any(s == 0 for s in x.shape[2:]):  # torch's kernel: empty inputs only by batch or channel
