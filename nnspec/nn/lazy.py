@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy
 
-from ..errors import NNSpecRuntimeError
+from ..errors import NNSpecError, NNSpecRuntimeError
 from ..resources import empty, shape_only
 from ..runtime.backend import device_of, get_backend
 from ..runtime.meta import is_meta, track_memory
@@ -138,7 +138,12 @@ class LazyModuleMixin:
         """torch's first forward pre-hook: make what is uninitialised (a module loaded from a state_dict has
         nothing left to make: its inferred hyperparameters then stay as they were, as in torch), then become
         ``cls_to_become``. It runs once."""
-        self.initialize_parameters(*args, **kwargs)
+        try:
+            self.initialize_parameters(*args, **kwargs)
+        except NNSpecError:
+            for hook in list(self._forward_pre_hooks.values()):  # an observer (a shape trace) sees the failing call,
+                hook(self, args)  # so that the error is placed at this module
+            raise
         if self.has_uninitialized_params():
             raise NNSpecRuntimeError(f"module {self._get_name()} has not been fully initialized")
         del self.__dict__["_initialize_pending"]

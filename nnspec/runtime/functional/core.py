@@ -208,6 +208,7 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
             f"{op}: Given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[0], f"groups={groups}")
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
     for i in range(nd):
@@ -223,6 +224,13 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # the im2col columns
     y = conv.conv(_pad(x, pads), w, b, stride, dilation, groups)
     return y[0] if unbatched else y
+
+
+def _bias_size(op: str, w, b, out: int, what: str) -> None:
+    """torch's check of the bias: one value per output channel."""
+    if b is not None and (b.ndim != 1 or b.shape[0] != out):
+        raise ShapeError(f"{op}: Given {what}, weight of size {_shape(w)}, expected bias to be 1-dimensional with {out} "
+                         f"elements, but got bias of size {_shape(b)} instead")
 
 
 def _weight_groups(op: str, w, groups) -> None:
@@ -273,6 +281,7 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
             f"{op}: Given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[1] * groups, "transposed=1")
     if any(s == 0 for s in x.shape[2:]):  # torch's kernel: empty inputs only by batch or channel
         raise ShapeError(f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
                          f"{_shape(x)}")
