@@ -30,7 +30,6 @@ TYPES = _types()
 MISSING: set[str] = {
     "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool3d", "BCELoss",
     "BCEWithLogitsLoss", "BatchNorm3d", "CELU", "CTCLoss",
-
     "CosineEmbeddingLoss", "CrossEntropyLoss", "ELU", "Embedding", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "GLU", "GaussianNLLLoss", "GroupNorm", "Hardshrink", "Hardswish", "Hardtanh",
     "HingeEmbeddingLoss", "HuberLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "KLDivLoss", "L1Loss",
@@ -42,7 +41,6 @@ MISSING: set[str] = {
     "SELU", "SiLU", "SmoothL1Loss", "SoftMarginLoss",
     "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
     "Transformer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
-
 }
 
 
