@@ -222,3 +222,42 @@ def test_repr_and_state_match_torch(name):
         t2(torch.from_numpy(x))
     m2(x)
     assert repr(m2) == repr(t2)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+LAZY_FILE = """\
+type: Sequential
+modules:
+  - LazyConv2d: [8, 3]
+    padding: 1
+  - ReLU
+  - LazyConvTranspose2d: [4, 2]
+    stride: 2
+  - ZeroPad2d: [[1, 0, 0, 1]]
+"""
+
+
+def test_the_command_line_on_a_lazy_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from nnspec.cli import app
+
+    path = tmp_path / "lazy.yaml"
+    path.write_text(LAZY_FILE)
+    runner = CliRunner()
+    out = runner.invoke(app, ["summary", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "LazyConv2d(0, 8, kernel_size=(3, 3)" in out.output
+    assert any(line.split()[:3] == ["0.weight", "parameter", "uninitialized"] for line in out.output.splitlines())
+    out = runner.invoke(app, ["summary", str(path), "-s", "N,3,H,W"])
+    assert out.exit_code == 0, out.output
+    assert "Conv2d" in out.output and "224" in out.output and "(N, 4, 2*H + 1, 2*W + 1)" in out.output
+    out = runner.invoke(app, ["validate", str(path), "-s", "1,3,8,8"])
+    assert out.exit_code == 0 and "(1, 4, 17, 17)" in out.output, out.output
+    out = runner.invoke(app, ["run", str(path), "-s", "1,3,8,8"])
+    assert out.exit_code == 0 and "(1, 4, 17, 17)" in out.output, out.output
+    out = runner.invoke(app, ["validate", str(path), "-s", "3,8"])
+    assert out.exit_code == 1 and "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d" in out.output
+    assert "lazy.yaml:3" in out.output  # placed at the layer's line
