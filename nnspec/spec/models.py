@@ -181,9 +181,18 @@ LOSS_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- normalization
+_NormalizedShape = Union[NonNeg, Annotated[tuple[NonNeg, ...], Field(min_length=1)]]
+
 NORMALIZATION_SPECS: list[type[LayerSpec]] = [
     layer_spec(nn.LayerNorm, normalized_shape=Union[Pos, tuple[Pos, ...]], eps=Float, elementwise_affine=StrictBool,
                bias=StrictBool),
+    layer_spec(nn.BatchNorm3d, **_bn),
+    layer_spec(nn.InstanceNorm1d, **_bn),
+    layer_spec(nn.InstanceNorm2d, **_bn),
+    layer_spec(nn.InstanceNorm3d, **_bn),
+    layer_spec(nn.GroupNorm, num_groups=Pos, num_channels=NonNeg, eps=Float, affine=StrictBool, bias=StrictBool),
+    layer_spec(nn.LocalResponseNorm, size=Pos, alpha=Float, beta=Float, k=Float),
+    layer_spec(nn.RMSNorm, normalized_shape=_NormalizedShape, eps=Union[Float, None], elementwise_affine=StrictBool),
 ]
 
 # --- padding
