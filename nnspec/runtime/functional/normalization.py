@@ -93,8 +93,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"input of shape {_list(x.shape)} and num_groups={g}")
     for name, t in (("weight", w), ("bias", b)):
         if t is not None and (t.ndim != 1 or t.shape[0] != c):
+            # torch's message about the bias shows the weight's shape ([0] without a weight); so does this one
+            shown = _shape(t) if name == "weight" else "[0]" if w is None else _shape(w)
             raise ShapeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels in "
-                             f"input, but got {name} of shape {_shape(t)} and input of shape {_list(x.shape)}")
+                             f"input, but got {name} of shape {shown} and input of shape {_list(x.shape)}"
+                             + ("" if name == "weight" else f" (the bias is of shape {_shape(t)})"))
     if x.dtype.kind != "f":
         raise NNSpecRuntimeError(f"group_norm: \"GroupNormKernelImpl\" not implemented for "
                                  f"'{torch_type_name(x.dtype)}' (input of size {_shape(x)}); give a floating-point input")
@@ -126,6 +129,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if t is not None and t.ndim != 1:
             raise ShapeError(f"instance_norm: {name} of size {_shape(t)}: Number of dimensions of repeat dims can not "
                              "be smaller than number of dimensions of tensor")
+    if n == 0 and (w is not None or b is not None):  # torch repeats them 0 times, then reads the first
+        raise NNSpecRuntimeError("instance_norm: select(): index 0 out of range for tensor of size [0] at dimension 0 "
+                                 "(weight or bias with an input of batch size 0)")
     if x.size != 0:  # torch's batch_norm returns an empty input before checking the parameters
         for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
             if t is not None and t.shape[0] != c:
