@@ -200,6 +200,12 @@ def _bags(off, count: int, include_last_offset: bool, xp):
         raise NNSpecRuntimeError(f"embedding_bag: offsets must be non-decreasing (each bag starts where the one before "
                                  f"it does or after), got offsets of size {_shape(off)} that decrease")
     if include_last_offset:
+        if off.shape[0] > 1 and last != count:
+            # torch's kernels disagree here (float32 ends the last bag at offsets[-1] but averages it over the ids to
+            # the end; float64 runs it to the end): nnspec refuses, with the message torch gives in some such cases
+            raise NNSpecRuntimeError("embedding_bag: Your input appears to be incorrect: the last offset value should "
+                                     "be the size of the indices tensor, but it seems not to be the case. (offsets[-1]="
+                                     f"{last}, {count} ids; include_last_offset=True)")
         return off[:-1], off[1:]
     return off, xp.concatenate([off[1:], xp.asarray([count], dtype=off.dtype)])
 
@@ -228,7 +234,6 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         num_classes = high + 1
     elif num_classes <= high:
-        raise NNSpecRuntimeError(f"one_hot: Class values must be smaller than num_classes. (num_classes={num_classes}, "
-                                 f"largest value {high})")
+        raise NNSpecRuntimeError("one_hot: Class values must be smaller than num_classes.")
     _fits("one_hot", tuple(x.shape) + (num_classes,), numpy.int64)
     return kernels.one_hot(x, num_classes)

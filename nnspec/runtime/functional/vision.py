@@ -7,6 +7,7 @@ from ...errors import NNSpecRuntimeError, ShapeError
 from ..kernels import fold as _fold
 from ..kernels import shuffle
 from ..meta import is_meta
+from ..symbolic import is_symbolic
 from .core import _data, _fits, _int64, _meta, _shape, torch_type_name
 
 __all__ = ["pixel_unshuffle", "channel_shuffle", "fold", "unfold"]
@@ -36,6 +37,8 @@ def pixel_unshuffle(input, downscale_factor):
     if w % r:
         raise ShapeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w} "
                          f"is not divisible by {r}")
+    if x.size == 0:  # torch returns an empty input's copy, its shape unchanged
+        return _meta(x.shape, x.dtype) if is_meta(x) else x.copy()
     if is_meta(x):
         return _meta(tuple(x.shape[:-3]) + (x.shape[-3] * r * r, h // r, w // r), x.dtype)
     return shuffle.pixel_unshuffle(x, r)
@@ -63,10 +66,10 @@ def _pairs(op: str, **args) -> list[tuple[int, int]]:
     for name, value in args.items():
         if isinstance(value, (list, tuple)):
             for v in value:
-                if isinstance(v, bool) or not isinstance(v, int):
+                if isinstance(v, bool) or not (isinstance(v, int) or is_symbolic(v)):  # a size from x.size(2)
                     raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be tuple of ints, but found element of "
                                              f"type {type(v).__name__}")
-        elif isinstance(value, bool) or not isinstance(value, int):
+        elif isinstance(value, bool) or not (isinstance(value, int) or is_symbolic(value)):
             raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(value).__name__}")
         _int64(op, **{name: value})
         pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
@@ -137,7 +140,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = x.ndim == 2
     planes, length = x.shape[-2:]
     k = kernel[0] * kernel[1]
-    dim = x.ndim - 2  # the dim of the planes
+    dim = 1  # torch's messages name dims 1 and 2, batched or not
     if planes % k:
         raise ShapeError(f"fold: Expected size of input's dimension {dim} to be divisible by the product of "
                          f"kernel_size, but got input.size({dim})={planes} and kernel_size=({kernel[0]}, {kernel[1]}).")

@@ -127,7 +127,7 @@ def instance_norm(x, running_mean, running_var, weight, bias, use_input_stats: b
         y = batch_norm(x.reshape((1, b * c) + x.shape[2:]), rm, rv, w, bi, use_input_stats, momentum, eps)
         y = y.reshape(x.shape)
     for running, copies in ((running_mean, rm), (running_var, rv)):
-        if running is not None:
+        if running is not None and use_input_stats:  # (the running statistics alone leave them as they are)
             if b == 0:  # the mean over an empty batch: NaN, as in torch
                 running[...] = float("nan")
             else:
