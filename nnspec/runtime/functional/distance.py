@@ -92,6 +92,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def pdist(input, p=2):
+    """The p-norm distance of every pair of rows i < j of an (N, M) input -> (N*(N-1)/2,) (torch.nn.functional.pdist)."""
     x = _array("pdist", input, "input")
     p = _norm_p("pdist", p)
     if x.ndim != 2:

@@ -109,6 +109,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
+    """Normalisation of each channel of each sample over its spatial dims (torch.nn.functional.instance_norm)."""
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
     if use_input_stats:
@@ -187,6 +188,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize)."""
     x = _data(input)
     if out is not None:
         raise NNSpecRuntimeError("normalize: out= is not supported (nnspec's arrays are values); use the result")

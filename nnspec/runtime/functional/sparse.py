@@ -211,6 +211,7 @@ def _bags(off, count: int, include_last_offset: bool, xp):
 
 
 def one_hot(tensor, num_classes=-1):
+    """int64 ids (*) -> (*, num_classes) int64 one-hot codes (torch.nn.functional.one_hot)."""
     x = _data(tensor)
     if x.dtype != numpy.int64:
         raise NNSpecRuntimeError("one_hot: one_hot is only applicable to index tensor of type LongTensor. (got "
