@@ -7,7 +7,7 @@ import numpy as np
 
 from nnspec.errors import NNSpecRuntimeError, ShapeError
 
-from op_cases import P, c, c_tol, checked, err, err_msg, ints, rnd
+from op_cases import c, c_tol, checked, err, err_msg, ints, rnd
 
 f16, f64 = np.float16, np.float64
 _R = np.random.default_rng(7)
@@ -18,8 +18,8 @@ def ids(high, *shape, dtype=np.int64):
 
 
 def _renormed(got, want):
-    """The output and the renormalised weight both match (the weight is the first argument's table, changed in place:
-    checked through the output, which reads the renormalised rows)."""
+    """max_norm's output reads the renormalised rows (the in-place change of the weight itself is checked by
+    test_shape_kernels.py and the parity cases' state after the call)."""
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -158,4 +158,3 @@ NN_CASES = {
               err_msg(ShapeError, rnd(4)), err_msg(ShapeError, rnd(2, 3, 4)), err_msg(NNSpecRuntimeError, rnd(4, 5), -1),
               err_msg(NNSpecRuntimeError, np.ones((3, 4), np.int64)), err_msg(NNSpecRuntimeError, rnd(4, 5).astype(f16))],
 }
-_ = P

@@ -8,7 +8,7 @@ from ...errors import NNSpecRuntimeError, ShapeError
 from ..backend import get_array_module
 from ..kernels import distance as kernels
 from ..meta import is_meta
-from .core import _data, _fits, _meta, _shape, torch_type_name, wrap_dim
+from .core import _data, _fits, _meta, torch_type_name, wrap_dim
 
 __all__ = ["pairwise_distance", "pdist", "cosine_similarity"]
 
