@@ -21,14 +21,16 @@ x3 = (2, 3, 5, 6, 7)
 
 # --- MaxPool3d, AvgPool3d, AdaptiveAvgPool3d
 add("maxpool3d_cube", L("MaxPool3d", 2), x3)
+# ceil mode: sizes with the remainders by the strides of the static test's symbolic sizes' hints (even; the last
+# one's also divisible by 3), as the symbolic output size decides ceil mode's last-window step on the hints
 add("maxpool3d_indices_ceil", L("MaxPool3d", [2, 3, 1], [1, 2, 3], [1, 1, 0], [1, 2, 1], return_indices=True,
-                                 ceil_mode=True), x3)
+                                 ceil_mode=True), (2, 3, 5, 6, 9))
 add("maxpool3d_unbatched_pad", L("MaxPool3d", 3, 2, [1, 0, 1]), (3, 5, 6, 7))
 add("maxpool3d_float64", L("MaxPool3d", 2, 1, return_indices=True), (1, 2, 4, 4, 4), dtype="float64")
 add("maxpool3d_float16", L("MaxPool3d", 2, 1), (1, 2, 4, 4, 4), dtype="float16")
 add("avgpool3d_cube", L("AvgPool3d", 3), x3)
 add("avgpool3d_pad_exclude_ceil", L("AvgPool3d", 3, 2, 1, True, False), x3)
-add("avgpool3d_ceil_include", L("AvgPool3d", [2, 3, 3], 2, 1, ceil_mode=True), x3)
+add("avgpool3d_ceil_include", L("AvgPool3d", [2, 3, 3], 2, 1, ceil_mode=True), (2, 3, 4, 6, 8))
 add("avgpool3d_divisor", L("AvgPool3d", [2, 2, 3], 2, [1, 0, 1], divisor_override=5), x3)
 add("avgpool3d_unbatched", L("AvgPool3d", 2), (3, 4, 4, 4))
 add("avgpool3d_float64", L("AvgPool3d", 2, 1, 1, count_include_pad=False), (1, 2, 4, 4, 4), dtype="float64")
