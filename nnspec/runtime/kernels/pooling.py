@@ -145,8 +145,9 @@ def max_unpool(x, indices, output_size: Sequence[int]):
     n, c = x.shape[:2]
     size = math.prod(output_size)
     y = xp.zeros((n * c, size), dtype=x.dtype)
-    planes = xp.arange(n * c)[:, None]
-    y[planes, indices.reshape(n * c, -1)] = x.reshape(n * c, -1)
+    if x.size:
+        planes = xp.arange(n * c)[:, None]
+        y[planes, indices.reshape(n * c, -1)] = x.reshape(n * c, -1)  # (N*C, s) values into (N*C, size)
     return y.reshape((n, c) + tuple(output_size))
 
 
