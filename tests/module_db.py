@@ -257,6 +257,7 @@ def torch_run(sample: Sample) -> TorchRun:
         warnings.simplefilter("ignore")
         _seeded(seed)
         m = sample.module_cls(*sample.ctor_args, **sample.ctor_kwargs)
+    m.to(torch.float32)  # as torch's test_modules does (m.to(dtype)): FractionalMaxPool's float64 _random_samples
     m.train(sample.training)
     before = repr(m)
     lazy = any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in m.parameters())

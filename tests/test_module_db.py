@@ -28,15 +28,15 @@ def _types() -> list[str]:
 TYPES = _types()
 # the module_db types nnspec has no layer for yet (issue 12 empties this set)
 MISSING: set[str] = {
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool3d", "BCELoss",
+    "BCELoss",
     "BCEWithLogitsLoss", "BatchNorm3d", "CELU", "CTCLoss", "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Conv3d", "ConvTranspose2d", "ConvTranspose3d",
-    "CosineEmbeddingLoss", "CrossEntropyLoss", "ELU", "Embedding", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "CosineEmbeddingLoss", "CrossEntropyLoss", "ELU", "Embedding",
     "GLU", "GaussianNLLLoss", "GroupNorm", "Hardshrink", "Hardswish", "Hardtanh",
     "HingeEmbeddingLoss", "HuberLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "KLDivLoss", "L1Loss",
-    "LPPool1d", "LPPool2d", "LPPool3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyConv1d", "LazyConv2d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LinearCrossEntropyLoss",
-    "LocalResponseNorm", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool3d", "Mish",
+    "LocalResponseNorm", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "Mish",
     "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiheadAttention", "NLLLoss",
     "PoissonNLLLoss", "RMSNorm", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU", "SiLU", "SmoothL1Loss", "SoftMarginLoss",
