@@ -87,7 +87,8 @@ add("fracmax3d_drawn_unbatched", L("FractionalMaxPool3d", [2, 3, 2], [3, 4, 5]),
 # --- MaxUnpool1d/2d/3d: the indices of a max pool, unpooled
 add("maxunpool1d", unpool(L("MaxPool1d", 2, return_indices=True), L("MaxUnpool1d", 2)), (2, 3, 10))
 add("maxunpool1d_output_size", unpool(L("MaxPool1d", 3, 2, 1, return_indices=True), L("MaxUnpool1d", 3, 2, 1),
-                                      "y, i = self.pool(x)\nreturn self.unpool(y, i, output_size=x.size())"), (2, 3, 10))
+                                      "y, i = self.pool(x)\nreturn self.unpool(y, i, output_size=x.size())"),
+    (2, 3, 10))
 add("maxunpool2d_output_size", unpool(L("MaxPool2d", 2, return_indices=True), L("MaxUnpool2d", 2),
                                       "y, i = self.pool(x)\nreturn self.unpool(y, i, x.shape[-2:])"), (2, 3, 7, 9))
 add("maxunpool2d_overlap_unbatched", unpool(L("MaxPool2d", 3, 2, 1, return_indices=True), L("MaxUnpool2d", 3, 2, 1)),
@@ -98,7 +99,8 @@ add("maxunpool3d_float64", unpool(L("MaxPool3d", [2, 1, 2], [2, 1, 1], return_in
 add("maxunpool2d_float16", unpool(L("MaxPool2d", 2, return_indices=True), L("MaxUnpool2d", 2)), (2, 3, 6, 6),
     dtype="float16")
 add("adaptive_max_unpool2d", unpool(L("AdaptiveMaxPool2d", 3, True), L("MaxUnpool2d", 2)), (2, 3, 6, 6))
-add("fracmax_unpool2d_fixed", unpool(L("FractionalMaxPool2d", 2, [4, 4], return_indices=True, _random_samples=samples(2, 3, 2)),
+add("fracmax_unpool2d_fixed", unpool(L("FractionalMaxPool2d", 2, [4, 4], return_indices=True,
+                                       _random_samples=samples(2, 3, 2)),
                                      L("MaxUnpool2d", 2), "y, i = self.pool(x)\nreturn self.unpool(y, i, (9, 9))"),
     (2, 3, 9, 9))
 

@@ -89,7 +89,8 @@ NN_CASES = {
         err_msg(NNSpecRuntimeError, x5, 2, (1, 2)), err_msg(NNSpecRuntimeError, x5, 2, 1, (1, 0)),
         err_msg(NNSpecRuntimeError, x5, 3, padding=2), err_msg(NNSpecRuntimeError, x5, 2, 0),
         err_msg(NNSpecRuntimeError, x5, 2, divisor_override=0), err_msg(ShapeError, rnd(1, 1, 2, 9, 9), 4, padding=2),
-        err_msg(ShapeError, rnd(1, 0, 4, 4, 4), 2), err_msg(NNSpecRuntimeError, rnd(1, 1, 4, 4, 4).astype(np.float16), 2),
+        err_msg(ShapeError, rnd(1, 0, 4, 4, 4), 2),
+        err_msg(NNSpecRuntimeError, rnd(1, 1, 4, 4, 4).astype(np.float16), 2),
         err_msg(NNSpecRuntimeError, ints(*range(64)).reshape(1, 1, 4, 4, 4).astype(np.int32), 2),
     ],
     "adaptive_avg_pool3d": [
@@ -104,7 +105,8 @@ NN_CASES = {
     ],
     "adaptive_max_pool1d": [
         c(rnd(2, 3, 10), 3), c(rnd(3, 9), 4, True), c(ties(2, 3, 11), 4, return_indices=True),
-        c(rnd(2, 3, 4), 9, True), c(rnd(2, 3, 10).astype(np.float64), [5]), c(rnd(2, 3, 10).astype(np.float16), 3, True),
+        c(rnd(2, 3, 4), 9, True), c(rnd(2, 3, 10).astype(np.float64), [5]),
+        c(rnd(2, 3, 10).astype(np.float16), 3, True),
         c(rnd(1, 4, 5), 0),
         err_msg(ShapeError, rnd(9), 4), err_msg(ShapeError, rnd(1, 1, 4, 9), 4),
         err_msg(NNSpecRuntimeError, rnd(1, 4, 9), (4, 4)), err_msg(ShapeError, rnd(1, 4, 0), 2),
@@ -142,7 +144,8 @@ NN_CASES = {
         c(rnd(2, 3, 6, 6), math.inf, 2), c(rnd(3, 6, 6), -math.inf, (2, 3), 1),
         c(rnd(2, 3, 6, 6).astype(np.float64), 4, 2), c_tol(1e-2, rnd(2, 3, 6, 6).astype(np.float16), 2, 2),
         c(np.abs(rnd(1, 3, 7, 7)), 1.5, 2), c(ints(*range(81)).reshape(1, 1, 9, 9), 2, 3),
-        err_msg(NNSpecRuntimeError, rnd(1, 2, 8, 8), 2, (3, 3, 3)), err_msg(NNSpecRuntimeError, rnd(1, 2, 8, 8), 2, (3,)),
+        err_msg(NNSpecRuntimeError, rnd(1, 2, 8, 8), 2, (3, 3, 3)),
+        err_msg(NNSpecRuntimeError, rnd(1, 2, 8, 8), 2, (3,)),
         err(ShapeError, rnd(1, 2, 2, 8), 2, 3), err_msg(NNSpecRuntimeError, rnd(1, 2, 8, 8), 0, 3),
     ],
     "lp_pool3d": [

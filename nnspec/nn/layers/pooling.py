@@ -159,7 +159,8 @@ class MaxPool3d(_MaxPoolNd):
 
 
 class AvgPool3d(Module):
-    """3-d average pooling (torch.nn.AvgPool3d). Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    """3-d average pooling (torch.nn.AvgPool3d). Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out,
+    W_out)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):

@@ -101,7 +101,8 @@ def _pool3d(x, kernel, stride, padding, dilation, ceil_mode: bool, op: str, wher
     if min(kernel) <= 0:
         raise NNSpecRuntimeError(f"{op}: kernel size should be greater than zero, but got kT: {kt} kH: {kh} kW: {kw}")
     if min(stride) <= 0:
-        raise NNSpecRuntimeError("{}: stride should be greater than zero, but got dT: {} dH: {} dW: {}".format(op, *stride))
+        raise NNSpecRuntimeError("{}: stride should be greater than zero, but got dT: {} dH: {} dW: {}"
+                                 .format(op, *stride))
     if min(dilation) <= 0:
         raise NNSpecRuntimeError("{}: dilation should be greater than zero, but got dilationT: {} dilationH: {} "
                                  "dilationW: {}".format(op, *dilation))
@@ -119,9 +120,10 @@ def _pool3d(x, kernel, stride, padding, dilation, ceil_mode: bool, op: str, wher
                                  f"kW: {kw} kH: {kh} padT: {pt} padW: {pw} padH: {ph}")
     c = x.shape[-4]
     if min(out) < 1:
+        up = " rounded up" if ceil_mode else ""
         raise ShapeError(f"{op}: Given input size: ({c}x{it}x{ih}x{iw}). Calculated output size: "
                          f"({c}x{out[0]}x{out[1]}x{out[2]}). Output size is too small (output size = (input + "
-                         f"2*padding - dilation*(kernel_size - 1) - 1)//stride + 1{' rounded up' if ceil_mode else ''}, "
+                         f"2*padding - dilation*(kernel_size - 1) - 1)//stride + 1{up}, "
                          f"with kernel_size={tuple(kernel)}, stride={tuple(stride)}, padding={tuple(padding)}, "
                          f"dilation={tuple(dilation)})")
     return (x.shape[0] if x.ndim == 5 else 1, c) + tuple(out)
@@ -165,16 +167,19 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool3d's (output, int64 indices), whatever return_indices says (torch.nn.functional's)."""
     return _max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool1d's (output, int64 indices), whatever return_indices says (torch.nn.functional's)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool2d's (output, int64 indices), whatever return_indices says (torch.nn.functional's)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -292,6 +297,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d's (output, int64 indices), whatever return_indices says."""
     return _adaptive_max(input, output_size, 1)
 
 
@@ -301,6 +307,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d's (output, int64 indices), whatever return_indices says."""
     return _adaptive_max(input, output_size, 2)
 
 
@@ -310,6 +317,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool3d's (output, int64 indices), whatever return_indices says."""
     return _adaptive_max(input, output_size, 3)
 
 
@@ -478,6 +486,7 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
 
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                                        _random_samples=None):
+    """fractional_max_pool2d's (output, int64 indices), whatever return_indices says."""
     return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, 2)
 
 
@@ -489,6 +498,7 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
 
 def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                                        _random_samples=None):
+    """fractional_max_pool3d's (output, int64 indices), whatever return_indices says."""
     return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, 3)
 
 
@@ -562,8 +572,8 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd: i
         raise ShapeError(f"{op}: Input to max_unpooling{aten}d should be a {lo} or {hi} Tensor, but got a tensor with "
                          f"{len(xs)} dimensions.")
     if tuple(xs) != tuple(ids):
-        raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor ({shown(xs)}) but got "
-                         f"indices tensor with shape: {shown(ids)}")
+        raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor ({shown(xs)}) "
+                         f"but got indices tensor with shape: {shown(ids)}")
     for i in range(1, len(xs)):
         if xs[i] == 0:
             raise ShapeError(f"{op}: max_unpooling{aten}d_forward_out_cpu(): Expected input to have non-zero size for "
