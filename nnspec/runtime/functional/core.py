@@ -576,6 +576,10 @@ def _scaled_size(size, factor, scale_factor, x) -> int:
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and eps <= 0.0:  # torch's F.batch_norm checks eps first (BatchNorm*d(eps=0) fails at forward)
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be non-negative, but got {eps}")
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
     _same_dtype("batch_norm", x, w if w is not None else rm)
