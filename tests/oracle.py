@@ -22,7 +22,10 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        return getattr(tnn, spec.type)(**spec.kwargs())
+        kwargs = spec.kwargs()
+        if kwargs.get("_random_samples") is not None:  # fractional pooling's samples: torch takes a tensor
+            kwargs["_random_samples"] = torch.tensor(kwargs["_random_samples"], dtype=torch.float32)
+        return getattr(tnn, spec.type)(**kwargs)
     if isinstance(spec, S.SequentialSpec):
         seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
@@ -90,6 +93,8 @@ def randomize_(m: tnn.Module, seed: int) -> None:
                 continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         for name, b in m.named_buffers():
+            if name.endswith("_random_samples"):  # fractional pooling's samples: given, in [0, 1)
+                continue
             if b.is_floating_point():
                 b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)
             elif name.endswith("num_batches_tracked"):
