@@ -24,7 +24,8 @@ from nnspec.spec.schema import json_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schemas" / "nnspec.schema.json"
-MODEL_FILES = sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "models" / "seed").glob("*.yaml"))
+MODEL_FILES = sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "models" / "seed").glob("*.yaml")) + \
+    sorted((ROOT / "models" / "examples").glob("*.yaml"))
 ZOO_FILES = sorted((ROOT / "models" / "zoo").glob("*.yaml"))
 BAD_DIR = ROOT / "tests" / "bad"
 
