@@ -21,7 +21,7 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        return getattr(tnn, spec.type)(**spec.kwargs())
+        return getattr(tnn, spec.type)(**layer_kwargs(spec))
     if isinstance(spec, S.SequentialSpec):
         seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
@@ -60,6 +60,20 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
                 m.add_module(k, build(child, m))
         return m
     raise TypeError(f"no torch twin for {type(spec).__name__}")
+
+
+def layer_kwargs(spec: S.LayerSpec) -> dict:
+    """A layer's arguments for torch: a loss weight a file writes as a list (or a number) is a float32 tensor
+    there, LinearCrossEntropyLoss's options torch's LinearCrossEntropyOptions."""
+    kwargs = spec.kwargs()
+    for k, v in kwargs.items():
+        if k in ("weight", "pos_weight") and v is not None:
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k == "options" and v is not None:
+            fields = v.model_dump()
+            fields["acc_dtype"] = getattr(torch, fields["acc_dtype"]) if fields["acc_dtype"] else None
+            kwargs[k] = tnn.LinearCrossEntropyOptions(**fields)
+    return kwargs
 
 
 def torch_forward(text: str, inputs: list[str] | None):
