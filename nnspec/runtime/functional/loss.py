@@ -346,8 +346,8 @@ _C_TYPES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     x, t = _arrays("gaussian_nll_loss", input=input, target=target)
-    v = var if isinstance(var, (bool, int, float)) else _data(var)
-    if isinstance(v, float):
+    v = var if isinstance(var, (bool, int, float)) and not isinstance(var, numpy.generic) else _data(var)
+    if isinstance(v, float) and not isinstance(v, numpy.generic):  # a Python float; a NumPy scalar is 0-d data
         if v < 0:
             raise NNSpecRuntimeError("gaussian_nll_loss: var has negative entry/entries")
         vdt = x.dtype if x.dtype.kind == "f" else _F32  # var * torch.ones_like(input)
@@ -357,9 +357,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             v = xp.full(x.shape, v, dtype=vdt)
         else:
             v = _meta(vshape, vdt)
-    elif not (hasattr(v, "shape") and hasattr(v, "dtype")):
+    elif isinstance(v, numpy.generic):
+        v = numpy.asarray(v)
+    if isinstance(v, (bool, int)) or not (hasattr(v, "shape") and hasattr(v, "dtype")):
         raise NNSpecRuntimeError(f"gaussian_nll_loss: var must be an array or a float, not {type(var).__name__}")
-    elif not is_meta(v) and v.dtype.kind in "fiu" and bool((v < 0).any()):
+    if not is_meta(v) and not isinstance(v, float) and v.dtype.kind in "fiu" and bool((v < 0).any()):
         raise NNSpecRuntimeError("gaussian_nll_loss: var has negative entry/entries")
     vshape = tuple(v.shape)
     if vshape != tuple(x.shape):
@@ -967,7 +969,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         return xp.asarray((res / lengths).mean()).astype(lp.dtype, copy=False)
     if reduction == "sum":
         return xp.asarray(res.sum()).astype(lp.dtype, copy=False)
-    return res if batched else res[0]
+    return res if batched else xp.asarray(res[0])
 
 
 # --------------------------------------------------------------------------- linear + cross entropy

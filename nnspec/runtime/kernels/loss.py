@@ -23,6 +23,7 @@ def _quiet(xp):
 def reduce(loss, reduction: str, out):
     """torch's apply_loss_reduction: the elementwise loss, its mean (NaN when empty) or its sum, as ``out``."""
     xp = get_array_module(loss)
+    loss = xp.asarray(loss)  # NumPy reduces 1-d to a scalar; torch keeps a 0-d tensor
     with _quiet(xp):
         if reduction == "mean":
             loss = xp.asarray(loss.sum() / loss.size if loss.size else xp.asarray(math.nan, loss.dtype))
@@ -240,7 +241,7 @@ def cross_entropy_probs(logp, target, weight, label_smoothing: float, reduction:
         prod = prod * _c(weight, ct).reshape(shape)
     with _quiet(xp):
         if reduction == "none":
-            return (-prod.sum(axis=class_dim)).astype(out, copy=False)
+            return xp.asarray(-prod.sum(axis=class_dim)).astype(out, copy=False)
         total = -prod.sum()
         if reduction == "mean":
             total = total / ct.type(logp.size // c) if logp.size else xp.asarray(math.nan, ct)
@@ -391,9 +392,10 @@ def ctc_loss(log_probs, targets, offsets, input_lengths, target_lengths, blank: 
         labels = targets[:, :width].astype(xp.int64, copy=False)
         if labels.shape[1] < width:
             labels = xp.concatenate([labels, xp.zeros((n, width - labels.shape[1]), xp.int64)], axis=1)
+    tl = xp.asarray(target_lengths, dtype=xp.int64)
+    labels = xp.where(xp.arange(width)[None, :] < tl[:, None], labels, blank)  # padding: any value, never read
     ext = xp.full((n, s), blank, dtype=xp.int64)  # (N, 2*S+1): blank, l1, blank, l2, ..., blank
     ext[:, 1::2] = labels[:, :max_tl]
-    tl = xp.asarray(target_lengths, dtype=xp.int64)
     il = xp.asarray(input_lengths, dtype=xp.int64)
     pos = xp.arange(s)
     live = pos[None, :] < (2 * tl + 1)[:, None]  # (N, S'): positions inside each sample's extended target
