@@ -74,11 +74,6 @@ def state_bytes(model: Module) -> tuple[int, int]:
     return sum(int(a.nbytes) for a in params.values()), sum(int(a.nbytes) for a in buffers.values())
 
 
-def _input_dtype(name: str):
-    """An input's dtype by name: a float dtype (resolve_dtype's names), or int64 for integer inputs."""
-    return numpy.dtype(numpy.int64) if name in ("int64", "long") else resolve_dtype(name)
-
-
 def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: dict[str, Any] | None = None,
           dtype: str = "float32", training: bool = False,
           input_dtypes: Sequence[str | None] | None = None) -> Inference:
@@ -93,7 +88,7 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     model.train(training)
     try:
         kinds = list(input_dtypes or [])
-        inputs = [MetaArray(tuple(s), _input_dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
+        inputs = [MetaArray(tuple(s), numpy.dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
                   for i, s in enumerate(input_shapes)]
         args = bind(model, inputs, named)
         with assumptions() as log, track_memory() as memory, ShapeTrace(model) as trace:

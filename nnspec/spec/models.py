@@ -243,7 +243,18 @@ POOLING_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- rnn
+# num_layers is bounded as a repeat is (MAX_REPEAT): a file can't ask for a build that runs for hours
+_Layers = Annotated[StrictInt, Field(gt=0, le=MAX_REPEAT)]
+_rnn = dict(input_size=Pos, hidden_size=Pos, num_layers=_Layers, bias=StrictBool, batch_first=StrictBool, dropout=Prob,
+            bidirectional=StrictBool)
+_cell = dict(input_size=NonNeg, hidden_size=NonNeg, bias=StrictBool)
 RNN_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.RNN, nonlinearity=Literal["tanh", "relu"], **_rnn),
+    layer_spec(nn.LSTM, proj_size=NonNeg, **_rnn),
+    layer_spec(nn.GRU, **_rnn),
+    layer_spec(nn.RNNCell, nonlinearity=Literal["tanh", "relu"], **_cell),
+    layer_spec(nn.LSTMCell, **_cell),
+    layer_spec(nn.GRUCell, **_cell),
 ]
 
 # --- shape

@@ -189,6 +189,9 @@ def _batched(x, nd: int, op: str):
 def _same_dtype(op: str, x, w) -> None:
     """torch refuses mixed dtypes ("expected both inputs to have same dtype"); so does nnspec."""
     if w is not None and x.dtype != w.dtype:
+        if x.dtype.kind != "f":  # integer inputs keep their dtype (token ids): this one reached a float layer
+            raise NNSpecRuntimeError(f"{op}: input dtype {x.dtype} does not match the weight dtype {w.dtype}; "
+                                     f"this layer takes floating-point input (convert the input to {w.dtype})")
         raise NNSpecRuntimeError(
             f"{op}: input dtype {x.dtype} does not match the weight dtype {w.dtype}; "
             f"convert the input or the model (model.to('{x.dtype}'))"
