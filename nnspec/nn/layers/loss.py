@@ -280,8 +280,8 @@ class LinearCrossEntropyOptions:
                 factor = "1"
             if not (name == "aspect_ratio" and factor.isdigit() and int(factor) > 0):
                 raise CompileError(f"invalid chunking_method: {chunking_method!r}")
-        if not (batch_chunk_size is None or (isinstance(batch_chunk_size, int) and not isinstance(batch_chunk_size, bool)
-                                             and batch_chunk_size > 0)):
+        positive = isinstance(batch_chunk_size, int) and not isinstance(batch_chunk_size, bool) and batch_chunk_size > 0
+        if not (batch_chunk_size is None or positive):
             raise CompileError(f"batch_chunk_size must be positive int or None, got {batch_chunk_size!r}")
         if acc_dtype is not None:
             acc_dtype = str(acc_dtype).removeprefix("torch.")

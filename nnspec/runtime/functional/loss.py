@@ -10,7 +10,6 @@ warning.
 from __future__ import annotations
 
 import math
-import operator
 import warnings
 
 import numpy
@@ -202,6 +201,13 @@ def _number(op: str, name: str, value) -> None:
         raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be a number, not {type(value).__name__}")
 
 
+def _int(op: str, name: str, value) -> int:
+    """An int argument (ignore_index, blank): torch's argument parser refuses anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)):
+        raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return int(value)
+
+
 # --------------------------------------------------------------------------- regression
 
 
@@ -329,6 +335,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     x, t = _arrays("poisson_nll_loss", input=input, target=target)
+    _number("poisson_nll_loss", "eps", eps)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
@@ -346,6 +353,7 @@ _C_TYPES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     x, t = _arrays("gaussian_nll_loss", input=input, target=target)
+    _number("gaussian_nll_loss", "eps", eps)
     v = var if isinstance(var, (bool, int, float)) and not isinstance(var, numpy.generic) else _data(var)
     if isinstance(v, float) and not isinstance(v, numpy.generic):  # a Python float; a NumPy scalar is 0-d data
         if v < 0:
@@ -548,7 +556,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction = _enum(reduction)
-    ignore_index = operator.index(ignore_index)
+    ignore_index = _int("nll_loss", "ignore_index", ignore_index)
     out_shape = _check_nll("nll_loss", x, t, w)
     if is_meta(x, t, w):
         return _result(out_shape, x.dtype, reduction)
@@ -575,7 +583,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction = _enum(reduction)
-    ignore_index = operator.index(ignore_index)
+    ignore_index = _int(op, "ignore_index", ignore_index)
     _number(op, "label_smoothing", label_smoothing)
     if tuple(x.shape) == tuple(t.shape):  # class probabilities
         if t.dtype.kind != "f":
@@ -629,6 +637,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     x, t = _arrays(op, input=input, target=target)
     w = _data(weight)
     reduction = _reduction(reduction, size_average, reduce)
+    _number(op, "margin", margin)
     if p != 1 and p != 2:
         raise NNSpecRuntimeError(f"{op}: only p == 1 and p == 2 supported")
     if w is not None and w.ndim != 1:
@@ -730,8 +739,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _reduction(reduction, size_average, reduce)
     _number(op, "margin", margin)
     if x.dtype == _BOOL:
-        raise NNSpecRuntimeError(f"{op}: Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                                 "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise NNSpecRuntimeError(f"{op}: Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                                 "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     shape = _broadcast(op, t.shape, x.shape)
     if reduction == "mean":
         _mean_dtype(op, x.dtype)
@@ -818,6 +827,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     a, pos, neg = _arrays(op, anchor=anchor, positive=positive, negative=negative)
     reduction = _reduction(reduction, size_average, reduce)
     _number(op, "margin", margin)
+    _number(op, "p", p)
+    _number(op, "eps", eps)
     _check_margin(margin)
     _triplet_dims(op, a, pos, neg)
     d_pos = _pairwise(op, a, pos, p, eps, False)
@@ -883,7 +894,8 @@ def _lengths(op: str, name: str, value, batch):
     if isinstance(v, int) and not isinstance(v, bool):
         return [v], 1
     if not (hasattr(v, "shape") and hasattr(v, "dtype")):
-        raise NNSpecRuntimeError(f"{op}(): {name} must be a list of ints or an integer array, not {type(value).__name__}")
+        raise NNSpecRuntimeError(f"{op}(): {name} must be a list of ints or an integer array, not "
+                                 f"{type(value).__name__}")
     if v.dtype.kind not in "iu":
         raise NNSpecRuntimeError(f"{op}: {name} must be integral")
     n = _numel(v.shape)
@@ -895,6 +907,7 @@ def _lengths(op: str, name: str, value, batch):
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     op = "ctc_loss"
     lp, tg = _arrays(op, log_probs=log_probs, targets=targets)
+    blank = _int(op, "blank", blank)
     reduction = _enum(reduction)
     if isinstance(input_lengths, (list, tuple)) != isinstance(target_lengths, (list, tuple)):
         raise NNSpecRuntimeError(f"{op}(): input_lengths and target_lengths must both be arrays or both lists of ints")
@@ -960,8 +973,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         if bool((((used < 0) | (used >= c)) & mask).any()):
             raise NNSpecRuntimeError(f"{op}: targets must be class indices in [0, {c}) (the {c} classes of log_probs)")
     _fits(op, (3, n, 2 * max(tl, default=0) + 1), lp.dtype)
-    res = kernels.ctc_loss(lp if batched else lp[:, None, :], labels if batched or tg.ndim == 1 else labels.reshape(1, -1),
-                           offsets, il, tl, blank, lp.dtype)
+    if not batched:  # one sample: (T, 1, C), and a padded target as one row
+        lp, labels = lp[:, None, :], labels if tg.ndim == 1 else labels.reshape(1, -1)
+    res = kernels.ctc_loss(lp, labels, offsets, il, tl, blank, lp.dtype)
     if zero_infinity:
         res = xp.where(res == math.inf, lp.dtype.type(0), res)
     if reduction == "mean":

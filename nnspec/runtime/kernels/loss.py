@@ -93,7 +93,8 @@ def soft_margin_loss(x, t, reduction: str, ct, out):
 
 
 def poisson_nll_loss(x, t, log_input: bool, full: bool, eps: float, reduction: str, ct, out):
-    """exp(x) - t x (log_input) or x - t log(x + eps); full adds Stirling's t log t - t + log(2 pi t) / 2 where t > 1."""
+    """exp(x) - t x (log_input) or x - t log(x + eps); full adds Stirling's t log t - t + log(2 pi t) / 2
+    where t > 1."""
     xp = get_array_module(x, t)
     xc, tc = _c(x, ct), _c(t, ct)
     with _quiet(xp):
