@@ -250,6 +250,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         out = dt
     if is_meta(x, t, w):
         return _result(shape, out, reduction)
+    _fits("l1_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.l1_loss(x, t, w, reduction, _ct(_float(dt)) if dt.kind == "f" or reduction == "mean" else dt, out)
 
 
@@ -269,6 +270,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         out = dt
     if is_meta(x, t, w):
         return _result(shape, out, reduction)
+    _fits("mse_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.mse_loss(x, t, w, reduction, _ct(_float(dt)) if dt.kind == "f" or reduction == "mean" else dt, out)
 
 
@@ -286,6 +288,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise _not_implemented("smooth_l1_loss", "smooth_l1_cpu", dt)
     if is_meta(x, t):
         return _result(shape, dt, reduction)
+    _fits("smooth_l1_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.smooth_l1_loss(x, t, beta, reduction, _ct(dt), dt)
 
 
@@ -314,6 +317,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         reduction = _weighted_reduction("huber_loss", reduction)
     if is_meta(x, t, w):
         return _result(shape, out, reduction)
+    _fits("huber_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.huber_loss(x, t, delta, w, reduction, _ct(_promote(dt, out)), out)
 
 
@@ -344,6 +348,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     dt = _float(_promote(x.dtype, t.dtype))
     if is_meta(x, t):
         return _result(shape, dt, reduction)
+    _fits("poisson_nll_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.poisson_nll_loss(x, t, bool(log_input), bool(full), eps, reduction, _ct(dt), dt)
 
 
@@ -388,6 +393,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     dt = _promote(v.dtype, _promote(x.dtype, t.dtype))
     if is_meta(x, t, v):
         return _result(shape, dt, reduction)
+    _fits("gaussian_nll_loss", shape, numpy.float64)  # the broadcast intermediates
     return kernels.gaussian_nll_loss(x, t, v, bool(full), eps, reduction, _ct(dt), dt)
 
 
@@ -411,6 +417,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     dt = _promote(x.dtype, t.dtype)
     if is_meta(x, t):
         return _result(shape, dt, red)
+    _fits("kl_div", shape, numpy.float64)  # the broadcast intermediates
     return kernels.kl_div(x, t, bool(log_target), red, batch, _ct(dt), dt)
 
 
@@ -727,6 +734,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         raise NNSpecRuntimeError(f"{op}: {reduction} is not valid")
     if is_meta(x, t, w):
         return _result(shape, dt, reduction)
+    _fits(op, tuple(_broadcast(op, t.shape, x.shape)), numpy.float64)  # the broadcast intermediates
     return kernels.multilabel_soft_margin_loss(x, t, w, reduction, class_dim, c, _ct(dt), dt)
 
 
@@ -746,6 +754,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         _mean_dtype(op, x.dtype)
     if is_meta(x, t):
         return _result(shape, x.dtype, reduction)
+    _fits(op, shape, numpy.float64)  # the broadcast intermediates
     if x.dtype.kind != "f":  # the margin is taken in the input's integer dtype
         return kernels.hinge_embedding_loss(x, t, int(margin), reduction, x.dtype, x.dtype)
     return kernels.hinge_embedding_loss(x, t, margin, reduction, _ct(x.dtype), x.dtype)
@@ -770,6 +779,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     dt = _float(_promote(x1.dtype, x2.dtype))
     if is_meta(x1, x2, t):
         return _result(shape, dt, reduction)
+    _fits(op, both, numpy.float64)  # the broadcast intermediates
     return kernels.cosine_embedding_loss(x1, x2, t, margin, reduction, t.ndim, _ct(dt), dt)
 
 
@@ -790,6 +800,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     dt = _float(_promote(t.dtype, x1.dtype, x2.dtype))
     if is_meta(x1, x2, t):
         return _result(shape, dt, reduction)
+    _fits(op, shape, numpy.float64)  # the broadcast intermediates
     return kernels.margin_ranking_loss(x1, x2, t, margin, reduction, _ct(dt), dt)
 
 
@@ -804,6 +815,7 @@ def _pairwise(op: str, x1, x2, p, eps, keepdim: bool):
     out = shape if not shape else (shape[:-1] + ((1,) if keepdim else ()))
     if is_meta(x1, x2):
         return _meta(out, dt)
+    _fits(op, shape, numpy.float64)  # the broadcast intermediates
     return kernels.pairwise_distance(x1, x2, p, eps, keepdim, _ct(dt), dt)
 
 
