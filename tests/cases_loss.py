@@ -137,9 +137,6 @@ add("loss_triplet_unbatched", L("TripletMarginLoss", p=3, eps=1e-3, reduction="s
 add("loss_triplet_distance", L("TripletMarginWithDistanceLoss"), (5, 8), (5, 8), (5, 8))
 add("loss_triplet_distance_swap", L("TripletMarginWithDistanceLoss", margin=2, swap=True, reduction="none"), (5, 8),
     (5, 8), (5, 8), dtype="float64")
-add("pairwise_distance", L("PairwiseDistance"), (5, 8), (5, 8))
-add("pairwise_distance_p1_keepdim", L("PairwiseDistance", 1, 1e-3, True), (5, 8), (5, 8))
-add("pairwise_distance_unbatched", L("PairwiseDistance", p=3.5), (8,), (8,))
 
 # --- CTC: log-probabilities (T, N, C), labels 1..C-1 (0 is the blank), lengths as lists
 add("loss_ctc", M(L("CTCLoss"), "return self.loss(x.log_softmax(2), t + 1, [6, 5, 4], [3, 2, 4])"), (6, 3, 5),
@@ -191,7 +188,6 @@ add("op_F_triplet_margin_loss", Ops("return F.triplet_margin_loss(x, y, z, margi
                                     ("x", "y", "z")), (4, 6), (4, 6), (4, 6))
 add("op_F_triplet_margin_with_distance_loss", Ops("return F.triplet_margin_with_distance_loss(x, y, z, swap=True, "
                                                   "reduction='sum')", ("x", "y", "z")), (4, 6), (4, 6), (4, 6))
-add("op_F_pairwise_distance", Ops("return F.pairwise_distance(x, t, 1.5, 1e-4, True)"), (4, 6), (4, 6))
 add("op_F_linear_cross_entropy", {"name": "Ops", "inputs": ["x", "t"],
                                   "parameters": {"w": {"shape": [4, 2, 5], "init": "randn"},
                                                  "b": {"shape": [4, 2], "init": "randn"}},

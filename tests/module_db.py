@@ -303,6 +303,8 @@ def run(sample: Sample) -> Outcome:
         assert repr(ours) == theirs.repr_before, f"repr:\n{ours!r}\n--- torch:\n{theirs.repr_before}"
         if not theirs.lazy:
             _same_state_layout(ours, theirs.module)
+        else:  # torch's first call made the parameters (in_channels from the input): nnspec's does, then torch's load
+            ours(*_to_numpy(sample.fwd_args), **_to_numpy(sample.fwd_kwargs))  # (loaded first, torch keeps 0 there)
         ours.load_state_dict(theirs.state)
         ours.train(sample.training)
         got = ours(*_to_numpy(sample.fwd_args), **_to_numpy(sample.fwd_kwargs))
@@ -477,10 +479,13 @@ def load_golden() -> tuple[dict, Any]:
 def check_golden(record: dict, entries: Any) -> None:
     """One golden sample through nnspec: repr, state layout, outputs within 1e-4."""
     import nnspec
+    from nnspec.nn.lazy import first_call_pending
 
     ours = nnspec.from_dict(copy.deepcopy(record["model"]), seed=0)
     ours.train(record["training"])
     state = {k: decode(v, entries) for k, v in record["state"].items()}
+    if first_call_pending(ours):  # a lazy module: its first call makes its parameters, as torch's did
+        ours(*decode(record["args"], entries), **decode(record["kwargs"], entries))
     ours.load_state_dict(state)
     ours.train(record["training"])
     got = ours(*decode(record["args"], entries), **decode(record["kwargs"], entries))

@@ -11,6 +11,7 @@ import textwrap
 
 import torch
 from torch import nn as tnn
+from torch.nn.parameter import is_lazy
 
 from nnspec.spec import models as S
 
@@ -99,8 +100,8 @@ def randomize_(m: tnn.Module, seed: int) -> None:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in m.parameters():
-            if p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
-                continue
+            if is_lazy(p) or p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
+                continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         for name, b in m.named_buffers():
             if b.is_floating_point():

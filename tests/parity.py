@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def _np(t) -> np.ndarray:
 def torch_reference(case: Case) -> dict:
     """Build the torch twin, randomise its state, run it: everything a parity test compares."""
     import torch
+    from torch.nn.parameter import is_lazy
 
     import oracle
 
@@ -91,8 +93,10 @@ def torch_reference(case: Case) -> dict:
         "named_modules": np.array([n for n, _ in m.named_modules()], dtype=str),
         "named_parameters": np.array([n for n, _ in m.named_parameters()], dtype=str),
     }
-    for k, v in m.state_dict().items():
-        ref[f"state/{k}"] = _np(v)
+    state = {k: None if is_lazy(v) else _np(v) for k, v in m.state_dict().items()}
+    # a lazy module makes its parameters in its first call: they are read as that call begins
+    lazy = [(path, mod) for path, mod in m.named_modules() if any(is_lazy(p) for p in mod.parameters(False))]
+    handles = [mod.register_forward_pre_hook(partial(_made, state, path)) for path, mod in lazy]
     if case.inputs:
         xs = make_inputs(case)
         for i, x in enumerate(xs):
@@ -104,7 +108,20 @@ def torch_reference(case: Case) -> dict:
             ref[f"output/{i}"] = _np(v)
         for k, v in m.state_dict().items():
             ref[f"after/{k}"] = _np(v)
+        if lazy:  # what the first call made of the lazy modules (LazyConv2d is then a Conv2d)
+            ref["repr_after"] = np.array(repr(m))
+    for h in handles:
+        h.remove()
+    for k, v in state.items():
+        if v is not None:
+            ref[f"state/{k}"] = v
     return ref
+
+
+def _made(state: dict, path: str, module, args) -> None:
+    """A forward pre-hook after torch's lazy one: the parameters the lazy module has just made."""
+    for k, v in module.state_dict().items():
+        state[f"{path}.{k}" if path else k] = _np(v)
 
 
 def load_golden(case: Case) -> dict:
@@ -131,23 +148,30 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
     assert [n for n, _ in m.named_modules()] == list(ref["named_modules"])
     assert [n for n, _ in m.named_parameters()] == list(ref["named_parameters"])
     state = _prefixed(ref, "state/")
+    xs = list(_prefixed(ref, "input/").values())
+    named = json.loads(str(ref["named"])) if "named" in ref else {}
+    assert named == case.named
+
+    def run(arrays):
+        if passes is None:
+            return m(*bind(m, arrays, named))
+        return nnspec.compile(m, named=named, passes=passes)(*arrays)
+
+    m.to(case.dtype)
+    if "repr_after" in ref:  # lazy modules: their first call makes their parameters (nnspec's own, replaced next)
+        m.train(case.train)
+        run([x.copy() for x in xs])
+        assert repr(m) == str(ref["repr_after"]), f"repr after the first call differs:\n{m!r}\n---\n{ref['repr_after']}"
+        assert list(m.state_dict()) == list(ref["keys"])
     for k, v in m.state_dict().items():
         assert tuple(v.shape) == state[k].shape, f"{k}: {v.shape} != {state[k].shape}"
-    m.to(case.dtype)
     m.load_state_dict(state)
     m.train(case.train)
     if not case.inputs:
         return
     backend = get_backend(device)
     m.to(device)
-    xs = list(_prefixed(ref, "input/").values())
-    named = json.loads(str(ref["named"])) if "named" in ref else {}
-    assert named == case.named
-    arrays = [backend.asarray(x.copy()) for x in xs]
-    if passes is None:
-        y = m(*bind(m, arrays, named))
-    else:
-        y = nnspec.compile(m, named=named, passes=passes)(*arrays)
+    y = run([backend.asarray(x.copy()) for x in xs])
     ys = [to_numpy(v) if hasattr(v, "shape") else v for v in (y if isinstance(y, tuple) else (y,))]
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)

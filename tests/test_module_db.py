@@ -28,16 +28,11 @@ def _types() -> list[str]:
 TYPES = _types()
 # the module_db types nnspec has no layer for yet (issue 12 empties this set)
 MISSING: set[str] = {
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d",
-    "CELU", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-    "Conv3d", "ConvTranspose2d", "ConvTranspose3d", "ELU", "Embedding", "FractionalMaxPool2d", "FractionalMaxPool3d",
-    "GLU", "GroupNorm", "Hardshrink", "Hardswish", "Hardtanh", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "LPPool1d", "LPPool2d", "LPPool3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
-    "LazyConvTranspose2d", "LazyConvTranspose3d", "LocalResponseNorm", "LogSigmoid", "LogSoftmax", "MaxPool3d",
-    "Mish", "MultiheadAttention", "RMSNorm", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
-    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU", "SiLU", "Softmax", "Softmax2d", "Softmin",
-    "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Transformer", "TransformerDecoderLayer",
-    "TransformerEncoder", "TransformerEncoderLayer", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool3d", "CELU", "ELU",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "GLU", "Hardshrink", "Hardswish", "Hardtanh", "LPPool1d",
+    "LPPool2d", "LPPool3d", "LogSigmoid", "LogSoftmax", "MaxPool3d", "Mish", "MultiheadAttention", "SELU", "SiLU",
+    "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
+    "Transformer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
 }
 
 

@@ -165,12 +165,38 @@ ACTIVATION_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- conv
+def _lazy_conv(cls: type, n: int, transposed: bool = False) -> type[LayerSpec]:
+    padding = _size(n, NonNeg) if transposed else Union[Literal["same", "valid"], _size(n, NonNeg)]
+    extra = {"output_padding": _size(n, NonNeg)} if transposed else {}
+    return layer_spec(cls, out_channels=Pos, kernel_size=_size(n, Pos), stride=_size(n, Pos), padding=padding,
+                      dilation=_size(n, Pos), groups=Pos, bias=StrictBool, padding_mode=PaddingMode, **extra)
+
+
 CONV_SPECS: list[type[LayerSpec]] = [
+    _conv(nn.Conv3d, 3),
+    _conv(nn.ConvTranspose2d, 2, transposed=True),
+    _conv(nn.ConvTranspose3d, 3, transposed=True),
+    _lazy_conv(nn.LazyConv1d, 1),
+    _lazy_conv(nn.LazyConv2d, 2),
+    _lazy_conv(nn.LazyConv3d, 3),
+    _lazy_conv(nn.LazyConvTranspose1d, 1, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose2d, 2, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose3d, 3, transposed=True),
 ]
 
 # --- distance
+def _not_nan(v: float) -> float:
+    if v != v:
+        raise ValueError("must be a number, not nan")
+    return v
+
+
+# the order of a p-norm: any number, inf (the max norm) and -inf included
+_NormOrder = Union[StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=True), AfterValidator(_not_nan)]]
+
 DISTANCE_SPECS: list[type[LayerSpec]] = [
-    layer_spec(nn.PairwiseDistance, p=Float, eps=Float, keepdim=StrictBool),
+    layer_spec(nn.PairwiseDistance, p=_NormOrder, eps=Float, keepdim=StrictBool),
+    layer_spec(nn.CosineSimilarity, dim=StrictInt, eps=Float),
 ]
 
 # --- dropout
@@ -229,13 +255,31 @@ LOSS_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- normalization
+_NormalizedShape = Union[NonNeg, Annotated[tuple[NonNeg, ...], Field(min_length=1)]]
+
 NORMALIZATION_SPECS: list[type[LayerSpec]] = [
     layer_spec(nn.LayerNorm, normalized_shape=Union[Pos, tuple[Pos, ...]], eps=Float, elementwise_affine=StrictBool,
                bias=StrictBool),
+    layer_spec(nn.BatchNorm3d, **_bn),
+    layer_spec(nn.InstanceNorm1d, **_bn),
+    layer_spec(nn.InstanceNorm2d, **_bn),
+    layer_spec(nn.InstanceNorm3d, **_bn),
+    layer_spec(nn.GroupNorm, num_groups=Pos, num_channels=NonNeg, eps=Float, affine=StrictBool, bias=StrictBool),
+    layer_spec(nn.LocalResponseNorm, size=Pos, alpha=Float, beta=Float, k=Float),
+    layer_spec(nn.RMSNorm, normalized_shape=_NormalizedShape, eps=Union[Float, None], elementwise_affine=StrictBool),
 ]
 
 # --- padding
+def _pad(n: int) -> Any:
+    """A padding layer's padding: an int for every side, or (left, right[, top, bottom[, front, back]]);
+    negative crops (in the zero and constant pads)."""
+    return _size(2 * n, StrictInt)
+
+
 PADDING_SPECS: list[type[LayerSpec]] = [
+    *(layer_spec(getattr(nn, f"{kind}Pad{n}d"), padding=_pad(n))
+      for kind in ("Zero", "Reflection", "Replication", "Circular") for n in (1, 2, 3)),
+    *(layer_spec(getattr(nn, f"ConstantPad{n}d"), padding=_pad(n), value=Float) for n in (1, 2, 3)),
 ]
 
 # --- pooling
@@ -258,7 +302,21 @@ RNN_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- shape
+_MaxNorm = Union[Float, None]
+
 SHAPE_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.Embedding, num_embeddings=NonNeg, embedding_dim=NonNeg, padding_idx=Union[StrictInt, None],
+               max_norm=_MaxNorm, norm_type=_NormOrder, scale_grad_by_freq=StrictBool, sparse=StrictBool),
+    layer_spec(nn.EmbeddingBag, num_embeddings=NonNeg, embedding_dim=NonNeg, max_norm=_MaxNorm, norm_type=_NormOrder,
+               scale_grad_by_freq=StrictBool, mode=Literal["sum", "mean", "max"], sparse=StrictBool,
+               include_last_offset=StrictBool, padding_idx=Union[StrictInt, None]),
+    layer_spec(nn.Unflatten, dim=StrictInt, unflattened_size=tuple[StrictInt, ...]),
+    layer_spec(nn.PixelUnshuffle, downscale_factor=Pos),
+    layer_spec(nn.ChannelShuffle, groups=Pos),
+    layer_spec(nn.Fold, output_size=_size(2, Pos), kernel_size=_size(2, Pos), dilation=_size(2, Pos),
+               padding=_size(2, NonNeg), stride=_size(2, Pos)),
+    layer_spec(nn.Unfold, kernel_size=_size(2, Pos), dilation=_size(2, Pos), padding=_size(2, NonNeg),
+               stride=_size(2, Pos)),
 ]
 
 # --- transformer

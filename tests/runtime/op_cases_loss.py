@@ -338,18 +338,6 @@ NN_CASES = {
         err_msg(ShapeError, rnd(5, 8), rnd(8), rnd(5, 8)),
         err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8), margin=-1),
         err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8), reduction="bad")],
-    "pairwise_distance": [
-        c(rnd(3, 4), rnd(3, 4)), c(rnd(3, 4), rnd(3, 4), 1), c(rnd(3, 4), rnd(3, 4), 0, keepdim=True),
-        c(rnd(3, 4), rnd(3, 4), 1.5, 1e-3), c(rnd(3, 4), rnd(3, 4), -1), c(rnd(3, 4), rnd(3, 4), float("inf")),
-        c(rnd(3, 4), rnd(3, 4), float("-inf"), keepdim=True), c(rnd(3, 4), rnd(4)), c(rnd(), rnd(4)), c(rnd(), rnd()),
-        c(rnd(), rnd(), keepdim=True), c(rnd(2, 3, 4), rnd(2, 3, 4)), c(labels(3, 3, 4), labels(3, 3, 4)),
-        c(rnd(3, 4), rnd(3, 4).astype(F64)), c_tol(1e-2, rnd(3, 4).astype(F16), rnd(3, 4).astype(F16)),
-        c(np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32)),
-        c(np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32), 0),
-        err_msg(ShapeError, rnd(3, 4), rnd(3, 5)),
-        err_msg(ShapeError, np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32), float("inf")),
-        err_msg(ShapeError, np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32), -1),
-        err_msg(NNSpecRuntimeError, np.ones(2, bool), np.zeros(2, bool))],
     "linear_cross_entropy": [
         c(rnd(8, 5), P(rnd(4, 5)), labels(4, 8)),
         c(rnd(8, 5), P(rnd(4, 5)), labels(4, 8), linear_bias=P(rnd(4)), weight=unif(4), reduction="none",

@@ -17,7 +17,8 @@ import numpy
 from ...errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..kernels import loss as kernels
 from ..meta import is_meta
-from .core import _data, _fits, _meta, _shape, torch_type_name
+from .core import _data, _fits, _meta, torch_type_name
+from .distance import pairwise_distance
 
 __all__ = [
     "l1_loss",
@@ -804,29 +805,6 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return kernels.margin_ranking_loss(x1, x2, t, margin, reduction, _ct(dt), dt)
 
 
-def _pairwise(op: str, x1, x2, p, eps, keepdim: bool):
-    """torch.pairwise_distance's shape, dtype and values: norm(x1 - x2 + eps, p, last dim of the broadcast)."""
-    _no_bool_sub(op, x1.dtype, x2.dtype)
-    shape = _broadcast(op, x1.shape, x2.shape)
-    dt = _float(_promote(x1.dtype, x2.dtype))
-    if shape and shape[-1] == 0 and (p < 0 or p == math.inf):
-        raise ShapeError(f"{op}: linalg.vector_norm cannot compute the {_norm_name(p)} norm on the dimension "
-                         f"{len(shape) - 1}because this dimension is empty and the operation does not have an identity")
-    out = shape if not shape else (shape[:-1] + ((1,) if keepdim else ()))
-    if is_meta(x1, x2):
-        return _meta(out, dt)
-    _fits(op, shape, numpy.float64)  # the broadcast intermediates
-    return kernels.pairwise_distance(x1, x2, p, eps, keepdim, _ct(dt), dt)
-
-
-def _norm_name(p) -> str:
-    if p == math.inf:
-        return "inf"
-    if p == -math.inf:
-        return "-inf"
-    return str(int(p)) if float(p).is_integer() else str(p)
-
-
 def _triplet_dims(op: str, a, p, n) -> None:
     if not (a.ndim == p.ndim == n.ndim):
         raise ShapeError(f"{op}: The anchor, positive, and negative tensors are expected to have the same number of "
@@ -843,9 +821,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     _number(op, "eps", eps)
     _check_margin(margin)
     _triplet_dims(op, a, pos, neg)
-    d_pos = _pairwise(op, a, pos, p, eps, False)
-    d_neg = _pairwise(op, a, neg, p, eps, False)
-    d_swap = _pairwise(op, pos, neg, p, eps, False) if swap else None
+    d_pos = pairwise_distance(a, pos, p, eps)  # torch.pairwise_distance, as ATen's triplet_margin_loss calls it
+    d_neg = pairwise_distance(a, neg, p, eps)
+    d_swap = pairwise_distance(pos, neg, p, eps) if swap else None
     shape = _broadcast(op, d_pos.shape, d_neg.shape)
     if d_swap is not None:
         shape = _broadcast(op, shape, _broadcast(op, d_neg.shape, d_swap.shape))
@@ -865,8 +843,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     a, pos, neg = _arrays(op, anchor=anchor, positive=positive, negative=negative)
     _triplet_dims(op, a, pos, neg)
     if distance_function is None:
-        def distance_function(x1, x2):
-            return _pairwise(op, _data(x1), _data(x2), 2.0, 1e-6, False)
+        distance_function = pairwise_distance
     elif not callable(distance_function):
         raise NNSpecRuntimeError(f"{op}: distance_function must be callable, not {type(distance_function).__name__}")
     d_pos = _data(distance_function(anchor, positive))

@@ -336,31 +336,6 @@ def margin_ranking_loss(x1, x2, t, margin: float, reduction: str, ct, out):
     return reduce(loss, reduction, out)
 
 
-def pairwise_distance(x1, x2, p: float, eps: float, keepdim: bool, ct, out):
-    """The p-norm of x1 - x2 + eps over the last dim of the broadcast (p = 0 counts the non-zeros;
-    +-inf takes the largest / smallest magnitude)."""
-    xp = get_array_module(x1, x2)
-    d = _c(x1, ct) - _c(x2, ct) + ct.type(eps)
-    if d.ndim == 0:
-        d = d.reshape(1)
-        keepdim = False
-    a = xp.abs(d)
-    with _quiet(xp):
-        if p == 0:
-            y = (a != 0).sum(axis=-1, keepdims=keepdim).astype(ct)
-        elif p == math.inf:
-            y = a.max(axis=-1, keepdims=keepdim)
-        elif p == -math.inf:
-            y = a.min(axis=-1, keepdims=keepdim)
-        elif p == 1:
-            y = a.sum(axis=-1, keepdims=keepdim)
-        elif p == 2:
-            y = xp.sqrt((a * a).sum(axis=-1, keepdims=keepdim))
-        else:
-            y = (a ** ct.type(p)).sum(axis=-1, keepdims=keepdim) ** ct.type(1 / p)
-    return xp.asarray(y).astype(out, copy=False)
-
-
 def triplet_margin_loss(d_pos, d_neg, d_swap, margin: float, reduction: str, ct, out):
     """max(0, margin + d(a, p) - d(a, n)), d(a, n) replaced by min(d(a, n), d(p, n)) when swapping."""
     xp = get_array_module(d_pos, d_neg)
