@@ -15,7 +15,7 @@ train and eval differ, in train mode too:
 
 Run it as a script for a per-type table (``python tests/module_db.py [--types A,B] [--show-failures]``);
 tests/test_module_db.py runs it in the suite (CI) and prints the table, and ``--write-golden`` writes the
-torch-free subset (tests/golden/module_db.npz) that the default run checks without torch.
+torch-free subset (tests/golden/module_db/subset.npz) that the default run checks without torch.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import numpy as np
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
-GOLDEN_MODULE_DB = TESTS / "golden" / "module_db.npz"
+GOLDEN_MODULE_DB = TESTS / "golden" / "module_db" / "subset.npz"  # its own folder: make_golden.py sweeps stale *.npz
 TOL = dict(rtol=1e-4, atol=1e-4)
 RESULTS: list = []  # the outcomes of a pytest session's live run, for the table conftest.py prints
 
@@ -261,6 +261,7 @@ def torch_run(sample: Sample) -> TorchRun:
         warnings.simplefilter("ignore")
         _seeded(seed)
         m = sample.module_cls(*sample.ctor_args, **sample.ctor_kwargs)
+    m.to(torch.float32)  # as torch's test_modules does (m.to(dtype)): FractionalMaxPool's float64 _random_samples
     m.train(sample.training)
     before = repr(m)
     lazy = any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in m.parameters())
@@ -430,6 +431,7 @@ def write_golden(outcomes: list[Outcome]) -> None:
                       "state": {k2: _encode(v, entries, f"{key}/state/{k2}") for k2, v in theirs.state.items()}}
             index.append((key, record))
     entries["index"] = np.array(json.dumps(dict(index)))
+    GOLDEN_MODULE_DB.parent.mkdir(exist_ok=True)
     np.savez_compressed(GOLDEN_MODULE_DB, **entries)
     print(f"wrote {len(index)} samples of {len(chosen)} types to {GOLDEN_MODULE_DB}")
 

@@ -64,11 +64,14 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
 
 
 def layer_kwargs(spec: S.LayerSpec) -> dict:
-    """A layer's arguments for torch: a loss weight a file writes as a list (or a number) is a float32 tensor
-    there, LinearCrossEntropyLoss's options torch's LinearCrossEntropyOptions."""
+    """A layer's arguments for torch: fractional pooling's _random_samples and a loss weight, which a file writes
+    as a list (or a number), are float32 tensors there; LinearCrossEntropyLoss's options are torch's
+    LinearCrossEntropyOptions."""
     kwargs = spec.kwargs()
     for k, v in kwargs.items():
-        if k in ("weight", "pos_weight") and v is not None:
+        if k == "_random_samples" and v is not None:  # fractional pooling's samples: torch takes a tensor
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k in ("weight", "pos_weight") and v is not None:
             kwargs[k] = torch.tensor(v, dtype=torch.float32)
         elif k == "options" and v is not None:
             fields = v.model_dump()
@@ -104,6 +107,8 @@ def randomize_(m: tnn.Module, seed: int) -> None:
                 continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         for name, b in m.named_buffers():
+            if name.endswith("_random_samples"):  # fractional pooling's samples: given, in [0, 1)
+                continue
             if b.is_floating_point():
                 b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)
             elif name.endswith("num_batches_tracked"):

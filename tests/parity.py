@@ -176,7 +176,10 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)
     if case.random:
-        _check_dropout(case, xs[0], ys[0], expected[0])
+        if str(getattr(spec_of(case)[0], "type", "")).startswith("FractionalMaxPool"):
+            _check_window_maxima(case, xs[0], ys, expected)
+        else:
+            _check_dropout(case, xs[0], ys[0], expected[0])
         return
     for got, want in zip(ys, expected):
         assert got.shape == want.shape
@@ -201,3 +204,26 @@ def _check_dropout(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray)
     ours, theirs = 1 - kept.mean(), 1 - (want != 0).mean()
     sigma = math.sqrt(p * (1 - p) / n)
     assert abs(ours - p) < 5 * sigma and abs(theirs - p) < 5 * sigma, (ours, theirs, p)
+
+
+def _check_window_maxima(case: Case, x: np.ndarray, got: list, want: list) -> None:
+    """Fractional max pooling with samples drawn per call: ours and torch's output have the same shape and
+    dtype, every output is the max of some kernel-sized window of its input plane, and an index (with
+    return_indices) points at its output's value in that plane."""
+    spec, _ = spec_of(case)
+    nd = int(spec.type[-2])
+    kernel = spec.kernel_size if isinstance(spec.kernel_size, tuple) else (spec.kernel_size,) * nd
+    batched = x if x.ndim == nd + 2 else x[None]
+    axes = tuple(range(2, 2 + nd))
+    maxima = np.lib.stride_tricks.sliding_window_view(batched, kernel, axis=axes).max(axis=tuple(range(-nd, 0)))
+    for outputs in (got, want):
+        assert [(o.shape, o.dtype) for o in outputs] == [(o.shape, o.dtype) for o in want]
+        y = outputs[0] if x.ndim == nd + 2 else outputs[0][None]
+        for n in range(y.shape[0]):
+            for c in range(y.shape[1]):
+                assert np.isin(y[n, c], maxima[n, c]).all(), (n, c)
+        if len(outputs) > 1:
+            index = outputs[1] if x.ndim == nd + 2 else outputs[1][None]
+            planes = batched.reshape(batched.shape[:2] + (-1,))
+            np.testing.assert_array_equal(np.take_along_axis(planes, index.reshape(index.shape[:2] + (-1,)), -1),
+                                          y.reshape(y.shape[:2] + (-1,)))

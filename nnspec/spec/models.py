@@ -76,7 +76,7 @@ class LayerSpec(Spec):
     positional: ClassVar[tuple[str, ...]]  # argument names in torch's positional order
 
     def kwargs(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in type(self).model_fields if k != "type"}
+        return {f.alias or k: getattr(self, k) for k, f in type(self).model_fields.items() if k != "type"}
 
 
 def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
@@ -87,8 +87,10 @@ def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
         if name not in types:
             raise TypeError(f"{cls.__name__}Spec: no type given for argument {name!r}")
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (types.pop(name), default)
-        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        key = name.lstrip("_")  # pydantic keeps no field named with a leading _: torch's _random_samples is the
+        # field random_samples, written _random_samples (its alias), by keyword only
+        fields[key] = (types.pop(name), default if key == name else Field(default, alias=name))
+        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and key == name:
             positional.append(name)
     if types:
         raise TypeError(f"{cls.__name__}Spec: {sorted(types)} are not arguments of {cls.__name__}")
@@ -283,7 +285,55 @@ PADDING_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- pooling
+def _not_nan(v: float) -> float:
+    if v != v:
+        raise ValueError("must be a number, not NaN")
+    return v
+
+
+def _pool_window(n: int) -> dict[str, Any]:
+    return dict(kernel_size=_size(n, Pos), stride=Union[_size(n, Pos), None], padding=_size(n, NonNeg))
+
+
+_NormType = Annotated[Union[StrictInt, Annotated[StrictFloat, AfterValidator(_not_nan)]],
+                      AfterValidator(_nonzero)]  # inf: a max pool of |x|
+_Ratio = Annotated[Float, Field(gt=0, lt=1)]
+_Sample = Annotated[Float, Field(ge=0, lt=1)]
+
+
+def _adaptive_max(cls: type, n: int) -> type[LayerSpec]:
+    size = _size(1, NonNeg) if n == 1 else Union[NonNeg, tuple[(Union[NonNeg, None],) * n]]
+    return layer_spec(cls, output_size=size, return_indices=StrictBool)
+
+
+def _lp_pool(cls: type, n: int) -> type[LayerSpec]:
+    return layer_spec(cls, norm_type=_NormType, kernel_size=Pos if n == 1 else _size(n, Pos),
+                      stride=Union[_size(n, Pos), None], ceil_mode=StrictBool)
+
+
+def _fractional(cls: type, n: int) -> type[LayerSpec]:
+    # _random_samples: (N, C, n) samples in [0, 1), torch's buffer of that name
+    return layer_spec(cls, kernel_size=_size(n, Pos), output_size=Union[_size(n, NonNeg), None],
+                      output_ratio=Union[_size(n, _Ratio), None], return_indices=StrictBool,
+                      _random_samples=Union[list[list[tuple[(_Sample,) * n]]], None])
+
+
 POOLING_SPECS: list[type[LayerSpec]] = [
+    _max_pool(nn.MaxPool3d, 3),
+    layer_spec(nn.AvgPool3d, **_pool_window(3), ceil_mode=StrictBool, count_include_pad=StrictBool,
+               divisor_override=Union[Annotated[StrictInt, AfterValidator(_nonzero)], None]),
+    layer_spec(nn.AdaptiveAvgPool3d, output_size=Union[NonNeg, tuple[(Union[NonNeg, None],) * 3]]),
+    _adaptive_max(nn.AdaptiveMaxPool1d, 1),
+    _adaptive_max(nn.AdaptiveMaxPool2d, 2),
+    _adaptive_max(nn.AdaptiveMaxPool3d, 3),
+    _lp_pool(nn.LPPool1d, 1),
+    _lp_pool(nn.LPPool2d, 2),
+    _lp_pool(nn.LPPool3d, 3),
+    _fractional(nn.FractionalMaxPool2d, 2),
+    _fractional(nn.FractionalMaxPool3d, 3),
+    layer_spec(nn.MaxUnpool1d, **_pool_window(1)),
+    layer_spec(nn.MaxUnpool2d, **_pool_window(2)),
+    layer_spec(nn.MaxUnpool3d, **_pool_window(3)),
 ]
 
 # --- rnn
