@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import math
 import sys
@@ -112,6 +113,9 @@ def _value(v: Any) -> Any:
         return [_value(x) for x in v]
     if isinstance(v, dict):
         return {k: _value(x) for k, x in v.items()}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):  # LinearCrossEntropyOptions: its fields, by name
+        return {f.name: str(x).removeprefix("torch.") if isinstance(x, torch.dtype) else _value(x)
+                for f in dataclasses.fields(v) for x in [getattr(v, f.name)]}
     if callable(v):
         raise NotWritable(f"a callable ({getattr(v, '__name__', type(v).__name__)})")
     if isinstance(v, float) and not math.isfinite(v):

@@ -22,10 +22,7 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        kwargs = spec.kwargs()
-        if kwargs.get("_random_samples") is not None:  # fractional pooling's samples: torch takes a tensor
-            kwargs["_random_samples"] = torch.tensor(kwargs["_random_samples"], dtype=torch.float32)
-        return getattr(tnn, spec.type)(**kwargs)
+        return getattr(tnn, spec.type)(**layer_kwargs(spec))
     if isinstance(spec, S.SequentialSpec):
         seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
@@ -64,6 +61,23 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
                 m.add_module(k, build(child, m))
         return m
     raise TypeError(f"no torch twin for {type(spec).__name__}")
+
+
+def layer_kwargs(spec: S.LayerSpec) -> dict:
+    """A layer's arguments for torch: fractional pooling's _random_samples and a loss weight, which a file writes
+    as a list (or a number), are float32 tensors there; LinearCrossEntropyLoss's options are torch's
+    LinearCrossEntropyOptions."""
+    kwargs = spec.kwargs()
+    for k, v in kwargs.items():
+        if k == "_random_samples" and v is not None:  # fractional pooling's samples: torch takes a tensor
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k in ("weight", "pos_weight") and v is not None:
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k == "options" and v is not None:
+            fields = v.model_dump()
+            fields["acc_dtype"] = getattr(torch, fields["acc_dtype"]) if fields["acc_dtype"] else None
+            kwargs[k] = tnn.LinearCrossEntropyOptions(**fields)
+    return kwargs
 
 
 def torch_forward(text: str, inputs: list[str] | None):

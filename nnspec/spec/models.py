@@ -206,7 +206,54 @@ DROPOUT_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- loss
+_Reduction = Literal["none", "mean", "sum"]
+_Legacy = Union[StrictBool, None]  # the deprecated size_average / reduce flags
+_legacy = dict(size_average=_Legacy, reduce=_Legacy, reduction=_Reduction)
+_ClassWeight = Union[list[Float], None]  # a weight per class, a tensor in torch (written as a list)
+_Weight = Union[Float, list[Float], list[list[Float]], None]  # broadcast to the target
+_PosFloat = Annotated[Float, Field(gt=0)]
+
+
+class LinearCrossEntropyOptionsSpec(Spec):
+    """torch.nn.LinearCrossEntropyOptions: the chunking of LinearCrossEntropyLoss (values are unchanged by it)."""
+
+    allow_retain_graph: StrictBool = False
+    batch_chunk_size: Union[Pos, None] = None
+    chunking_method: Union[Annotated[str, StringConstraints(pattern=r"^(auto|aspect_ratio(:[0-9]*[1-9][0-9]*)?)$")],
+                           None] = "auto"
+    acc_policy: Literal["accurate", "balanced", "compact", "auto"] = "auto"
+    acc_dtype: Union[Literal["float16", "bfloat16", "float32", "float64"], None] = None
+
+
 LOSS_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.L1Loss, **_legacy),
+    layer_spec(nn.MSELoss, **_legacy),
+    layer_spec(nn.NLLLoss, weight=_ClassWeight, ignore_index=StrictInt, **_legacy),
+    layer_spec(nn.NLLLoss2d, weight=_ClassWeight, ignore_index=StrictInt, **_legacy),
+    layer_spec(nn.CrossEntropyLoss, weight=_ClassWeight, ignore_index=StrictInt,
+               label_smoothing=Annotated[Float, Field(le=1)], **_legacy),
+    layer_spec(nn.LinearCrossEntropyLoss, in_features=NonNeg, num_classes=Pos, out_features=tuple[Pos, ...],
+               bias=StrictBool, reduction=_Reduction, weight=_ClassWeight, ignore_index=Union[StrictInt, None],
+               label_smoothing=Prob, options=Union[LinearCrossEntropyOptionsSpec, None]),
+    layer_spec(nn.BCELoss, weight=_Weight, **_legacy),
+    layer_spec(nn.BCEWithLogitsLoss, weight=_Weight, pos_weight=_Weight, **_legacy),
+    layer_spec(nn.KLDivLoss, size_average=_Legacy, reduce=_Legacy,
+               reduction=Literal["none", "mean", "sum", "batchmean"], log_target=StrictBool),
+    layer_spec(nn.PoissonNLLLoss, log_input=StrictBool, full=StrictBool, eps=Float, **_legacy),
+    layer_spec(nn.GaussianNLLLoss, full=StrictBool, eps=Float, reduction=_Reduction),
+    layer_spec(nn.HuberLoss, reduction=_Reduction, delta=_PosFloat),
+    layer_spec(nn.SmoothL1Loss, beta=Annotated[Float, Field(ge=0)], **_legacy),
+    layer_spec(nn.SoftMarginLoss, **_legacy),
+    layer_spec(nn.HingeEmbeddingLoss, margin=Float, **_legacy),
+    layer_spec(nn.CosineEmbeddingLoss, margin=Float, **_legacy),
+    layer_spec(nn.MarginRankingLoss, margin=Float, **_legacy),
+    layer_spec(nn.MultiLabelMarginLoss, **_legacy),
+    layer_spec(nn.MultiLabelSoftMarginLoss, weight=_Weight, **_legacy),
+    layer_spec(nn.MultiMarginLoss, p=Literal[1, 2], margin=Float, weight=_ClassWeight, **_legacy),
+    layer_spec(nn.TripletMarginLoss, margin=_PosFloat, p=Float, eps=Float, swap=StrictBool, **_legacy),
+    layer_spec(nn.TripletMarginWithDistanceLoss, distance_function=None, margin=_PosFloat, swap=StrictBool,
+               reduction=_Reduction),
+    layer_spec(nn.CTCLoss, blank=NonNeg, reduction=_Reduction, zero_infinity=StrictBool),
 ]
 
 # --- normalization
