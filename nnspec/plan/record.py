@@ -127,7 +127,7 @@ class Program:
 
 
 _INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
-_RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial|rrelu|fractional")
+_RANDOM = re.compile(r"dropout|rand|bernoulli|^normal_?$|uniform|multinomial|rrelu|fractional")  # not normalize
 # layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
 # slopes, fractional pooling's samples): their steps are never folded or dropped
 _STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "RReLU", "FractionalMaxPool", "RNN", "LSTM", "GRU")
@@ -276,6 +276,8 @@ class Recorder:
         kind = module._get_name()
         inplace = getattr(module, "inplace", False) is True
         stateful = module.training and (any(k in kind for k in _STATEFUL_IN_TRAINING) or bool(module._modules))
+        # fractional max pooling without fixed samples draws them in every call, eval mode too
+        stateful = stateful or (kind.startswith("FractionalMaxPool") and getattr(module, "_random_samples", None) is None)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
         self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
                        mutates, pure=not (stateful or inplace)), out)

@@ -30,7 +30,9 @@ def _to_torch(a):
 
 
 def _twins(type_: str, *args, dtype: str = "float32", scale: float = 0.8, **kwargs):
-    """torch's layer with weights uniform in [-scale, scale] and nnspec's with the same state."""
+    """torch's layer with weights uniform in [-scale, scale] and nnspec's with the same state (seeded: the weights
+    must not depend on which tests ran before)."""
+    torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = getattr(torch.nn, type_)(*args, **kwargs).to(getattr(torch, dtype))

@@ -32,6 +32,7 @@ OPS = (
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
@@ -204,11 +205,13 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
     stride, dilation = ntuple(stride, nd), ntuple(dilation, nd)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[1] * groups:
         raise ShapeError(
-            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[0], f"groups={groups}")
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
     for i in range(nd):
@@ -224,6 +227,22 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # the im2col columns
     y = conv.conv(_pad(x, pads), w, b, stride, dilation, groups)
     return y[0] if unbatched else y
+
+
+def _bias_size(op: str, w, b, out: int, what: str) -> None:
+    """torch's check of the bias: one value per output channel."""
+    if b is not None and (b.ndim != 1 or b.shape[0] != out):
+        raise ShapeError(f"{op}: Given {what}, weight of size {_shape(w)}, expected bias to be 1-dimensional with {out} "
+                         f"elements, but got bias of size {_shape(b)} instead")
+
+
+def _weight_groups(op: str, w, groups) -> None:
+    """torch's check that the groups split the weight's first dim (out channels; in channels transposed)."""
+    if groups <= 0:
+        raise NNSpecRuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    if w.shape[0] % groups:
+        raise ShapeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                         f"but got weight of size [{_shape(w)}] instead")
 
 
 def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
@@ -259,11 +278,13 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
     x, w, b = _data(x), _data(weight), _data(bias)
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[0]:
         raise ShapeError(
-            f"{op}: given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[1] * groups, "transposed=1")
     if any(s == 0 for s in x.shape[2:]):  # torch's kernel: empty inputs only by batch or channel
         raise ShapeError(f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
                          f"{_shape(x)}")
@@ -299,6 +320,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3, "conv_transpose3d")
 
 
 # --------------------------------------------------------------------------- pooling
@@ -584,6 +609,10 @@ def _scaled_size(size, factor, scale_factor, x) -> int:
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and eps <= 0.0:  # torch's F.batch_norm checks eps first (BatchNorm*d(eps=0) fails at forward)
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be non-negative, but got {eps}")
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
     _same_dtype("batch_norm", x, w if w is not None else rm)
@@ -678,12 +707,13 @@ def pad(input, pad, mode="constant", value=None):
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     if len(pairs) > x.ndim:
-        raise NNSpecRuntimeError(f"pad: {len(pad)} padding values for an input of {x.ndim} dims")
+        raise NNSpecRuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                                 f"but got padding length {len(pad)} and input of dimension {x.ndim}")
     if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
         n = len(pairs)
         if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
-            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor "
-                                     f"in {mode} mode (pad the last 1 to 3 dims of a 2D to 5D input)")
+            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor. "
+                                     f"({mode} mode pads the last 1 to 3 dims of a 2D to 5D input)")
         if mode != "circular" and 0 in x.shape[x.ndim - n - 1:]:
             raise ShapeError(f"pad: Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and "
                              f"other non-zero dimensions for input, but got: {_shape(x)}")
@@ -697,7 +727,8 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     lead = x.ndim - len(pairs)
-    if any(s + a + b < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+    if any(s + min(a, 0) + min(b, 0) < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+        # (torch crops first, then pads: a crop past the size fails even where the padding would make up for it)
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):

@@ -9,6 +9,8 @@ torch's is. Gates are stacked as torch stacks them: i, f, g, o (LSTM) and r, z, 
 
 from __future__ import annotations
 
+import contextlib
+
 from ..backend import get_array_module
 from .activation import sigmoid
 from .dropout import dropout as _dropout
@@ -66,7 +68,20 @@ def cell(mode: str, x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 def rnn(mode: str, x, h0, c0, weights, num_layers: int, bidirectional: bool, dropout: float, train: bool,
         generator):
-    """A whole multi-layer RNN, LSTM or GRU over a time-major input.
+    """A whole multi-layer RNN, LSTM or GRU over a time-major input (a relu RNN may grow to inf, as torch's
+    does: without a warning)."""
+    with _quiet(get_array_module(x)):
+        return _rnn(mode, x, h0, c0, weights, num_layers, bidirectional, dropout, train, generator)
+
+
+def _quiet(xp):
+    errstate = getattr(xp, "errstate", None)
+    return errstate(over="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
+
+
+def _rnn(mode: str, x, h0, c0, weights, num_layers: int, bidirectional: bool, dropout: float, train: bool,
+         generator):
+    """rnn's work.
 
     x: (L, N, H_in); h0: (num_layers * D, N, H_out); c0: (num_layers * D, N, H) for an LSTM, else None;
     weights: one (w_ih, w_hh, b_ih, b_hh, w_hr) per layer and direction, in torch's order (layer 0
