@@ -680,6 +680,7 @@ def relu6(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = _data(input)
+    check_float("leaky_relu", x)  # torch has no integer or bool leaky_relu kernel
     _scalar_arg("leaky_relu", x, negative_slope)
     if is_meta(x):
         return _same_shape(x, inplace)
