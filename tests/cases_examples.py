@@ -14,6 +14,8 @@ EXAMPLE_INPUTS = {
     "style_transfer": ([(1, 3, 32, 32)], {}, False),
     "convnext_block": ([(2, 96, 9, 9)], {}, False),
     "gru_lm": ([(3, 11)], {0: 65}, False),
+    "mlp_logsoftmax": ([(4, 1, 28, 28)], {}, False),
+    "se_block": ([(2, 3, 32, 32)], {}, True),
 }
 for name, (inputs, ints, train) in EXAMPLE_INPUTS.items():
     add(f"example_{name}", f"{EXAMPLES}/{name}.yaml", *inputs, ints=ints)
