@@ -11,6 +11,7 @@ import textwrap
 
 import torch
 from torch import nn as tnn
+from torch.nn.parameter import is_lazy
 
 from nnspec.spec import models as S
 
@@ -21,7 +22,7 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        kwargs = spec.kwargs()
+        kwargs = layer_kwargs(spec)
         for name in spec.module_fields:  # a module argument (TransformerEncoder's encoder_layer): built first
             if kwargs[name] is not None:
                 kwargs[name] = build(kwargs[name], parent)
@@ -66,6 +67,23 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     raise TypeError(f"no torch twin for {type(spec).__name__}")
 
 
+def layer_kwargs(spec: S.LayerSpec) -> dict:
+    """A layer's arguments for torch: fractional pooling's _random_samples and a loss weight, which a file writes
+    as a list (or a number), are float32 tensors there; LinearCrossEntropyLoss's options are torch's
+    LinearCrossEntropyOptions."""
+    kwargs = spec.kwargs()
+    for k, v in kwargs.items():
+        if k == "_random_samples" and v is not None:  # fractional pooling's samples: torch takes a tensor
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k in ("weight", "pos_weight") and v is not None:
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k == "options" and v is not None:
+            fields = v.model_dump()
+            fields["acc_dtype"] = getattr(torch, fields["acc_dtype"]) if fields["acc_dtype"] else None
+            kwargs[k] = tnn.LinearCrossEntropyOptions(**fields)
+    return kwargs
+
+
 def torch_forward(text: str, inputs: list[str] | None):
     """The forward function a torch user would have written: the model file's text, run by Python.
 
@@ -89,10 +107,12 @@ def randomize_(m: tnn.Module, seed: int) -> None:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in m.parameters():
-            if p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
-                continue
+            if is_lazy(p) or p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
+                continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         for name, b in m.named_buffers():
+            if name.endswith("_random_samples"):  # fractional pooling's samples: given, in [0, 1)
+                continue
             if b.is_floating_point():
                 b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)
             elif name.endswith("num_batches_tracked"):

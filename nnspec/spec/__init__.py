@@ -43,7 +43,7 @@ def _message(err: dict) -> str:
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         close = difflib.get_close_matches(str(tag), MODULE_TYPES, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known types: {', '.join(MODULE_TYPES)}"
+        hint = f"; did you mean {close[0]!r}?" if close else f" (`nnspec ops --kind module` lists the {len(MODULE_TYPES)})"
         return f"unknown module type {_short(tag)}{hint}"
     if kind == "union_tag_not_found":
         return "a module needs a 'type' (or is a user-defined module)"
@@ -70,7 +70,7 @@ def _with_hint(err: dict, loc: tuple, data: Any) -> str:
         kind = kind if isinstance(kind, str) else None  # a `type:` that is not a name (a mapping, say) names no spec
         spec = LAYER_SPECS.get(kind) or CONTAINER_SPECS.get(kind or "Module")
         if spec is not None:
-            names = [n for n in spec.model_fields if n != "type"]
+            names = [f.alias or n for n, f in spec.model_fields.items() if n != "type"]
             close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
             msg += f"; did you mean {close[0]!r}?" if close else f"; {kind or 'Module'} takes: {', '.join(names)}"
     return msg
