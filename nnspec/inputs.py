@@ -41,4 +41,8 @@ def bind(model: Module, arrays: list[Any], named: dict[str, Any] | None = None) 
             + "; give one --input-shape or --input per array input and --arg name=value for the others"
         )
     values = dict(zip(free, arrays)) | named
+    if not isinstance(model, UserModule) or model.graph is None:  # a layer: a gap before a named input gets its default
+        params = inspect.signature(model.forward).parameters
+        last = max((names.index(n) for n in values), default=-1)
+        values = {n: values[n] if n in values else params[n].default for n in names[:last + 1]}
     return [values[n] for n in names if n in values]

@@ -143,7 +143,7 @@ class ShapeTrace:
         call, start, _, _ = self._stack.pop()
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
-        call.mult_adds = module_mult_adds(module, output)
+        call.mult_adds = module_mult_adds(module, output, args)
         if hasattr(output, "shape"):
             try:
                 self._made[id(output)] = (weakref.ref(output), call, module)

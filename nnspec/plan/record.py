@@ -126,6 +126,7 @@ class Program:
         return slot
 
 
+_ATTENTION = ("scaled_dot_product_attention", "multi_head_attention_forward")  # random where dropout_p > 0
 _INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
 _RANDOM = re.compile(r"dropout|rand|bernoulli|^normal_?$|uniform|multinomial|rrelu|fractional")  # not normalize
 # layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
@@ -301,7 +302,8 @@ class Recorder:
             return  # a size or a flag: a constant of this signature
         a, kw = self.ref(args), self.ref(kwargs)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
-        random = bool(_RANDOM.search(name)) and bound.get("training", True) is not False
+        random = bool(_RANDOM.search(name) or (name in _ATTENTION and bound.get("dropout_p", 0))) \
+            and bound.get("training", True) is not False
         base = self.paths.get(id(module), "")
         kind = f".{target}()" if node.op == "call_method" else target
         self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,

@@ -5,7 +5,8 @@ numbers people know: every ``weight`` and ``bias`` parameter contributes its
 size times the batch size, and, for a convolution, times the output's spatial
 size too (a BatchNorm2d over C channels is 2*C per sample; a layer without
 parameters, such as ReLU or MaxPool2d, is 0); other weights and biases (an RNN's
-``weight_ih_l0``) count their size times the output's first two dims. One deviation: a Linear or
+``weight_ih_l0``) count their size times the output's first two dims. MultiheadAttention, which
+torchinfo counts as nothing (it is no leaf), counts its projections and its two attention products. One deviation: a Linear or
 Bilinear on an input of more than 2 dims counts every leading dim, not only
 the first (torchinfo undercounts there).
 
@@ -29,8 +30,10 @@ def _shape(v: Any) -> tuple | None:
     return tuple(v.shape) if hasattr(v, "shape") and hasattr(v, "dtype") else None
 
 
-def module_mult_adds(module: Any, output: Any) -> Any:
+def module_mult_adds(module: Any, output: Any, inputs: tuple = ()) -> Any:
     """A layer call's mult-adds, by torchinfo's rule; 0 for a container or a custom forward."""
+    if module._get_name() == "MultiheadAttention":
+        return _attention_mult_adds(module, inputs)
     if module._modules or getattr(module, "_forward_graphs", None):
         return 0  # its children (and ops) count for it
     out = _shape(output[0] if isinstance(output, (tuple, list)) and output else output)
@@ -51,6 +54,24 @@ def module_mult_adds(module: Any, output: Any) -> Any:
         else:
             total = total + n * out[0]
     return total
+
+
+def _attention_mult_adds(module: Any, inputs: tuple) -> Any:
+    """MultiheadAttention's projections and its two attention products (torchinfo counts nothing for it: it
+    has a child, out_proj, so it is no leaf, and the child is never called)."""
+    shapes = [_shape(a) for a in inputs[:3]]
+    if len(shapes) < 3 or any(s is None or not s for s in shapes):
+        return 0
+    q, k, v = shapes
+    e = module.embed_dim
+    rows_q, rows_k = _prod(q[:-1]), _prod(k[:-1])  # query and key positions, batch included
+    seq = k[1] if module.batch_first and len(k) == 3 else k[0]  # the source length
+    seq = seq + int(module.bias_k is not None) + int(module.add_zero_attn)
+    # q, k and v in, and out_proj: each a matrix product, and a bias per output element where there are biases
+    projections = rows_q * e * e + rows_k * (k[-1] + v[-1]) * e + rows_q * e * e
+    if module.in_proj_bias is not None:
+        projections = projections + (2 * rows_q + 2 * rows_k) * e
+    return projections + 2 * rows_q * seq * e
 
 
 _TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
@@ -88,6 +109,9 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
     if name == "interpolate":
         mode = kwargs.get("mode", args[3] if len(args) > 3 else "nearest")
         return _TAPS.get(mode, 0) * _prod(out)
+    if name == "scaled_dot_product_attention" and len(shapes) >= 3 and all(shapes[:3]):
+        q, k, v = shapes[:3]  # (..., L, E), (..., S, E), (..., S, Ev): q k^T, then the weights times v
+        return _prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
     if name in _NORMS:  # a scale and a shift per element
         return 2 * _prod(out)
     return 0

@@ -431,6 +431,14 @@ def _block_uses() -> dict:
             "required": ["type"],
             "additionalProperties": {"description": "An argument of the block."},
         },
+        "TypeSubstitution": {
+            "type": "object",
+            "description": "A module whose type is a block argument's value: {type: $act, argument: value, ...}; "
+                           "nnspec checks its arguments once the block is expanded.",
+            "properties": {"type": _ref(SUBST), **extra},
+            "required": ["type"],
+            "additionalProperties": {"description": "An argument of the module."},
+        },
     }
 
 
@@ -534,7 +542,8 @@ def json_schema() -> dict:
 
     defs.update(_in_blocks(defs, {ANY_MODULE, "ListItem", "ModuleForm"}))
     defs.update(_block_uses())
-    defs["ModuleForm" + IN_BLOCKS]["anyOf"] += [_ref("BlockUseName"), _ref("BlockUseOneKey"), _ref("BlockUseType")]
+    defs["ModuleForm" + IN_BLOCKS]["anyOf"] += [_ref("BlockUseName"), _ref("BlockUseOneKey"), _ref("BlockUseType"),
+                                                _ref("TypeSubstitution")]
     defs["ModuleForm" + IN_BLOCKS]["description"] = "Every form a module is written in, a block's use included."
     defs.update(_places("ModuleForm" + IN_BLOCKS, IN_BLOCKS))
     return {
