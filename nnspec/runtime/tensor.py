@@ -23,6 +23,8 @@ import contextlib
 import math
 import operator
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy  # dtype objects and rules only; array math goes through get_array_module
@@ -34,12 +36,31 @@ from .backend import get_array_module
 from .functional import as_dtype, data_of, torch_type_name, wrap_dim
 from . import meta
 from .meta import is_meta
+from ..scoped import scoped
 from .scalars import checked
 from .symbolic import Dim, SymbolicFloat, is_symbolic
+from .values import DType, check_device, device_of_array, dtype_of, value_attribute
 
 _F32 = numpy.dtype(numpy.float32)
 _I64 = numpy.dtype(numpy.int64)
 _BOOL = numpy.dtype(numpy.bool_)
+
+# --------------------------------------------------------------------------- the array module of new arrays
+
+_creation: ContextVar[Any] = ContextVar("nnspec_creation_module", default=None)
+
+
+def array_module(xp: Any) -> AbstractContextManager[Any]:
+    """Inside the block, arrays made from sizes alone (``torch.arange(n)``, ``torch.zeros(...)``) are made by
+    ``xp``: the module the forward runs on (the interpreter sets it from the forward's inputs)."""
+    return scoped(_creation, xp)
+
+
+def creation_module() -> Any:
+    """The array module new arrays are made by: the running forward's, else NumPy."""
+    xp = _creation.get()
+    return numpy if xp is None else xp
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -643,6 +664,133 @@ def half(x, memory_format=None):
     return _cast(x, numpy.float16, "half")
 
 
+def long(x, memory_format=None):
+    return _cast(x, numpy.int64, "long")
+
+
+def int_(x, memory_format=None):
+    """Tensor.int(): int32."""
+    return _cast(x, numpy.int32, "int")
+
+
+def short(x, memory_format=None):
+    return _cast(x, numpy.int16, "short")
+
+
+def char(x, memory_format=None):
+    return _cast(x, numpy.int8, "char")
+
+
+def byte(x, memory_format=None):
+    return _cast(x, numpy.uint8, "byte")
+
+
+def bool_(x, memory_format=None):
+    return _cast(x, numpy.bool_, "bool")
+
+
+# --------------------------------------------------------------------------- dtypes, devices and attributes
+
+
+def _is_dtype(v: Any) -> bool:
+    return isinstance(v, (DType, numpy.dtype)) or (isinstance(v, str) and v.removeprefix("torch.") in _DTYPE_NAMES) \
+        or type(v).__module__.split(".")[0] == "torch"
+
+
+_DTYPE_NAMES = {"float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16", "short",
+                "int32", "int", "int64", "long", "bool"}
+
+
+def _converted(x, dtype, copy: bool):
+    """x as ``dtype``: itself where nothing changes (unless ``copy``); floats to ints toward zero, as torch."""
+    if dtype is None or dtype == x.dtype:
+        return x.copy() if copy else x
+    with _quiet(get_array_module(x)):
+        return x.astype(dtype)
+
+
+def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+    """Tensor.to(dtype), .to(device, dtype=None), .to(other) (its dtype): a copy only where the dtype
+    changes (or ``copy``). The device is checked and otherwise ignored: arrays stay where the model runs."""
+    x = _array(self, "to")
+    rest = list(args)
+    target = as_dtype(dtype)
+    if rest:
+        first = rest.pop(0)
+        if _is_array(first):
+            if dtype is not None:
+                raise NNSpecRuntimeError("to(): got an array and dtype=")
+            target = data_of(first).dtype
+        elif _is_dtype(first):
+            if dtype is not None:
+                raise NNSpecRuntimeError("to(): got a dtype twice")
+            target = as_dtype(first)
+        elif first is not None:
+            check_device(first, "to")
+            if rest and (_is_dtype(rest[0]) or rest[0] is None):
+                if dtype is not None:
+                    raise NNSpecRuntimeError("to(): got a dtype twice")
+                target = as_dtype(rest.pop(0))
+        if len(rest) > 2 or not all(isinstance(v, bool) for v in rest):
+            raise NNSpecRuntimeError("to() received an invalid combination of arguments")
+        if len(rest) == 2:
+            copy = rest[1]
+    check_device(device, "to")
+    return _converted(x, target, bool(copy))
+
+
+def type_as(self, other):
+    """Tensor.type_as(other): the tensor in other's dtype."""
+    x, o = _array(self, "type_as"), _array(other, "type_as", "other")
+    return _converted(x, o.dtype, False)
+
+
+_TENSOR_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                      "int8": "CharTensor", "uint8": "ByteTensor", "int16": "ShortTensor", "int32": "IntTensor",
+                      "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def type_(self, dtype=None, non_blocking=False):
+    """Tensor.type(): its type's name ('torch.FloatTensor'); Tensor.type(dtype): the tensor in that dtype."""
+    x = _array(self, "type")
+    if dtype is None:
+        return f"torch.{_TENSOR_TYPE_NAMES[str(x.dtype)]}"
+    if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TENSOR_TYPE_NAMES.values():
+        name = dtype.removeprefix("torch.")
+        target = next(numpy.dtype(k) for k, v in _TENSOR_TYPE_NAMES.items() if v == name)
+    else:
+        target = as_dtype(dtype)
+    return _converted(x, target, False)
+
+
+def is_floating_point(input):
+    return _array(input, "is_floating_point").dtype.kind == "f"
+
+
+def _getattr(obj, name: str):
+    """``obj.name`` of a tensor (dtype, device, T, mT, H, mH, is_cuda, ...) or of a dtype, device, finfo or named
+    result tuple (``x.max(dim=1).values``)."""
+    if not isinstance(name, str):
+        raise NNSpecRuntimeError(f"getattr: an attribute name must be a string, not {type(name).__name__}")
+    if _is_array(obj):
+        x = data_of(obj)
+        if name == "dtype":
+            return dtype_of(x.dtype)
+        if name == "device":
+            return device_of_array(x)
+        if name == "is_cuda":
+            return device_of_array(x).type == "cuda"
+        if name == "ndim":
+            return dim_(x)
+        if name == "shape":
+            return size(x)
+        if name in TENSOR_VIEW_ATTRIBUTES:
+            return TENSOR_VIEW_ATTRIBUTES[name](x)
+        what = "a method (call it)" if name in METHODS else "not supported"
+        raise NNSpecRuntimeError(f"getattr: tensor attribute {name!r} is {what}")
+    return value_attribute(obj, name)
+
+
 # --------------------------------------------------------------------------- joining
 
 
@@ -812,86 +960,33 @@ def _getitem(obj, index):
         raise ShapeError(f"getitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
 
 
-# --------------------------------------------------------------------------- registries
+# --------------------------------------------------------------------------- in place, unpacking, splicing
 
-# torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
-_NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
 
-FUNCTIONS: dict[str, Callable] = {
-    **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
-    **{f"torch.nn.functional.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
-    "torch.cat": cat,
-    "torch.stack": stack,
-    "torch.flatten": flatten,
-    "torch.matmul": matmul,
-    "torch.mm": mm,
-    "torch.relu": relu,
-    "torch.sigmoid": sigmoid,
-    "torch.tanh": tanh,
-    "torch.softmax": softmax,
-    "torch.log_softmax": log_softmax,
-    "torch.add": add,
-    "torch.mul": mul,
-    "torch.sub": sub,
-    "torch.div": div,
-    "torch.mean": mean,
-    "torch.sum": sum_,
-    "torch.transpose": transpose,
-    "torch.permute": permute,
-    "torch.reshape": reshape,
-}
+def write_into(name: str, x, result):
+    """An in-place op's ``result`` written into ``x`` (its shape and dtype kept, as torch's in-place ops do);
+    returns ``x``. Static inference on a real model writes into nothing."""
+    x = data_of(x)
+    if is_meta(result) and not is_meta(x):
+        x = meta.MetaArray(x.shape, x.dtype)
+    if tuple(result.shape) != tuple(x.shape):
+        raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
+                         f"{list(result.shape)}")
+    if result.dtype != x.dtype and not numpy.can_cast(result.dtype, x.dtype, casting="same_kind"):
+        raise NNSpecRuntimeError(f"{name}: result type {torch_type_name(result.dtype)} can't be cast to the "
+                                 f"desired output type {torch_type_name(x.dtype)}")
+    if result is not x:
+        x[...] = result
+    return x
 
-# Tensor methods: the tensor is the first argument, then the method's own arguments
-METHODS: dict[str, Callable] = {
-    "view": view,
-    "reshape": reshape_method,
-    "permute": permute_method,
-    "transpose": transpose,
-    "contiguous": contiguous,
-    "size": size,
-    "dim": dim_,
-    "numel": numel,
-    "flatten": flatten,
-    "mm": mm,
-    "matmul": matmul,
-    "mean": mean,
-    "sum": sum_,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "unsqueeze": unsqueeze,
-    "squeeze": squeeze,
-    "add": add,
-    "sub": sub,
-    "mul": mul,
-    "div": div,
-    "t": t,
-    "float": float_,
-    "double": double,
-    "half": half,
-    "clone": clone,
-}
 
-# Python operators, under the operator module's names; plain Python values keep Python's semantics
 def _inplace(name: str, binary: Callable) -> Callable:
     """``a op= b`` on an array writes into ``a``, as torch's in-place ops do; plain values fall back to ``op``."""
     def apply(a, b):
         result = binary(a, b)
         if not _is_array(a):
             return result
-        x = data_of(a)
-        if is_meta(result) and not is_meta(x):
-            x = meta.MetaArray(x.shape, x.dtype)  # static inference on a real model writes into no state
-        if tuple(result.shape) != tuple(x.shape):
-            raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
-                             f"{list(result.shape)}")
-        if result.dtype != x.dtype and not numpy.can_cast(result.dtype, x.dtype, casting="same_kind"):
-            raise NNSpecRuntimeError(f"{name}: result type {torch_type_name(result.dtype)} can't be cast to the "
-                                     f"desired output type {torch_type_name(x.dtype)}")
-        x[...] = result
-        return x
+        return write_into(name, a, result)
 
     apply.__name__ = apply.__qualname__ = f"operator_{name}"
     apply.__doc__ = f"Python's ``{name}`` (augmented assignment), in place on arrays as in torch."
@@ -908,6 +1003,217 @@ def _unpack(value, n: int):
     return tuple(value[i] for i in range(n)) if not _is_array(value) else tuple(data_of(value)[i] for i in range(n))
 
 
+
+def _setitem(obj, index, value):
+    """``x[index] = value``: written into x, the value (an array or a number) broadcast to the indexed part
+    and converted to x's dtype, as torch's copy_ converts it."""
+    from .tensor_creation import convert_scalar
+
+    if not _is_array(obj):
+        raise NNSpecRuntimeError(f"setitem: '{type(obj).__name__}' object does not support item assignment")
+    x = data_of(obj)
+    xp = get_array_module(x)
+    items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
+    if not any(it is Ellipsis for it in items):
+        items.append(Ellipsis)
+    key = tuple(items)
+    if _is_array(value):
+        v = data_of(value)
+    elif _is_scalar(value):
+        v = convert_scalar(value, x.dtype, "setitem")
+    else:
+        raise NNSpecRuntimeError(f"setitem: can't assign a {type(value).__name__} to an array")
+    shape = numpy.shape(v) if not _is_array(v) else tuple(v.shape)
+    if is_meta(x) or is_meta(v) or isinstance(v, (Dim, SymbolicFloat)):
+        try:
+            part = meta._index_shape(tuple(x.shape), key)
+        except meta.DataDependentError:
+            if all(not is_symbolic(s) and s == 1 for s in shape):
+                return None  # a number written where a mask says: the shape stays
+            raise
+        except IndexError as e:
+            raise ShapeError(f"setitem: {str(e).replace('axis', 'dimension')} (indexing a tensor of size "
+                             f"{_shape(x.shape)})") from None
+        _broadcast_into("setitem", shape, part)
+        return None
+    try:
+        part = x[key]
+    except IndexError as e:
+        msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+        raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
+    _broadcast_into("setitem", shape, tuple(part.shape))
+    with _quiet(xp):
+        x[key] = v.astype(x.dtype, copy=False) if _is_array(v) else v
+    return None
+
+
+def _broadcast_into(op: str, src: tuple, dst: tuple) -> None:
+    """torch's expand of a source to a destination's shape (copy_): the source broadcasts to it exactly."""
+    _broadcast_check(op, dst, src)
+    n = max(len(src), len(dst))
+    padded = (1,) * (n - len(dst)) + tuple(dst)
+    if len(src) > len(dst) and any(not is_symbolic(s) and s != 1 for s in src[:len(src) - len(dst)]):
+        raise ShapeError(f"{op}: shape mismatch: value tensor of shape {_shape(src)} cannot be broadcast to indexing "
+                         f"result of shape {_shape(dst)}")
+    del padded
+
+
+def _splat(value):
+    """``*value`` inside a call or a list or tuple display, where value is only known when the forward runs:
+    its items (of a tuple or list, or an array along its first dim); the interpreter splices them in."""
+    from .pyfuncs import _items
+
+    return tuple(_items("*", value))
+
+
+# --------------------------------------------------------------------------- registries
+
+# the families of torch ops beyond this module's (they use its helpers, so they are imported here)
+from . import pyfuncs as _py  # noqa: E402
+from . import tensor_creation as _C  # noqa: E402
+from . import tensor_math as _M  # noqa: E402
+from . import tensor_reductions as _R  # noqa: E402
+from . import tensor_shapes as _S  # noqa: E402
+from . import values as _V  # noqa: E402
+
+# torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
+_NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
+
+# tensor attributes that are views (x.T, x.mT); x.shape, x.ndim, x.dtype, x.device are served by _getattr too
+TENSOR_VIEW_ATTRIBUTES: dict[str, Callable] = {"T": _S.attr_T, "mT": _S.attr_mT, "H": _S.attr_H, "mH": _S.attr_mH}
+TENSOR_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", *TENSOR_VIEW_ATTRIBUTES})
+
+# ops that take the same arguments as torch.<name> and Tensor.<name> (the tensor first)
+_BOTH: dict[str, Callable] = {
+    # arithmetic, activations, reductions and shapes of this module
+    "matmul": matmul, "mm": mm, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+    "log_softmax": log_softmax, "add": add, "mul": mul, "sub": sub, "div": div, "mean": mean, "sum": sum_,
+    "transpose": transpose, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze, "numel": numel,
+    "t": t, "clone": clone, "is_floating_point": is_floating_point,
+    # creation from a tensor
+    "tril": _C.tril, "triu": _C.triu,
+    # elementwise
+    **{name: getattr(_M, name) for name in (
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
+        "acos", "atan", "sinh", "cosh", "erf", "erfc", "reciprocal", "neg", "sign", "floor", "ceil", "trunc",
+        "frac", "square", "positive", "isnan", "isinf", "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt",
+        "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+        "bitwise_xor", "bitwise_not", "maximum", "minimum", "atan2", "nonzero", "clamp", "clamp_min", "clamp_max",
+        "masked_fill", "lerp", "addcmul")},
+    "abs": _M.abs_, "round": _M.round_, "pow": _M.pow_, "clip": _M.clamp,
+    # reductions
+    **{name: getattr(_R, name) for name in (
+        "amax", "amin", "aminmax", "argmax", "argmin", "var", "std", "norm", "prod", "cumsum", "cumprod",
+        "logsumexp", "count_nonzero")},
+    "max": _R.max_, "min": _R.min_, "all": _R.all_, "any": _R.any_,
+    # shapes and products
+    **{name: getattr(_S, name) for name in (
+        "chunk", "unbind", "broadcast_to", "repeat_interleave", "roll", "narrow", "select", "gather",
+        "index_select", "scatter", "movedim", "swapaxes", "swapdims", "unflatten", "bmm", "baddbmm", "outer", "dot")},
+    "moveaxis": _S.movedim,
+}
+
+FUNCTIONS: dict[str, Callable] = {
+    **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    **{f"torch.nn.functional.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    **{f"torch.{name}": fn for name, fn in _BOTH.items()},
+    "torch.cat": cat,
+    "torch.concat": _S.concat,
+    "torch.concatenate": _S.concatenate,
+    "torch.stack": stack,
+    "torch.hstack": _S.hstack,
+    "torch.vstack": _S.vstack,
+    "torch.dstack": _S.dstack,
+    "torch.permute": permute,
+    "torch.reshape": reshape,
+    "torch.split": _S.split,
+    "torch.tile": _S.tile,
+    "torch.flip": _S.flip,
+    "torch.einsum": _S.einsum,
+    "torch.where": _M.where,
+    "torch.var_mean": _R.var_mean,
+    "torch.std_mean": _R.std_mean,
+    # creation
+    **{f"torch.{name}": getattr(_C, name) for name in (
+        "ones", "zeros", "empty", "full", "arange", "linspace", "eye", "tensor", "ones_like", "zeros_like",
+        "empty_like", "full_like", "rand_like", "randn_like", "rand", "randn")},
+    # dtypes and devices
+    "torch.finfo": _V.finfo,
+    "torch.iinfo": _V.iinfo,
+    "torch.device": _V.device,
+    # Python's math module and builtins on values known when the forward runs (sizes, floats)
+    **{f"math.{name}": fn for name, fn in _py.MATH_FUNCTIONS.items()},
+    **{f"builtins.{name}": fn for name, fn in _py.BUILTIN_FUNCTIONS.items()},
+}
+
+# functions of constants only: the compiler evaluates them when their arguments are known
+FOLDABLE = frozenset({"torch.finfo", "torch.iinfo", "torch.device", *(f"math.{n}" for n in _py.MATH_FUNCTIONS)})
+
+
+def _method_where(self, condition, y):
+    """Tensor.where(condition, y): torch.where(condition, self, y)."""
+    return _M.where(condition, self, y)
+
+
+def _inplace_method(name: str, fn: Callable) -> Callable:
+    def method(self, *args, **kwargs):
+        return write_into(name, _array(self, name), fn(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"inplace_{name.rstrip('_')}"
+    method.__doc__ = f"Tensor.{name}: {fn.__name__}, written into the tensor (its shape and dtype kept)."
+    return method
+
+
+# Tensor methods: the tensor is the first argument, then the method's own arguments
+METHODS: dict[str, Callable] = {
+    **_BOTH,
+    "view": view,
+    "reshape": reshape_method,
+    "permute": permute_method,
+    "contiguous": contiguous,
+    "size": size,
+    "dim": dim_,
+    "nelement": numel,
+    "float": float_,
+    "double": double,
+    "half": half,
+    "long": long,
+    "int": int_,
+    "short": short,
+    "char": char,
+    "byte": byte,
+    "bool": bool_,
+    "to": to,
+    "type_as": type_as,
+    "type": type_,
+    "where": _method_where,
+    "split": _S.split_method,
+    "split_with_sizes": _S.split_with_sizes,
+    "expand": _S.expand,
+    "expand_as": _S.expand_as,
+    "repeat": _S.repeat,
+    "tile": _S.tile_method,
+    "flip": _S.flip_method,
+    "view_as": _S.view_as,
+    "reshape_as": _S.reshape_as,
+    "new_zeros": _C.new_zeros,
+    "new_ones": _C.new_ones,
+    "new_empty": _C.new_empty,
+    "new_full": _C.new_full,
+    "new_tensor": _C.new_tensor,
+    # in place: the result written into the tensor
+    "masked_fill_": _M.inplace_masked_fill,
+    "fill_": _M.inplace_fill,
+    "zero_": _M.inplace_zero,
+    "add_": _inplace_method("add_", add),
+    "sub_": _inplace_method("sub_", sub),
+    "mul_": _inplace_method("mul_", mul),
+    "div_": _inplace_method("div_", div),
+    "clamp_": _inplace_method("clamp_", _M.clamp),
+}
+del METHODS["is_floating_point"], METHODS["numel"]
+METHODS.update({"is_floating_point": is_floating_point, "numel": numel})
+
 OPERATORS: dict[str, Callable] = {
     "add": _binary_operator("add", add, operator.add),
     "sub": _binary_operator("sub", sub, operator.sub),
@@ -917,10 +1223,23 @@ OPERATORS: dict[str, Callable] = {
     "mod": _binary_operator("mod", _mod, operator.mod),
     "pow": _binary_operator("pow", _pow, operator.pow),
     "matmul": _binary_operator("matmul", matmul, operator.matmul),
+    "and_": _M._bitwise_operator("and_", _M.bitwise_and, operator.and_),
+    "or_": _M._bitwise_operator("or_", _M.bitwise_or, operator.or_),
+    "xor": _M._bitwise_operator("xor", _M.bitwise_xor, operator.xor),
+    "eq": _M._compare_operator("eq", _M.eq, operator.eq),
+    "ne": _M._compare_operator("ne", _M.ne, operator.ne),
+    "lt": _M._compare_operator("lt", _M.lt, operator.lt),
+    "le": _M._compare_operator("le", _M.le, operator.le),
+    "gt": _M._compare_operator("gt", _M.gt, operator.gt),
+    "ge": _M._compare_operator("ge", _M.ge, operator.ge),
     "neg": _neg,
     "pos": _pos,
+    "invert": _M._invert,
     "getitem": _getitem,
+    "setitem": _setitem,
+    "getattr": _getattr,
     "unpack": _unpack,
+    "splat": _splat,
 }
-OPERATORS.update({f"i{k}": _inplace(f"i{k}", OPERATORS[k]) for k in
-                  ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")})
+INPLACE_OPERATORS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor")
+OPERATORS.update({f"i{k.rstrip('_')}": _inplace(f"i{k.rstrip('_')}", OPERATORS[k]) for k in INPLACE_OPERATORS})
