@@ -157,7 +157,7 @@ class Interpreter:
 def _array_module(args: tuple, module: nn.Module) -> Any:
     """The array module of the forward's first array input, else of the module's state, else NumPy."""
     for a in args:
-        data = getattr(a, "data", a)
+        data = a.data if isinstance(a, nn.Parameter) else a
         if hasattr(data, "shape") and hasattr(data, "dtype") and not isinstance(data, (int, float, bool)):
             return get_array_module(data)
     for p in module.parameters():

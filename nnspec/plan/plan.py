@@ -33,6 +33,7 @@ from ..nn import Module
 from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
+from ..runtime.tensor import array_module
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
@@ -79,16 +80,17 @@ class Compiled:
         for s, v in p.constants.items():
             env[s] = v
         times: list[float] | None = [] if profile else None
-        for run, free in zip(self.runners, self.frees):
-            if profile:  # a device queues its kernels: each one's time is to its end
-                start = time.perf_counter()
-                run(env)
-                synchronize(p.xp)
-                times.append((time.perf_counter() - start) * 1e3)
-            else:
-                run(env)
-            for s in free:
-                env[s] = None
+        with array_module(p.xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+            for run, free in zip(self.runners, self.frees):
+                if profile:  # a device queues its kernels: each one's time is to its end
+                    start = time.perf_counter()
+                    run(env)
+                    synchronize(p.xp)
+                    times.append((time.perf_counter() - start) * 1e3)
+                else:
+                    run(env)
+                for s in free:
+                    env[s] = None
         out = resolve(p.output, env)
         if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
             out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
@@ -204,9 +206,10 @@ class Plan:
                 RECORDER.reset(token)
             program = recorder.program(slots, output)
         program.xp = xp
-        for name, fn in PASSES.items():
-            if self.passes[name]:
-                fn(program)
+        with array_module(xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+            for name, fn in PASSES.items():
+                if self.passes[name]:
+                    fn(program)
         calls = [copy.copy(c) for c in trace.calls]
         return Compiled(program, calls, version)
 

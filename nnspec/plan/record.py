@@ -126,7 +126,8 @@ class Program:
         return slot
 
 
-_INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
+_INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor",
+                      "setitem"}
 _RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial|rrelu|fractional")
 # layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
 # slopes, fractional pooling's samples): their steps are never folded or dropped

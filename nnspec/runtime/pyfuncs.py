@@ -12,13 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import NNSpecRuntimeError
+from ..nn.parameter import Parameter
 from .meta import DataDependentError, is_meta
 from .scalars import MAX_INT_BITS, MAX_SEQ, checked
 from .symbolic import Dim, SymbolicFloat, SymbolicValueError
 
 
 def _is_array(v: Any) -> bool:
-    return not isinstance(v, (bool, int, float)) and hasattr(v, "shape") and hasattr(v, "dtype")
+    return isinstance(v, Parameter) or (not isinstance(v, (bool, int, float)) and hasattr(v, "shape")
+                                        and hasattr(v, "dtype"))
+
+
+def _data(v: Any) -> Any:
+    return v.data if isinstance(v, Parameter) else v
 
 
 def _scalar(op: str, v: Any) -> Any:
@@ -26,7 +32,7 @@ def _scalar(op: str, v: Any) -> Any:
     if isinstance(v, (bool, int, float, Dim, SymbolicFloat)):
         return v
     if _is_array(v):
-        x = getattr(v, "data", v)
+        x = _data(v)
         if is_meta(x):
             raise DataDependentError(f"{op}: the value of an array, which static inference does not know")
         if int(x.size) != 1:
@@ -137,7 +143,7 @@ def _items(op: str, value: Any) -> list:
             raise NNSpecRuntimeError(f"{op}: more than {MAX_SEQ:,} items")
         return list(value)
     if _is_array(value):
-        x = getattr(value, "data", value)
+        x = _data(value)
         if x.ndim == 0:
             raise NNSpecRuntimeError(f"{op}: iteration over a 0-d tensor")
         n = x.shape[0]
@@ -182,7 +188,7 @@ def len_(obj):
     if isinstance(obj, (tuple, list, str)):
         return builtins.len(obj)
     if _is_array(obj):
-        x = getattr(obj, "data", obj)
+        x = _data(obj)
         if x.ndim == 0:
             raise NNSpecRuntimeError("len() of a 0-d tensor")
         s = x.shape[0]

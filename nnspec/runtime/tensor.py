@@ -1017,6 +1017,8 @@ def _setitem(obj, index, value):
     if not any(it is Ellipsis for it in items):
         items.append(Ellipsis)
     key = tuple(items)
+    if isinstance(value, numpy.generic):
+        value = value.item()
     if _is_array(value):
         v = data_of(value)
     elif _is_scalar(value):

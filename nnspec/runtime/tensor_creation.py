@@ -94,8 +94,9 @@ def convert_scalar(value: Any, dtype, op: str) -> Any:
     except OverflowError:
         raise NNSpecRuntimeError(f"{op}: int too big to convert") from None
     limit = builtins.float(numpy.finfo(dt).max)
-    if dt == numpy.float16:
-        v32 = numpy.float32(v) if abs(v) <= builtins.float(numpy.finfo(numpy.float32).max) else v
+    if dt == numpy.float16:  # torch goes through float32 first: what overflows that becomes inf
+        v32 = builtins.float(numpy.float32(v)) if abs(v) <= builtins.float(numpy.finfo(numpy.float32).max) else \
+            math.copysign(math.inf, v)
         if math.isfinite(v32) and abs(v32) > limit:
             raise overflow
     elif math.isfinite(v) and abs(v) > limit:
@@ -132,22 +133,22 @@ def _filled(op: str, sizes: tuple, size, fill, dtype, device) -> Any:
 # --------------------------------------------------------------------------- from sizes
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """torch.ones(*size) or torch.ones(size): float32 unless ``dtype``."""
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """torch.ones(*size), torch.ones(size) or torch.ones(size=...): float32 unless ``dtype``."""
     _no_out("ones", out)
-    return _filled("ones", size, None, 1, dtype, device)
+    return _filled("ones", sizes, size, 1, dtype, device)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     _no_out("zeros", out)
-    return _filled("zeros", size, None, 0, dtype, device)
+    return _filled("zeros", sizes, size, 0, dtype, device)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """torch.empty: its values are unspecified in torch; nnspec's are zeros."""
     _no_out("empty", out)
-    return _filled("empty", size, None, 0, dtype, device)
+    return _filled("empty", sizes, size, 0, dtype, device)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -420,21 +421,21 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _random("randn_like", tuple(x.shape), _dtype(dtype) or x.dtype, get_array_module(x), True)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """torch.rand(*size): uniform in [0, 1), from nnspec's seeded generator."""
     _no_out("rand", out)
     _no_generator("rand", generator)
     check_device(device, "rand")
-    return _random("rand", _size_args("rand", size, None), _dtype(dtype) or _F32, creation_module(), False)
+    return _random("rand", _size_args("rand", sizes, size), _dtype(dtype) or _F32, creation_module(), False)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     _no_out("randn", out)
     _no_generator("randn", generator)
     check_device(device, "randn")
-    return _random("randn", _size_args("randn", size, None), _dtype(dtype) or _F32, creation_module(), True)
+    return _random("randn", _size_args("randn", sizes, size), _dtype(dtype) or _F32, creation_module(), True)
 
 
 def _no_generator(op: str, generator: Any) -> None:
@@ -454,18 +455,18 @@ def _new(op: str, x, sizes: tuple, size, dtype, device, fill) -> Any:
     return get_array_module(x).full(shape, value, dtype=dt)
 
 
-def new_zeros(self, *size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def new_zeros(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Tensor.new_zeros(*size) or (size): the tensor's dtype unless ``dtype``."""
-    return _new("new_zeros", self, size, None, dtype, device, 0)
+    return _new("new_zeros", self, sizes, size, dtype, device, 0)
 
 
-def new_ones(self, *size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _new("new_ones", self, size, None, dtype, device, 1)
+def new_ones(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _new("new_ones", self, sizes, size, dtype, device, 1)
 
 
-def new_empty(self, *size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def new_empty(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Tensor.new_empty: zeros, as nnspec's empty."""
-    return _new("new_empty", self, size, None, dtype, device, 0)
+    return _new("new_empty", self, sizes, size, dtype, device, 0)
 
 
 def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):

@@ -507,8 +507,12 @@ def _clamp(op: str, input, lo, hi):
         raise NNSpecRuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [v for v in (lo, hi) if v is not None]
     arrays = [_is_array(v) for v in bounds]
-    if any(arrays) and not all(arrays):
-        raise NNSpecRuntimeError(f"{op}(): the bounds must be both numbers or both arrays")
+    if any(arrays) and not all(arrays):  # torch's Scalar overload: a 0-d array beside a number is a number
+        if any(_is_array(v) and data_of(v).ndim for v in bounds):
+            raise NNSpecRuntimeError(f"{op}(): the bounds must be both numbers or both arrays")
+        lo, hi = (_as_number(v) for v in (lo, hi))
+        bounds = [v for v in (lo, hi) if v is not None]
+        arrays = [False for _ in bounds]
     for v in bounds:
         if not _is_array(v) and not _is_scalar(v):
             raise NNSpecRuntimeError(f"{op}(): argument 'min' must be Number, not {type(v).__name__}")
@@ -531,6 +535,16 @@ def _clamp(op: str, input, lo, hi):
         if hi is not None:
             y = xp.minimum(y, _as(xp, hi, ct))
     return _out(xp, y).astype(rt, copy=False)
+
+
+def _as_number(v):
+    """A 0-d array as the Python number torch's Scalar arguments read it as (its kind, for a shape-only one)."""
+    if not _is_array(v):
+        return v
+    x = data_of(v)
+    if is_meta(x):
+        return {"b": False, "i": 0, "u": 0}.get(x.dtype.kind, 0.0)
+    return x.item()
 
 
 def masked_fill(input, mask, value):

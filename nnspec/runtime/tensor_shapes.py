@@ -160,7 +160,8 @@ def _expanded(op: str, x, sizes: list) -> tuple:
                          f"the tensor ({x.ndim})")
     lead = len(sizes) - x.ndim
     out = []
-    for i, s in enumerate(sizes):
+    for i in reversed(range(len(sizes))):  # torch checks from the last dim back
+        s = sizes[i]
         if i < lead:
             if not is_symbolic(s) and s < 0:
                 raise ShapeError(f"{op}: The expanded size of the tensor ({s}) isn't allowed in a leading, "
@@ -182,7 +183,7 @@ def _expanded(op: str, x, sizes: list) -> tuple:
                              f"{_shape(x.shape)}")
         else:
             out.append(s)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 _TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor", "int8": "CharTensor",
