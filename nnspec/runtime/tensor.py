@@ -25,6 +25,7 @@ import operator
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any
 
 import numpy  # dtype objects and rules only; array math goes through get_array_module
@@ -84,6 +85,8 @@ def _array(v: Any, op: str, name: str = "input"):
     """The array behind ``v`` (a Parameter or an array); anything else is torch's 'must be Tensor' error."""
     if not _is_array(v):
         raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be an array, not {type(v).__name__}")
+    if isinstance(v, numpy.generic):  # a NumPy scalar (what NumPy gives for a 0-d result): a 0-d array
+        return numpy.asarray(v)
     return data_of(v)
 
 
@@ -1034,30 +1037,30 @@ def _setitem(obj, index, value):
                 return None  # a number written where a mask says: the shape stays
             raise
         except IndexError as e:
-            raise ShapeError(f"setitem: {str(e).replace('axis', 'dimension')} (indexing a tensor of size "
-                             f"{_shape(x.shape)})") from None
-        _broadcast_into("setitem", shape, part)
+            msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+            raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
+        _broadcast_into("setitem", shape, part, x.dtype)
         return None
     try:
         part = x[key]
     except IndexError as e:
         msg = str(e).replace("axis", "dimension").replace("array", "tensor")
         raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
-    _broadcast_into("setitem", shape, tuple(part.shape))
+    _broadcast_into("setitem", shape, tuple(part.shape), x.dtype)
     with _quiet(xp):
         x[key] = v.astype(x.dtype, copy=False) if _is_array(v) else v
     return None
 
 
-def _broadcast_into(op: str, src: tuple, dst: tuple) -> None:
-    """torch's expand of a source to a destination's shape (copy_): the source broadcasts to it exactly."""
-    _broadcast_check(op, dst, src)
-    n = max(len(src), len(dst))
-    padded = (1,) * (n - len(dst)) + tuple(dst)
-    if len(src) > len(dst) and any(not is_symbolic(s) and s != 1 for s in src[:len(src) - len(dst)]):
-        raise ShapeError(f"{op}: shape mismatch: value tensor of shape {_shape(src)} cannot be broadcast to indexing "
-                         f"result of shape {_shape(dst)}")
-    del padded
+def _broadcast_into(op: str, src: tuple, dst: tuple, dtype) -> None:
+    """torch's copy_ of a source into an indexed part: the source's leading size-1 dims dropped, it must expand
+    to the part's shape (torch's expand messages)."""
+    from .tensor_shapes import _expanded
+
+    src = tuple(src)
+    while len(src) > len(dst) and not is_symbolic(src[0]) and src[0] == 1:
+        src = src[1:]
+    _expanded(op, SimpleNamespace(ndim=len(src), shape=src, dtype=dtype), list(dst))
 
 
 def _splat(value):

@@ -144,12 +144,16 @@ def cosh(input, *, out=None):
     return _float_unary("cosh", input, lambda xp, x: xp.cosh(x))
 
 
+def _erf(x):
+    return special.erf(x.reshape(-1)).reshape(x.shape)  # 1-d: the kernel writes into its (non-scalar) result
+
+
 def erf(input, *, out=None):
-    return _float_unary("erf", input, lambda xp, x: special.erf(x))
+    return _float_unary("erf", input, lambda xp, x: _erf(x))
 
 
 def erfc(input, *, out=None):
-    return _float_unary("erfc", input, lambda xp, x: 1 - special.erf(x))
+    return _float_unary("erfc", input, lambda xp, x: 1 - _erf(x))
 
 
 def reciprocal(input, *, out=None):
