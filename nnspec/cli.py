@@ -7,13 +7,14 @@ import math
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import numpy
 import typer
 
-from . import builder, static
+from . import builder, static, vocabulary
 from .errors import NNSpecError, NNSpecRuntimeError
 from .resources import available_memory
 from .runtime import random
@@ -85,6 +86,45 @@ def _parse_shape(text: str, symbolic: bool = False) -> tuple:
     return tuple(shape)
 
 
+INPUT_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "bool")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """An --input-shape: the shape, and for an integer or bool input its dtype and the range [0, high) of its
+    random values (None: the model's smallest Embedding size, else 2)."""
+
+    shape: tuple
+    dtype: str | None = None
+    high: int | None = None
+
+
+def _parse_input(text: str, symbolic: bool = False) -> InputSpec:
+    """``2,3,224,224``, or for an integer input ``int64:8,128`` (ids in [0, high) with ``int64<50257:8,128``)."""
+    head, colon, rest = text.partition(":")
+    if not colon:
+        return InputSpec(_parse_shape(text, symbolic))
+    name, lt, high = head.partition("<")
+    if name.strip() not in INPUT_DTYPES:
+        raise typer.BadParameter(f"{text!r}: {name!r} is not an input dtype; write {', '.join(INPUT_DTYPES)}, as in "
+                                 "int64:8,128 (or int64<50257:8,128 for random ids in [0, 50257))")
+    bound = None
+    if lt:
+        if not high.strip().isdigit() or int(high) < 1 or name.strip() == "bool":
+            raise typer.BadParameter(f"{text!r}: the bound after '<' must be a positive integer, as in int64<1000:8,128")
+        bound = int(high)
+    return InputSpec(_parse_shape(rest, symbolic), name.strip(), bound)
+
+
+def _random_high(model, spec: InputSpec) -> int:
+    """The exclusive bound of a random integer input: as given, else the smallest Embedding's size (token ids
+    any embedding of the model can look up), else 2."""
+    if spec.high is not None:
+        return spec.high
+    sizes = [m.num_embeddings for m in model.modules() if hasattr(m, "num_embeddings")]
+    return max(min(sizes), 1) if sizes else 2
+
+
 def _named_args(arg: list[str] | None) -> dict[str, str]:
     named = {}
     for item in arg or []:
@@ -114,7 +154,7 @@ ArgOpt = Annotated[Optional[list[str]], typer.Option(
     "--arg", "-a", help="A non-array input of a custom forward, as name=value (a string), e.g. choice=conv.")]
 SymbolicShapeOpt = Annotated[Optional[list[str]], typer.Option(
     "--input-shape", "-s", help="Shape of an input, e.g. 2,3,224,224; a size may be a name, as in N,3,H,W. "
-    "Repeat for several inputs.")]
+    "An integer input (token ids) names its dtype first: int64:N,T. Repeat for several inputs.")]
 
 
 def _dtypes(value):
@@ -148,7 +188,9 @@ def _save_atomic(path: Path, write) -> None:
 def run(
     model: ModelArg,
     input_shape: Annotated[Optional[list[str]], typer.Option(
-        "--input-shape", "-s", help="Shape of a random input, e.g. 20,16,50. Repeat for several inputs.")] = None,
+        "--input-shape", "-s", help="Shape of a random input, e.g. 20,16,50. An integer input names its dtype "
+        "first: int64:8,128 gives ids in [0, n), n the model's smallest Embedding size (int64<1000:8,128 sets n); "
+        "bool:8,128 gives random booleans. Repeat for several inputs.")] = None,
     input: Annotated[Optional[list[Path]], typer.Option(
         "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
     output: Annotated[Optional[Path], typer.Option(
@@ -194,7 +236,8 @@ def run(
 
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --profile
     """
-    shapes_in = [_parse_shape(s) for s in input_shape or []]
+    specs_in = [_parse_input(s) for s in input_shape or []]
+    shapes_in = [spec.shape for spec in specs_in]
     _check_dtype(dtype)
     if not shapes_in and not input:
         raise typer.BadParameter("give --input-shape or --input", param_hint="--input-shape")
@@ -235,12 +278,15 @@ def run(
                 raise NNSpecRuntimeError(
                     f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
                 )
+        # integer and bool inputs keep their dtype (token ids, masks); floating ones run in the model's dtype
+        in_dtypes = [str(a.dtype) if a.dtype.kind in "iub" else None for a in arrays] if input \
+            else [spec.dtype for spec in specs_in]
         # check shapes and memory on a shape-only twin before the model or its inputs are allocated
         plan = builder.load(model, meta=True, memory_limit=None if memory_limit is None else limit)
         plan.to(dtype)
         try:
             found = static.infer(plan, [a.shape for a in arrays] if input else shapes_in, named=named,
-                                 dtype=dtype, training=train)
+                                 dtype=dtype, training=train, input_dtypes=in_dtypes)
         except DataDependentError:
             found = None  # a shape depends on values (a boolean mask): only the run itself can tell
         if found is not None:
@@ -256,8 +302,11 @@ def run(
         net.to(dtype).to(backend.device).train(train)
         if not input:
             gen = random.generator()
-            arrays = [gen.standard_normal(s) for s in shapes_in]
-        xs = [backend.asarray(a.astype(dt)) for a in arrays]  # real inputs run in the model's dtype
+            arrays = [gen.standard_normal(spec.shape) if spec.dtype is None
+                      else gen.integers(0, 2, spec.shape).astype(bool) if spec.dtype == "bool"
+                      else gen.integers(0, _random_high(net, spec), spec.shape).astype(spec.dtype)
+                      for spec in specs_in]
+        xs = [backend.asarray(a if a.dtype.kind in "iub" else a.astype(dt)) for a in arrays]
         timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
                         trace=not quiet or profile, plan=not no_plan)
         if timed.reason and not no_plan:
@@ -338,15 +387,16 @@ def compile_(
 def _infer(model: Path, input_shape: list[str] | None, dtype: str, train: bool, arg: list[str] | None):
     """The shape-only model and, where input shapes are given, what static inference finds."""
     _check_dtype(dtype)
-    shapes_in = [_parse_shape(s, symbolic=True) for s in input_shape or []]
+    specs_in = [_parse_input(s, symbolic=True) for s in input_shape or []]
     named = _named_args(arg)
 
     def body():
         net = builder.load(model, meta=True)
         net.to(dtype)
-        if not shapes_in:
+        if not specs_in:
             return net, None
-        return net, static.infer(net, shapes_in, named=named, dtype=dtype, training=train)
+        return net, static.infer(net, [spec.shape for spec in specs_in], named=named, dtype=dtype, training=train,
+                                 input_dtypes=[spec.dtype for spec in specs_in])
 
     return body
 
@@ -692,6 +742,48 @@ def info(as_json: JsonOpt = False) -> None:
                    f"({d['memory_free'] / 2**30:.1f} GiB free)")
     if not cp.get("available"):
         typer.echo(f"  {cp['why']}")
+
+
+@app.command()
+def ops(
+    term: Annotated[Optional[str], typer.Argument(
+        help="Show only the entries whose name or description contains this (any case).", show_default=False)] = None,
+    kind: Annotated[Optional[str], typer.Option(
+        "--kind", "-k", help="Only one kind: module, function, method or operator.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the vocabulary: every module type a model file can use, and every function, tensor method and
+    operator a custom forward can call, each with one line on what it does.
+
+    Examples:
+
+      nnspec ops                 # everything
+
+      nnspec ops norm            # LayerNorm, F.layer_norm, .norm, ...
+
+      nnspec ops --kind method   # what x.<method>(...) may be
+    """
+    if kind is not None and kind not in vocabulary.KINDS:
+        raise typer.BadParameter(f"{kind!r}; choose {', '.join(vocabulary.KINDS)}", param_hint="--kind")
+    found = vocabulary.search(term, kind)
+    if as_json:
+        typer.echo(json.dumps([e.to_json() for e in found], indent=2))
+        return
+    if not found:
+        _fail(f"nothing matches {term!r}" + (f" among the {kind}s" if kind else ""))
+    titles = {"module": "module types (a model file's `type`)", "function": "functions (in a custom forward)",
+              "method": "tensor methods (x.<name>(...) in a custom forward)",
+              "operator": "operators (in a custom forward)"}
+    first = True
+    for k in vocabulary.KINDS:
+        group = [e for e in found if e.kind == k]
+        if not group:
+            continue
+        typer.echo(("" if first else "\n") + f"{len(group)} {titles[k]}")
+        first = False
+        width = max(len(e.name) for e in group)
+        for e in group:
+            typer.echo(f"  {e.name.ljust(width)}  {e.summary}")
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy
+
 from .errors import NNSpecError, NNSpecRuntimeError, Position
 from .inputs import bind
 from .nn import Module
@@ -86,7 +88,7 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     model.train(training)
     try:
         kinds = list(input_dtypes or [])
-        inputs = [MetaArray(tuple(s), resolve_dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
+        inputs = [MetaArray(tuple(s), numpy.dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
                   for i, s in enumerate(input_shapes)]
         args = bind(model, inputs, named)
         with assumptions() as log, track_memory() as memory, ShapeTrace(model) as trace:

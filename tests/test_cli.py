@@ -396,9 +396,15 @@ def test_non_real_input_files_are_refused(tmp_path, array, phrase):
     assert result.exit_code == 1 and phrase in result.output and "Traceback" not in result.output
 
 
-def test_integer_input_files_run_in_the_model_dtype(tmp_path):
+def test_integer_input_files_keep_their_dtype(tmp_path):
+    """As in torch, an integer input stays integer (token ids for an Embedding); a float layer says so."""
     p = tmp_path / "x.npy"
     np.save(p, np.arange(40).reshape(2, 20))
+    result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-i", str(p)])
+    assert result.exit_code == 1 and "linear.yaml:2:1" in result.output
+    assert "input dtype int64 does not match the weight dtype float32; this layer takes floating-point input" \
+        in result.output
+    np.save(p, np.arange(40).reshape(2, 20).astype(np.float64))  # a float file runs in the model's dtype
     result = runner.invoke(app, ["run", str(SEED_DIR / "linear.yaml"), "-i", str(p)])
     assert result.exit_code == 0 and "output: shape (2, 30), dtype float32" in result.output
 

@@ -128,7 +128,7 @@ class Program:
 
 _INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor",
                       "setitem"}
-_RANDOM = re.compile(r"dropout|rand|bernoulli|normal|uniform|multinomial|rrelu|fractional")
+_RANDOM = re.compile(r"dropout|rand|bernoulli|^normal_?$|uniform|multinomial|rrelu|fractional")  # not normalize
 # layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
 # slopes, fractional pooling's samples): their steps are never folded or dropped
 _STATEFUL_IN_TRAINING = ("BatchNorm", "InstanceNorm", "Dropout", "RReLU", "FractionalMaxPool", "RNN", "LSTM", "GRU")

@@ -43,7 +43,7 @@ def _message(err: dict) -> str:
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         close = difflib.get_close_matches(str(tag), MODULE_TYPES, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known types: {', '.join(MODULE_TYPES)}"
+        hint = f"; did you mean {close[0]!r}?" if close else f" (`nnspec ops --kind module` lists the {len(MODULE_TYPES)})"
         return f"unknown module type {_short(tag)}{hint}"
     if kind == "union_tag_not_found":
         return "a module needs a 'type' (or is a user-defined module)"

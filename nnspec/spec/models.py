@@ -169,7 +169,18 @@ CONV_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- distance
+def _not_nan(v: float) -> float:
+    if v != v:
+        raise ValueError("must be a number, not nan")
+    return v
+
+
+# the order of a p-norm: any number, inf (the max norm) and -inf included
+_NormOrder = Union[StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=True), AfterValidator(_not_nan)]]
+
 DISTANCE_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.PairwiseDistance, p=_NormOrder, eps=Float, keepdim=StrictBool),
+    layer_spec(nn.CosineSimilarity, dim=StrictInt, eps=Float),
 ]
 
 # --- dropout
@@ -181,9 +192,18 @@ LOSS_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- normalization
+_NormalizedShape = Union[NonNeg, Annotated[tuple[NonNeg, ...], Field(min_length=1)]]
+
 NORMALIZATION_SPECS: list[type[LayerSpec]] = [
     layer_spec(nn.LayerNorm, normalized_shape=Union[Pos, tuple[Pos, ...]], eps=Float, elementwise_affine=StrictBool,
                bias=StrictBool),
+    layer_spec(nn.BatchNorm3d, **_bn),
+    layer_spec(nn.InstanceNorm1d, **_bn),
+    layer_spec(nn.InstanceNorm2d, **_bn),
+    layer_spec(nn.InstanceNorm3d, **_bn),
+    layer_spec(nn.GroupNorm, num_groups=Pos, num_channels=NonNeg, eps=Float, affine=StrictBool, bias=StrictBool),
+    layer_spec(nn.LocalResponseNorm, size=Pos, alpha=Float, beta=Float, k=Float),
+    layer_spec(nn.RMSNorm, normalized_shape=_NormalizedShape, eps=Union[Float, None], elementwise_affine=StrictBool),
 ]
 
 # --- padding
@@ -195,11 +215,36 @@ POOLING_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- rnn
+# num_layers is bounded as a repeat is (MAX_REPEAT): a file can't ask for a build that runs for hours
+_Layers = Annotated[StrictInt, Field(gt=0, le=MAX_REPEAT)]
+_rnn = dict(input_size=Pos, hidden_size=Pos, num_layers=_Layers, bias=StrictBool, batch_first=StrictBool, dropout=Prob,
+            bidirectional=StrictBool)
+_cell = dict(input_size=NonNeg, hidden_size=NonNeg, bias=StrictBool)
 RNN_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.RNN, nonlinearity=Literal["tanh", "relu"], **_rnn),
+    layer_spec(nn.LSTM, proj_size=NonNeg, **_rnn),
+    layer_spec(nn.GRU, **_rnn),
+    layer_spec(nn.RNNCell, nonlinearity=Literal["tanh", "relu"], **_cell),
+    layer_spec(nn.LSTMCell, **_cell),
+    layer_spec(nn.GRUCell, **_cell),
 ]
 
 # --- shape
+_MaxNorm = Union[Float, None]
+
 SHAPE_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.Embedding, num_embeddings=NonNeg, embedding_dim=NonNeg, padding_idx=Union[StrictInt, None],
+               max_norm=_MaxNorm, norm_type=_NormOrder, scale_grad_by_freq=StrictBool, sparse=StrictBool),
+    layer_spec(nn.EmbeddingBag, num_embeddings=NonNeg, embedding_dim=NonNeg, max_norm=_MaxNorm, norm_type=_NormOrder,
+               scale_grad_by_freq=StrictBool, mode=Literal["sum", "mean", "max"], sparse=StrictBool,
+               include_last_offset=StrictBool, padding_idx=Union[StrictInt, None]),
+    layer_spec(nn.Unflatten, dim=StrictInt, unflattened_size=tuple[StrictInt, ...]),
+    layer_spec(nn.PixelUnshuffle, downscale_factor=Pos),
+    layer_spec(nn.ChannelShuffle, groups=Pos),
+    layer_spec(nn.Fold, output_size=_size(2, Pos), kernel_size=_size(2, Pos), dilation=_size(2, Pos),
+               padding=_size(2, NonNeg), stride=_size(2, Pos)),
+    layer_spec(nn.Unfold, kernel_size=_size(2, Pos), dilation=_size(2, Pos), padding=_size(2, NonNeg),
+               stride=_size(2, Pos)),
 ]
 
 # --- transformer

@@ -2,4 +2,34 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ...runtime import functional as F
+from ..module import Module
+
+__all__ = ["PairwiseDistance", "CosineSimilarity"]
+
+
+class PairwiseDistance(Module):
+    """The p-norm distance of x1 - x2 + eps over the last dim (torch.nn.PairwiseDistance). Shape: (N, D), (N, D) ->
+    (N,) ((N, 1) with keepdim); the inputs broadcast."""
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity along dim (torch.nn.CosineSimilarity). Shape: (*, D, *), (*, D, *) -> (*, *); the inputs
+    broadcast."""
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)

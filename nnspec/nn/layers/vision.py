@@ -1,4 +1,4 @@
-"""Vision layers (torch.nn.modules.pixelshuffle, upsampling)."""
+"""Vision layers (torch.nn.modules.pixelshuffle, channelshuffle, fold, upsampling)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from ...errors import CompileError
 from ...runtime import functional as F
 from ..module import Module
 
-__all__ = ["PixelShuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+__all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold", "Upsample", "UpsamplingNearest2d",
+           "UpsamplingBilinear2d"]
 
 
 class PixelShuffle(Module):
@@ -23,6 +24,73 @@ class PixelShuffle(Module):
 
     def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """Space to depth (torch.nn.PixelUnshuffle). Shape: (*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleaves groups of channels (torch.nn.ChannelShuffle). Shape: (N, C, *), unchanged."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
+class Fold(Module):
+    """Sums sliding blocks back into an image (torch.nn.Fold). Shape: (N, C*kh*kw, L) or (C*kh*kw, L) ->
+    (N, C, *output_size) or (C, *output_size)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size = output_size
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Unfold(Module):
+    """Extracts sliding blocks as columns (torch.nn.Unfold). Shape: (N, C, H, W) or (C, H, W) -> (N, C*kh*kw, L)
+    or (C*kh*kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
 
 
 class Upsample(Module):

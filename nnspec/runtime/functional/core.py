@@ -189,6 +189,9 @@ def _batched(x, nd: int, op: str):
 def _same_dtype(op: str, x, w) -> None:
     """torch refuses mixed dtypes ("expected both inputs to have same dtype"); so does nnspec."""
     if w is not None and x.dtype != w.dtype:
+        if x.dtype.kind != "f":  # integer inputs keep their dtype (token ids): this one reached a float layer
+            raise NNSpecRuntimeError(f"{op}: input dtype {x.dtype} does not match the weight dtype {w.dtype}; "
+                                     f"this layer takes floating-point input (convert the input to {w.dtype})")
         raise NNSpecRuntimeError(
             f"{op}: input dtype {x.dtype} does not match the weight dtype {w.dtype}; "
             f"convert the input or the model (model.to('{x.dtype}'))"
@@ -573,6 +576,10 @@ def _scaled_size(size, factor, scale_factor, x) -> int:
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and eps <= 0.0:  # torch's F.batch_norm checks eps first (BatchNorm*d(eps=0) fails at forward)
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be non-negative, but got {eps}")
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
     _same_dtype("batch_norm", x, w if w is not None else rm)

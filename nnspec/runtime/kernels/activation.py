@@ -68,4 +68,4 @@ def gelu(x, approximate: str):
         y = 0.5 * xc * (1 + xp.tanh(inner))
     else:
         y = 0.5 * xc * (1 + special.erf(xc * xc.dtype.type(1 / math.sqrt(2))))
-    return y.astype(x.dtype, copy=False)
+    return xp.asarray(y).astype(x.dtype, copy=False)  # a 0-d input's arithmetic gives a scalar: an array again

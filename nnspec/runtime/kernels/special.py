@@ -54,7 +54,7 @@ def erf(x):
     """The error function, elementwise. Floating-point input: float64 computes in float64 (error below 5e-15),
     float32 and float16 in float32 (below 4e-7, about torch's float32 erf)."""
     xp = get_array_module(x)
-    xc = x.astype(xp.float64 if x.dtype == xp.float64 else xp.float32, copy=False)
+    xc = x.astype(xp.float64 if x.dtype == xp.float64 else xp.float32).reshape(-1)  # a 0-d input too: (n,)
     small, wide = _tables()
     with _quiet(xp):
         a = xp.abs(xc)
@@ -65,7 +65,7 @@ def erf(x):
             if bool(mask.any()):
                 y[mask] = xp.copysign(_clenshaw(xp, (a[mask] - c) / h, coef), xc[mask])
         y = xp.where(a >= 6, xp.copysign(xp.ones_like(xc), xc), y)  # +-inf included; NaN stays NaN
-    return y.astype(x.dtype, copy=False)
+    return y.astype(x.dtype, copy=False).reshape(x.shape)
 
 
 def _quiet(xp):
