@@ -39,7 +39,8 @@ _OPERATOR_SIGNS = {
     "add": "a + b", "sub": "a - b", "mul": "a * b", "truediv": "a / b", "floordiv": "a // b", "mod": "a % b",
     "pow": "a ** b", "matmul": "a @ b", "neg": "-a", "pos": "+a", "getitem": "a[index]",
     "unpack": "x, y = a", "eq": "a == b", "ne": "a != b", "lt": "a < b", "le": "a <= b", "gt": "a > b",
-    "ge": "a >= b", "and_": "a & b", "or_": "a | b", "xor": "a ^ b", "invert": "~a",
+    "ge": "a >= b", "and_": "a & b", "or_": "a | b", "xor": "a ^ b", "invert": "~a", "setitem": "a[index] = b",
+    "getattr": "a.name", "splat": "f(*a)",
 }
 
 
@@ -76,7 +77,7 @@ def entries() -> list[Entry]:
     for name, fn in T.METHODS.items():
         out.append(Entry("method", f".{name}", _describe(fn, f"Tensor.{name}")))
     for name, fn in T.OPERATORS.items():
-        base = name[1:] if name.startswith("i") and name[1:] in T.OPERATORS else None
+        base = next((b for b in (name[1:], name[1:] + "_") if name.startswith("i") and b in T.OPERATORS), None)
         if base is not None:  # augmented assignment: a += b
             a, op, b = _OPERATOR_SIGNS[base].split(" ")
             sign = f"{a} {op}= {b}"

@@ -237,7 +237,7 @@ half = x.view(*x.shape[:-1], 2, C // 2)
 parts = [*half.unbind(-2), x[..., :1]]
 y = torch.cat([*parts, *x.chunk(2, -1)], dim=-1)
 scale = 1.0 / math.sqrt(C) + math.pi * 0 + math.log(math.e) - math.exp(0) + math.floor(2.5) - math.ceil(1.2)
-n = len(x) + len(parts) + int(float(C) ** 0.5) + max(T, 2) + min(x.size(1), 5) + abs(-1) + round(2.6)
+n = len(x) + len(parts) + int(float(C) ** 0.5) + max(T, 2) + min(x.size(1), 3) + abs(-1) + round(2.6)
 y = y * scale + n
 z = torch.zeros(B, T, C, dtype=x.dtype)
 z[:, 0] = x[:, 0]

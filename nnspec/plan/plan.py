@@ -107,7 +107,9 @@ def _runner(step: Step):
     """``step`` as a function of the slot list, with its argument lists prepared once."""
     fn, out = step.fn, step.out
     args, kwargs = list(step.args), step.kwargs
-    flat = all(isinstance(a, Ref) or not any(refs_in(a)) for a in args) and not any(refs_in(kwargs))
+    # (slot 0 is falsy: whether there is a Ref inside is asked of the Refs themselves, not their slot numbers)
+    flat = all(isinstance(a, Ref) or next(refs_in(a), None) is None for a in args) and \
+        next(refs_in(kwargs), None) is None
     if flat:
         refs = [(i, a.slot) for i, a in enumerate(args) if isinstance(a, Ref)]
         if len(refs) == 1 and len(args) == 1 and not kwargs and isinstance(out, Ref):
