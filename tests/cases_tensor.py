@@ -253,3 +253,24 @@ w.clamp_(-1, 1)
 return y, z, w, x.permute(*reversed(range(3))), x.sum(*[-1]), torch.tensor([B, T, C]) * 1.0
 """), (2, 4, 6))
 SYMBOLIC["python_in_forward"] = {0: (1,)}
+
+# --------------------------------------------------------------------------- sizes as model code computes them
+
+add("lstm_tagger", model("""
+embeds = self.word_embeddings(sentence)
+lstm_out, _ = self.lstm(embeds.view(len(sentence), 1, -1))
+tag_space = self.hidden2tag(lstm_out.view(len(sentence), -1))
+tag_scores = F.log_softmax(tag_space, dim=1)
+return tag_scores
+""", inputs=["sentence"], name="LSTMTagger",
+    modules={"word_embeddings": L("Embedding", 20, 6), "lstm": L("LSTM", 6, 8), "hidden2tag": L("Linear", 8, 5)}),
+    (7,), ints={0: 20})
+SYMBOLIC["lstm_tagger"] = {0: (0,)}
+
+add("vit_unpatchify", model("""
+B, N, C = x.shape
+h = w = int(N ** 0.5)
+grid = x.reshape(B, h, w, C).permute(0, 3, 1, 2)
+up = F.interpolate(grid, scale_factor=2)
+return up.flatten(2).transpose(1, 2).contiguous(), torch.tensor(float(h)).expand(B), torch.tensor(h * w == N).float()
+"""), (2, 9, 4))
