@@ -78,6 +78,7 @@ def _int_function(name: str, fn: Callable) -> Callable:
 
 
 def _log(x, base=None):
+    """math.log(x, base=e): a float; symbolic in static inference where an argument is a symbolic size."""
     values = [_scalar("math.log", v) for v in ((x,) if base is None else (x, base))]
     if any(_symbolic(v) for v in values):
         return SymbolicFloat(f"log({', '.join(str(v) for v in values)})")
@@ -86,6 +87,7 @@ def _log(x, base=None):
 
 def _predicate(name: str, fn: Callable) -> Callable:
     def apply(x):
+        """A predicate of a number (a size is finite)."""
         v = _scalar(f"math.{name}", x)
         if isinstance(v, Dim):
             return name == "isfinite"
@@ -111,6 +113,7 @@ def _prod(iterable, *, start=1):
 
 def _int_pair(name: str, fn: Callable) -> Callable:
     def apply(*args):
+        """An integer function of ints (their values needed: a symbolic size is refused)."""
         values = [_scalar(f"math.{name}", a) for a in args]
         if any(_symbolic(v) for v in values):
             raise SymbolicValueError(f"math.{name}: its value depends on symbolic sizes; give the sizes as numbers")
@@ -168,6 +171,7 @@ def int_(x=0):
 
 
 def float_(x=0.0):
+    """float(x): a symbolic size gives a symbolic float; a one-element array gives its value."""
     if isinstance(x, str):
         return checked("float", builtins.float, x)
     v = _scalar("float", x)
@@ -177,6 +181,7 @@ def float_(x=0.0):
 
 
 def bool_(x=False):
+    """bool(x): a number's truth, or a one-element array's."""
     if isinstance(x, (tuple, list, str)):
         return builtins.bool(x)
     v = _scalar("bool", x)
@@ -217,6 +222,7 @@ min_ = _extreme("min", lambda a, b: b if b < a else a)
 
 
 def abs_(x):
+    """abs(x) of a number or size."""
     v = _scalar("abs", x)
     if isinstance(v, SymbolicFloat):
         raise SymbolicValueError(f"abs({v}): the value depends on symbolic sizes")
@@ -224,6 +230,7 @@ def abs_(x):
 
 
 def round_(number, ndigits=None):
+    """round(number, ndigits=None), halves to even (a size stays itself)."""
     v = _scalar("round", number)
     if isinstance(v, Dim):
         return v
