@@ -1,11 +1,16 @@
 """torch-namespace functions, Tensor methods and Python operators, on arrays.
 
 A forward written for torch calls three kinds of ops besides layers: functions
-(``torch.cat``, ``F.relu``), methods (``x.view(n, -1)``) and operators
-(``x * 2``, ``x[:, 0]``). This module gives each one a callable that takes the
+(``torch.cat``, ``F.relu``, ``math.sqrt``), methods (``x.view(n, -1)``) and operators
+(``x * 2``, ``x[:, 0]``, ``x.dtype``). This module gives each one a callable that takes the
 same positional and keyword arguments as torch, works on NumPy or CuPy arrays
-(Parameters unwrap to their data), follows torch's result-dtype rules and
-checks its arguments the way torch does, raising nnspec errors.
+(Parameters unwrap to their data) and on shape-only arrays, follows torch's result-dtype
+rules and checks its arguments the way torch does, raising nnspec errors. The families
+of ops live beside it: ``tensor_creation`` (ones, arange, tensor, tril, *_like, new_*),
+``tensor_math`` (elementwise, comparisons, where/clamp/masked_fill), ``tensor_reductions``
+(max/min with indices, var/std, norm, cumsum, logsumexp, ...), ``tensor_shapes`` (split,
+expand, gather, einsum, bmm, ...), ``values`` (dtypes, devices, finfo) and ``pyfuncs``
+(Python's math and builtins on run-time sizes).
 
 The registries at the bottom (``FUNCTIONS``, ``METHODS``, ``OPERATORS``) are
 what a forward interpreter looks names up in; a method takes the tensor as its
@@ -13,7 +18,12 @@ first argument.
 
 Known gaps against torch: ``view`` never refuses a non-contiguous input (it
 copies, as ``reshape`` does), ``view(dtype)`` is not supported, and the
-numpy-style ``axis=``/``keepdims=`` aliases torch accepts are not.
+numpy-style ``axis=``/``keepdims=`` aliases torch accepts are not. Devices are
+checked and otherwise ignored: arrays made from sizes alone (``torch.arange(n)``)
+are made where the forward runs, with or without ``device=``. ``torch.empty`` gives
+zeros; random ops draw from nnspec's seeded generator (not torch's numbers); ``out=``,
+``generator=`` and scatter's ``reduce=`` are refused; bfloat16 and complex dtypes do
+not exist (NumPy has none).
 """
 
 from __future__ import annotations
