@@ -136,7 +136,7 @@ NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn", "math": "math"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
             "reversed", "round"}
-RUNTIME_BUILTINS = {"int", "float", "bool", "len", "min", "max", "abs", "round"}  # on values a run computes
+RUNTIME_BUILTINS = {"int", "float", "bool", "len", "min", "max", "abs", "round", "tuple", "list"}  # on run values
 REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
                  "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -351,6 +351,10 @@ class Compiler:
             self.block(s.body if test else s.orelse)
         elif isinstance(s, ast.For):
             self.for_loop(s)
+        elif isinstance(s, ast.Assert):
+            self.assertion(s)
+        elif isinstance(s, ast.With) and all(self.gradient_context(item) for item in s.items):
+            self.block(s.body)  # no gradients are ever computed: torch.no_grad() and the like change nothing
         elif isinstance(s, ast.Pass):
             pass
         elif isinstance(s, ast.Break):
@@ -359,6 +363,39 @@ class Compiler:
             raise _Continue()
         else:
             raise self.error(f"{_statement_name(s)} is not supported in a forward", s)
+
+    def assertion(self, s: ast.Assert) -> None:
+        """``assert test, message``: decided now where the test is known, else checked when the forward runs
+        (a size in static inference: the condition is assumed and recorded). The message is shown as written,
+        never evaluated (an f-string stays its source text)."""
+        message = ast.get_source_segment(self.source.code, s.msg) if s.msg is not None else None
+        if s.msg is not None and message is None:
+            message = ast.unparse(s.msg)
+        if isinstance(s.msg, ast.Constant) and isinstance(s.msg.value, str):
+            message = s.msg.value
+        if isinstance(s.test, ast.Compare) and len(s.test.ops) == 1 and type(s.test.ops[0]) in _CMP_NAME:
+            left, right = self.expr(s.test.left), self.expr(s.test.comparators[0])
+            if _has_node(self.measure((left, right), s)):  # a comparison of sizes may be assumed statically
+                self.emit("call_function", "operator.check", (self.materialize(left), message,
+                                                              _CMP_NAME[type(s.test.ops[0])], self.materialize(right)),
+                          name="check", at=s)
+                return
+        test = self.expr(s.test)
+        if _has_node(self.measure(test, s)):
+            self.emit("call_function", "operator.check", (self.materialize(test), message), name="check", at=s)
+            return
+        if not self.truth(test):
+            raise self.error("assertion failed" + (f": {_cut(message, 200)}" if message else ""), s)
+
+    _GRADIENT_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.enable_grad", "torch.set_grad_enabled")
+
+    def gradient_context(self, item: ast.withitem) -> bool:
+        """Whether a ``with`` item is one of torch's gradient switches (no ``as``), which a forward here ignores."""
+        e = item.context_expr
+        if item.optional_vars is not None or not isinstance(e, ast.Call):
+            return False
+        name = ast.unparse(e.func) if isinstance(e.func, (ast.Attribute, ast.Name)) else ""
+        return name in self._GRADIENT_CONTEXTS and "torch" not in self.env
 
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
@@ -525,7 +562,12 @@ class Compiler:
             return self.expr(e.body) if self.const_test(e.test) else self.expr(e.orelse)
         if isinstance(e, (ast.Tuple, ast.List)):
             items = self.items(e.elts, e)
-            return self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
+            value = self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
+            if any(isinstance(v, Spread) for v in items):  # (*x.shape, 1): a value the run makes
+                kind = "tuple" if isinstance(e, ast.Tuple) else "list"
+                return self.emit("call_function", f"builtins.{kind}", (self.materialize(list(items)),), name=kind,
+                                 at=e)
+            return value
         if isinstance(e, ast.Slice):
             return self.index(e)
         raise self.error(f"{_expression_name(e)} is not supported in a forward", e)

@@ -239,7 +239,17 @@ def round_(number, ndigits=None):
     return checked("round", builtins.round, v, ndigits) if ndigits is not None else checked("round", builtins.round, v)
 
 
+def tuple_(iterable=()):
+    """tuple(iterable): of a tuple or list, or of an array along its first dim (each item a view)."""
+    return builtins.tuple(_items("tuple", iterable))
+
+
+def list_(iterable=()):
+    """list(iterable): of a tuple or list, or of an array along its first dim (each item a view)."""
+    return _items("list", iterable)
+
+
 BUILTIN_FUNCTIONS: dict[str, Callable] = {"int": int_, "float": float_, "bool": bool_, "len": len_, "max": max_,
-                                          "min": min_, "abs": abs_, "round": round_}
+                                          "min": min_, "abs": abs_, "round": round_, "tuple": tuple_, "list": list_}
 
 __all__ = ["BUILTIN_FUNCTIONS", "MATH_CONSTANTS", "MATH_FUNCTIONS"]

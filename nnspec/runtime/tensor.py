@@ -797,6 +797,8 @@ def _getattr(obj, name: str):
             return dim_(x)
         if name == "shape":
             return size(x)
+        if name == "data":  # the array itself (nothing here tracks gradients)
+            return x
         if name in TENSOR_VIEW_ATTRIBUTES:
             return TENSOR_VIEW_ATTRIBUTES[name](x)
         what = "a method (call it)" if name in METHODS else "not supported"
@@ -950,6 +952,15 @@ def _index_item(xp, item):
     return index
 
 
+def _symbolic_index(index) -> bool:
+    """Whether an index has a symbolic size in it (a slice to T, an index T - 1)."""
+    for it in index if isinstance(index, tuple) else (index,):
+        parts = (it.start, it.stop, it.step) if isinstance(it, slice) else it if isinstance(it, list) else (it,)
+        if any(is_symbolic(p) for p in parts):
+            return True
+    return False
+
+
 def _int64_index(v: int) -> int:
     if not -(2**63) <= v < 2**63:
         raise NNSpecRuntimeError(f"getitem: slice index {v} overflows a 64-bit integer")
@@ -962,6 +973,8 @@ def _getitem(obj, index):
     if not _is_array(obj):
         return _python("getitem", operator.getitem, obj, index)
     x = data_of(obj)
+    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: shapes only
+        x = meta.MetaArray(x.shape, x.dtype)
     xp = get_array_module(x)
     items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
     if not any(it is Ellipsis for it in items):
@@ -1025,6 +1038,8 @@ def _setitem(obj, index, value):
     if not _is_array(obj):
         raise NNSpecRuntimeError(f"setitem: '{type(obj).__name__}' object does not support item assignment")
     x = data_of(obj)
+    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: nothing written
+        x = meta.MetaArray(x.shape, x.dtype)
     xp = get_array_module(x)
     items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
     if not any(it is Ellipsis for it in items):
@@ -1073,6 +1088,54 @@ def _broadcast_into(op: str, src: tuple, dst: tuple, dtype) -> None:
     _expanded(op, SimpleNamespace(ndim=len(src), shape=src, dtype=dtype), list(dst))
 
 
+def _check(condition, message=None, op=None, other=None):
+    """``assert condition, message`` where the condition is computed in the forward: an error where it is false.
+    ``assert a < b`` comes as (a, message, "lt", b): where a or b is a symbolic size (static inference), the
+    comparison is assumed to hold unless it can't (the assumption is recorded: T <= 1024). The truth of a
+    shape-only array is not known statically and passes."""
+    from .symbolic import assume_holds
+
+    if op is not None:
+        if op not in ("eq", "ne", "lt", "le", "gt", "ge"):
+            raise NNSpecRuntimeError(f"assert: unknown comparison {op!r}")
+        if (is_symbolic(condition) or is_symbolic(other)) and not _is_array(condition) and not _is_array(other):
+            truth = assume_holds(condition, op, other)
+            if not truth:
+                raise NNSpecRuntimeError("assertion failed" + (f": {message}" if message else ""))
+            return None
+        condition = OPERATORS[op](condition, other)
+    if _is_array(condition):
+        x = data_of(condition)
+        if is_meta(x):
+            return None
+        if int(x.size) != 1:
+            raise NNSpecRuntimeError("assert: Boolean value of Tensor with more than one value is ambiguous")
+        truth = bool(x.reshape(()).item())
+    else:
+        truth = bool(condition)
+    if not truth:
+        raise NNSpecRuntimeError("assertion failed" + (f": {message}" if message else ""))
+    return None
+
+
+def item(self):
+    """Tensor.item(): the value of a one-element array as a Python number."""
+    x = _array(self, "item")
+    if is_meta(x):
+        raise meta.DataDependentError("item: the value of an array, which static inference does not know")
+    if int(x.size) != 1:
+        raise NNSpecRuntimeError(f"item: a Tensor with {int(x.size)} elements cannot be converted to Scalar")
+    return x.reshape(()).item()
+
+
+def tolist(self):
+    """Tensor.tolist(): the values as (nested) Python lists of numbers."""
+    x = _array(self, "tolist")
+    if is_meta(x):
+        raise meta.DataDependentError("tolist: the values of an array, which static inference does not know")
+    return get_array_module(x).asnumpy(x).tolist() if hasattr(get_array_module(x), "asnumpy") else x.tolist()
+
+
 def _splat(value):
     """``*value`` inside a call or a list or tuple display, where value is only known when the forward runs:
     its items (of a tuple or list, or an array along its first dim); the interpreter splices them in."""
@@ -1096,7 +1159,7 @@ _NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
 
 # tensor attributes that are views (x.T, x.mT); x.shape, x.ndim, x.dtype, x.device are served by _getattr too
 TENSOR_VIEW_ATTRIBUTES: dict[str, Callable] = {"T": _S.attr_T, "mT": _S.attr_mT, "H": _S.attr_H, "mH": _S.attr_mH}
-TENSOR_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", *TENSOR_VIEW_ATTRIBUTES})
+TENSOR_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "data", *TENSOR_VIEW_ATTRIBUTES})
 
 # ops that take the same arguments as torch.<name> and Tensor.<name> (the tensor first)
 _BOTH: dict[str, Callable] = {
@@ -1202,6 +1265,8 @@ METHODS: dict[str, Callable] = {
     "type_as": type_as,
     "type": type_,
     "where": _method_where,
+    "item": item,
+    "tolist": tolist,
     "split": _S.split_method,
     "split_with_sizes": _S.split_with_sizes,
     "expand": _S.expand,
@@ -1318,6 +1383,7 @@ OPERATORS: dict[str, Callable] = {
     "getattr": _getattr,
     "unpack": _unpack,
     "splat": _splat,
+    "check": _check,
 }
 INPLACE_OPERATORS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor")
 OPERATORS.update({f"i{k.rstrip('_')}": _inplace(f"i{k.rstrip('_')}", OPERATORS[k]) for k in INPLACE_OPERATORS})

@@ -304,6 +304,8 @@ TORCH_CASES = {
 METHOD_CASES = {
     **BOTH,
     "nelement": [c(x234), c(e03)],
+    "item": [c(s0), c(si), c(np.array([[True]])), c(x23[:1, :1].copy()), err_msg(NNSpecRuntimeError, x23)],
+    "tolist": [c(x23), c(s0), c(i23), c(b23), c(e03)],
     "long": [c(x23 * 3), c(b23), c(special[np.isfinite(special)].copy())],
     "int": [c(x23 * 3), c(i23)],
     "short": [c(i23)],
@@ -370,7 +372,7 @@ OPERATOR_CASES = {
     "ixor": [c(b23, True), c(6, 3)],
     "getattr": [c(x23, "dtype"), c(i23, "dtype"), c(x23, "device"), c(x23, "T"), c(x234, "T"), c(x3, "T"), c(s0, "T"),
                 c(x234, "mT"), c(x23, "mT"), c(x23, "H"), c(x234, "mH"), c(x23, "is_cuda"), c(x23, "ndim"),
-                c(x23, "shape"), err_msg(ShapeError, x3, "mT"), err_msg(ShapeError, x234, "H"),
+                c(x23, "shape"), c(x23, "data"), err_msg(ShapeError, x3, "mT"), err_msg(ShapeError, x234, "H"),
                 err(NNSpecRuntimeError, x23, "nothing")],
     "setitem": [c(x23, 0, 1.0), c(x23, (slice(None), 1), y23[:, 0].copy()), c(x23, b23, 0.0), c(x23, (Ellipsis, 0), 5),
                 c(i23, 0, 2.7), c(x23, (slice(None), slice(0, 2)), np.ones((1, 2), np.float32)), c(x23, 1, i3),
@@ -378,6 +380,10 @@ OPERATOR_CASES = {
                 err(ShapeError, x23, 0, np.ones(2, np.float32)), err(ShapeError, x23, 5, 1.0),
                 err_msg(NNSpecRuntimeError, i23, 0, float("inf"))],
     "splat": [c((1, 2, 3)), c([4, 5]), c(x23), c(()), err(NNSpecRuntimeError, s0)],
+    "check": [c(True), c(3, "positive"), c(np.array(True)), c(s0 > 1), err(NNSpecRuntimeError, 0, "n must be > 0"),
+              err(NNSpecRuntimeError, np.array([0.0], np.float32)), err(NNSpecRuntimeError, b23),
+              c(3, "t <= 16", "le", 16), c(s0, None, "gt", 1), err(NNSpecRuntimeError, 17, "too long", "le", 16),
+              err(NNSpecRuntimeError, x3, None, "eq", 0)],
 }
 
 # --------------------------------------------------------------------------- Python's math and builtins
@@ -418,6 +424,8 @@ BUILTIN_CASES = {
     "min": [c(1, 2), c((3, 1, 2)), c(0.5, 1)],
     "abs": [c(-3), c(2.5), c(-0.0)],
     "round": [c(2.5), c(3.5), c(2.675, 2), c(7)],
+    "tuple": [c((1, 2)), c([3]), c(x23), c(), err(NNSpecRuntimeError, s0), err(NNSpecRuntimeError, 3)],
+    "list": [c((1, 2)), c(x23), c(())],
 }
 
 __all__ = ["BUILTIN_CASES", "MATH_CASES", "METHOD_CASES", "OPERATOR_CASES", "TORCH_CASES"]

@@ -442,7 +442,28 @@ def test_python_on_sizes(data):
     agree(lambda x: T.OPERATORS["splat"](T.size(x)), x)
 
 
-covers(*P.MATH_FUNCTIONS.values(), *P.BUILTIN_FUNCTIONS.values(), T.OPERATORS["splat"])
+    agree(lambda x: T.OPERATORS["check"](R.all_(M.isfinite(x)), "finite"), x)
+    agree(lambda x: T.OPERATORS["check"](T.size(x, 0) > 0), x)
+
+
+covers(*P.MATH_FUNCTIONS.values(), *P.BUILTIN_FUNCTIONS.values(), T.OPERATORS["splat"], T.OPERATORS["check"])
+
+
+def test_values_of_arrays_are_data_dependent():
+    for fn in (T.item, T.tolist):
+        with pytest.raises(DataDependentError):
+            fn(MetaArray(()))
+    assert T.item(np.array([2.5])) == 2.5 and T.tolist(np.arange(2)) == [0, 1]
+    t = Dim.symbol("T")
+    with assumptions() as log:
+        T.OPERATORS["check"](t, "too long", "le", 16)  # assert t <= 16: assumed, recorded
+        T.OPERATORS["check"](t * 2, None, "gt", t)  # holds for every T
+    assert log == ["T <= 16"]
+    with pytest.raises(Exception, match="assertion failed: too short"):
+        T.OPERATORS["check"](t, "too short", "lt", 1)  # fails for every T
+
+
+covers(T.item, T.tolist)
 
 
 def test_python_on_symbolic_sizes():

@@ -304,7 +304,14 @@ def _torch_callable(torch, registry: str, key: str) -> Callable:
         return getattr
     if key == "setitem":
         return _assigned
+    if key == "check":
+        return _python_assert
     return getattr(operator, key)
+
+
+def _python_assert(condition, message=None, op=None, other=None):
+    """What ``assert condition, message`` (or ``assert condition <op> other``) does in Python: the torch side."""
+    assert condition if op is None else getattr(operator, op)(condition, other), message
 
 
 def _assigned(obj, index, value):
@@ -478,13 +485,14 @@ def test_registries_are_complete_and_mirrored():
         "finfo", "iinfo", "device",
     }
     python = {f"math.{n}" for n in MATH_NAMES} | {f"builtins.{n}" for n in ("int", "float", "bool", "len", "min",
-                                                                             "max", "abs", "round")}
+                                                                             "max", "abs", "round", "tuple", "list")}
     assert {k for k in FUNCTIONS if not k.startswith(("F.", "torch.nn.functional."))} == \
         {f"torch.{n}" for n in torch_names} | python
     binary = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor"}
     assert set(OPERATORS) == binary | {f"i{k.rstrip('_')}" for k in binary} | {
-        "neg", "pos", "invert", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "setitem", "getattr", "unpack", "splat"}
-    assert all(hasattr(operator, k) for k in OPERATORS if k not in ("unpack", "getattr", "splat"))
+        "neg", "pos", "invert", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "setitem", "getattr", "unpack", "splat",
+        "check"}
+    assert all(hasattr(operator, k) for k in OPERATORS if k not in ("unpack", "getattr", "splat", "check"))
     # every public op of functional is registered (its helpers are not ops)
     helpers = set(F.core.__all__) - set(F.core.OPS)
     ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__.startswith(F.__name__ + ".")
