@@ -274,3 +274,8 @@ grid = x.reshape(B, h, w, C).permute(0, 3, 1, 2)
 up = F.interpolate(grid, scale_factor=2)
 return up.flatten(2).transpose(1, 2).contiguous(), torch.tensor(float(h)).expand(B), torch.tensor(h * w == N).float()
 """), (2, 9, 4))
+
+# --------------------------------------------------------------------------- a whole model file
+
+add("gpt_mini", "models/gpt.yaml", (2, 8), ints={0: 64})  # nanoGPT's forwards, causal through its tril buffers
+SYMBOLIC["gpt_mini"] = {0: (1,)}
