@@ -523,6 +523,9 @@ def summary(
             typer.echo("")
             table = [["state_dict key", "kind", "shape", "dtype", "numel"]]
             for e in info["state_dict"]:
+                if e["shape"] is None:  # a lazy module's parameter before its first call
+                    table.append([e["key"], e["kind"], "uninitialized", e["dtype"], "--"])
+                    continue
                 table.append([e["key"], e["kind"], format_shape(tuple(e["shape"])), e["dtype"], f"{e['numel']:,}"])
             typer.echo(render(table, right={4}) if len(table) > 1 else "(empty state_dict)")
         t = info["totals"]

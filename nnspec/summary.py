@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .nn import Module
+from .nn.lazy import is_lazy
 
 
 def state_entries(model: Module) -> list[dict[str, Any]]:
@@ -13,6 +14,9 @@ def state_entries(model: Module) -> list[dict[str, Any]]:
     params = {id(p.data) for p in model.parameters()}
     entries = []
     for key, value in model.state_dict().items():
+        if is_lazy(value):  # a lazy module's, before its first call: no shape yet (torch's <UninitializedParameter>)
+            entries.append({"key": key, "kind": "parameter", "shape": None, "dtype": str(value.dtype), "numel": None})
+            continue
         entries.append({
             "key": key,
             "kind": "parameter" if id(value) in params else "buffer",
@@ -25,7 +29,7 @@ def state_entries(model: Module) -> list[dict[str, Any]]:
 
 def totals(model: Module) -> dict[str, int]:
     """Parameter counts with shared parameters counted once, as ``sum(p.numel() for p in parameters())``."""
-    params = list(model.parameters())
+    params = [p for p in model.parameters() if not is_lazy(p)]  # a lazy module's have no size until its first call
     return {
         "params": sum(p.numel() for p in params),
         "trainable": sum(p.numel() for p in params if p.requires_grad),

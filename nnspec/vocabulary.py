@@ -35,12 +35,37 @@ def first_sentence(doc: str | None) -> str:
     return match.group(1) if match else text
 
 
-_OPERATOR_SIGNS = {
-    "add": "a + b", "sub": "a - b", "mul": "a * b", "truediv": "a / b", "floordiv": "a // b", "mod": "a % b",
-    "pow": "a ** b", "matmul": "a @ b", "neg": "-a", "pos": "+a", "getitem": "a[index]",
-    "unpack": "x, y = a", "eq": "a == b", "ne": "a != b", "lt": "a < b", "le": "a <= b", "gt": "a > b",
-    "ge": "a >= b", "and_": "a & b", "or_": "a | b", "xor": "a ^ b", "invert": "~a", "setitem": "a[index] = b",
-    "getattr": "a.name", "splat": "f(*a)",
+# each operator as a forward writes it, and what it does (torch's semantics where an operand is an array)
+_OPERATORS = {
+    "add": ("a + b", "Elementwise sum, broadcast, with torch's result dtype."),
+    "sub": ("a - b", "Elementwise difference, broadcast."),
+    "mul": ("a * b", "Elementwise product, broadcast."),
+    "truediv": ("a / b", "Elementwise true division (integers give float32)."),
+    "floordiv": ("a // b", "Elementwise division rounded down."),
+    "mod": ("a % b", "Elementwise remainder, with the divisor's sign (Python's and torch's)."),
+    "pow": ("a ** b", "Elementwise power."),
+    "matmul": ("a @ b", "Matrix product, batched and broadcast (torch.matmul)."),
+    "neg": ("-a", "Elementwise negation."),
+    "pos": ("+a", "The operand itself."),
+    "getitem": ("a[index]", "Indexing: ints, slices, None, ..., and integer or boolean index arrays."),
+    "unpack": ("x, y = a", "Unpacking a tuple, a list or an array's first dim into names."),
+    "eq": ("a == b", "Elementwise equality, a bool array."),
+    "ne": ("a != b", "Elementwise inequality, a bool array."),
+    "lt": ("a < b", "Elementwise less-than, a bool array."),
+    "le": ("a <= b", "Elementwise less-or-equal, a bool array."),
+    "gt": ("a > b", "Elementwise greater-than, a bool array."),
+    "ge": ("a >= b", "Elementwise greater-or-equal, a bool array."),
+    "and_": ("a & b", "Elementwise and of bool (or bitwise of integer) arrays."),
+    "or_": ("a | b", "Elementwise or of bool (or bitwise of integer) arrays."),
+    "xor": ("a ^ b", "Elementwise exclusive or of bool (or bitwise of integer) arrays."),
+    "invert": ("~a", "Elementwise not of a bool (or bitwise not of an integer) array."),
+    "setitem": ("a[index] = b", "Item assignment: written into the array, the value broadcast and converted to its "
+                                "dtype."),
+    "getattr": ("a.name", "An attribute: a tensor's dtype, device, T, mT, H, mH, data, or a field of a result "
+                          "(x.max(1).values, torch.finfo(t).min)."),
+    "splat": ("f(*a)", "Unpacking a run-time tuple, list or array into a call's arguments or a display's items."),
+    "check": ("assert a", "An assert on values computed in the forward (a comparison of symbolic sizes is assumed "
+                          "and recorded)."),
 }
 
 
@@ -78,12 +103,14 @@ def entries() -> list[Entry]:
         out.append(Entry("method", f".{name}", _describe(fn, f"Tensor.{name}")))
     for name, fn in T.OPERATORS.items():
         base = next((b for b in (name[1:], name[1:] + "_") if name.startswith("i") and b in T.OPERATORS), None)
-        if base is not None:  # augmented assignment: a += b
-            a, op, b = _OPERATOR_SIGNS[base].split(" ")
-            sign = f"{a} {op}= {b}"
+        if base is not None and base in _OPERATORS:  # augmented assignment: a += b, in place on arrays
+            a, op, b = _OPERATORS[base][0].split(" ")
+            out.append(Entry("operator", f"{a} {op}= {b}", f"In place: {_OPERATORS[base][1][0].lower()}"
+                                                            f"{_OPERATORS[base][1][1:]}"))
+        elif name in _OPERATORS:
+            out.append(Entry("operator", *_OPERATORS[name]))
         else:
-            sign = _OPERATOR_SIGNS.get(name, name)
-        out.append(Entry("operator", sign, _describe(fn, f"Python's {name}")))
+            out.append(Entry("operator", name, _describe(fn, f"Python's {name}")))
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(out, key=lambda e: (order[e.kind], e.name.lower()))
 

@@ -36,6 +36,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .errors import Position, WeightsError
 from .nn import Module, Parameter
+from .nn.lazy import is_lazy
 from .resources import available_memory
 from .runtime.backend import to_numpy
 
@@ -543,6 +544,9 @@ def _host_arrays(obj: Module | Mapping[str, Any]) -> dict[str, numpy.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise WeightsError(f"state_dict key {key!r} is of type {type(key).__name__}, not a name")
+        if is_lazy(value):
+            raise WeightsError(f"{key!r} is uninitialized: a lazy module makes its parameters in its first call; "
+                               "run the model once before saving it")
         try:
             array = to_numpy(value.data if isinstance(value, Parameter) else value)
         except (TypeError, ValueError) as e:
@@ -677,6 +681,8 @@ class Mismatch:
 
 
 def _describe_array(a: Any) -> str:
+    if is_lazy(a):  # a lazy module's parameter before its first call: any shape loads into it
+        return f"uninitialized {a.dtype}"
     return f"{tuple(int(s) for s in a.shape)} {a.dtype}"
 
 
@@ -703,7 +709,7 @@ def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
         if key not in state:
             continue
         have = state[key]
-        if tuple(have.shape) != tuple(want.shape):
+        if not is_lazy(want) and tuple(have.shape) != tuple(want.shape):
             out.append(Mismatch("shape", key, expected=_describe_array(want), got=_describe_array(have)))
         elif numpy.dtype(have.dtype).kind != numpy.dtype(want.dtype).kind and not (
                 numpy.dtype(have.dtype).kind in "iub" and numpy.dtype(want.dtype).kind in "iu"):

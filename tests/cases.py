@@ -265,7 +265,8 @@ for op_id, expression, shapes in OPS:
     add(f"op_{op_id}", {"name": "Ops", **OP_STATE, "inputs": names, "forward": f"return {expression}"}, *shapes)
 
 # --- the layer families that grow on their own: tests/cases_<family>.py, each calling add() above
-FAMILIES = ("activation", "attention", "conv", "loss", "normalization", "pooling", "rnn", "shape", "tensor")
+FAMILIES = ("activation", "attention", "conv", "loss", "normalization", "pooling", "rnn", "shape", "tensor",
+            "examples")
 for _family in FAMILIES:
     importlib.import_module(f"cases_{_family}")
 

@@ -15,13 +15,14 @@ train and eval differ, in train mode too:
 
 Run it as a script for a per-type table (``python tests/module_db.py [--types A,B] [--show-failures]``);
 tests/test_module_db.py runs it in the suite (CI) and prints the table, and ``--write-golden`` writes the
-torch-free subset (tests/golden/module_db.npz) that the default run checks without torch.
+torch-free subset (tests/golden/module_db/subset.npz) that the default run checks without torch.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import math
 import sys
@@ -37,7 +38,7 @@ import numpy as np
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
-GOLDEN_MODULE_DB = TESTS / "golden" / "module_db.npz"
+GOLDEN_MODULE_DB = TESTS / "golden" / "module_db" / "subset.npz"  # its own folder: make_golden.py sweeps stale *.npz
 TOL = dict(rtol=1e-4, atol=1e-4)
 RESULTS: list = []  # the outcomes of a pytest session's live run, for the table conftest.py prints
 
@@ -112,6 +113,9 @@ def _value(v: Any) -> Any:
         return [_value(x) for x in v]
     if isinstance(v, dict):
         return {k: _value(x) for k, x in v.items()}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):  # LinearCrossEntropyOptions: its fields, by name
+        return {f.name: str(x).removeprefix("torch.") if isinstance(x, torch.dtype) else _value(x)
+                for f in dataclasses.fields(v) for x in [getattr(v, f.name)]}
     if callable(v):
         raise NotWritable(f"a callable ({getattr(v, '__name__', type(v).__name__)})")
     if isinstance(v, float) and not math.isfinite(v):
@@ -257,6 +261,7 @@ def torch_run(sample: Sample) -> TorchRun:
         warnings.simplefilter("ignore")
         _seeded(seed)
         m = sample.module_cls(*sample.ctor_args, **sample.ctor_kwargs)
+    m.to(torch.float32)  # as torch's test_modules does (m.to(dtype)): FractionalMaxPool's float64 _random_samples
     m.train(sample.training)
     before = repr(m)
     lazy = any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in m.parameters())
@@ -299,6 +304,8 @@ def run(sample: Sample) -> Outcome:
         assert repr(ours) == theirs.repr_before, f"repr:\n{ours!r}\n--- torch:\n{theirs.repr_before}"
         if not theirs.lazy:
             _same_state_layout(ours, theirs.module)
+        else:  # torch's first call made the parameters (in_channels from the input): nnspec's does, then torch's load
+            ours(*_to_numpy(sample.fwd_args), **_to_numpy(sample.fwd_kwargs))  # (loaded first, torch keeps 0 there)
         ours.load_state_dict(theirs.state)
         ours.train(sample.training)
         got = ours(*_to_numpy(sample.fwd_args), **_to_numpy(sample.fwd_kwargs))
@@ -424,6 +431,7 @@ def write_golden(outcomes: list[Outcome]) -> None:
                       "state": {k2: _encode(v, entries, f"{key}/state/{k2}") for k2, v in theirs.state.items()}}
             index.append((key, record))
     entries["index"] = np.array(json.dumps(dict(index)))
+    GOLDEN_MODULE_DB.parent.mkdir(exist_ok=True)
     np.savez_compressed(GOLDEN_MODULE_DB, **entries)
     print(f"wrote {len(index)} samples of {len(chosen)} types to {GOLDEN_MODULE_DB}")
 
@@ -473,10 +481,13 @@ def load_golden() -> tuple[dict, Any]:
 def check_golden(record: dict, entries: Any) -> None:
     """One golden sample through nnspec: repr, state layout, outputs within 1e-4."""
     import nnspec
+    from nnspec.nn.lazy import first_call_pending
 
     ours = nnspec.from_dict(copy.deepcopy(record["model"]), seed=0)
     ours.train(record["training"])
     state = {k: decode(v, entries) for k, v in record["state"].items()}
+    if first_call_pending(ours):  # a lazy module: its first call makes its parameters, as torch's did
+        ours(*decode(record["args"], entries), **decode(record["kwargs"], entries))
     ours.load_state_dict(state)
     ours.train(record["training"])
     got = ours(*decode(record["args"], entries), **decode(record["kwargs"], entries))

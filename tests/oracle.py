@@ -12,6 +12,7 @@ import textwrap
 
 import torch
 from torch import nn as tnn
+from torch.nn.parameter import is_lazy
 
 from nnspec.spec import models as S
 
@@ -23,7 +24,7 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     if isinstance(spec, S.ShareSpec):
         return parent.get_submodule(spec.share)
     if isinstance(spec, S.LayerSpec):
-        return getattr(tnn, spec.type)(**spec.kwargs())
+        return getattr(tnn, spec.type)(**layer_kwargs(spec))
     if isinstance(spec, S.SequentialSpec):
         seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
@@ -70,6 +71,23 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
     raise TypeError(f"no torch twin for {type(spec).__name__}")
 
 
+def layer_kwargs(spec: S.LayerSpec) -> dict:
+    """A layer's arguments for torch: fractional pooling's _random_samples and a loss weight, which a file writes
+    as a list (or a number), are float32 tensors there; LinearCrossEntropyLoss's options are torch's
+    LinearCrossEntropyOptions."""
+    kwargs = spec.kwargs()
+    for k, v in kwargs.items():
+        if k == "_random_samples" and v is not None:  # fractional pooling's samples: torch takes a tensor
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k in ("weight", "pos_weight") and v is not None:
+            kwargs[k] = torch.tensor(v, dtype=torch.float32)
+        elif k == "options" and v is not None:
+            fields = v.model_dump()
+            fields["acc_dtype"] = getattr(torch, fields["acc_dtype"]) if fields["acc_dtype"] else None
+            kwargs[k] = tnn.LinearCrossEntropyOptions(**fields)
+    return kwargs
+
+
 def torch_forward(text: str, inputs: list[str] | None):
     """The forward function a torch user would have written: the model file's text, run by Python.
 
@@ -107,13 +125,13 @@ def randomize_(m: tnn.Module, seed: int) -> None:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in m.parameters():
-            if p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
-                continue
+            if is_lazy(p) or p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
+                continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         fixed = {f"{path}.{k}" if path else k for path, mod in m.named_modules()
                  for k in getattr(mod, "_nnspec_fixed_buffers", ())}
         for name, b in m.named_buffers():
-            if name in fixed:
+            if name in fixed or name.endswith("_random_samples"):  # a mask or ids; fractional pooling's samples
                 continue
             if b.is_floating_point():
                 b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)

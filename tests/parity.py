@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def _np(t) -> np.ndarray:
 def torch_reference(case: Case) -> dict:
     """Build the torch twin, randomise its state, run it: everything a parity test compares."""
     import torch
+    from torch.nn.parameter import is_lazy
 
     import oracle
 
@@ -91,8 +93,10 @@ def torch_reference(case: Case) -> dict:
         "named_modules": np.array([n for n, _ in m.named_modules()], dtype=str),
         "named_parameters": np.array([n for n, _ in m.named_parameters()], dtype=str),
     }
-    for k, v in m.state_dict().items():
-        ref[f"state/{k}"] = _np(v)
+    state = {k: None if is_lazy(v) else _np(v) for k, v in m.state_dict().items()}
+    # a lazy module makes its parameters in its first call: they are read as that call begins
+    lazy = [(path, mod) for path, mod in m.named_modules() if any(is_lazy(p) for p in mod.parameters(False))]
+    handles = [mod.register_forward_pre_hook(partial(_made, state, path)) for path, mod in lazy]
     if case.inputs:
         xs = make_inputs(case)
         for i, x in enumerate(xs):
@@ -104,7 +108,20 @@ def torch_reference(case: Case) -> dict:
             ref[f"output/{i}"] = _np(v)
         for k, v in m.state_dict().items():
             ref[f"after/{k}"] = _np(v)
+        if lazy:  # what the first call made of the lazy modules (LazyConv2d is then a Conv2d)
+            ref["repr_after"] = np.array(repr(m))
+    for h in handles:
+        h.remove()
+    for k, v in state.items():
+        if v is not None:
+            ref[f"state/{k}"] = v
     return ref
+
+
+def _made(state: dict, path: str, module, args) -> None:
+    """A forward pre-hook after torch's lazy one: the parameters the lazy module has just made."""
+    for k, v in module.state_dict().items():
+        state[f"{path}.{k}" if path else k] = _np(v)
 
 
 def load_golden(case: Case) -> dict:
@@ -131,28 +148,38 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
     assert [n for n, _ in m.named_modules()] == list(ref["named_modules"])
     assert [n for n, _ in m.named_parameters()] == list(ref["named_parameters"])
     state = _prefixed(ref, "state/")
+    xs = list(_prefixed(ref, "input/").values())
+    named = json.loads(str(ref["named"])) if "named" in ref else {}
+    assert named == case.named
+
+    def run(arrays):
+        if passes is None:
+            return m(*bind(m, arrays, named))
+        return nnspec.compile(m, named=named, passes=passes)(*arrays)
+
+    m.to(case.dtype)
+    if "repr_after" in ref:  # lazy modules: their first call makes their parameters (nnspec's own, replaced next)
+        m.train(case.train)
+        run([x.copy() for x in xs])
+        assert repr(m) == str(ref["repr_after"]), f"repr after the first call differs:\n{m!r}\n---\n{ref['repr_after']}"
+        assert list(m.state_dict()) == list(ref["keys"])
     for k, v in m.state_dict().items():
         assert tuple(v.shape) == state[k].shape, f"{k}: {v.shape} != {state[k].shape}"
-    m.to(case.dtype)
     m.load_state_dict(state)
     m.train(case.train)
     if not case.inputs:
         return
     backend = get_backend(device)
     m.to(device)
-    xs = list(_prefixed(ref, "input/").values())
-    named = json.loads(str(ref["named"])) if "named" in ref else {}
-    assert named == case.named
-    arrays = [backend.asarray(x.copy()) for x in xs]
-    if passes is None:
-        y = m(*bind(m, arrays, named))
-    else:
-        y = nnspec.compile(m, named=named, passes=passes)(*arrays)
+    y = run([backend.asarray(x.copy()) for x in xs])
     ys = [to_numpy(v) if hasattr(v, "shape") else v for v in (y if isinstance(y, tuple) else (y,))]
     expected = list(_prefixed(ref, "output/").values())
     assert len(ys) == len(expected)
     if case.random:
-        _check_dropout(case, xs[0], ys[0], expected[0])
+        if str(getattr(spec_of(case)[0], "type", "")).startswith("FractionalMaxPool"):
+            _check_window_maxima(case, xs[0], ys, expected)
+        else:
+            _check_random(case, xs[0], ys[0], expected[0])
         return
     for got, want in zip(ys, expected):
         assert got.shape == want.shape
@@ -163,17 +190,73 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
         np.testing.assert_allclose(to_numpy(v), after[k], err_msg=f"state {k} after the call", **TOL[case.dtype])
 
 
-def _check_dropout(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
-    """Dropout in train mode: kept values scaled by 1/(1-p), and the drop rate close to torch's."""
-    p = next(a for a in (case.model.get("Dropout"), case.model.get("Dropout2d")) if a)[0]
-    kept = got != 0
-    np.testing.assert_allclose(got[kept], x[kept] / (1 - p), rtol=1e-6)
-    if got.ndim == 4:  # Dropout2d: a channel is dropped whole or kept whole
-        per_channel = kept.reshape(got.shape[0], got.shape[1], -1)
-        assert (per_channel.all(-1) | ~per_channel.any(-1)).all()
-        n = got.shape[0] * got.shape[1]
-    else:
-        n = got.size
-    ours, theirs = 1 - kept.mean(), 1 - (want != 0).mean()
-    sigma = math.sqrt(p * (1 - p) / n)
-    assert abs(ours - p) < 5 * sigma and abs(theirs - p) < 5 * sigma, (ours, theirs, p)
+# a random layer's units, each dropped whole: the rows of its output reshaped by ndim -> (units, -1)
+_DROP_UNITS = {
+    "Dropout": lambda shape: (math.prod(shape), 1),
+    "AlphaDropout": lambda shape: (math.prod(shape), 1),
+    "Dropout1d": lambda shape: (math.prod(shape[:-1]), -1),  # (N, C, L) or unbatched (C, L)
+    "Dropout2d": lambda shape: (shape[0] * shape[1], -1),
+    "Dropout3d": lambda shape: (math.prod(shape[:-3]), -1),  # (N, C, D, H, W) or unbatched (C, D, H, W)
+    "FeatureAlphaDropout": lambda shape: (shape[0] * shape[1], -1),
+}
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _check_random(case: Case, x: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
+    """A one-layer model whose train-mode output is random, ours and torch's each checked by statistics."""
+    spec, _ = spec_of(case)
+    args = spec.kwargs()
+    assert got.shape == want.shape and got.dtype == want.dtype
+    if spec.type == "RReLU":
+        for out in (got, want):
+            _check_rrelu(x, out, args["lower"], args["upper"])
+        return
+    p = args["p"]
+    n = 0
+    for out in (got, want):
+        if "Alpha" in spec.type:  # dropped: a * alpha' * (p - 1); kept: a * x + alpha' * a * p
+            a = 1 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+            kept = ~np.isclose(out, a * _SELU_SATURATION * (p - 1), rtol=0, atol=1e-6)
+            np.testing.assert_allclose(out[kept], x[kept] * a + _SELU_SATURATION * a * p, rtol=1e-5, atol=1e-6)
+        else:  # kept values scaled by 1/(1-p)
+            kept = out != 0
+            np.testing.assert_allclose(out[kept], x[kept] / (1 - p), rtol=1e-6)
+        units = kept.reshape(_DROP_UNITS[spec.type](out.shape))
+        assert (units.all(-1) | ~units.any(-1)).all(), "a unit is dropped whole or kept whole"
+        n = units.shape[0]
+        rate, sigma = 1 - units[:, 0].mean(), math.sqrt(p * (1 - p) / n)
+        assert abs(rate - p) < 5 * sigma, (rate, p)
+
+
+def _check_rrelu(x: np.ndarray, out: np.ndarray, lower: float, upper: float) -> None:
+    """RReLU in training: x where x > 0, else x times a slope in [lower, upper], the slopes' mean near theirs."""
+    pos = x > 0
+    np.testing.assert_array_equal(out[pos], x[pos])
+    slope = out[~pos] / x[~pos]
+    assert ((slope >= lower - 1e-6) & (slope <= upper + 1e-6)).all()
+    sigma = (upper - lower) / math.sqrt(12 * slope.size)
+    assert abs(slope.mean() - (lower + upper) / 2) < 5 * sigma + 1e-7, (slope.mean(), lower, upper)
+    assert slope.std() > 0.5 * (upper - lower) / math.sqrt(12)  # a slope per element, not one for all
+
+
+def _check_window_maxima(case: Case, x: np.ndarray, got: list, want: list) -> None:
+    """Fractional max pooling with samples drawn per call: ours and torch's output have the same shape and
+    dtype, every output is the max of some kernel-sized window of its input plane, and an index (with
+    return_indices) points at its output's value in that plane."""
+    spec, _ = spec_of(case)
+    nd = int(spec.type[-2])
+    kernel = spec.kernel_size if isinstance(spec.kernel_size, tuple) else (spec.kernel_size,) * nd
+    batched = x if x.ndim == nd + 2 else x[None]
+    axes = tuple(range(2, 2 + nd))
+    maxima = np.lib.stride_tricks.sliding_window_view(batched, kernel, axis=axes).max(axis=tuple(range(-nd, 0)))
+    for outputs in (got, want):
+        assert [(o.shape, o.dtype) for o in outputs] == [(o.shape, o.dtype) for o in want]
+        y = outputs[0] if x.ndim == nd + 2 else outputs[0][None]
+        for n in range(y.shape[0]):
+            for c in range(y.shape[1]):
+                assert np.isin(y[n, c], maxima[n, c]).all(), (n, c)
+        if len(outputs) > 1:
+            index = outputs[1] if x.ndim == nd + 2 else outputs[1][None]
+            planes = batched.reshape(batched.shape[:2] + (-1,))
+            np.testing.assert_array_equal(np.take_along_axis(planes, index.reshape(index.shape[:2] + (-1,)), -1),
+                                          y.reshape(y.shape[:2] + (-1,)))

@@ -142,6 +142,9 @@ def test_symbolic_formulas_evaluate_to_the_numeric_shapes(case):
                              input_dtypes=input_dtypes(case))
     except (SymbolicValueError, NNSpecError) as e:  # a size that must be a number here (a view to fixed sizes)
         pytest.skip(f"not expressible symbolically: {e}")
+    broken = [a for a in found.assumptions if not eval(a, {"__builtins__": {}}, dict(values))]  # noqa: S307 - own text
+    if broken:  # the formulas hold where their assumptions do (U-Net's pads assume sizes divisible by 8)
+        pytest.skip(f"the case's sizes break an assumption of the symbolic run: {broken[0]}")
     numeric = static.infer(build_meta(case.model), shapes, named=case.named, training=case.train,
                            input_dtypes=input_dtypes(case))
 

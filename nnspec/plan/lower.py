@@ -42,17 +42,17 @@ def lower(step: Step, input_ndim: int, dtype: Any = None) -> Callable[[Any], Any
         return partial(activation.relu, inplace=m.inplace)
     if kind == "ReLU6":
         return partial(activation.hardtanh, min_val=0.0, max_val=6.0, inplace=m.inplace)
-    if kind in ("MaxPool1d", "MaxPool2d") and not m.return_indices:
+    if kind in ("MaxPool1d", "MaxPool2d", "MaxPool3d") and not m.return_indices:
         nd = int(kind[-2])
         k, s, p, d = F.pool_args(m.kernel_size, m.stride, m.padding, m.dilation, nd)
         ceil = m.ceil_mode
         return _batched(lambda x: pool.max_pool(x, k, s, p, d, ceil, False), nd, input_ndim)
-    if kind in ("AvgPool1d", "AvgPool2d"):
+    if kind in ("AvgPool1d", "AvgPool2d", "AvgPool3d"):
         nd = int(kind[-2])
         k, s, p, _ = F.pool_args(m.kernel_size, m.stride, m.padding, 1, nd)
         ceil, include, div = m.ceil_mode, m.count_include_pad, getattr(m, "divisor_override", None)
         return _batched(lambda x: pool.avg_pool(x, k, s, p, ceil, include, div), nd, input_ndim)
-    if kind in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d"):
+    if kind in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"):
         nd = int(kind[-2])
         out = m.output_size
         return _batched(lambda x: pool.adaptive_avg_pool(x, F.adaptive_out(x.shape, out, nd)), nd, input_ndim)

@@ -30,6 +30,7 @@ from ..errors import NNSpecError, NNSpecRuntimeError
 from ..inputs import bind
 from ..ir import observe_ops, stop_observing
 from ..nn import Module
+from ..nn.lazy import first_call_pending, materialize
 from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
@@ -187,9 +188,17 @@ class Plan:
 
     # ------------------------------------------------------------------ compiling
     def _compile(self, sig: Signature, xp: Any) -> Compiled:
+        given = [MetaArray(*i) if i[0] != "value" else i[1] for i in sig.inputs]
+        if first_call_pending(self.model):  # lazy modules make their parameters at their first call: before recording
+            inputs = [x for x in given if isinstance(x, MetaArray)]
+            args = bind(self.model, inputs, self.named) if len(inputs) == len(given) else given
+            with ShapeTrace(self.model) as trace:
+                try:
+                    materialize(self.model, args)
+                except NNSpecError as e:
+                    raise trace.place(e) from None
         version = state_version()
         clone, readers, originals = shape_only_clone(self.model)
-        given = [MetaArray(*i) if i[0] != "value" else i[1] for i in sig.inputs]
         inputs = [x for x in given if isinstance(x, MetaArray)]
         args = bind(clone, inputs, self.named) if len(inputs) == len(given) else given
         paths = {id(m): path for path, m in clone.named_modules()}

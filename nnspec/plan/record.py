@@ -277,6 +277,8 @@ class Recorder:
         kind = module._get_name()
         inplace = getattr(module, "inplace", False) is True
         stateful = module.training and (any(k in kind for k in _STATEFUL_IN_TRAINING) or bool(module._modules))
+        # fractional max pooling without fixed samples draws them in every call, eval mode too
+        stateful = stateful or (kind.startswith("FractionalMaxPool") and getattr(module, "_random_samples", None) is None)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
         self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
                        mutates, pure=not (stateful or inplace)), out)
@@ -295,7 +297,7 @@ class Recorder:
             fn = T.FUNCTIONS[node.target]
         bound = bound_arguments(fn, args, kwargs)  # inplace= or training= given by position too
         inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
-            (node.op == "call_method" and name.endswith("_")) or bound.get("inplace") is True
+            (node.op in ("call_method", "call_function") and name.endswith("_")) or bound.get("inplace") is True
         if not inplace and not any(_is_array(v) for v in leaves(result)):
             return  # a size or a flag: a constant of this signature
         a, kw = self.ref(args), self.ref(kwargs)

@@ -70,7 +70,7 @@ def _with_hint(err: dict, loc: tuple, data: Any) -> str:
         kind = kind if isinstance(kind, str) else None  # a `type:` that is not a name (a mapping, say) names no spec
         spec = LAYER_SPECS.get(kind) or CONTAINER_SPECS.get(kind or "Module")
         if spec is not None:
-            names = [n for n in spec.model_fields if n != "type"]
+            names = [f.alias or n for n, f in spec.model_fields.items() if n != "type"]
             close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
             msg += f"; did you mean {close[0]!r}?" if close else f"; {kind or 'Module'} takes: {', '.join(names)}"
     return msg

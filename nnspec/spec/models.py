@@ -76,7 +76,7 @@ class LayerSpec(Spec):
     positional: ClassVar[tuple[str, ...]]  # argument names in torch's positional order
 
     def kwargs(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in type(self).model_fields if k != "type"}
+        return {f.alias or k: getattr(self, k) for k, f in type(self).model_fields.items() if k != "type"}
 
 
 def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
@@ -87,8 +87,10 @@ def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
         if name not in types:
             raise TypeError(f"{cls.__name__}Spec: no type given for argument {name!r}")
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (types.pop(name), default)
-        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        key = name.lstrip("_")  # pydantic keeps no field named with a leading _: torch's _random_samples is the
+        # field random_samples, written _random_samples (its alias), by keyword only
+        fields[key] = (types.pop(name), default if key == name else Field(default, alias=name))
+        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and key == name:
             positional.append(name)
     if types:
         raise TypeError(f"{cls.__name__}Spec: {sorted(types)} are not arguments of {cls.__name__}")
@@ -160,12 +162,51 @@ CORE_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- activation
+_dim_opt = Union[StrictInt, None]
 ACTIVATION_SPECS: list[type[LayerSpec]] = [
     layer_spec(nn.GELU, approximate=Literal["none", "tanh"]),
+    layer_spec(nn.Threshold, threshold=Float, value=Float, inplace=StrictBool),
+    layer_spec(nn.Hardtanh, min_val=Float, max_val=Float, inplace=StrictBool, min_value=Union[Float, None],
+               max_value=Union[Float, None]),
+    layer_spec(nn.RReLU, lower=Float, upper=Float, inplace=StrictBool),
+    layer_spec(nn.Hardsigmoid, inplace=StrictBool),
+    layer_spec(nn.SiLU, inplace=StrictBool),
+    layer_spec(nn.Mish, inplace=StrictBool),
+    layer_spec(nn.Hardswish, inplace=StrictBool),
+    layer_spec(nn.ELU, alpha=Float, inplace=StrictBool),
+    layer_spec(nn.CELU, alpha=Float, inplace=StrictBool),
+    layer_spec(nn.SELU, inplace=StrictBool),
+    layer_spec(nn.GLU, dim=StrictInt),
+    layer_spec(nn.Hardshrink, lambd=Float),
+    layer_spec(nn.LogSigmoid),
+    layer_spec(nn.Softplus, beta=Float, threshold=Float),
+    layer_spec(nn.Softshrink, lambd=Float),
+    layer_spec(nn.Softsign),
+    layer_spec(nn.Tanhshrink),
+    layer_spec(nn.Softmin, dim=_dim_opt),
+    layer_spec(nn.Softmax, dim=_dim_opt),
+    layer_spec(nn.Softmax2d),
+    layer_spec(nn.LogSoftmax, dim=_dim_opt),
 ]
 
 # --- conv
+def _lazy_conv(cls: type, n: int, transposed: bool = False) -> type[LayerSpec]:
+    padding = _size(n, NonNeg) if transposed else Union[Literal["same", "valid"], _size(n, NonNeg)]
+    extra = {"output_padding": _size(n, NonNeg)} if transposed else {}
+    return layer_spec(cls, out_channels=Pos, kernel_size=_size(n, Pos), stride=_size(n, Pos), padding=padding,
+                      dilation=_size(n, Pos), groups=Pos, bias=StrictBool, padding_mode=PaddingMode, **extra)
+
+
 CONV_SPECS: list[type[LayerSpec]] = [
+    _conv(nn.Conv3d, 3),
+    _conv(nn.ConvTranspose2d, 2, transposed=True),
+    _conv(nn.ConvTranspose3d, 3, transposed=True),
+    _lazy_conv(nn.LazyConv1d, 1),
+    _lazy_conv(nn.LazyConv2d, 2),
+    _lazy_conv(nn.LazyConv3d, 3),
+    _lazy_conv(nn.LazyConvTranspose1d, 1, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose2d, 2, transposed=True),
+    _lazy_conv(nn.LazyConvTranspose3d, 3, transposed=True),
 ]
 
 # --- distance
@@ -185,10 +226,61 @@ DISTANCE_SPECS: list[type[LayerSpec]] = [
 
 # --- dropout
 DROPOUT_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.Dropout1d, p=Prob, inplace=StrictBool),
+    layer_spec(nn.Dropout3d, p=Prob, inplace=StrictBool),
+    layer_spec(nn.AlphaDropout, p=Prob, inplace=StrictBool),
+    layer_spec(nn.FeatureAlphaDropout, p=Prob, inplace=StrictBool),
 ]
 
 # --- loss
+_Reduction = Literal["none", "mean", "sum"]
+_Legacy = Union[StrictBool, None]  # the deprecated size_average / reduce flags
+_legacy = dict(size_average=_Legacy, reduce=_Legacy, reduction=_Reduction)
+_ClassWeight = Union[list[Float], None]  # a weight per class, a tensor in torch (written as a list)
+_Weight = Union[Float, list[Float], list[list[Float]], None]  # broadcast to the target
+_PosFloat = Annotated[Float, Field(gt=0)]
+
+
+class LinearCrossEntropyOptionsSpec(Spec):
+    """torch.nn.LinearCrossEntropyOptions: the chunking of LinearCrossEntropyLoss (values are unchanged by it)."""
+
+    allow_retain_graph: StrictBool = False
+    batch_chunk_size: Union[Pos, None] = None
+    chunking_method: Union[Annotated[str, StringConstraints(pattern=r"^(auto|aspect_ratio(:[0-9]*[1-9][0-9]*)?)$")],
+                           None] = "auto"
+    acc_policy: Literal["accurate", "balanced", "compact", "auto"] = "auto"
+    acc_dtype: Union[Literal["float16", "bfloat16", "float32", "float64"], None] = None
+
+
 LOSS_SPECS: list[type[LayerSpec]] = [
+    layer_spec(nn.L1Loss, **_legacy),
+    layer_spec(nn.MSELoss, **_legacy),
+    layer_spec(nn.NLLLoss, weight=_ClassWeight, ignore_index=StrictInt, **_legacy),
+    layer_spec(nn.NLLLoss2d, weight=_ClassWeight, ignore_index=StrictInt, **_legacy),
+    layer_spec(nn.CrossEntropyLoss, weight=_ClassWeight, ignore_index=StrictInt,
+               label_smoothing=Annotated[Float, Field(le=1)], **_legacy),
+    layer_spec(nn.LinearCrossEntropyLoss, in_features=NonNeg, num_classes=Pos, out_features=tuple[Pos, ...],
+               bias=StrictBool, reduction=_Reduction, weight=_ClassWeight, ignore_index=Union[StrictInt, None],
+               label_smoothing=Prob, options=Union[LinearCrossEntropyOptionsSpec, None]),
+    layer_spec(nn.BCELoss, weight=_Weight, **_legacy),
+    layer_spec(nn.BCEWithLogitsLoss, weight=_Weight, pos_weight=_Weight, **_legacy),
+    layer_spec(nn.KLDivLoss, size_average=_Legacy, reduce=_Legacy,
+               reduction=Literal["none", "mean", "sum", "batchmean"], log_target=StrictBool),
+    layer_spec(nn.PoissonNLLLoss, log_input=StrictBool, full=StrictBool, eps=Float, **_legacy),
+    layer_spec(nn.GaussianNLLLoss, full=StrictBool, eps=Float, reduction=_Reduction),
+    layer_spec(nn.HuberLoss, reduction=_Reduction, delta=_PosFloat),
+    layer_spec(nn.SmoothL1Loss, beta=Annotated[Float, Field(ge=0)], **_legacy),
+    layer_spec(nn.SoftMarginLoss, **_legacy),
+    layer_spec(nn.HingeEmbeddingLoss, margin=Float, **_legacy),
+    layer_spec(nn.CosineEmbeddingLoss, margin=Float, **_legacy),
+    layer_spec(nn.MarginRankingLoss, margin=Float, **_legacy),
+    layer_spec(nn.MultiLabelMarginLoss, **_legacy),
+    layer_spec(nn.MultiLabelSoftMarginLoss, weight=_Weight, **_legacy),
+    layer_spec(nn.MultiMarginLoss, p=Literal[1, 2], margin=Float, weight=_ClassWeight, **_legacy),
+    layer_spec(nn.TripletMarginLoss, margin=_PosFloat, p=Float, eps=Float, swap=StrictBool, **_legacy),
+    layer_spec(nn.TripletMarginWithDistanceLoss, distance_function=None, margin=_PosFloat, swap=StrictBool,
+               reduction=_Reduction),
+    layer_spec(nn.CTCLoss, blank=NonNeg, reduction=_Reduction, zero_infinity=StrictBool),
 ]
 
 # --- normalization
@@ -207,11 +299,68 @@ NORMALIZATION_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- padding
+def _pad(n: int) -> Any:
+    """A padding layer's padding: an int for every side, or (left, right[, top, bottom[, front, back]]);
+    negative crops (in the zero and constant pads)."""
+    return _size(2 * n, StrictInt)
+
+
 PADDING_SPECS: list[type[LayerSpec]] = [
+    *(layer_spec(getattr(nn, f"{kind}Pad{n}d"), padding=_pad(n))
+      for kind in ("Zero", "Reflection", "Replication", "Circular") for n in (1, 2, 3)),
+    *(layer_spec(getattr(nn, f"ConstantPad{n}d"), padding=_pad(n), value=Float) for n in (1, 2, 3)),
 ]
 
 # --- pooling
+def _not_nan(v: float) -> float:
+    if v != v:
+        raise ValueError("must be a number, not NaN")
+    return v
+
+
+def _pool_window(n: int) -> dict[str, Any]:
+    return dict(kernel_size=_size(n, Pos), stride=Union[_size(n, Pos), None], padding=_size(n, NonNeg))
+
+
+_NormType = Annotated[Union[StrictInt, Annotated[StrictFloat, AfterValidator(_not_nan)]],
+                      AfterValidator(_nonzero)]  # inf: a max pool of |x|
+_Ratio = Annotated[Float, Field(gt=0, lt=1)]
+_Sample = Annotated[Float, Field(ge=0, lt=1)]
+
+
+def _adaptive_max(cls: type, n: int) -> type[LayerSpec]:
+    size = _size(1, NonNeg) if n == 1 else Union[NonNeg, tuple[(Union[NonNeg, None],) * n]]
+    return layer_spec(cls, output_size=size, return_indices=StrictBool)
+
+
+def _lp_pool(cls: type, n: int) -> type[LayerSpec]:
+    return layer_spec(cls, norm_type=_NormType, kernel_size=Pos if n == 1 else _size(n, Pos),
+                      stride=Union[_size(n, Pos), None], ceil_mode=StrictBool)
+
+
+def _fractional(cls: type, n: int) -> type[LayerSpec]:
+    # _random_samples: (N, C, n) samples in [0, 1), torch's buffer of that name
+    return layer_spec(cls, kernel_size=_size(n, Pos), output_size=Union[_size(n, NonNeg), None],
+                      output_ratio=Union[_size(n, _Ratio), None], return_indices=StrictBool,
+                      _random_samples=Union[list[list[tuple[(_Sample,) * n]]], None])
+
+
 POOLING_SPECS: list[type[LayerSpec]] = [
+    _max_pool(nn.MaxPool3d, 3),
+    layer_spec(nn.AvgPool3d, **_pool_window(3), ceil_mode=StrictBool, count_include_pad=StrictBool,
+               divisor_override=Union[Annotated[StrictInt, AfterValidator(_nonzero)], None]),
+    layer_spec(nn.AdaptiveAvgPool3d, output_size=Union[NonNeg, tuple[(Union[NonNeg, None],) * 3]]),
+    _adaptive_max(nn.AdaptiveMaxPool1d, 1),
+    _adaptive_max(nn.AdaptiveMaxPool2d, 2),
+    _adaptive_max(nn.AdaptiveMaxPool3d, 3),
+    _lp_pool(nn.LPPool1d, 1),
+    _lp_pool(nn.LPPool2d, 2),
+    _lp_pool(nn.LPPool3d, 3),
+    _fractional(nn.FractionalMaxPool2d, 2),
+    _fractional(nn.FractionalMaxPool3d, 3),
+    layer_spec(nn.MaxUnpool1d, **_pool_window(1)),
+    layer_spec(nn.MaxUnpool2d, **_pool_window(2)),
+    layer_spec(nn.MaxUnpool3d, **_pool_window(3)),
 ]
 
 # --- rnn

@@ -134,9 +134,7 @@ def _describe_layers(defs: dict) -> None:
         d["description"] = _first_line(spec.layer.__doc__) or f"torch.nn.{kind}"
         d["properties"]["type"]["description"] = f"torch.nn.{kind}"
         call = f"{kind}({', '.join(spec.positional)})"
-        for name, field in spec.model_fields.items():
-            if name == "type":
-                continue
+        for name, field in _arguments(spec).items():
             where = f"argument {spec.positional.index(name) + 1} of {call}" if name in spec.positional \
                 else f"keyword argument of {kind}"
             need = "required" if field.is_required() else "optional"
@@ -156,10 +154,17 @@ def _user_module_rules(defs: dict) -> None:
     d["allOf"] = [{"if": _given("inputs"), "then": _given("forward")}]
 
 
+def _arguments(spec: type) -> dict:
+    """A layer spec's fields by the key a model file writes: the alias where there is one (torch's
+    _random_samples is the field random_samples: pydantic keeps no field named with a leading _)."""
+    return {f.alias or n: f for n, f in spec.model_fields.items() if n != "type"}
+
+
 def _layer_one_key(kind: str, spec: type, defs: dict) -> dict:
     """``{Kind: [positional...] | one argument | {name: value} | null, name: value, ...}``."""
     normal = _def_name(spec)
-    names = [n for n in spec.model_fields if n != "type"]
+    fields = _arguments(spec)
+    names = list(fields)
     pos = list(spec.positional)
     arg = {n: _ref(normal, "properties", n) for n in names}
     forms: list[dict] = [{"type": "null"}, {"type": "object", "properties": dict(arg), "additionalProperties": False}]
@@ -179,11 +184,11 @@ def _layer_one_key(kind: str, spec: type, defs: dict) -> dict:
         if i == 0:
             given = {"anyOf": [given, {"not": _NOT_SCALAR}]}
         rule: dict = {"if": {"properties": {kind: given}}, "then": {"properties": {name: False}}}
-        if spec.model_fields[name].is_required():
+        if fields[name].is_required():
             rule["else"] = somewhere[name]
         rules.append(rule)
     for name in names:
-        if name not in pos and spec.model_fields[name].is_required():
+        if name not in pos and fields[name].is_required():
             rules.append(somewhere[name])
     out = {
         "type": "object",

@@ -24,7 +24,8 @@ from nnspec.spec.schema import json_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schemas" / "nnspec.schema.json"
-MODEL_FILES = sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "models" / "seed").glob("*.yaml"))
+MODEL_FILES = sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "models" / "seed").glob("*.yaml")) + \
+    sorted((ROOT / "models" / "examples").glob("*.yaml"))
 ZOO_FILES = sorted((ROOT / "models" / "zoo").glob("*.yaml"))
 BAD_DIR = ROOT / "tests" / "bad"
 
@@ -80,7 +81,8 @@ def test_schema_is_draft_2020_12_with_defs_and_descriptions(validator):  # the f
     for kind, spec in LAYER_SPECS.items():
         for name in (spec.__name__, f"{kind}OneKey"):
             assert f"torch.nn.{kind}" in defs[name]["description"], name
-        assert all(defs[spec.__name__]["properties"][n].get("description") for n in spec.model_fields)
+        assert all(defs[spec.__name__]["properties"][f.alias or n].get("description")
+                   for n, f in spec.model_fields.items())
     for kind, spec in CONTAINER_SPECS.items():
         assert defs[spec.__name__]["description"] and defs[f"{kind}OneKey"]["description"]
     for name in ("Substitution", "When", "Repeat", "Index", "Blocks", "BlockArgs", "BlockDefinition", "BlockName",

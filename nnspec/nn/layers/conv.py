@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
-from ...errors import CompileError, ShapeError
+from ...errors import CompileError, NNSpecRuntimeError, ShapeError
 from ...runtime import functional as F
 from .. import init
+from ..lazy import LazyModuleMixin, UninitializedParameter
 from ..module import Module
 from ._common import add_weight_and_bias
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -22,7 +24,7 @@ def _positive(name: str, values: tuple, allow_zero: bool = False) -> None:
 
 
 class _ConvNd(Module):
-    """What Conv1d/2d and ConvTranspose1d share: hyperparameters, weight, bias, repr."""
+    """What the convolutions and transposed convolutions share: hyperparameters, weight, bias, repr."""
 
     _nd = 0
     _transposed = False
@@ -131,15 +133,27 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, F.conv2d)
 
 
-class ConvTranspose1d(_ConvNd):
-    """1-d transposed convolution (torch.nn.ConvTranspose1d). Shape: (N, C_in, L) -> (N, C_out, L_out)."""
+class Conv3d(_ConvNd):
+    """3-d convolution (torch.nn.Conv3d). Shape: (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
 
-    _nd = 1
+    _nd = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
+                         bias, padding_mode)
+
+    def forward(self, input):
+        return self._conv_forward(input, F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: zero padding only, and output_size at call time."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros"):
         if padding_mode != "zeros":
-            raise CompileError(f'only "zeros" padding mode is supported for {type(self).__name__}, got {padding_mode!r}')
+            raise CompileError(f'Only "zeros" padding mode is supported for {type(self).__name__}, got {padding_mode!r}')
         if isinstance(padding, str):
             raise CompileError(f"padding={padding!r} is not supported for {type(self).__name__}; give an int")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
@@ -152,28 +166,167 @@ class ConvTranspose1d(_ConvNd):
                 )
 
     def _output_padding(self, input, output_size):
-        """The output_padding that makes the output exactly ``output_size`` (torch's rule)."""
+        """The output_padding that makes the output exactly ``output_size`` (torch's rule: the batch and
+        channel sizes may lead it, and are then ignored)."""
         if output_size is None:
             return self.output_padding
         nd = self._nd
+        x = F.data_of(input)
+        lead = 2 if x.ndim == nd + 2 else 1
         size = list(output_size)
-        if len(size) not in (nd, nd + 2):
-            raise ShapeError(f"output_size must have {nd} or {nd + 2} elements (got {len(size)})")
-        size = size[-nd:]
-        spatial = input.shape[-nd:]
-        pads = []
-        for i in range(nd):
-            smallest = (spatial[i] - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1
-            largest = smallest + self.stride[i] - 1
-            if not smallest <= size[i] <= largest:
-                raise ShapeError(
-                    f"requested an output size of {size}, but valid sizes range from {smallest} to {largest} "
-                    f"(for an input of {tuple(spatial)})"
-                )
-            pads.append(size[i] - smallest)
-        return tuple(pads)
+        if len(size) == lead + nd:
+            size = size[lead:]
+        if len(size) != nd:
+            raise ShapeError(f"ConvTranspose{nd}D: for {x.ndim}D input, output_size must have {nd} or {lead + nd} "
+                             f"elements (got {len(size)})")
+        smallest, largest = [], []
+        for d in range(nd):
+            smallest.append((x.shape[lead + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                            + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            largest.append(smallest[d] + self.stride[d] - 1)
+        for d in range(nd):
+            if not smallest[d] <= size[d] <= largest[d]:
+                raise ShapeError(f"requested an output size of {size}, but valid sizes range from {smallest} to "
+                                 f"{largest} (for an input of {list(x.shape[2:])})")
+        return tuple(size[d] - smallest[d] for d in range(nd))
 
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        fn = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]
+        return fn(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                  self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution (torch.nn.ConvTranspose1d). Shape: (N, C_in, L) or (C_in, L) -> (N, C_out, L_out)."""
+
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution (torch.nn.ConvTranspose2d). Shape: (N, C_in, H, W) or (C_in, H, W) ->
+    (N, C_out, H_out, W_out)."""
+
+    _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution (torch.nn.ConvTranspose3d). Shape: (N, C_in, D, H, W) or (C_in, D, H, W) ->
+    (N, C_out, D_out, H_out, W_out)."""
+
+    _nd = 3
+
+
+# --------------------------------------------------------------------------- lazy
+
+
+class _LazyConvMixin(LazyModuleMixin):
+    """torch's _LazyConvXdMixin: in_channels from the first input (dim 1 batched, dim 0 unbatched), then
+    the weight and bias are made and initialised as the convolution's own are."""
+
+    def _lazy_init(self, out_channels, bias) -> None:
+        """After the convolution's constructor ran with 0 channels and no bias: the uninitialised state."""
+        self.weight = UninitializedParameter()
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter()
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        if not self.has_uninitialized_params():
+            return
+        x = F.data_of(input)
+        nd = self._nd
+        if x.ndim not in (nd + 1, nd + 2):
+            raise ShapeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {self._get_name()}, "
+                             f"but got input of size: [{', '.join(map(str, x.shape))}]")
+        c = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
+        if not isinstance(c, int):
+            raise ShapeError(f"{self._get_name()} takes in_channels from its input's channel dim, which must be a "
+                             f"number, got {c}")
+        if c % self.groups != 0:
+            raise ShapeError(f"in_channels must be divisible by groups: {self._get_name()} with groups="
+                             f"{self.groups} got an input of {c} channels")
+        if not isinstance(self.weight, UninitializedParameter):  # torch asserts it: a partial load
+            raise NNSpecRuntimeError(f"{self._get_name()}: its weight was loaded from a state_dict but not its "
+                                     "bias: load both or neither before the first call")
+        self.in_channels = c
+        if self.transposed:
+            self.weight.materialize((c, self.out_channels // self.groups, *self.kernel_size))
+        else:
+            self.weight.materialize((self.out_channels, c // self.groups, *self.kernel_size))
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+
+class LazyConv1d(_LazyConvMixin, Conv1d):
+    """Conv1d whose in_channels the first input gives (torch.nn.LazyConv1d). Shape: as Conv1d's."""
+
+    cls_to_become = Conv1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConv2d(_LazyConvMixin, Conv2d):
+    """Conv2d whose in_channels the first input gives (torch.nn.LazyConv2d). Shape: as Conv2d's."""
+
+    cls_to_become = Conv2d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """Conv3d whose in_channels the first input gives (torch.nn.LazyConv3d). Shape: as Conv3d's."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
+    """ConvTranspose1d whose in_channels the first input gives (torch.nn.LazyConvTranspose1d). Shape: as
+    ConvTranspose1d's."""
+
+    cls_to_become = ConvTranspose1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+    """ConvTranspose2d whose in_channels the first input gives (torch.nn.LazyConvTranspose2d). Shape: as
+    ConvTranspose2d's."""
+
+    cls_to_become = ConvTranspose2d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """ConvTranspose3d whose in_channels the first input gives (torch.nn.LazyConvTranspose3d). Shape: as
+    ConvTranspose3d's."""
+
+    cls_to_become = ConvTranspose3d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
+        self._lazy_init(out_channels, bias)

@@ -32,6 +32,7 @@ OPS = (
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
@@ -204,11 +205,13 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
     stride, dilation = ntuple(stride, nd), ntuple(dilation, nd)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[1] * groups:
         raise ShapeError(
-            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[0], f"groups={groups}")
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
     for i in range(nd):
@@ -224,6 +227,22 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _fits(op, (x.shape[0], *out, x.shape[1] * math.prod(w.shape[2:])), x.dtype)  # the im2col columns
     y = conv.conv(_pad(x, pads), w, b, stride, dilation, groups)
     return y[0] if unbatched else y
+
+
+def _bias_size(op: str, w, b, out: int, what: str) -> None:
+    """torch's check of the bias: one value per output channel."""
+    if b is not None and (b.ndim != 1 or b.shape[0] != out):
+        raise ShapeError(f"{op}: Given {what}, weight of size {_shape(w)}, expected bias to be 1-dimensional with {out} "
+                         f"elements, but got bias of size {_shape(b)} instead")
+
+
+def _weight_groups(op: str, w, groups) -> None:
+    """torch's check that the groups split the weight's first dim (out channels; in channels transposed)."""
+    if groups <= 0:
+        raise NNSpecRuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    if w.shape[0] % groups:
+        raise ShapeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                         f"but got weight of size [{_shape(w)}] instead")
 
 
 def conv_padding(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> list[tuple[int, int]]:
@@ -259,11 +278,13 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
     x, w, b = _data(x), _data(weight), _data(bias)
     _same_dtype(op, x, w)
     x, unbatched = _batched(x, nd, op)
+    _weight_groups(op, w, groups)
     if x.shape[1] != w.shape[0]:
         raise ShapeError(
-            f"{op}: given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
+            f"{op}: Given transposed=1, weight of size {_shape(w)}, expected input{_shape(x)} to have "
             f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
         )
+    _bias_size(op, w, b, w.shape[1] * groups, "transposed=1")
     if any(s == 0 for s in x.shape[2:]):  # torch's kernel: empty inputs only by batch or channel
         raise ShapeError(f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
                          f"{_shape(x)}")
@@ -299,6 +320,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3, "conv_transpose3d")
 
 
 # --------------------------------------------------------------------------- pooling
@@ -459,18 +484,26 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout over dim 1. As torch does (with a warning there), a 3-D input is taken
-    as (N, C, L) and a 2-D one as an unbatched (C, L), dropping whole rows."""
+    """Channel dropout: whole entries of dims 0 and 1 of (N, C, H, W). As torch does, with its warnings, a 3-D
+    input is taken as (N, C, L), and any other (deprecated) as (N, C, *) too: a 2-D one per element."""
     _check_p(p)
     x = _data(input)
-    if x.ndim < 2:
-        raise ShapeError(f"dropout2d: expected an input with at least 2 dims, but got input of size: {_shape(x)}")
-    if not training or p == 0:
-        return x
-    if is_meta(x):
-        return x if inplace else _meta(x.shape, x.dtype)
-    mask = (x.shape[0], 1) if x.ndim == 2 else x.shape[:2] + (1,) * (x.ndim - 2)
-    return _dropout.dropout(x, p, mask, random.generator(), inplace)
+    if x.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will result in an error "
+            "in a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            "that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+            "W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    from .dropouts import _feature_mask, _random  # (the dropout family's shared tail; it imports this module)
+
+    return _random("dropout2d", x, p, training, inplace, _feature_mask(x.shape), alpha=False)
 
 
 # --------------------------------------------------------------------------- vision
@@ -647,6 +680,7 @@ def relu6(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = _data(input)
+    check_float("leaky_relu", x)  # torch has no integer or bool leaky_relu kernel
     _scalar_arg("leaky_relu", x, negative_slope)
     if is_meta(x):
         return _same_shape(x, inplace)
@@ -674,12 +708,13 @@ def pad(input, pad, mode="constant", value=None):
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     if len(pairs) > x.ndim:
-        raise NNSpecRuntimeError(f"pad: {len(pad)} padding values for an input of {x.ndim} dims")
+        raise NNSpecRuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                                 f"but got padding length {len(pad)} and input of dimension {x.ndim}")
     if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
         n = len(pairs)
         if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
-            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor "
-                                     f"in {mode} mode (pad the last 1 to 3 dims of a 2D to 5D input)")
+            raise NNSpecRuntimeError(f"pad: Padding size {len(pad)} is not supported for {x.ndim}D input tensor. "
+                                     f"({mode} mode pads the last 1 to 3 dims of a 2D to 5D input)")
         if mode != "circular" and 0 in x.shape[x.ndim - n - 1:]:
             raise ShapeError(f"pad: Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and "
                              f"other non-zero dimensions for input, but got: {_shape(x)}")
@@ -693,7 +728,8 @@ def pad(input, pad, mode="constant", value=None):
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
     lead = x.ndim - len(pairs)
-    if any(s + a + b < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+    if any(s + min(a, 0) + min(b, 0) < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
+        # (torch crops first, then pads: a crop past the size fails even where the padding would make up for it)
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):

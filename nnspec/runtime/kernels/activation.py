@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from ..backend import get_array_module
@@ -69,3 +70,168 @@ def gelu(x, approximate: str):
     else:
         y = 0.5 * xc * (1 + special.erf(xc * xc.dtype.type(1 / math.sqrt(2))))
     return xp.asarray(y).astype(x.dtype, copy=False)  # a 0-d input's arithmetic gives a scalar: an array again
+
+
+# --------------------------------------------------------------------------- the rest of torch.nn's activations
+# Each computes in the opmath type (float32 for float16) and rounds once to the input's dtype; ``inplace``
+# writes the result into ``x`` (torch's inplace=True and F.<op>_).
+
+
+def _quiet(xp):
+    """Silence NumPy's floating-point warnings: overflow to inf and inf - inf are the results torch gives too."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore") if errstate \
+        else contextlib.nullcontext()
+
+
+def _store(x, y, inplace: bool):
+    """y in x's dtype: written into x (in place) or as a new array."""
+    xp = get_array_module(x)
+    if inplace:
+        x[...] = y
+        return x
+    return xp.asarray(y).astype(x.dtype, copy=False)  # a 0-d result is a NumPy scalar
+
+
+def _softplus1(xc):
+    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
+    xp = get_array_module(xc)
+    return xp.maximum(xc, 0) + xp.log1p(xp.exp(-xp.abs(xc)))
+
+
+def elu(x, alpha: float, scale: float = 1.0, input_scale: float = 1.0, inplace: bool = False):
+    """x * scale for x > 0, else (exp(x * input_scale) - 1) * alpha * scale (torch's elu; selu and celu are
+    elu with other coefficients)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    t = xc.dtype.type
+    with _quiet(xp):
+        neg = xp.expm1(xc * t(input_scale)) * (t(alpha) * t(scale))
+        y = xp.where(xc <= 0, neg, xc * t(scale))
+    return _store(x, y, inplace)
+
+
+def hardshrink(x, lambd: float):
+    """0 where -lambd <= x <= lambd, else x."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    lam = xc.dtype.type(x.dtype.type(lambd))  # torch converts lambd to x's dtype
+    return _store(x, xp.where((xc >= -lam) & (xc <= lam), xc.dtype.type(0), xc), False)
+
+
+def softshrink(x, lambd: float):
+    """x - lambd above lambd, x + lambd below -lambd, else 0 (x * 0 + 0: +0 as torch's vectorised kernel gives,
+    and NaN stays NaN)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    lam = xc.dtype.type(lambd)
+    with _quiet(xp):
+        y = xp.where(xc > lam, xc - lam, xp.where(xc < -lam, xc + lam, xc * 0 + 0))
+    return _store(x, y, False)
+
+
+def hardsigmoid(x, inplace: bool = False):
+    """min(max(x + 3, 0), 6) / 6."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    return _store(x, xp.minimum(xp.maximum(xc + 3, 0), 6) / 6, inplace)
+
+
+def hardswish(x, inplace: bool = False):
+    """x * min(max(x + 3, 0), 6) / 6."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    with _quiet(xp):
+        y = xc * xp.minimum(xp.maximum(xc + 3, 0), 6) / 6
+    return _store(x, y, inplace)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), which never overflows."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    return _store(x, xp.minimum(xc, 0) - xp.log1p(xp.exp(-xp.abs(xc))), False)
+
+
+def mish(x, inplace: bool = False):
+    """x * tanh(softplus(x))."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    with _quiet(xp):
+        y = xc * xp.tanh(_softplus1(xc))
+    return _store(x, y, inplace)
+
+
+def silu(x, inplace: bool = False):
+    """x * sigmoid(x)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    e = xp.exp(-xp.abs(xc))
+    with _quiet(xp):
+        y = xc * xp.where(xc >= 0, 1 / (1 + e), e / (1 + e))
+    return _store(x, y, inplace)
+
+
+def softplus(x, beta: float, threshold: float):
+    """log1p(exp(x * beta)) / beta, and x itself where x * beta > threshold (torch's reversion to linear)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    t = xc.dtype.type
+    b = t(beta)
+    with _quiet(xp):
+        xb = xc * b
+        y = xp.where(xb > t(threshold), xc, xp.log1p(xp.exp(xb)) / b)
+    return _store(x, y, False)
+
+
+def softsign(x):
+    """x / (|x| + 1). x: floating point (the caller converts integers)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    with _quiet(xp):
+        y = xc / (xp.abs(xc) + 1)
+    return _store(x, y, False)
+
+
+def tanhshrink(x):
+    """x - tanh(x). x: floating point (the caller converts integers)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    with _quiet(xp):
+        y = xc - xp.tanh(xc)
+    return _store(x, y, False)
+
+
+def threshold(x, threshold, value, inplace: bool = False):
+    """value where x <= threshold, else x. threshold and value: scalars of x's compute type (integers for an
+    integer x, already converted as torch converts them)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    y = xp.where(xc <= xc.dtype.type(threshold), x.dtype.type(value), xc)
+    return _store(x, y, inplace)
+
+
+def rrelu(x, lower: float, upper: float, training: bool, generator=None, inplace: bool = False):
+    """x where x > 0, else x times a slope: drawn per element from uniform(lower, upper) in training (from the
+    seeded ``generator``), (lower + upper) / 2 in eval."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    if training:
+        slope = xp.asarray(generator.uniform(lower, upper, x.shape)).astype(xc.dtype)  # (*x.shape)
+        y = xp.where(xc <= 0, xc * slope, xc)
+    else:
+        y = xp.where(xc > 0, xc, xc * xc.dtype.type((lower + upper) / 2))
+    return _store(x, y, inplace)
+
+
+def glu(x, dim: int):
+    """a * sigmoid(b), a and b the first and second halves of x along ``dim`` (already wrapped, >= 0)."""
+    xp = get_array_module(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
+    half = x.shape[dim] // 2
+    a = xc[(slice(None),) * dim + (slice(0, half),)]  # (..., half, ...)
+    b = xc[(slice(None),) * dim + (slice(half, None),)]
+    e = xp.exp(-xp.abs(b))
+    with _quiet(xp):
+        y = a * xp.where(b >= 0, 1 / (1 + e), e / (1 + e))
+    return xp.asarray(y).astype(x.dtype, copy=False)

@@ -1,0 +1,362 @@
+"""Registry parity cases of the loss family (merged by test_tensor_ops.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnspec.errors import NNSpecRuntimeError, ShapeError
+
+from op_cases import P, c, c_tol, err, err_msg, ints
+
+_U = np.random.default_rng(20240614)  # this file's own draws: the other families' inputs stay as they are
+F64, F16, I32 = np.float64, np.float16, np.int32
+
+
+def rnd(*shape, dtype=np.float32):
+    return _U.standard_normal(shape).astype(dtype)
+
+
+def unif(*shape, dtype=np.float32):
+    """Uniform in [0, 1): probabilities, BCE inputs, variances."""
+    return _U.random(shape).astype(dtype)
+
+
+def labels(n, *shape, dtype=np.int64):
+    return _U.integers(0, n, shape).astype(dtype)
+
+
+def pm1(*shape, dtype=np.float32):
+    return np.where(_U.random(shape) < 0.5, -1, 1).astype(dtype)
+
+
+def probs(*shape, dim=1):
+    e = np.exp(rnd(*shape))
+    return (e / e.sum(axis=dim, keepdims=True)).astype(np.float32)
+
+
+def log_probs(*shape, dim=-1):
+    x = rnd(*shape)
+    return (x - np.log(np.exp(x).sum(axis=dim, keepdims=True))).astype(np.float32)
+
+
+def _regression(name, kernel):
+    """l1/mse/smooth_l1-like: broadcasting, reductions, dtypes, the legacy flags and the errors torch gives."""
+    return [c(rnd(3, 4), rnd(3, 4)), c(rnd(3, 4), rnd(3, 4), reduction="sum"), c(rnd(3, 4), rnd(4), reduction="none"),
+            c(rnd(4), rnd(3, 4), reduction="none"), c(rnd(3, 4).astype(F64), rnd(3, 4)),
+            c_tol(1e-2, rnd(3, 4).astype(F16), rnd(3, 4).astype(F16)), c_tol(1e-2, rnd(3, 4).astype(F16), rnd(3, 4), reduction="none"),
+            c(rnd(), rnd()), c(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)),
+            c(rnd(3, 4), rnd(3, 4), size_average=False), c(rnd(3, 4), rnd(3, 4), reduce=False),
+            c(rnd(3, 4), ints(1, 0, 2, 3)), c(rnd(3, 4), rnd(3, 4), reduction="elementwise_mean"),
+            err_msg(ShapeError, rnd(3, 4), rnd(5)), err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), reduction="bad"),
+            err_msg(NNSpecRuntimeError, np.ones((3, 4), bool), np.ones((3, 4), bool), reduction="none")]
+
+
+def _weighted():
+    return [c(rnd(3, 4), rnd(3, 4), weight=unif(3, 4)), c(rnd(3, 4), rnd(3, 4), weight=unif(3, 4), reduction="sum"),
+            c(rnd(3, 4), rnd(4), weight=unif(3, 4), reduction="none"), c(rnd(4), rnd(3, 4), weight=unif(4)),
+            c(rnd(3, 4), rnd(3, 4), weight=unif(3, 4).astype(F64)),
+            err_msg(ShapeError, rnd(3, 4), rnd(3, 4), weight=unif(4)),
+            err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), weight=unif(3, 4), reduction="bad")]
+
+
+NN_CASES = {
+    "l1_loss": _regression("l1_loss", "l1") + _weighted() + [
+        c(ints(1, 5, 2), ints(3, 3, 3), reduction="none"), c(ints(1, 5, 2), ints(3, 3, 3), reduction="sum"),
+        err_msg(NNSpecRuntimeError, ints(1, 5, 2), ints(3, 3, 3)),
+        err_msg(NNSpecRuntimeError, np.ones(3, bool), rnd(3), reduction="none")],
+    "mse_loss": _regression("mse_loss", "mse") + _weighted() + [
+        c(np.ones(3, bool), rnd(3), reduction="none"), err_msg(NNSpecRuntimeError, ints(1, 5, 2), ints(3, 3, 3))],
+    "smooth_l1_loss": _regression("smooth_l1_loss", "smooth_l1") + [
+        c(rnd(3, 4), rnd(3, 4), beta=0.5, reduction="none"), c(rnd(3, 4) * 3, rnd(3, 4), beta=2),
+        c(rnd(3, 4), rnd(3, 4), beta=0.0), c(ints(1, 5, 2), ints(3, 3, 3), beta=0.0, reduction="none"),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), beta=-0.5),
+        err_msg(NNSpecRuntimeError, ints(1, 5, 2), ints(3, 3, 3))],
+    "huber_loss": [c(rnd(3, 4) * 2, rnd(3, 4)), c(rnd(3, 4), rnd(3, 4), delta=0.5, reduction="none"),
+                   c(rnd(4), rnd(3, 4), reduction="sum"), c(rnd(3, 4).astype(F64), rnd(3, 4)),
+                   c(rnd(3, 4), rnd(3, 4).astype(F64)), c_tol(1e-2, rnd(3, 4).astype(F16), rnd(3, 4)),
+                   c(rnd(3, 4), rnd(3, 4), weight=unif(3, 4)), c(rnd(3, 4), rnd(4), weight=unif(3, 4), reduction="sum"),
+                   c(rnd(3, 4), rnd(3, 4), weight=unif(3, 4).astype(F64), reduction="none"), c(rnd(), rnd()),
+                   err_msg(ShapeError, rnd(3, 4), rnd(5)), err_msg(ShapeError, rnd(3, 4), rnd(3, 4), weight=unif(4)),
+                   err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), delta=0.0),
+                   err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), delta=-1.0, weight=unif(3, 4)),
+                   err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), reduction="bad"),
+                   err_msg(NNSpecRuntimeError, rnd(3, 4), rnd(3, 4), weight=unif(3, 4), reduction="bad"),
+                   err_msg(NNSpecRuntimeError, ints(1, 5, 2), ints(3, 3, 3)),
+                   err_msg(NNSpecRuntimeError, ints(1, 5, 2, dtype=I32), rnd(3))],
+    "soft_margin_loss": [c(rnd(3, 4), pm1(3, 4)), c(rnd(3, 4), pm1(4), reduction="none"),
+                         c(rnd(3, 4), pm1(3, 4, dtype=np.int64), reduction="sum"), c(rnd(3, 4).astype(F64), pm1(3, 4)),
+                         c(rnd(3, 4), pm1(3, 4).astype(F64)), c_tol(1e-2, rnd(3, 4).astype(F16), pm1(3, 4)), c(rnd(), pm1()),
+                         c(np.array([-200.0, 0.0, 300.0], np.float32), pm1(3), reduction="none"),
+                         c(rnd(3, 4), pm1(3, 4), size_average=False),
+                         err_msg(ShapeError, rnd(4), pm1(3, 4)), err_msg(ShapeError, rnd(3, 4), pm1(5)),
+                         err_msg(NNSpecRuntimeError, ints(1, 5, 2, dtype=I32), rnd(3)),
+                         err_msg(NNSpecRuntimeError, np.ones(3, bool), rnd(3)),
+                         err_msg(NNSpecRuntimeError, rnd(3, 4), pm1(3, 4), reduction="bad")],
+    "binary_cross_entropy": [
+        c(unif(3, 4), unif(3, 4)), c(unif(3, 4), unif(3, 4), weight=unif(4), reduction="none"),
+        c(unif(3, 4), unif(3, 4), weight=unif(3, 1), reduction="sum"), c(unif(3, 4), unif(3, 4), weight=unif()),
+        c(unif(3, 4), unif(3, 4), weight=unif(4).astype(F64)), c(unif(3, 4).astype(F64), unif(3, 4).astype(F64)),
+        c_tol(1e-2, unif(3, 4).astype(F16), unif(3, 4).astype(F16)), c(unif(), unif(), weight=unif()),
+        c(np.array([0.0, 1, 0, 1], np.float32), np.array([0.0, 0, 1, 1], np.float32), reduction="none"),
+        c(np.array([1e-30, 1 - 1e-7], np.float32), np.array([1.0, 0.0], np.float32), reduction="none"),
+        c(unif(3, 4), unif(3, 4), reduce=False),
+        err_msg(ShapeError, unif(3, 4), unif(4)), err_msg(ShapeError, unif(3, 4), unif(3, 4), weight=unif(3)),
+        err_msg(ShapeError, unif(3, 4), unif(3, 4), weight=unif(2, 3, 4)),
+        err_msg(NNSpecRuntimeError, unif(3, 4), unif(3, 4).astype(F64)),
+        err_msg(NNSpecRuntimeError, unif(3, 4) + 1, unif(3, 4)),
+        err_msg(NNSpecRuntimeError, np.array([np.nan], np.float32), unif(1)),
+        err_msg(NNSpecRuntimeError, ints(1, 0), ints(1, 1)), err_msg(NNSpecRuntimeError, unif(3), unif(3), reduction="x")],
+    "binary_cross_entropy_with_logits": [
+        c(rnd(3, 4), unif(3, 4)), c(rnd(3, 4) * 100, unif(3, 4), reduction="none"),
+        c(rnd(3, 4), unif(3, 4), weight=unif(4), pos_weight=unif(4) * 3, reduction="sum"),
+        c(rnd(3, 4), unif(3, 4), weight=unif(3, 1), pos_weight=unif(3, 1) * 3, reduction="none"),
+        c(rnd(3, 4), unif(3, 4).astype(F64), weight=unif(4).astype(F16), pos_weight=unif(4).astype(F64)),
+        c(rnd(3, 4).astype(F64), unif(3, 4)), c_tol(1e-2, rnd(3, 4), unif(3, 4).astype(F16)),
+        c(rnd(), unif(), weight=unif(), pos_weight=unif()), c(rnd(3, 4), unif(3, 4), size_average=False, reduce=True),
+        c(np.array([-200.0, 200, 0], np.float32), np.array([1.0, 0, 1], np.float32), reduction="none"),
+        err_msg(ShapeError, rnd(3, 4), unif(4)), err_msg(ShapeError, rnd(3, 4), unif(3, 4), weight=unif(3)),
+        err_msg(ShapeError, rnd(3, 4), unif(3, 4), pos_weight=unif(3)),
+        err_msg(ShapeError, rnd(3, 4), unif(3, 4), pos_weight=unif(2, 3, 4)),
+        err_msg(ShapeError, rnd(3, 4), unif(3, 4), weight=unif(2, 3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(2, 3, 4)), err_msg(NNSpecRuntimeError, labels(2, 3), unif(3))],
+    "kl_div": [c(log_probs(3, 4), probs(3, 4)), c(log_probs(3, 4), probs(3, 4), reduction="batchmean"),
+               c(log_probs(3, 4), log_probs(3, 4), reduction="none", log_target=True),
+               c(rnd(), unif(), reduction="batchmean"), c(rnd(3, 4), unif(4), reduction="sum"),
+               c(rnd(4), unif(3, 4), reduction="none"), c(rnd(3, 4), unif(3, 4).astype(F64), reduction="none"),
+               c_tol(1e-2, rnd(3, 4).astype(F16), unif(3, 4).astype(F16), reduction="batchmean"),
+               c(rnd(4), np.array([0.0, -1.0, np.nan, 2.0], np.float32), reduction="none"),
+               c(rnd(3, 4), unif(3, 4), size_average=False), c(rnd(3, 4), unif(3, 4), reduction="elementwise_mean"),
+               err_msg(ShapeError, rnd(3, 4), unif(5)), err_msg(NNSpecRuntimeError, rnd(3), ints(1, 2, 3)),
+               err_msg(NNSpecRuntimeError, ints(1, 2, 3), unif(3)),
+               err_msg(NNSpecRuntimeError, rnd(3), unif(3), reduction="bad")],
+    "poisson_nll_loss": [
+        c(rnd(2, 3, 4), np.floor(unif(2, 3, 4) * 5)), c(unif(3, 4) + 0.01, np.floor(unif(3, 4) * 5), log_input=False),
+        c(rnd(3, 4), np.floor(unif(3, 4) * 5), full=True, reduction="none"),
+        c(unif(3, 4) + 0.01, np.floor(unif(3, 4) * 5), log_input=False, full=True, eps=1e-3, reduction="sum"),
+        c(rnd(3, 4), unif(4), reduction="none"), c(rnd(4), unif(3, 4), reduction="none"),
+        c(rnd(3, 4), unif(3, 4).astype(F64)), c(ints(1, 2, 3), ints(0, 1, 5), reduction="none"),
+        c_tol(1e-2, rnd(3, 4).astype(F16), unif(3, 4).astype(F16), reduction="none"),
+        c(rnd(3, 4), unif(3, 4), size_average=False),
+        err_msg(ShapeError, rnd(3, 4), unif(5)), err_msg(NNSpecRuntimeError, rnd(3), unif(3), reduction="bad"),
+        err_msg(NNSpecRuntimeError, rnd(3), unif(3), reduction="elementwise_mean")],
+    "gaussian_nll_loss": [
+        c(rnd(4, 3), rnd(4, 3), unif(4, 3)), c(rnd(4, 3), rnd(4, 3), 0.5, reduction="sum"),
+        c(rnd(4, 3), rnd(4, 3), unif(4), full=True, reduction="none"),
+        c(rnd(4, 3), rnd(4, 3), unif(4, 1), eps=0.1), c(rnd(4, 3), rnd(4, 3), unif(1, 3), reduction="none"),
+        c(rnd(4, 3), rnd(3), unif(4, 3), reduction="none"), c(rnd(4, 3), rnd(4, 3), unif(4, 3).astype(F64)),
+        err_msg(ShapeError, rnd(3, 4, 2), rnd(3, 4, 2), unif(3, 1, 1)), c(rnd(3, 4, 2), rnd(3, 4, 2), unif(3, 4, 1)),
+        c(rnd(5), rnd(5), unif()),
+        c(labels(3, 3, 3), labels(3, 3, 3), unif(3, 3)), c(rnd(4, 3), rnd(4, 3), np.zeros((4, 3), np.float32)),
+        c_tol(2e-2, rnd(4, 3).astype(F16), rnd(4, 3).astype(F16), unif(4, 3).astype(F16)),
+        err(NNSpecRuntimeError, rnd(4, 3), rnd(4, 3), 1),
+        err_msg(NNSpecRuntimeError, rnd(4, 3), rnd(4, 3), -0.5),
+        err_msg(NNSpecRuntimeError, rnd(4, 3), rnd(4, 3), -unif(4, 3)),
+        err_msg(ShapeError, rnd(4, 3), rnd(4, 3), unif(2, 3)), err_msg(ShapeError, rnd(4, 3), rnd(4, 3), unif(1, 1)),
+        err_msg(ShapeError, rnd(4, 3), rnd(5), unif(4, 3)),
+        err_msg(NNSpecRuntimeError, rnd(4, 3), rnd(4, 3), unif(4, 3), reduction="bad"),
+        err_msg(NNSpecRuntimeError, labels(3, 3), labels(3, 3), labels(3, 3))],
+    "nll_loss": [
+        c(log_probs(6, 4), labels(4, 6)), c(log_probs(6, 4), labels(4, 6), weight=unif(4), reduction="none"),
+        c(log_probs(6, 4), ints(0, 1, 2, 3, -100, 1), weight=unif(4)),
+        c(log_probs(6, 4), ints(0, 1, 2, 3, 9, 1), ignore_index=9, reduction="sum"),
+        c(log_probs(3, 4), ints(-100, -100, -100)), c(rnd(4), ints(2)), c(rnd(4), np.array(1), reduction="none"),
+        c(rnd(2, 4, 5), labels(4, 2, 5), weight=unif(4), reduction="none"),
+        c(rnd(2, 4, 5, 3), labels(4, 2, 5, 3), weight=unif(4), ignore_index=1),
+        c(rnd(2, 4, 3, 2, 2), labels(4, 2, 3, 2, 2), reduction="none"), c(rnd(6, 4), labels(4, 6, dtype=np.uint8)),
+        c(rnd(6, 4).astype(F64), labels(4, 6), weight=unif(4).astype(F64)), c_tol(1e-2, rnd(6, 4).astype(F16), labels(4, 6)),
+        c(np.zeros((0, 4), np.float32), labels(4, 0)), c(np.zeros((0, 4, 2), np.float32), labels(4, 0, 2),
+                                                          reduction="none"),
+        c(rnd(6, 4), labels(4, 6), size_average=False), c(rnd(6, 4), labels(4, 6), reduce=False),
+        err_msg(ShapeError, rnd(), np.array(0)), err_msg(ShapeError, rnd(3, 4), ints(0, 1)),
+        err_msg(ShapeError, rnd(3, 4), np.array(1)), err_msg(ShapeError, rnd(4), ints(1, 2)),
+        err_msg(ShapeError, rnd(3, 4), labels(4, 3, 2)), err_msg(ShapeError, rnd(3, 4), labels(4, 3), weight=unif(3)),
+        err_msg(ShapeError, rnd(2, 4, 5), labels(4, 2, 4)), err_msg(ShapeError, rnd(2, 4, 5, 5), labels(4, 2, 4, 5)),
+        err_msg(ShapeError, rnd(2, 4, 5, 5), labels(4, 2, 25)),
+        err_msg(ShapeError, rnd(2, 4, 5, 5), labels(4, 2, 5, 5), weight=unif(3)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3, dtype=I32)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3).astype(np.float32)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3), weight=unif(4).astype(F64)),
+        err_msg(NNSpecRuntimeError, labels(3, 3, 4), labels(4, 3)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, 4, 1)), err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, -1, 1)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3), reduction="bad")],
+    "cross_entropy": [
+        c(rnd(6, 4), labels(4, 6)), c(rnd(6, 4), labels(4, 6), weight=unif(4), reduction="none"),
+        c(rnd(6, 4), ints(0, 1, 2, 3, -100, 1), weight=unif(4), label_smoothing=0.2),
+        c(rnd(6, 4), ints(1, 1, 2, 3, 1, 1), ignore_index=1, label_smoothing=0.1, reduction="none"),
+        c(rnd(6, 4), ints(1, 1, 2, 3, 1, 1), ignore_index=1, weight=unif(4), label_smoothing=0.1, reduction="sum"),
+        c(rnd(3, 4), ints(1, 1, 1), ignore_index=1, label_smoothing=0.3),
+        c(rnd(6, 4), labels(4, 6), label_smoothing=1.0), c(rnd(6, 4), labels(4, 6), label_smoothing=-0.3),
+        c(rnd(2, 3, 5, 4), labels(3, 2, 5, 4), weight=unif(3), label_smoothing=0.15),
+        c(rnd(2, 3, 5, 2, 2), labels(3, 2, 5, 2, 2), reduction="none"), c(rnd(3), np.array(2)),
+        c(rnd(6, 4), labels(4, 6, dtype=np.uint8), label_smoothing=0.1), c_tol(1e-2, rnd(6, 4).astype(F16), labels(4, 6)),
+        c(rnd(6, 4).astype(F64), labels(4, 6), weight=unif(4).astype(F64), label_smoothing=0.05),
+        c(np.zeros((0, 4), np.float32), labels(4, 0), label_smoothing=0.1),
+        c(rnd(5, 3), probs(5, 3)), c(rnd(5, 3, 4), probs(5, 3, 4), weight=unif(3), reduction="none"),
+        c(rnd(5, 3), probs(5, 3), label_smoothing=0.2, weight=unif(3), reduction="sum"),
+        c(rnd(5, 3), probs(5, 3).astype(F64)), c(rnd(5, 3), probs(5, 3), weight=unif(3).astype(F64)),
+        c_tol(1e-2, rnd(5, 3).astype(F16), probs(5, 3)), c(rnd(4), probs(4, dim=0), reduction="none"),
+        c(rnd(5, 3), probs(5, 3), ignore_index=-5), c(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)),
+        c(rnd(6, 4), labels(4, 6), size_average=True, reduce=False),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), np.zeros((2, 3), np.int64)),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), rnd(2)),
+        err_msg(ShapeError, rnd(2, 3), ints(0, 1, 2)),
+        err_msg(ShapeError, rnd(2, 3), ints(0, 1), weight=unif(2)),
+        err_msg(ShapeError, rnd(2, 3), probs(2, 3), weight=unif(2)),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), probs(2, 3), ignore_index=1),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), ints(0, 1), label_smoothing=1.5),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), probs(2, 3), label_smoothing=1.5),
+        err_msg(ShapeError, rnd(2, 3, 5), np.zeros((2, 4), np.int64)),
+        err_msg(ShapeError, rnd(2, 3, 5), probs(2, 3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(), np.array(0)), err_msg(ShapeError, rnd(), np.array(0.5, np.float32)),
+        err_msg(ShapeError, rnd(), ints(1)), err_msg(NNSpecRuntimeError, labels(3, 2, 3), ints(0, 1)),
+        err_msg(NNSpecRuntimeError, rnd(6, 4), labels(4, 6, dtype=np.uint8), weight=unif(4), label_smoothing=0.1),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, 5, 1), label_smoothing=0.1),
+        err_msg(NNSpecRuntimeError, rnd(2, 3), ints(0, 1), reduction="bad")],
+    "hinge_embedding_loss": [
+        c(rnd(3, 4), pm1(3, 4)), c(rnd(3, 4), pm1(3, 4), margin=0.5, reduction="none"),
+        c(rnd(4), np.array([1.0, -1, 0, 2], np.float32), reduction="none"), c(rnd(4), pm1(3, 4), reduction="sum"),
+        c(rnd(3, 4), pm1(3, 4).astype(np.int64)), c(rnd(3, 4), pm1(3, 4) > 0), c_tol(1e-2, rnd(3, 4).astype(F16), pm1(3, 4)),
+        c(rnd(3, 4), pm1(3, 4).astype(F64)), c(ints(-2, 0, 3, 1, 5), pm1(5), margin=1.5, reduction="none"),
+        c(rnd(), pm1()), c(rnd(3, 4), pm1(3, 4), size_average=False),
+        err_msg(ShapeError, rnd(3, 4), pm1(5)), err_msg(NNSpecRuntimeError, ints(1, 2), pm1(2)),
+        err_msg(NNSpecRuntimeError, rnd(3), pm1(3), reduction="bad")],
+    "cosine_embedding_loss": [
+        c(rnd(5, 4), rnd(5, 4), pm1(5)), c(rnd(5, 4), rnd(5, 4), ints(1, -1, 0, 1, -1), margin=0.3, reduction="none"),
+        c(rnd(4), rnd(4), pm1()), c(rnd(4), rnd(4), pm1(), reduction="none"), c(rnd(5, 4), rnd(1, 4), pm1(5)),
+        c(rnd(5, 4), rnd(5, 4), pm1(1), reduction="none"), c(rnd(5, 4), rnd(5, 4).astype(F64), pm1(5)),
+        c(labels(3, 5, 4), labels(3, 5, 4), pm1(5)), c_tol(1e-2, rnd(5, 4).astype(F16), rnd(5, 4).astype(F16), pm1(5)),
+        c(np.zeros((2, 4), np.float32), rnd(2, 4), pm1(2), reduction="none"),
+        c(rnd(5, 4), rnd(5, 4), pm1(5), reduce=False),
+        err_msg(ShapeError, rnd(5, 4), rnd(5, 4), pm1(5, 1)), err_msg(ShapeError, rnd(4), rnd(4), pm1(3)),
+        err_msg(ShapeError, rnd(5, 4), rnd(5, 4), pm1()), err_msg(ShapeError, rnd(5, 4), rnd(5, 4), pm1(2)),
+        err_msg(ShapeError, rnd(5, 4), rnd(5, 3), pm1(5)),
+        err_msg(NNSpecRuntimeError, rnd(5, 4), rnd(5, 4), pm1(5), reduction="bad")],
+    "margin_ranking_loss": [
+        c(rnd(5), rnd(5), pm1(5)), c(rnd(5), rnd(5), pm1(5), margin=0.5, reduction="none"),
+        c(rnd(5), rnd(1), pm1(5), reduction="sum"), c(rnd(), rnd(), pm1()), c(rnd(3, 4), rnd(3, 4), pm1(3, 4)),
+        c(rnd(5), rnd(5).astype(F64), pm1(5)), c(rnd(5).astype(F16), rnd(5), pm1(5)),
+        c(rnd(5), rnd(5), pm1(5).astype(F64), reduction="none"), c(ints(1, 2, 3), ints(3, 2, 1), ints(1, -1, 1)),
+        c(rnd(5), rnd(5), pm1(5), size_average=False),
+        err_msg(ShapeError, rnd(5), rnd(5), pm1()), err_msg(ShapeError, rnd(5), rnd(4), pm1(5)),
+        err_msg(ShapeError, rnd(5), rnd(5), pm1(4)), err_msg(NNSpecRuntimeError, rnd(5), rnd(5), pm1(5) > 0),
+        err_msg(NNSpecRuntimeError, rnd(5), rnd(5), pm1(5), reduction="bad")],
+    "multilabel_margin_loss": [
+        c(rnd(3, 4), ints(3, 0, -1, 1, 0, 1, 2, 3, -1, 0, 0, 0).reshape(3, 4)),
+        c(rnd(3, 4), ints(1, 1, -1, 0, 2, 2, 2, 2, 3, -1, 3, 3).reshape(3, 4), reduction="none"),
+        c(rnd(4), ints(3, 0, -1, 1)), c(rnd(4), ints(3, 0, -1, 1), reduction="none"), c(rnd(), np.array(0)),
+        c(rnd(), ints(0), reduction="sum"), c(rnd(8, 10).astype(F64), labels(11, 8, 10) - 1, reduction="none"),
+        c(np.zeros((0, 4), np.float32), labels(4, 0, 4), reduction="none"),
+        c(rnd(3, 4), labels(4, 3, 4), size_average=False),
+        err_msg(ShapeError, rnd(4), ints(3, 0, -1, 1).reshape(1, 4)), err_msg(ShapeError, rnd(3, 4), ints(3, 0, -1, 1)),
+        err_msg(ShapeError, rnd(2, 3, 4), labels(4, 2, 3, 4)), err_msg(ShapeError, rnd(3, 0), labels(4, 3, 0)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), ints(4, 0, -1, 1, 0, 1, 2, 3, -1, 0, 0, 0).reshape(3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, -1, 9, 1, 0, 1, 2, 3, -1, 0, 0, 0).reshape(3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3, 4, dtype=I32)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4).astype(F16), labels(4, 3, 4, dtype=I32)),
+        err_msg(NNSpecRuntimeError, labels(3, 3, 4), labels(4, 3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3, 4), reduction="bad")],
+    "multilabel_soft_margin_loss": [
+        c(rnd(3, 4), labels(2, 3, 4).astype(np.float32)), c(rnd(3, 4), labels(2, 3, 4), weight=unif(4), reduction="none"),
+        c(rnd(4), unif(4), reduction="none"), c(rnd(2, 3, 4), unif(2, 3, 4), reduction="sum"),
+        c(rnd(3, 4), unif(4), reduction="none"), c(rnd(4), unif(3, 4), reduction="none"),
+        c(rnd(3, 4), unif(3, 4).astype(F64)), c_tol(1e-2, rnd(3, 4).astype(F16), unif(3, 4).astype(F16)),
+        c(rnd(3, 4), unif(3, 4), size_average=False),
+        err_msg(ShapeError, rnd(3, 4), unif(3, 4), weight=unif(3)), err_msg(ShapeError, rnd(), unif()),
+        err_msg(NNSpecRuntimeError, labels(2, 3, 4), unif(3, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), unif(3, 4), reduction="bad")],
+    "multi_margin_loss": [
+        c(rnd(5, 4), labels(4, 5)), c(rnd(5, 4), labels(4, 5), p=2, margin=0.3, weight=unif(4), reduction="none"),
+        c(rnd(4), ints(2), reduction="none"), c(rnd(4), np.array(2), reduction="none"), c(rnd(), np.array(0)),
+        c(rnd(), ints(0), reduction="none"), c(rnd(4), ints(1), weight=unif(4), reduction="sum"),
+        c(rnd(5, 4).astype(F64), labels(4, 5)), c(np.zeros((0, 4), np.float32), labels(4, 0), reduction="none"),
+        c(rnd(5, 4), labels(4, 5), reduce=False),
+        err_msg(ShapeError, rnd(5, 4), labels(4, 3)), err_msg(ShapeError, rnd(3, 4), labels(4, 3, 1)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, 4, 1)), err_msg(NNSpecRuntimeError, rnd(3, 4), ints(0, -1, 1)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3), p=3),
+        err_msg(ShapeError, rnd(3, 4), labels(4, 3), weight=unif(3)),
+        err_msg(ShapeError, rnd(3, 4), labels(4, 3), weight=unif(1, 4)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3), weight=unif(4).astype(F64)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3, dtype=I32)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4).astype(F16), labels(4, 3)),
+        err_msg(ShapeError, rnd(2, 3, 4), labels(4, 2)), err_msg(ShapeError, rnd(3, 0), labels(4, 3)),
+        err_msg(NNSpecRuntimeError, rnd(3, 4), labels(4, 3), reduction="bad")],
+    "ctc_loss": [
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2], reduction="none"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), ints(6, 5), ints(3, 2)),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3).astype(I32), ints(6, 5).astype(I32),
+          ints(3, 2).astype(I32), reduction="sum"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4), (6, 5), (3, 2)),
+        c(log_probs(6, 2, 5), ints(1, 1, 1, 3, 3, 0).reshape(2, 3), [6, 5], [3, 2], reduction="none"),
+        c(log_probs(6, 2, 5), ints(0, 1, 0, 0, 0, 0).reshape(2, 3), [6, 5], [3, 2], reduction="none", blank=2),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [2, 5], [3, 2], reduction="none"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [2, 5], [3, 2], zero_infinity=True),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [0, 1], [0, 0], reduction="none"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [0, 5], [1, 2], reduction="none"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [0, 2]),
+        c(log_probs(6, 5), ints(1, 2, 2), [6], [3], reduction="none"), c(log_probs(6, 5), ints(1, 2, 2), np.array(6),
+                                                                           np.array(3)),
+        c(log_probs(6, 5), ints(1, 2, 2).reshape(1, 3), np.array(6), np.array(3), reduction="sum"),
+        c(log_probs(6, 2, 5).astype(F64), ints(1, 2, 2, 3, 4, 0).reshape(2, 3).astype(np.float32), [6, 5], [3, 2]),
+        c(log_probs(50, 3, 15), labels(14, 3, 30) + 1, [50, 48, 20], [30, 25, 20], reduction="none"),
+        c(rnd(20, 3, 15), labels(15, 3, 10), [20, 20, 20], [10, 8, 5], blank=14, reduction="none"),
+        c(log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0, 9, 9).reshape(2, 4), ints(6, 5).reshape(1, 2), ints(3, 2)),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3), [6, 5], [3, 2]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2], blank=5),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2], blank=-1),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6], [3, 2]),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [7, 5], [3, 2]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [-1, 5], [3, 2]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [-3, 2]),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [4, 2]),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2), [6, 5], [3, 2]),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2).reshape(1, 3), [6, 5], [3, 2]),
+        err_msg(ShapeError, log_probs(1, 6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2]),
+        err_msg(ShapeError, log_probs(6), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2]),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(1, 2, 3), [6, 5], [3, 2]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), rnd(2), ints(3, 2)),
+        err_msg(ShapeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), np.array(6), ints(3, 2)),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5).astype(F16), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5],
+                [3, 2]),
+        err_msg(ShapeError, np.zeros((0, 2, 5), np.float32), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [0, 0], [0, 0]),
+        err(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), ints(6, 5), [3, 2]),
+        err_msg(NNSpecRuntimeError, log_probs(6, 2, 5), ints(1, 2, 2, 3, 4, 0).reshape(2, 3), [6, 5], [3, 2],
+                reduction="bad")],
+    "triplet_margin_loss": [
+        c(rnd(5, 8), rnd(5, 8), rnd(5, 8)), c(rnd(5, 8), rnd(5, 8), rnd(5, 8), margin=0.5, p=1, swap=True,
+                                              reduction="none"),
+        c(rnd(5, 8), rnd(5, 8), rnd(5, 8), p=3, eps=1e-3, reduction="sum"), c(rnd(5, 8), rnd(5, 8), rnd(5, 8), p=0),
+        c(rnd(5, 8), rnd(5, 8), rnd(5, 8), p=float("inf")), c(rnd(5, 8), rnd(1, 8), rnd(5, 8), reduction="none"),
+        c(rnd(8), rnd(8), rnd(8)), c(rnd(), rnd(), rnd(), reduction="none"), c(rnd(2, 3, 4), rnd(2, 3, 4), rnd(2, 3, 4)),
+        c(labels(3, 5, 8), labels(3, 5, 8), labels(3, 5, 8)), c(rnd(5, 8), rnd(5, 8).astype(F64), rnd(5, 8)),
+        c_tol(1e-2, rnd(5, 8).astype(F16), rnd(5, 8).astype(F16), rnd(5, 8).astype(F16)),
+        c(rnd(5, 8), rnd(5, 8), rnd(5, 8), size_average=False),
+        err_msg(ShapeError, rnd(5, 8), rnd(8), rnd(5, 8)), err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8),
+                                                                   margin=0),
+        err_msg(ShapeError, rnd(5, 8), rnd(5, 7), rnd(5, 8)),
+        err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8), reduction="bad")],
+    "triplet_margin_with_distance_loss": [
+        c(rnd(5, 8), rnd(5, 8), rnd(5, 8)), c(rnd(5, 8), rnd(5, 8), rnd(5, 8), margin=0.5, swap=True, reduction="none"),
+        c(rnd(8), rnd(8), rnd(8), reduction="sum"), c(rnd(), rnd(), rnd(), reduction="none"),
+        c(labels(3, 5, 8), labels(3, 5, 8), labels(3, 5, 8)), c(rnd(5, 8).astype(F64), rnd(5, 8), rnd(5, 8)),
+        err_msg(ShapeError, rnd(5, 8), rnd(8), rnd(5, 8)),
+        err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8), margin=-1),
+        err_msg(NNSpecRuntimeError, rnd(5, 8), rnd(5, 8), rnd(5, 8), reduction="bad")],
+    "linear_cross_entropy": [
+        c(rnd(8, 5), P(rnd(4, 5)), labels(4, 8)),
+        c(rnd(8, 5), P(rnd(4, 5)), labels(4, 8), linear_bias=P(rnd(4)), weight=unif(4), reduction="none",
+          ignore_index=1, label_smoothing=0.1),
+        c(rnd(8, 5), P(rnd(4, 3, 2, 5)), labels(4, 8, 3, 2), linear_bias=P(rnd(4, 3, 2)), weight=unif(4),
+          reduction="sum", ignore_index=9),
+        c(rnd(5), P(rnd(4, 5)), np.array(2)), c(rnd(8, 5), P(rnd(4, 5)), probs(8, 4), label_smoothing=0.2),
+        c(rnd(8, 5), P(rnd(4, 3, 5)), probs(8, 4, 3), weight=unif(4), reduction="none"),
+        c(rnd(5), P(rnd(4, 5)), probs(4, dim=0)), c(rnd(8, 5).astype(F64), P(rnd(4, 5).astype(F64)), labels(4, 8)),
+        err_msg(ShapeError, rnd(2, 8, 5), P(rnd(4, 5)), labels(4, 8)), err_msg(ShapeError, rnd(8, 5), P(rnd(5)),
+                                                                           labels(4, 8)),
+        err_msg(ShapeError, rnd(8, 6), P(rnd(4, 5)), labels(4, 8)),
+        err_msg(ShapeError, rnd(8, 5), P(rnd(4, 5)), labels(4, 8), linear_bias=P(rnd(3))),
+        err_msg(ShapeError, rnd(5), P(rnd(4, 3, 5)), labels(4, 3)),
+        err_msg(NNSpecRuntimeError, rnd(8, 5), P(rnd(4, 5)), probs(8, 4), ignore_index=-100),
+        err_msg(NNSpecRuntimeError, rnd(4, 3), P(rnd(2, 3)), np.zeros((4, 2), np.int64)),
+        err_msg(ShapeError, rnd(4, 3), P(rnd(2, 3)), np.zeros((5, 2), np.float32))],
+}
