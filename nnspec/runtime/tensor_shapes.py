@@ -18,7 +18,7 @@ import numpy
 
 from ..errors import NNSpecRuntimeError, ShapeError
 from . import meta
-from .backend import get_array_module
+from .backend import get_array_module, to_numpy
 from .functional.core import _fits, torch_type_name, wrap_dim
 from .meta import MetaArray, broadcast_shapes, is_meta
 from .symbolic import Dim, is_symbolic
@@ -277,7 +277,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         counts = r.reshape(-1)
         if bool((counts < 0).any()):
             raise NNSpecRuntimeError("repeat_interleave: repeats can not be negative")
-        return xp.repeat(xp.arange(counts.shape[0], dtype=xp.int64), counts)
+        return xp.repeat(xp.arange(counts.shape[0], dtype=xp.int64), to_numpy(counts).tolist())  # (CuPy: a list)
     if dim is None:
         x = x.reshape(-1)
         d = 0
@@ -306,7 +306,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         counts = r.reshape(-1)
         if bool((counts < 0).any()):
             raise NNSpecRuntimeError("repeat_interleave: repeats can not be negative")
-        reps: Any = int(counts[0]) if counts.shape[0] == 1 else counts
+        reps: Any = int(counts[0]) if counts.shape[0] == 1 else to_numpy(counts).tolist()  # (CuPy: a list)
     else:
         reps = _int_arg("repeat_interleave", repeats, "repeats")
         if reps < 0:
@@ -314,7 +314,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if isinstance(reps, (int, Dim)):
         shape = tuple(s * reps if i == d else s for i, s in enumerate(x.shape))
     else:
-        shape = tuple(int(reps.sum()) if i == d else s for i, s in enumerate(x.shape))
+        shape = tuple(sum(reps) if i == d else s for i, s in enumerate(x.shape))
     if output_size is not None and output_size != shape[d]:
         raise ShapeError(f"repeat_interleave: allocated size does not match required size (output_size="
                          f"{output_size}, required {shape[d]})")
