@@ -279,3 +279,15 @@ return up.flatten(2).transpose(1, 2).contiguous(), torch.tensor(float(h)).expand
 
 add("gpt_mini", "models/gpt.yaml", (2, 8), ints={0: 64})  # nanoGPT's forwards, causal through its tril buffers
 SYMBOLIC["gpt_mini"] = {0: (1,)}
+
+add("conv1d_addmm_topk", model("""
+size_out = x.size()[:-1] + (self.nf,)
+h = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)  # HF GPT-2's Conv1D
+h = h.view(size_out)
+values, indices = h.topk(2, dim=-1)
+one_hot = torch.zeros_like(h).scatter_(-1, indices, 1.0)
+ordered, order = torch.sort(h, dim=1, descending=True)
+return h, values, one_hot, ordered, order, h.argsort(-1), torch.argsort(h, dim=0, descending=True)
+""", parameters={"weight": {"shape": [6, 5], "init": "randn"}, "bias": {"shape": [5], "init": "randn"}},
+    attributes={"nf": 5}), (2, 3, 6))
+SYMBOLIC["conv1d_addmm_topk"] = {0: (1,)}

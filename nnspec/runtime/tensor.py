@@ -1187,7 +1187,8 @@ _BOTH: dict[str, Callable] = {
     # shapes and products
     **{name: getattr(_S, name) for name in (
         "chunk", "unbind", "broadcast_to", "repeat_interleave", "roll", "narrow", "select", "gather",
-        "index_select", "scatter", "movedim", "swapaxes", "swapdims", "unflatten", "bmm", "baddbmm", "outer", "dot")},
+        "index_select", "scatter", "movedim", "swapaxes", "swapdims", "unflatten", "bmm", "baddbmm", "addmm", "outer",
+        "dot", "sort", "argsort", "topk")},
     "moveaxis": _S.movedim,
 }
 
@@ -1290,6 +1291,7 @@ METHODS: dict[str, Callable] = {
     "mul_": _inplace_method("mul_", mul),
     "div_": _inplace_method("div_", div),
     "clamp_": _inplace_method("clamp_", _M.clamp),
+    "scatter_": _inplace_method("scatter_", _S.scatter),
 }
 del METHODS["is_floating_point"], METHODS["numel"]
 METHODS.update({"is_floating_point": is_floating_point, "numel": numel})

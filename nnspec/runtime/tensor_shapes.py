@@ -22,6 +22,7 @@ from .backend import get_array_module, to_numpy
 from .functional.core import _fits, torch_type_name, wrap_dim
 from .meta import MetaArray, broadcast_shapes, is_meta
 from .symbolic import Dim, is_symbolic
+from .values import RETURN_TYPES
 from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _I64, _array, _broadcast_check, _ints, _is_array, _mat, _out,
                      _quiet, _reshape, _shape, _size, _tensor_list, _varargs, cat, data_of, infer_size, mul,
                      promote_types, stack, transpose)
@@ -747,6 +748,40 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _out(xp, xp.broadcast_to(y, shape)).astype(x.dtype)
 
 
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """torch.addmm: beta * input + alpha * (mat1 @ mat2) (HF's Conv1D); input broadcasts to the product's shape."""
+    x = _array(input, "addmm")
+    a, b = _array(mat1, "addmm", "mat1"), _array(mat2, "addmm", "mat2")
+    if a.ndim != 2:
+        raise ShapeError(f"addmm: mat1 must be a matrix, got {a.ndim}-D tensor")
+    if b.ndim != 2:
+        raise ShapeError(f"addmm: mat2 must be a matrix, got {b.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(f"addmm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                         f"{b.shape[0]}x{b.shape[1]})")
+    if a.dtype != b.dtype:
+        raise NNSpecRuntimeError(f"addmm: expected m1 and m2 to have the same dtype, but got: "
+                                 f"{_CPP_TYPE_NAMES.get(str(a.dtype))} != {_CPP_TYPE_NAMES.get(str(b.dtype))}")
+    if x.dtype != b.dtype:
+        raise NNSpecRuntimeError(f"addmm: self and mat2 must have the same dtype, but got "
+                                 f"{torch_type_name(x.dtype)} and {torch_type_name(b.dtype)}")
+    shape = (a.shape[0], b.shape[1])
+    _expanded("addmm", x, list(shape))
+    for name, v in (("beta", beta), ("alpha", alpha)):
+        if isinstance(v, bool) or not isinstance(v, (int, builtins.float)):
+            raise NNSpecRuntimeError(f"addmm(): argument '{name}' must be Number, not {type(v).__name__}")
+    if is_meta(x, a, b):
+        return MetaArray(shape, x.dtype)
+    xp = get_array_module(x, a, b)
+    ct = _F32 if x.dtype == numpy.float16 else x.dtype
+    with _quiet(xp):
+        y = _mat(xp, a, b).astype(ct)
+        y = y * ct.type(alpha) if alpha != 1 else y
+        if beta != 0:
+            y = y + (x.astype(ct) * ct.type(beta) if beta != 1 else x.astype(ct))
+    return _out(xp, xp.broadcast_to(y, shape)).astype(x.dtype)
+
+
 def outer(input, vec2, *, out=None):
     """torch.outer: input[i] * vec2[j] (both 1-d), in their result type."""
     a, b = _array(input, "outer"), _array(vec2, "outer", "vec2")
@@ -773,6 +808,68 @@ def dot(input, other, *, out=None):
     if is_meta(a, b):
         return MetaArray((), a.dtype)
     return _mat(get_array_module(a, b), a, b)
+
+
+# --------------------------------------------------------------------------- sort / topk
+
+
+def _order(xp, x, d: int, descending: bool):
+    """Stable sort indices along dim d: ascending with NaN last, or descending with NaN first (torch's order),
+    equal elements in their original order either way."""
+    if not descending:
+        return xp.argsort(x, axis=d, kind="stable")
+    n = x.shape[d]
+    flipped = xp.flip(x, axis=d)
+    return (n - 1) - xp.flip(xp.argsort(flipped, axis=d, kind="stable"), axis=d)
+
+
+def _sorted(op: str, x, dim, descending):
+    d = wrap_dim(dim, x.ndim, op)
+    if not isinstance(descending, bool):
+        raise NNSpecRuntimeError(f"{op}(): argument 'descending' must be bool, not {type(descending).__name__}")
+    return d
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """torch.sort: (values, indices) along ``dim``; equal elements keep their order (torch only promises that
+    with stable=True), NaN sorts as the largest."""
+    x = _array(input, "sort")
+    d = _sorted("sort", x, dim, descending)
+    result = RETURN_TYPES["sort"]
+    if is_meta(x):
+        return result(MetaArray(x.shape, x.dtype), MetaArray(x.shape, _I64))
+    xp = get_array_module(x)
+    if x.ndim == 0:
+        return result(x.copy(), xp.zeros((), dtype=xp.int64))
+    idx = _order(xp, x, d, descending).astype(xp.int64)
+    return result(xp.take_along_axis(x, idx, axis=d), idx)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """torch.argsort: the indices that sort ``dim`` (as torch.sort's)."""
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """torch.topk: the k largest (or smallest) values along ``dim`` and their indices, largest first."""
+    x = _array(input, "topk")
+    d = wrap_dim(dim, x.ndim, "topk")
+    k = _int_arg("topk", k, "k")
+    size = x.shape[d] if x.ndim else 1
+    if k < 0 or k > size:
+        raise ShapeError("topk: selected index k out of range")
+    if x.dtype == _BOOL:
+        raise NNSpecRuntimeError("topk does not support bool dtypes on CPU")
+    shape = tuple(k if i == d else s for i, s in enumerate(x.shape))
+    result = RETURN_TYPES["topk"]
+    if is_meta(x):
+        return result(MetaArray(shape, x.dtype), MetaArray(shape, _I64))
+    xp = get_array_module(x)
+    if x.ndim == 0:
+        return result(x.copy(), xp.zeros((), dtype=xp.int64))
+    idx = _order(xp, x, d, bool(largest))
+    idx = idx[(slice(None),) * d + (slice(0, k),)].astype(xp.int64)
+    return result(xp.take_along_axis(x, idx, axis=d), idx)
 
 
 # --------------------------------------------------------------------------- einsum
@@ -911,8 +1008,8 @@ def einsum(equation, *operands):
     return _out(xp, y).astype(dtype, copy=False)
 
 
-__all__ = ["attr_H", "attr_T", "attr_mH", "attr_mT", "baddbmm", "bmm", "broadcast_to", "chunk", "concat",
+__all__ = ["addmm", "argsort", "attr_H", "attr_T", "attr_mH", "attr_mT", "baddbmm", "bmm", "broadcast_to", "chunk", "concat",
            "concatenate", "dot", "dstack", "einsum", "expand", "expand_as", "flip", "flip_method", "gather", "hstack",
            "index_select", "movedim", "narrow", "outer", "repeat", "repeat_interleave", "reshape_as", "roll",
-           "scatter", "select", "split", "split_method", "split_with_sizes", "swapaxes", "swapdims", "tile",
+           "scatter", "select", "sort", "split", "split_method", "split_with_sizes", "swapaxes", "swapdims", "tile", "topk",
            "tile_method", "unbind", "unflatten", "view_as", "vstack"]

@@ -214,6 +214,18 @@ BOTH = {
                 c(np.full((1, 3, 3), np.nan, np.float32), x234, y234.transpose(0, 2, 1).copy(), beta=0),
                 err_msg(ShapeError, rnd(2, 3, 4), x234, y234.transpose(0, 2, 1).copy()),
                 err_msg(NNSpecRuntimeError, rnd(1, 3, 3).astype(np.float64), x234, y234.transpose(0, 2, 1).copy())],
+    "addmm": [c(rnd(2, 2), x23, y23.T.copy()), c(rnd(2), x23, y23.T.copy(), beta=0.5, alpha=2), c(rnd(1, 2), x23, x34[:, :2].copy()),
+              c(np.full((2, 2), np.nan, np.float32), x23, y23.T.copy(), beta=0),
+              err_msg(ShapeError, rnd(3), x23, y23.T.copy()), err_msg(ShapeError, rnd(2, 2), x23, y23),
+              err_msg(NNSpecRuntimeError, rnd(2, 2).astype(np.float64), x23, y23.T.copy()),
+              err_msg(ShapeError, rnd(2, 2), x3, y23), err_msg(ShapeError, rnd(2, 2, 2), x23, y23.T.copy())],
+    "sort": [c(x23), c(x23, 0, True), c(x23, dim=-1, descending=True, stable=True), c(b3, stable=True), c(s0),
+             c(i23, stable=True), c(special), c(special, descending=True), c(np.array([2, 1, 2, 1, 3]), stable=True),
+             c(np.array([2, 1, 2, 1, 3]), descending=True, stable=True), err_msg(ShapeError, x23, 2)],
+    "argsort": [c(x23), c(x23, dim=0, descending=True), c(i23, stable=True), c(special)],
+    "topk": [c(x23, 2), c(x23, 2, dim=0, largest=False), c(x23, 0), c(s0, 1), c(e03, 0), c(special, 3),
+             c(special, 3, largest=False), err_msg(ShapeError, x23, 4), err_msg(ShapeError, x23, -1),
+             err_msg(NNSpecRuntimeError, b3, 1)],
     "outer": [c(x3, x4), c(i3, x4), c(b3, b3), err_msg(ShapeError, x23, x3), err_msg(ShapeError, x3, x23)],
     "dot": [c(x3, x3), c(i3, i3), c_tol(1e-2, x3.astype(np.float16), x3.astype(np.float16)),
             err_msg(ShapeError, x3, x4), err_msg(NNSpecRuntimeError, x3, x3.astype(np.float64)),
@@ -350,6 +362,8 @@ METHOD_CASES = {
     "mul_": [c(i23, 2), c(x23, x3)],
     "div_": [c(x23, 2), err_msg(NNSpecRuntimeError, i23, 2)],
     "clamp_": [c(x23, -0.5, 0.5), c(i23, 0, 1), err(NNSpecRuntimeError, i23, 0.5)],
+    "scatter_": [c(np.zeros((2, 3), np.float32), 1, np.array([[0], [2]]), 1.0), c(i23, 1, gidx, 1.5),
+                 c(x23, 0, np.array([[1, 0]]), y23[:1, :2].copy())],
 }
 
 # --------------------------------------------------------------------------- Python operators

@@ -303,7 +303,27 @@ def test_products(data):
     agree(S.dot, ((n,), dt), ((n + wrong,), dt))
 
 
-covers(S.bmm, S.baddbmm, S.outer, S.dot)
+    agree(lambda x, y, z: S.addmm(x, y, z, alpha=0.5), ((p,), dt), ((n, m), dt), ((m + wrong, p), dt))
+
+
+covers(S.bmm, S.baddbmm, S.outer, S.dot, S.addmm)
+
+
+@SETTINGS
+@given(st.data())
+def test_sort_and_topk(data):
+    x = (data.draw(shape(0, 3, min_size=0)), data.draw(DTYPES))
+    d = data.draw(dims(len(x[0])))
+    descending = data.draw(st.booleans())
+    agree(lambda x: S.sort(x, d, descending), x)
+    agree(lambda x: S.argsort(x, d, descending), x)
+    k = data.draw(st.integers(-1, 4))
+    agree(lambda x: S.topk(x, k, d, descending), x)
+    big = data.draw(shape(1, 3, min_size=4))  # every index the tools draw (1..3) is in range
+    agree(lambda x, i: T.METHODS["scatter_"](x, 0, i, 0), big, (big, "int64"))
+
+
+covers(S.sort, S.argsort, S.topk, T.METHODS["scatter_"])
 
 EQUATIONS = ["ij,jk->ik", "ij,jk", "ij->", "ii", "ii->i", "...ij,...jk->...ik", "bij,bjk", "i,j->ij", "ij->ji",
              "...,...->...", "bi,bi->b", "ij...->...ji", "...ij->j", "bhqd,bhkd->bhqk", "ij,jk,kl->il", "ij->jj",

@@ -480,7 +480,7 @@ def test_registries_are_complete_and_mirrored():
         "squeeze", "unsqueeze", "numel", "t", "clone", "is_floating_point", "chunk", "split", "unbind", "broadcast_to",
         "tile", "repeat_interleave", "flip", "roll", "narrow", "select", "gather", "index_select", "scatter",
         "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten", "concat", "concatenate", "hstack", "vstack",
-        "dstack", "einsum", "bmm", "baddbmm", "outer", "dot",
+        "dstack", "einsum", "bmm", "baddbmm", "addmm", "outer", "dot", "sort", "argsort", "topk",
         # dtypes and devices
         "finfo", "iinfo", "device",
     }
