@@ -300,7 +300,7 @@ class Compiler:
             return slice(self._materialize(value.start), self._materialize(value.stop), self._materialize(value.step))
         if isinstance(value, (Node, *CONSTANT_TYPES)) or value is Ellipsis:
             return value
-        if isinstance(value, Method):  # ``finfo.min`` or ``result.values`` read, not called: an attribute
+        if isinstance(value, Method) and value.name in _VALUE_ATTRIBUTES:  # finfo.min, read not called
             return self.emit("call_function", "operator.getattr", (value.obj, value.name), name=value.name)
         if isinstance(value, Spread):
             return self.emit("call_function", "operator.splat", (value.value,), name="splat")

@@ -295,19 +295,25 @@ def _eq(a: Any, b: Any) -> bool:
     return a is b or (not is_symbolic(a) and not is_symbolic(b) and a == b) or (is_symbolic(a) and a == b)
 
 
+def _leaves(data: Any, out: list) -> bool:
+    """The scalars of nested sequences, in order, into ``out``; False where an array is among them."""
+    if isinstance(data, (tuple, list)):
+        return all(_leaves(item, out) for item in data)
+    if hasattr(data, "shape") and hasattr(data, "dtype") and not isinstance(data, numpy.generic):
+        return False
+    out.append(data.item() if isinstance(data, numpy.generic) else data)
+    return True
+
+
 def _values(xp, data: Any, dtype):
     """Nested data as an array of ``dtype`` (each scalar converted as torch converts it)."""
+    flat: list = []
+    if _leaves(data, flat):  # numbers only: converted one by one, made in one go
+        return xp.asarray([convert_scalar(v, dtype, "tensor") for v in flat], dtype=dtype)
     if isinstance(data, (tuple, list)):
-        if not data:
-            return xp.zeros((0,), dtype=dtype)
-        parts = [_values(xp, item, dtype) for item in data]
-        return xp.stack(parts)
-    if hasattr(data, "shape") and hasattr(data, "dtype"):
-        x = _array(data, "tensor", "data")
-        return xp.asarray(x).astype(dtype)
-    if isinstance(data, numpy.generic):
-        data = data.item()
-    return xp.asarray(convert_scalar(data, dtype, "tensor"), dtype=dtype)
+        return xp.stack([_values(xp, item, dtype).reshape(_scan("tensor", item)[0]) for item in data])
+    x = _array(data, "tensor", "data")
+    return xp.asarray(x).astype(dtype)
 
 
 def _contains_unknown(data: Any) -> bool:
