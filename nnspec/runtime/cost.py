@@ -90,4 +90,8 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
         return _TAPS.get(mode, 0) * _prod(out)
     if name in _NORMS:  # a scale and a shift per element
         return 2 * _prod(out)
+    if name == "einsum" and args and isinstance(args[0], str):
+        from .tensor_shapes import einsum_mult_adds
+
+        return einsum_mult_adds(args[0], *args[1:])
     return 0

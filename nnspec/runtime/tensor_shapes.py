@@ -942,6 +942,34 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[list], list | N
     return inputs, output
 
 
+def einsum_mult_adds(equation, *operands) -> Any:
+    """The multiply-adds of an einsum of two or more operands, summed without reordering: one per combination of
+    every subscript's index (times the operands less one); 0 for one operand (a sum or a transpose)."""
+    if len(operands) == 1 and isinstance(operands[0], (tuple, list)):
+        operands = tuple(operands[0])
+    if len(operands) < 2 or not all(hasattr(o, "shape") for o in operands):
+        return 0
+    inputs, _ = _parse_einsum(equation, [len(o.shape) for o in operands])
+    sizes: dict[str, Any] = {}
+    ell: tuple = ()
+    for subs, o in zip(inputs, operands):
+        n_ell = len(o.shape) - sum(1 for x in subs if x != "...")
+        dim = 0
+        for x in subs:
+            if x == "...":
+                ell = broadcast_shapes(ell, tuple(o.shape[dim:dim + n_ell]))
+                dim += n_ell
+                continue
+            size = o.shape[dim]
+            dim += 1
+            if x not in sizes or (not is_symbolic(sizes[x]) and sizes[x] == 1):
+                sizes[x] = size
+    total: Any = len(operands) - 1
+    for v in (*sizes.values(), *ell):
+        total = total * v
+    return total
+
+
 def einsum(equation, *operands):
     """torch.einsum(equation, *operands) (or a list of operands): subscripts a-z, A-Z and "...", with an
     explicit output after "->" or torch's implicit one (the subscripts seen once, in order, after "...")."""

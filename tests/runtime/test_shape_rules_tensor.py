@@ -520,3 +520,16 @@ covers(V.finfo, V.iinfo, V.device)
 def test_value_functions_agree(name):
     arg = {"finfo": "float16", "iinfo": "int32", "device": "cuda:0"}[name]
     assert agree(lambda x: T.FUNCTIONS[f"torch.{name}"](arg), (2,))[0] == "ok"
+
+
+def test_einsum_mult_adds():
+    from nnspec.runtime.cost import op_mult_adds
+
+    q, k = np.zeros((2, 4, 5, 8)), np.zeros((2, 4, 6, 8))
+    assert op_mult_adds("torch.einsum", ("bhqd,bhkd->bhqk", q, k), {}, np.zeros((2, 4, 5, 6))) == 2 * 4 * 5 * 6 * 8
+    assert op_mult_adds("torch.einsum", ("...ij,...jk", np.zeros((3, 2, 4)), np.zeros((3, 4, 5))), {},
+                        np.zeros((3, 2, 5))) == 3 * 2 * 4 * 5
+    assert op_mult_adds("torch.einsum", ("ij->ji", np.zeros((2, 3))), {}, np.zeros((3, 2))) == 0
+    t = Dim.symbol("T")
+    assert S.einsum_mult_adds("bqd,bkd->bqk", MetaArray((2, t, 8)), MetaArray((2, t, 8))) == 16 * t * t
+    assert op_mult_adds("torch.bmm", (np.zeros((2, 3, 4)), np.zeros((2, 4, 5))), {}, np.zeros((2, 3, 5))) == 120
