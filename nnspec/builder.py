@@ -160,11 +160,30 @@ class Builder:
                     a[...] = init.constant
                 elif isinstance(init, S.UniformInit):
                     a[...] = gen.uniform(init.uniform[0], init.uniform[1], a.shape)
-                else:
+                elif isinstance(init, S.NormalInit):
                     a[...] = gen.normal(init.normal[0], init.normal[1], a.shape)
+                else:
+                    a[...] = self._structured(init, tuple(a.shape), loc)
             except (OverflowError, ValueError, FloatingPointError) as e:
                 raise self.error(f"cannot fill a {spec.dtype} array with {init}: {e}", loc + ("init",)) from None
         return result
+
+    def _structured(self, init, shape: tuple, loc: tuple) -> Any:
+        """The values of a tril, triu or arange init, broadcast over the leading dims (as int64 or bool; the
+        caller's assignment converts them to the array's dtype)."""
+        if isinstance(init, (S.TrilInit, S.TriuInit)):
+            if len(shape) < 2:
+                raise self.error(f"a {'tril' if isinstance(init, S.TrilInit) else 'triu'} init needs at least 2 dims, "
+                                 f"got shape {list(shape)}", loc + ("init",))
+            rows, cols = numpy.arange(shape[-2])[:, None], numpy.arange(shape[-1])[None, :]
+            d = (init.tril if isinstance(init, S.TrilInit) else init.triu).diagonal
+            return (cols - rows <= d) if isinstance(init, S.TrilInit) else (cols - rows >= d)  # (n, m), broadcast
+        if len(shape) < 1:
+            raise self.error("an arange init needs at least 1 dim, got a 0-d shape", loc + ("init",))
+        values = init.arange.start + init.arange.step * numpy.arange(shape[-1], dtype=numpy.int64)
+        if not -(2**63) <= init.arange.start + init.arange.step * max(shape[-1] - 1, 0) < 2**63:
+            raise OverflowError("the values overflow int64")
+        return values
 
     def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)

@@ -59,6 +59,13 @@ _OPERATORS = {
     "or_": ("a | b", "Elementwise or of bool (or bitwise of integer) arrays."),
     "xor": ("a ^ b", "Elementwise exclusive or of bool (or bitwise of integer) arrays."),
     "invert": ("~a", "Elementwise not of a bool (or bitwise not of an integer) array."),
+    "setitem": ("a[index] = b", "Item assignment: written into the array, the value broadcast and converted to its "
+                                "dtype."),
+    "getattr": ("a.name", "An attribute: a tensor's dtype, device, T, mT, H, mH, data, or a field of a result "
+                          "(x.max(1).values, torch.finfo(t).min)."),
+    "splat": ("f(*a)", "Unpacking a run-time tuple, list or array into a call's arguments or a display's items."),
+    "check": ("assert a", "An assert on values computed in the forward (a comparison of symbolic sizes is assumed "
+                          "and recorded)."),
 }
 
 
@@ -95,7 +102,7 @@ def entries() -> list[Entry]:
     for name, fn in T.METHODS.items():
         out.append(Entry("method", f".{name}", _describe(fn, f"Tensor.{name}")))
     for name, fn in T.OPERATORS.items():
-        base = name[1:] if name.startswith("i") and name[1:] in T.OPERATORS else None
+        base = next((b for b in (name[1:], name[1:] + "_") if name.startswith("i") and b in T.OPERATORS), None)
         if base is not None and base in _OPERATORS:  # augmented assignment: a += b, in place on arrays
             a, op, b = _OPERATORS[base][0].split(" ")
             out.append(Entry("operator", f"{a} {op}= {b}", f"In place: {_OPERATORS[base][1][0].lower()}"

@@ -7,6 +7,7 @@ modules are rebuilt with the same registries, in the same order.
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import torch
@@ -15,7 +16,8 @@ from torch.nn.parameter import is_lazy
 
 from nnspec.spec import models as S
 
-DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64, "int64": torch.int64,
+          "bool": torch.bool}
 
 
 def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
@@ -54,8 +56,14 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
         m = type(spec.name, (tnn.Module,), body)()
         for k, p in spec.parameters.items():
             m.register_parameter(k, parameter(p))
+        fixed = set()
         for k, b in spec.buffers.items():
-            m.register_buffer(k, torch.zeros(b.shape, dtype=DTYPES[b.dtype]), persistent=b.persistent)
+            value = structured(b)
+            if value is not None:  # a causal mask or position ids: their values are the model's, never randomized
+                fixed.add(k)
+            m.register_buffer(k, value if value is not None else torch.zeros(b.shape, dtype=DTYPES[b.dtype]),
+                              persistent=b.persistent)
+        m._nnspec_fixed_buffers = fixed
         for k, value in spec.attributes.items():
             setattr(m, k, tuple(value) if isinstance(value, list) else value)
         for k, child in spec.modules.items():
@@ -92,9 +100,23 @@ def torch_forward(text: str, inputs: list[str] | None):
     code = textwrap.dedent(text)
     if not code.lstrip().startswith("def "):
         code = f"def forward(self, {', '.join(inputs or ['x'])}):\n" + textwrap.indent(code, "    ")
-    namespace = {"F": tnn.functional, "torch": torch, "nn": tnn, "Tensor": torch.Tensor}
+    namespace = {"F": tnn.functional, "torch": torch, "nn": tnn, "Tensor": torch.Tensor, "math": math}
     exec(code, namespace)  # noqa: S102 - the oracle side of a test
     return namespace["forward"]
+
+
+def structured(b: S.BufferSpec):
+    """A buffer's value where its init is a tril, triu or arange (as torch code makes it), else None."""
+    shape, dtype = tuple(b.shape), DTYPES[b.dtype]
+    if isinstance(b.init, (S.TrilInit, S.TriuInit)):
+        ones = torch.ones(shape[-2:])
+        tri = torch.tril(ones, b.init.tril.diagonal) if isinstance(b.init, S.TrilInit) else \
+            torch.triu(ones, b.init.triu.diagonal)
+        return tri.expand(shape).to(dtype).clone()
+    if isinstance(b.init, S.ArangeInit):
+        a = b.init.arange
+        return (a.start + a.step * torch.arange(shape[-1])).expand(shape).to(dtype).clone()
+    return None
 
 
 def parameter(p: S.ParameterSpec) -> tnn.Parameter:
@@ -110,8 +132,10 @@ def randomize_(m: tnn.Module, seed: int) -> None:
             if is_lazy(p) or p.ndim >= 2:  # weight matrices keep torch's init: deep models stay at realistic scales
                 continue  # (a lazy module's parameters are made, and initialised by torch, in its first call)
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
+        fixed = {f"{path}.{k}" if path else k for path, mod in m.named_modules()
+                 for k in getattr(mod, "_nnspec_fixed_buffers", ())}
         for name, b in m.named_buffers():
-            if name.endswith("_random_samples"):  # fractional pooling's samples: given, in [0, 1)
+            if name in fixed or name.endswith("_random_samples"):  # a mask or ids; fractional pooling's samples
                 continue
             if b.is_floating_point():
                 b.copy_(torch.rand(b.shape, generator=g, dtype=torch.float64) + 0.5)

@@ -1,9 +1,11 @@
 """Compile a torch-style ``forward`` (Python text from a model file) into a Graph, never running it.
 
 The text is parsed with ``ast`` and walked once. Everything the compiler can know
-is folded at compile time: constants, submodule lookups, ``for`` loops over
-ModuleLists, ``range`` or ``enumerate`` (unrolled), and ``if`` tests on
-hyperparameters. What is left becomes graph nodes. Any construct outside this
+is folded at compile time: constants (``math.sqrt(2)``, ``torch.finfo(torch.float16).min``), submodule
+lookups, ``for`` loops over ModuleLists, ``range`` or ``enumerate`` (unrolled), and ``if`` tests on
+hyperparameters. What is left becomes graph nodes: the ops, and the Python a value only known when the
+forward runs needs (``math.sqrt(k.size(-1))``, ``len(x)``, comparisons and ``*`` unpacking of tensors and
+sizes). Any construct outside this
 language is a CompileError at its file position, and nothing runs.
 """
 
@@ -18,14 +20,18 @@ from typing import Any
 from .. import nn
 from ..errors import CompileError, NNSpecError
 from ..runtime import tensor as T
+from ..runtime.pyfuncs import MATH_CONSTANTS
 from ..runtime.scalars import ERRORS, MAX_SEQ, checked
+from ..runtime.values import (ATTRIBUTES, DTYPES, RETURN_TYPES, TORCH_CONSTANTS, UNSUPPORTED_DTYPES, VALUE_TYPES,
+                              value_attribute)
 from .graph import Graph, Node
 from .source import ForwardSource
 
 MAX_NODES = 100_000
 MAX_STEPS = 1_000_000  # statements and loop iterations unrolled, nodes or not
 MAX_VALUE = 100_000  # items of one compile-time value, a nested one counted each time it occurs
-CONSTANT_TYPES = (int, float, str, bool, type(None))
+PLAIN_CONSTANTS = (int, float, str, bool, type(None))
+CONSTANT_TYPES = (*PLAIN_CONSTANTS, *VALUE_TYPES)  # torch.float32, torch.device('cpu'), torch.finfo(...) too
 
 
 # --------------------------------------------------------------------------- compile-time values
@@ -82,6 +88,13 @@ class Method:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """``*value`` in a call or a display, where value is known only when the forward runs: spliced in then."""
+
+    value: Node
+
+
+@dataclass(frozen=True)
 class Builtin:
     """A Python builtin the compiler evaluates itself: range, enumerate, len, ..."""
 
@@ -119,16 +132,23 @@ class _Continue(Exception):
     pass
 
 
-NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn"}
+NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn", "math": "math"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
-            "reversed"}
+            "reversed", "round"}
+RUNTIME_BUILTINS = {"int", "float", "bool", "len", "min", "max", "abs", "round", "tuple", "list"}  # on run values
 REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
                  "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.BitAnd: operator.and_,
+         ast.BitOr: operator.or_, ast.BitXor: operator.xor}
 _OPNAME = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
-           ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
+           ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and_", ast.BitOr: "or_",
+           ast.BitXor: "xor"}
+_CMP_NAME = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+# what ``value.<name>`` may read where value is computed in the forward (besides tensor methods)
+_VALUE_ATTRIBUTES = frozenset(T.TENSOR_ATTRIBUTES).union(*ATTRIBUTES.values(),
+                                                         *(t._fields for t in RETURN_TYPES.values()))
 _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
         ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.In: lambda a, b: a in b,
         ast.NotIn: lambda a, b: a not in b}
@@ -280,6 +300,10 @@ class Compiler:
             return slice(self._materialize(value.start), self._materialize(value.stop), self._materialize(value.step))
         if isinstance(value, (Node, *CONSTANT_TYPES)) or value is Ellipsis:
             return value
+        if isinstance(value, Method) and value.name in _VALUE_ATTRIBUTES:  # finfo.min, read not called
+            return self.emit("call_function", "operator.getattr", (value.obj, value.name), name=value.name)
+        if isinstance(value, Spread):
+            return self.emit("call_function", "operator.splat", (value.value,), name="splat")
         raise self.error(f"{_describe(value)} can't be used as a value here")
 
     # ------------------------------------------------------------------ statements
@@ -311,8 +335,13 @@ class Compiler:
                 return
             self.assign(s.target, self.expr(s.value))
         elif isinstance(s, ast.AugAssign):
+            if isinstance(s.target, ast.Subscript):  # x[i] += v: x[i] = x[i].__iadd__(v), as Python does
+                base, key = self.expr(s.target.value), self.index(s.target.slice)
+                current = self.subscript(base, key, s.target)
+                self.store(base, key, self.binary(s.op, current, self.expr(s.value), s, inplace=True), s.target)
+                return
             if not isinstance(s.target, ast.Name):
-                raise self.error("augmented assignment works on plain names only", s)
+                raise self.error("augmented assignment works on names and subscripts only", s)
             current = self.lookup(s.target.id, s.target)
             self.env[s.target.id] = self.binary(s.op, current, self.expr(s.value), s, inplace=True)
         elif isinstance(s, ast.Return):
@@ -322,6 +351,10 @@ class Compiler:
             self.block(s.body if test else s.orelse)
         elif isinstance(s, ast.For):
             self.for_loop(s)
+        elif isinstance(s, ast.Assert):
+            self.assertion(s)
+        elif isinstance(s, ast.With) and all(self.gradient_context(item) for item in s.items):
+            self.block(s.body)  # no gradients are ever computed: torch.no_grad() and the like change nothing
         elif isinstance(s, ast.Pass):
             pass
         elif isinstance(s, ast.Break):
@@ -330,6 +363,39 @@ class Compiler:
             raise _Continue()
         else:
             raise self.error(f"{_statement_name(s)} is not supported in a forward", s)
+
+    def assertion(self, s: ast.Assert) -> None:
+        """``assert test, message``: decided now where the test is known, else checked when the forward runs
+        (a size in static inference: the condition is assumed and recorded). The message is shown as written,
+        never evaluated (an f-string stays its source text)."""
+        message = ast.get_source_segment(self.source.code, s.msg) if s.msg is not None else None
+        if s.msg is not None and message is None:
+            message = ast.unparse(s.msg)
+        if isinstance(s.msg, ast.Constant) and isinstance(s.msg.value, str):
+            message = s.msg.value
+        if isinstance(s.test, ast.Compare) and len(s.test.ops) == 1 and type(s.test.ops[0]) in _CMP_NAME:
+            left, right = self.expr(s.test.left), self.expr(s.test.comparators[0])
+            if _has_node(self.measure((left, right), s)):  # a comparison of sizes may be assumed statically
+                self.emit("call_function", "operator.check", (self.materialize(left), message,
+                                                              _CMP_NAME[type(s.test.ops[0])], self.materialize(right)),
+                          name="check", at=s)
+                return
+        test = self.expr(s.test)
+        if _has_node(self.measure(test, s)):
+            self.emit("call_function", "operator.check", (self.materialize(test), message), name="check", at=s)
+            return
+        if not self.truth(test):
+            raise self.error("assertion failed" + (f": {_cut(message, 200)}" if message else ""), s)
+
+    _GRADIENT_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.enable_grad", "torch.set_grad_enabled")
+
+    def gradient_context(self, item: ast.withitem) -> bool:
+        """Whether a ``with`` item is one of torch's gradient switches (no ``as``), which a forward here ignores."""
+        e = item.context_expr
+        if item.optional_vars is not None or not isinstance(e, ast.Call):
+            return False
+        name = ast.unparse(e.func) if isinstance(e.func, (ast.Attribute, ast.Name)) else ""
+        return name in self._GRADIENT_CONTEXTS and "torch" not in self.env
 
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
@@ -344,11 +410,31 @@ class Compiler:
                 self.assign(t, v)
         elif isinstance(target, ast.Attribute):
             raise self.error("assigning to an attribute is not supported (a forward can't change its module)", target)
+        elif isinstance(target, ast.Subscript):
+            self.store(self.expr(target.value), self.index(target.slice), value, target)
         else:
-            raise self.error("assigning to a subscript is not supported", target)
+            raise self.error("assigning to a starred target is not supported", target)
+
+    def store(self, base: Any, key: Any, value: Any, where: ast.AST) -> None:
+        """``base[key] = value``: written into a tensor when the forward runs (as torch's setitem), or into a
+        list the forward built (a known index)."""
+        if isinstance(base, (Node, StateRef, DynRef)):
+            self.emit("call_function", "operator.setitem", (self.materialize(base), self.materialize(key),
+                                                            self.materialize(value)), name="setitem", at=where)
+            return
+        if isinstance(base, list) and not _has_node(self.measure(key, where)):
+            _no_spread(self, base, where)
+            if isinstance(key, bool) or not isinstance(key, int):
+                raise self.error(f"a list's index must be an int known when compiling, not {_describe(key)}", where)
+            if not -len(base) <= key < len(base):
+                raise self.error(f"list assignment index {key} out of range (length {len(base)})", where)
+            base[key] = self.measure(value, where)
+            return
+        raise self.error(f"assigning to an item of {_describe(base)} is not supported", where)
 
     def unpack(self, value: Any, n: int, where: ast.AST) -> list:
         if isinstance(value, (tuple, list)):
+            _no_spread(self, value, where)
             if len(value) != n:
                 raise self.error(f"cannot unpack {len(value)} values into {n} names", where)
             return list(value)
@@ -393,6 +479,7 @@ class Compiler:
         if isinstance(value, range):
             return value
         if isinstance(value, (list, tuple)):
+            _no_spread(self, value, where)
             return list(value)
         if isinstance(value, ModRef):
             m = value.module
@@ -474,13 +561,39 @@ class Compiler:
         if isinstance(e, ast.IfExp):
             return self.expr(e.body) if self.const_test(e.test) else self.expr(e.orelse)
         if isinstance(e, (ast.Tuple, ast.List)):
-            if any(isinstance(x, ast.Starred) for x in e.elts):
-                raise self.error("starred expressions are not supported", e)
-            items = [self.expr(x) for x in e.elts]
-            return self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
+            items = self.items(e.elts, e)
+            value = self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
+            if any(isinstance(v, Spread) for v in items):  # (*x.shape, 1): a value the run makes
+                kind = "tuple" if isinstance(e, ast.Tuple) else "list"
+                return self.emit("call_function", f"builtins.{kind}", (self.materialize(list(items)),), name=kind,
+                                 at=e)
+            return value
         if isinstance(e, ast.Slice):
             return self.index(e)
         raise self.error(f"{_expression_name(e)} is not supported in a forward", e)
+
+    def items(self, elts: list[ast.expr], where: ast.AST) -> list:
+        """The values of a call's positional arguments or a display's items, ``*value`` spliced in: now where
+        value is known (a tuple, a list, a range), when the forward runs where it is computed there."""
+        out: list = []
+        for x in elts:
+            if not isinstance(x, ast.Starred):
+                out.append(self.expr(x))
+                continue
+            value = self.expr(x.value)
+            if isinstance(value, (tuple, list, range)):
+                if len(value) > MAX_SEQ:
+                    raise self.error(f"*: more than {MAX_SEQ:,} items", x)
+                self.step(len(value))
+                out.extend(value)
+            elif isinstance(value, (Node, StateRef, DynRef)):
+                out.append(Spread(self.materialize(value)))
+            elif isinstance(value, str):
+                self.step(len(value))
+                out.extend(value)
+            else:
+                raise self.error(f"* needs a sequence, not {_describe(value)}", x)
+        return out
 
     def index(self, e: ast.expr) -> Any:
         if isinstance(e, ast.Slice):
@@ -511,7 +624,21 @@ class Compiler:
                 return Namespace(full)
             if full in T.FUNCTIONS:
                 return Function(full)
+            if base.name == "torch" and name in DTYPES:
+                return DTYPES[name]
+            if base.name == "torch" and name in TORCH_CONSTANTS:
+                return TORCH_CONSTANTS[name]
+            if base.name == "math" and name in MATH_CONSTANTS:
+                return MATH_CONSTANTS[name]
+            if base.name == "torch" and name in UNSUPPORTED_DTYPES:
+                raise self.error(f"{full} is not supported: nnspec computes with NumPy's dtypes (float16, float32, "
+                                 "float64, int8/16/32/64, uint8, bool)", e)
             raise self.error(f"{full} is not supported (supported: {_near(full, T.FUNCTIONS)})", e)
+        if isinstance(base, VALUE_TYPES):  # torch.float32.is_floating_point, torch.finfo(...).min
+            try:
+                return value_attribute(base, name)
+            except NNSpecError as err:
+                raise self.error(err.message, e) from None
         if isinstance(base, list) and name == "append":
             return ListAppend(base)
         if isinstance(base, (Node, StateRef, DynRef)):
@@ -521,9 +648,11 @@ class Compiler:
             if name == "ndim":
                 return self.emit("call_method", "dim", (obj,), name="ndim", at=e)
             if name in T.METHODS:
-                return Method(obj, name)
+                return Method(obj, name)  # called, or read as an attribute (finfo.min) when used as a value
+            if name in _VALUE_ATTRIBUTES:
+                return self.emit("call_function", "operator.getattr", (obj, name), name=name, at=e)
             raise self.error(f"tensor attribute or method {name!r} is not supported "
-                             f"(supported: {_near(name, T.METHODS)})", e)
+                             f"(supported: {_near(name, {**T.METHODS, **dict.fromkeys(_VALUE_ATTRIBUTES)})})", e)
         raise self.error(f"attribute {name!r} of {_describe(base)} is not supported", e)
 
     def subscript(self, base: Any, key: Any, e: ast.AST) -> Any:
@@ -555,6 +684,8 @@ class Compiler:
                     ModRef(registry[key], _join(base.path, key))
             raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
         if isinstance(base, (tuple, list, str, range)) and not _has_node(self.measure(key, e)):
+            if isinstance(base, (tuple, list)):
+                _no_spread(self, base, e)
             try:
                 result = base[key]
             except (IndexError, TypeError, ValueError) as err:
@@ -568,12 +699,17 @@ class Compiler:
 
     def call(self, e: ast.Call) -> Any:
         fn = self.expr(e.func)
-        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
-            raise self.error("*args and **kwargs in calls are not supported", e)
-        args = [self.expr(a) for a in e.args]
+        if any(k.arg is None for k in e.keywords):
+            raise self.error("**kwargs in calls are not supported", e)
+        args = self.items(e.args, e)
         kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
         self.where = e
         if isinstance(fn, Builtin):
+            if fn.name in RUNTIME_BUILTINS and any(_has_node(a) for a in (*args, *kwargs.values())):
+                return self.emit("call_function", f"builtins.{fn.name}", self.materialize(tuple(args)),
+                                 self.materialize(kwargs), name=fn.name, at=e)
+            if any(isinstance(a, Spread) for a in args):
+                raise self.error(f"{fn.name}() needs values known when the model is compiled", e)
             return self.builtin(fn.name, args, kwargs, e)
         if isinstance(fn, ListAppend):
             if len(args) != 1 or kwargs:
@@ -601,6 +737,8 @@ class Compiler:
             return self.emit("call_module", fn.container.path, self.materialize(tuple(args)),
                              self.materialize(kwargs), key=fn.key, name=fn.container.path.replace(".", "_"), at=e)
         if isinstance(fn, Function):
+            if fn.name in T.FOLDABLE and not _has_node(self.measure((args, kwargs), e)):
+                return self.fold(fn.name, args, kwargs, e)
             return self.emit("call_function", fn.name, self.materialize(tuple(args)), self.materialize(kwargs),
                              name=fn.name.split(".")[-1], at=e)
         if isinstance(fn, Method):
@@ -609,6 +747,17 @@ class Compiler:
         if isinstance(fn, Self):
             raise self.error("calling self (recursion) is not supported", e)
         raise self.error(f"{_describe(fn)} is not callable", e)
+
+    def fold(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        """A function of constants (``math.sqrt(2)``, ``torch.finfo(torch.float16)``), evaluated now."""
+        try:
+            value = T.FUNCTIONS[name](*args, **kwargs)
+        except NNSpecError as err:
+            raise self.error(err.message, e) from None
+        except ERRORS as err:
+            raise self.error(f"{name}(): {type(err).__name__}: {_cut(str(err))}", e) from None
+        self.step(1)
+        return value
 
     def container_method(self, fn: BoundContainerMethod) -> list:
         m, path = fn.container.module, fn.container.path
@@ -644,6 +793,7 @@ class Compiler:
                 if isinstance(v, ModRef):
                     return len(v.module)
                 if isinstance(v, (list, tuple, str)):
+                    _no_spread(self, v, e)
                     return len(v)
                 raise self.error(f"len() of {_describe(v)} is not known when the model is compiled", e)
             if name in ("tuple", "list"):
@@ -652,7 +802,7 @@ class Compiler:
                     raise self.error(f"{name}() of {len(items):,} items is more than {MAX_SEQ:,}", e)
                 self.step(len(items))
                 return self.measure((tuple if name == "tuple" else list)(items), e)
-            fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs}[name]
+            fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs, "round": round}[name]
             if not all(isinstance(a, (*CONSTANT_TYPES, range)) or _is_const_tuple(a) for a in args):
                 raise self.error(f"{name}() takes constants here", e)
             self.step(sum(len(a) for a in args if isinstance(a, (tuple, list, str, range))))
@@ -674,7 +824,8 @@ class Compiler:
                 raise self.error(err.message, e) from None
             self.step(len(result) if isinstance(result, (tuple, list, str)) else 1)
             return self.measure(result, e)
-        target = f"operator.i{name}" if inplace and isinstance(left, (Node, StateRef, DynRef)) else f"operator.{name}"
+        target = f"operator.i{name.rstrip('_')}" if inplace and isinstance(left, (Node, StateRef, DynRef)) \
+            else f"operator.{name}"
         return self.emit("call_function", target, (self.materialize(left), self.materialize(right)), name=name, at=e)
 
     def unary(self, op: ast.unaryop, value: Any, e: ast.AST) -> Any:
@@ -687,12 +838,23 @@ class Compiler:
                 return -value if isinstance(op, ast.USub) else +value
             name = "neg" if isinstance(op, ast.USub) else "pos"
             return self.emit("call_function", f"operator.{name}", (self.materialize(value),), name=name, at=e)
+        if isinstance(op, ast.Invert):
+            if isinstance(value, int):  # bool included
+                return ~int(value)
+            return self.emit("call_function", "operator.invert", (self.materialize(value),), name="invert", at=e)
         raise self.error(f"operator {type(op).__name__} is not supported", e)
 
     def compare(self, e: ast.Compare) -> Any:
         left = self.expr(e.left)
-        for op, comparator in zip(e.ops, e.comparators):
+        for k, (op, comparator) in enumerate(zip(e.ops, e.comparators)):
             right = self.expr(comparator)
+            if type(op) in _CMP_NAME and (_has_node(self.measure(left, e)) or _has_node(self.measure(right, e))):
+                if len(e.ops) > 1:  # a < b < c is (a < b) and (b < c): the truth of an array, known only then
+                    raise self.error("a chained comparison of values computed in the forward is not supported "
+                                     "(compare them one at a time)", e)
+                name = _CMP_NAME[type(op)]
+                return self.emit("call_function", f"operator.{name}", (self.materialize(left),
+                                                                       self.materialize(right)), name=name, at=e)
             if type(op) in (ast.Is, ast.IsNot) and (left is None or right is None):
                 # a submodule, parameter or tensor is never None; an absent one compiled to None
                 same = (left is None) and (right is None)
@@ -746,13 +908,20 @@ def _is_const_tuple(v: Any) -> bool:
 
 
 def _has_node(v: Any) -> bool:
-    if isinstance(v, (Node, StateRef, DynRef)):
+    if isinstance(v, (Node, StateRef, DynRef, Spread)):
         return True
     if isinstance(v, (tuple, list)):
         return any(_has_node(x) for x in v)
     if isinstance(v, slice):
         return any(_has_node(x) for x in (v.start, v.stop, v.step))
     return False
+
+
+def _no_spread(compiler: Compiler, value: Any, where: ast.AST) -> None:
+    """A sequence with ``*value`` of a run-time value in it has a length only the run knows."""
+    if isinstance(value, (tuple, list)) and any(isinstance(v, Spread) for v in value):
+        raise compiler.error("the length of a sequence with *(a value computed in the forward) in it is known only "
+                             "when the forward runs", where)
 
 
 def _describe(v: Any) -> str:
@@ -849,6 +1018,6 @@ def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> A
         value = compiler.expr(tree.body)
     except RecursionError:
         raise CompileError("expression nests too deeply", position=source.position(1, 0)) from None
-    if not isinstance(value, CONSTANT_TYPES) and not _is_const_tuple(value) and not isinstance(value, list):
+    if not isinstance(value, PLAIN_CONSTANTS) and not _is_const_tuple(value) and not isinstance(value, list):
         raise CompileError(f"{_cut(expression)!r} is not a constant ({_describe(value)})", position=source.position(1, 0))
     return value

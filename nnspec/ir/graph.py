@@ -223,4 +223,6 @@ def _json(value: Any) -> Any:
         return {"ellipsis": True}
     if isinstance(value, float) and not math.isfinite(value):
         return {"float": str(value)}  # JSON has no inf or nan
+    if not isinstance(value, (int, float, str, bool, type(None))):  # torch.float32, torch.device('cpu'), ...
+        return {"torch": repr(value)}
     return value

@@ -1,4 +1,9 @@
-"""Run a Graph on the module that owns it: one dispatch per op kind, errors placed in the model file."""
+"""Run a Graph on the module that owns it: one dispatch per op kind, errors placed in the model file.
+
+Arrays the forward makes from sizes alone (``torch.arange(n)``) are made by the array module of its
+inputs (or of the module's state): NumPy, CuPy, or shape-only arrays in static inference. The items
+of ``*value`` (an ``operator.splat`` node) are spliced into the call or display that holds it.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from typing import Any
 from .. import nn
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..runtime import tensor as T
+from ..runtime.backend import get_array_module
 from ..runtime.symbolic import Dim, SymbolicFloat
-from .graph import Graph, Node, map_args
+from .graph import Graph, Node, _nodes_in, map_args
 
 # observers of functional ops inside forwards: the shape trace listens here
 _op_observers: ContextVar[tuple[Callable, ...]] = ContextVar("nnspec_op_observers", default=())
@@ -62,14 +68,22 @@ class Interpreter:
             raise NNSpecRuntimeError(
                 f"{self.module._get_name()}.forward takes {len(inputs)} input(s) ({names}), got {len(args)}"
             )
+        with T.array_module(_array_module(args, self.module)):
+            return self._run(args, inputs)
+
+    def _run(self, args: tuple, inputs: list[Node]) -> Any:
         env: dict[int, Any] = {}
         observers = _op_observers.get()
+        splices = _splicing_nodes(self.graph)
         for node in self.graph.nodes:
             if node.op == "placeholder":
                 env[id(node)] = args[inputs.index(node)]
                 continue
-            a = map_args(node.args, lambda n: env[id(n)])
-            kw = map_args(node.kwargs, lambda n: env[id(n)])
+            if id(node) in splices:
+                a, kw = _spliced(node.args, env), _spliced(node.kwargs, env)
+            else:
+                a = map_args(node.args, lambda n: env[id(n)])
+                kw = map_args(node.kwargs, lambda n: env[id(n)])
             if node.op == "output":
                 return a[0]
             start = time.perf_counter()
@@ -138,6 +152,51 @@ class Interpreter:
             else:
                 raise NNSpecRuntimeError(f"{self.module._get_name()} has no attribute {path!r} any more")
         return target
+
+
+def _array_module(args: tuple, module: nn.Module) -> Any:
+    """The array module of the forward's first array input, else of the module's state, else NumPy."""
+    for a in args:
+        data = a.data if isinstance(a, nn.Parameter) else a
+        if hasattr(data, "shape") and hasattr(data, "dtype") and not isinstance(data, (int, float, bool)):
+            return get_array_module(data)
+    for p in module.parameters():
+        return get_array_module(p.data)
+    for b in module.buffers():
+        return get_array_module(b)
+    return get_array_module()
+
+
+def _is_splat(n: Any) -> bool:
+    return isinstance(n, Node) and n.op == "call_function" and n.target == "operator.splat"
+
+
+def _splicing_nodes(graph: Graph) -> frozenset[int]:
+    """The nodes with a ``*value`` among their arguments (found once per graph)."""
+    found = graph.__dict__.get("_splicing_nodes")
+    if found is None:
+        found = frozenset(id(n) for n in graph.nodes if any(_is_splat(m) for m in _nodes_in((n.args, n.kwargs))))
+        graph.__dict__["_splicing_nodes"] = found
+    return found
+
+
+def _spliced(value: Any, env: dict) -> Any:
+    """map_args, with the items of each splat node spliced into the tuple or list that holds it."""
+    if isinstance(value, Node):
+        return env[id(value)]
+    if isinstance(value, (tuple, list)):
+        items: list = []
+        for v in value:
+            if _is_splat(v):
+                items.extend(env[id(v)])
+            else:
+                items.append(_spliced(v, env))
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {k: _spliced(v, env) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(_spliced(value.start, env), _spliced(value.stop, env), _spliced(value.step, env))
+    return value
 
 
 def _describe(node: Node) -> str:

@@ -34,6 +34,7 @@ from ..nn.lazy import first_call_pending, materialize
 from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
+from ..runtime.tensor import array_module
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
@@ -80,16 +81,17 @@ class Compiled:
         for s, v in p.constants.items():
             env[s] = v
         times: list[float] | None = [] if profile else None
-        for run, free in zip(self.runners, self.frees):
-            if profile:  # a device queues its kernels: each one's time is to its end
-                start = time.perf_counter()
-                run(env)
-                synchronize(p.xp)
-                times.append((time.perf_counter() - start) * 1e3)
-            else:
-                run(env)
-            for s in free:
-                env[s] = None
+        with array_module(p.xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+            for run, free in zip(self.runners, self.frees):
+                if profile:  # a device queues its kernels: each one's time is to its end
+                    start = time.perf_counter()
+                    run(env)
+                    synchronize(p.xp)
+                    times.append((time.perf_counter() - start) * 1e3)
+                else:
+                    run(env)
+                for s in free:
+                    env[s] = None
         out = resolve(p.output, env)
         if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
             out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
@@ -106,7 +108,9 @@ def _runner(step: Step):
     """``step`` as a function of the slot list, with its argument lists prepared once."""
     fn, out = step.fn, step.out
     args, kwargs = list(step.args), step.kwargs
-    flat = all(isinstance(a, Ref) or not any(refs_in(a)) for a in args) and not any(refs_in(kwargs))
+    # (slot 0 is falsy: whether there is a Ref inside is asked of the Refs themselves, not their slot numbers)
+    flat = all(isinstance(a, Ref) or next(refs_in(a), None) is None for a in args) and \
+        next(refs_in(kwargs), None) is None
     if flat:
         refs = [(i, a.slot) for i, a in enumerate(args) if isinstance(a, Ref)]
         if len(refs) == 1 and len(args) == 1 and not kwargs and isinstance(out, Ref):
@@ -213,9 +217,10 @@ class Plan:
                 RECORDER.reset(token)
             program = recorder.program(slots, output)
         program.xp = xp
-        for name, fn in PASSES.items():
-            if self.passes[name]:
-                fn(program)
+        with array_module(xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+            for name, fn in PASSES.items():
+                if self.passes[name]:
+                    fn(program)
         calls = [copy.copy(c) for c in trace.calls]
         return Compiled(program, calls, version)
 

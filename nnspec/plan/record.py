@@ -127,7 +127,8 @@ class Program:
 
 
 _ATTENTION = ("scaled_dot_product_attention", "multi_head_attention_forward")  # random where dropout_p > 0
-_INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "setitem"}
+_INPLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor",
+                      "setitem"}
 _RANDOM = re.compile(r"dropout|rand|bernoulli|^normal_?$|uniform|multinomial|rrelu|fractional")  # not normalize
 # layers that, in train mode, update buffers or draw random numbers (a dropout between RNN layers, RReLU's
 # slopes, fractional pooling's samples): their steps are never folded or dropped

@@ -76,7 +76,7 @@ def _attention_mult_adds(module: Any, inputs: tuple) -> Any:
 
 _TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
 _ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow", "remainder"}
-_MATMUL = {"matmul", "mm"}
+_MATMUL = {"matmul", "mm", "bmm", "dot"}
 _NORMS = {"batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"}
 
 
@@ -90,8 +90,8 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
     shapes = [_shape(a) for a in args]
     if name in _ELEMENTWISE:
         return _prod(out) if any(s is not None for s in shapes) else 0
-    if name in _MATMUL:
-        a = shapes[0] if shapes else None
+    if name in _MATMUL or name == "baddbmm":
+        a = shapes[1 if name == "baddbmm" else 0] if len(shapes) > (name == "baddbmm") else None
         return _prod(out) * a[-1] if a else 0
     if name.startswith("conv"):
         w = _shape(args[1] if len(args) > 1 else kwargs.get("weight"))
@@ -114,4 +114,8 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
         return _prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
     if name in _NORMS:  # a scale and a shift per element
         return 2 * _prod(out)
+    if name == "einsum" and args and isinstance(args[0], str):
+        from .tensor_shapes import einsum_mult_adds
+
+        return einsum_mult_adds(args[0], *args[1:])
     return 0

@@ -26,7 +26,7 @@ from typing import Any
 import numpy
 
 from ..scoped import scoped
-from .symbolic import SymbolicValueError, is_symbolic
+from .symbolic import SymbolicValueError, assume_at_most, is_symbolic
 
 # dtypes under NumPy's names, as the kernels' ``xp.float32`` expects
 bool_ = numpy.bool_
@@ -363,6 +363,8 @@ def _slice_len(size: Any, s: slice) -> Any:
         if v < 0:
             v = v + size
             return 0 if v < 0 else v
+        if is_symbolic(v) or is_symbolic(size):  # a symbolic bound is taken to be in range (recorded)
+            return v if assume_at_most(v, size) else size
         return size if v > size else v
 
     start, stop = bound(s.start, 0), bound(s.stop, size)

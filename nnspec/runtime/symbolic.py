@@ -578,6 +578,39 @@ def _decide_lt(a: DimLike, b: DimLike) -> bool:
     return result
 
 
+def assume_at_most(a: DimLike, b: DimLike) -> bool:
+    """Whether ``a <= b``: decided where it holds or fails for every value of the symbols, else assumed to hold
+    (and recorded): a slice's bound is taken to be within the dim it slices (``bias[:, :T]`` of a dim of 16
+    needs T <= 16, not a T larger than any real input's)."""
+    diff = _add(_poly(b), _scale(_poly(a), -1))
+    if _at_least_value(diff, 0):
+        return True
+    if _at_least_value(_scale(diff, -1), 1):
+        return False
+    _assume(f"{_fmt(a)} <= {_fmt(b)}")
+    return True
+
+
+def assume_holds(a: DimLike, op: str, b: DimLike) -> bool:
+    """Whether ``a op b`` (op: eq, ne, lt, le, gt, ge) holds for sizes: decided where it holds or fails for every
+    value of the symbols, else assumed to hold (and recorded): what a forward asserts about its input's sizes."""
+    if op in ("gt", "ge"):
+        a, b, op = b, a, {"gt": "lt", "ge": "le"}[op]
+    diff = _add(_poly(b), _scale(_poly(a), -1))  # b - a
+    if op == "le":
+        proven, refuted = _at_least_value(diff, 0), _at_least_value(_scale(diff, -1), 1)
+    elif op == "lt":
+        proven, refuted = _at_least_value(diff, 1), _at_least_value(_scale(diff, -1), 0)
+    elif op == "eq":
+        proven, refuted = not diff, _at_least_value(diff, 1) or _at_least_value(_scale(diff, -1), 1)
+    else:
+        proven, refuted = _at_least_value(diff, 1) or _at_least_value(_scale(diff, -1), 1), not diff
+    if proven or refuted:
+        return proven
+    _assume(f"{_fmt(a)} {dict(le='<=', lt='<', eq='==', ne='!=')[op]} {_fmt(b)}")
+    return True
+
+
 def _at_least(a: Poly, b: Poly) -> str | None:
     """``a >= b`` as text, solved for the symbol where that is simple: (H - 1)//4 + 1 >= 2 reads H >= 5."""
     p, c = _add(a, _scale(b, -1)), 0  # p >= c

@@ -1,11 +1,16 @@
 """torch-namespace functions, Tensor methods and Python operators, on arrays.
 
 A forward written for torch calls three kinds of ops besides layers: functions
-(``torch.cat``, ``F.relu``), methods (``x.view(n, -1)``) and operators
-(``x * 2``, ``x[:, 0]``). This module gives each one a callable that takes the
+(``torch.cat``, ``F.relu``, ``math.sqrt``), methods (``x.view(n, -1)``) and operators
+(``x * 2``, ``x[:, 0]``, ``x.dtype``). This module gives each one a callable that takes the
 same positional and keyword arguments as torch, works on NumPy or CuPy arrays
-(Parameters unwrap to their data), follows torch's result-dtype rules and
-checks its arguments the way torch does, raising nnspec errors.
+(Parameters unwrap to their data) and on shape-only arrays, follows torch's result-dtype
+rules and checks its arguments the way torch does, raising nnspec errors. The families
+of ops live beside it: ``tensor_creation`` (ones, arange, tensor, tril, *_like, new_*),
+``tensor_math`` (elementwise, comparisons, where/clamp/masked_fill), ``tensor_reductions``
+(max/min with indices, var/std, norm, cumsum, logsumexp, ...), ``tensor_shapes`` (split,
+expand, gather, einsum, bmm, ...), ``values`` (dtypes, devices, finfo) and ``pyfuncs``
+(Python's math and builtins on run-time sizes).
 
 The registries at the bottom (``FUNCTIONS``, ``METHODS``, ``OPERATORS``) are
 what a forward interpreter looks names up in; a method takes the tensor as its
@@ -13,7 +18,12 @@ first argument.
 
 Known gaps against torch: ``view`` never refuses a non-contiguous input (it
 copies, as ``reshape`` does), ``view(dtype)`` is not supported, and the
-numpy-style ``axis=``/``keepdims=`` aliases torch accepts are not.
+numpy-style ``axis=``/``keepdims=`` aliases torch accepts are not. Devices are
+checked and otherwise ignored: arrays made from sizes alone (``torch.arange(n)``)
+are made where the forward runs, with or without ``device=``. ``torch.empty`` gives
+zeros; random ops draw from nnspec's seeded generator (not torch's numbers); ``out=``,
+``generator=`` and scatter's ``reduce=`` are refused; bfloat16 and complex dtypes do
+not exist (NumPy has none).
 """
 
 from __future__ import annotations
@@ -23,6 +33,9 @@ import contextlib
 import math
 import operator
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any
 
 import numpy  # dtype objects and rules only; array math goes through get_array_module
@@ -34,12 +47,31 @@ from .backend import get_array_module
 from .functional import as_dtype, data_of, torch_type_name, wrap_dim
 from . import meta
 from .meta import is_meta
+from ..scoped import scoped
 from .scalars import checked
 from .symbolic import Dim, SymbolicFloat, is_symbolic
+from .values import DType, check_device, device_of_array, dtype_of, value_attribute
 
 _F32 = numpy.dtype(numpy.float32)
 _I64 = numpy.dtype(numpy.int64)
 _BOOL = numpy.dtype(numpy.bool_)
+
+# --------------------------------------------------------------------------- the array module of new arrays
+
+_creation: ContextVar[Any] = ContextVar("nnspec_creation_module", default=None)
+
+
+def array_module(xp: Any) -> AbstractContextManager[Any]:
+    """Inside the block, arrays made from sizes alone (``torch.arange(n)``, ``torch.zeros(...)``) are made by
+    ``xp``: the module the forward runs on (the interpreter sets it from the forward's inputs)."""
+    return scoped(_creation, xp)
+
+
+def creation_module() -> Any:
+    """The array module new arrays are made by: the running forward's, else NumPy."""
+    xp = _creation.get()
+    return numpy if xp is None else xp
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -63,6 +95,8 @@ def _array(v: Any, op: str, name: str = "input"):
     """The array behind ``v`` (a Parameter or an array); anything else is torch's 'must be Tensor' error."""
     if not _is_array(v):
         raise NNSpecRuntimeError(f"{op}(): argument '{name}' must be an array, not {type(v).__name__}")
+    if isinstance(v, numpy.generic):  # a NumPy scalar (what NumPy gives for a 0-d result): a 0-d array
+        return numpy.asarray(v)
     return data_of(v)
 
 
@@ -643,6 +677,135 @@ def half(x, memory_format=None):
     return _cast(x, numpy.float16, "half")
 
 
+def long(x, memory_format=None):
+    return _cast(x, numpy.int64, "long")
+
+
+def int_(x, memory_format=None):
+    """Tensor.int(): int32."""
+    return _cast(x, numpy.int32, "int")
+
+
+def short(x, memory_format=None):
+    return _cast(x, numpy.int16, "short")
+
+
+def char(x, memory_format=None):
+    return _cast(x, numpy.int8, "char")
+
+
+def byte(x, memory_format=None):
+    return _cast(x, numpy.uint8, "byte")
+
+
+def bool_(x, memory_format=None):
+    return _cast(x, numpy.bool_, "bool")
+
+
+# --------------------------------------------------------------------------- dtypes, devices and attributes
+
+
+def _is_dtype(v: Any) -> bool:
+    return isinstance(v, (DType, numpy.dtype)) or (isinstance(v, str) and v.removeprefix("torch.") in _DTYPE_NAMES) \
+        or type(v).__module__.split(".")[0] == "torch"
+
+
+_DTYPE_NAMES = {"float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16", "short",
+                "int32", "int", "int64", "long", "bool"}
+
+
+def _converted(x, dtype, copy: bool):
+    """x as ``dtype``: itself where nothing changes (unless ``copy``); floats to ints toward zero, as torch."""
+    if dtype is None or dtype == x.dtype:
+        return x.copy() if copy else x
+    with _quiet(get_array_module(x)):
+        return x.astype(dtype)
+
+
+def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+    """Tensor.to(dtype), .to(device, dtype=None), .to(other) (its dtype): a copy only where the dtype
+    changes (or ``copy``). The device is checked and otherwise ignored: arrays stay where the model runs."""
+    x = _array(self, "to")
+    rest = list(args)
+    target = as_dtype(dtype)
+    if rest:
+        first = rest.pop(0)
+        if _is_array(first):
+            if dtype is not None:
+                raise NNSpecRuntimeError("to(): got an array and dtype=")
+            target = data_of(first).dtype
+        elif _is_dtype(first):
+            if dtype is not None:
+                raise NNSpecRuntimeError("to(): got a dtype twice")
+            target = as_dtype(first)
+        elif first is not None:
+            check_device(first, "to")
+            if rest and (_is_dtype(rest[0]) or rest[0] is None):
+                if dtype is not None:
+                    raise NNSpecRuntimeError("to(): got a dtype twice")
+                target = as_dtype(rest.pop(0))
+        if len(rest) > 2 or not all(isinstance(v, bool) for v in rest):
+            raise NNSpecRuntimeError("to() received an invalid combination of arguments")
+        if len(rest) == 2:
+            copy = rest[1]
+    check_device(device, "to")
+    return _converted(x, target, bool(copy))
+
+
+def type_as(self, other):
+    """Tensor.type_as(other): the tensor in other's dtype."""
+    x, o = _array(self, "type_as"), _array(other, "type_as", "other")
+    return _converted(x, o.dtype, False)
+
+
+_TENSOR_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                      "int8": "CharTensor", "uint8": "ByteTensor", "int16": "ShortTensor", "int32": "IntTensor",
+                      "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def type_(self, dtype=None, non_blocking=False):
+    """Tensor.type(): its type's name ('torch.FloatTensor'); Tensor.type(dtype): the tensor in that dtype."""
+    x = _array(self, "type")
+    if dtype is None:
+        return f"torch.{_TENSOR_TYPE_NAMES[str(x.dtype)]}"
+    if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TENSOR_TYPE_NAMES.values():
+        name = dtype.removeprefix("torch.")
+        target = next(numpy.dtype(k) for k, v in _TENSOR_TYPE_NAMES.items() if v == name)
+    else:
+        target = as_dtype(dtype)
+    return _converted(x, target, False)
+
+
+def is_floating_point(input):
+    return _array(input, "is_floating_point").dtype.kind == "f"
+
+
+def _getattr(obj, name: str):
+    """``obj.name`` of a tensor (dtype, device, T, mT, H, mH, is_cuda, ...) or of a dtype, device, finfo or named
+    result tuple (``x.max(dim=1).values``)."""
+    if not isinstance(name, str):
+        raise NNSpecRuntimeError(f"getattr: an attribute name must be a string, not {type(name).__name__}")
+    if _is_array(obj):
+        x = data_of(obj)
+        if name == "dtype":
+            return dtype_of(x.dtype)
+        if name == "device":
+            return device_of_array(x)
+        if name == "is_cuda":
+            return device_of_array(x).type == "cuda"
+        if name == "ndim":
+            return dim_(x)
+        if name == "shape":
+            return size(x)
+        if name == "data":  # the array itself (nothing here tracks gradients)
+            return x
+        if name in TENSOR_VIEW_ATTRIBUTES:
+            return TENSOR_VIEW_ATTRIBUTES[name](x)
+        what = "a method (call it)" if name in METHODS else "not supported"
+        raise NNSpecRuntimeError(f"getattr: tensor attribute {name!r} is {what}")
+    return value_attribute(obj, name)
+
+
 # --------------------------------------------------------------------------- joining
 
 
@@ -789,6 +952,15 @@ def _index_item(xp, item):
     return index
 
 
+def _symbolic_index(index) -> bool:
+    """Whether an index has a symbolic size in it (a slice to T, an index T - 1)."""
+    for it in index if isinstance(index, tuple) else (index,):
+        parts = (it.start, it.stop, it.step) if isinstance(it, slice) else it if isinstance(it, list) else (it,)
+        if any(is_symbolic(p) for p in parts):
+            return True
+    return False
+
+
 def _int64_index(v: int) -> int:
     if not -(2**63) <= v < 2**63:
         raise NNSpecRuntimeError(f"getitem: slice index {v} overflows a 64-bit integer")
@@ -801,6 +973,8 @@ def _getitem(obj, index):
     if not _is_array(obj):
         return _python("getitem", operator.getitem, obj, index)
     x = data_of(obj)
+    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: shapes only
+        x = meta.MetaArray(x.shape, x.dtype)
     xp = get_array_module(x)
     items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
     if not any(it is Ellipsis for it in items):
@@ -812,86 +986,33 @@ def _getitem(obj, index):
         raise ShapeError(f"getitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
 
 
-# --------------------------------------------------------------------------- registries
+# --------------------------------------------------------------------------- in place, unpacking, splicing
 
-# torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
-_NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
 
-FUNCTIONS: dict[str, Callable] = {
-    **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
-    **{f"torch.nn.functional.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
-    "torch.cat": cat,
-    "torch.stack": stack,
-    "torch.flatten": flatten,
-    "torch.matmul": matmul,
-    "torch.mm": mm,
-    "torch.relu": relu,
-    "torch.sigmoid": sigmoid,
-    "torch.tanh": tanh,
-    "torch.softmax": softmax,
-    "torch.log_softmax": log_softmax,
-    "torch.add": add,
-    "torch.mul": mul,
-    "torch.sub": sub,
-    "torch.div": div,
-    "torch.mean": mean,
-    "torch.sum": sum_,
-    "torch.transpose": transpose,
-    "torch.permute": permute,
-    "torch.reshape": reshape,
-}
+def write_into(name: str, x, result):
+    """An in-place op's ``result`` written into ``x`` (its shape and dtype kept, as torch's in-place ops do);
+    returns ``x``. Static inference on a real model writes into nothing."""
+    x = data_of(x)
+    if is_meta(result) and not is_meta(x):
+        x = meta.MetaArray(x.shape, x.dtype)
+    if tuple(result.shape) != tuple(x.shape):
+        raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
+                         f"{list(result.shape)}")
+    if result.dtype != x.dtype and not numpy.can_cast(result.dtype, x.dtype, casting="same_kind"):
+        raise NNSpecRuntimeError(f"{name}: result type {torch_type_name(result.dtype)} can't be cast to the "
+                                 f"desired output type {torch_type_name(x.dtype)}")
+    if result is not x:
+        x[...] = result
+    return x
 
-# Tensor methods: the tensor is the first argument, then the method's own arguments
-METHODS: dict[str, Callable] = {
-    "view": view,
-    "reshape": reshape_method,
-    "permute": permute_method,
-    "transpose": transpose,
-    "contiguous": contiguous,
-    "size": size,
-    "dim": dim_,
-    "numel": numel,
-    "flatten": flatten,
-    "mm": mm,
-    "matmul": matmul,
-    "mean": mean,
-    "sum": sum_,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "unsqueeze": unsqueeze,
-    "squeeze": squeeze,
-    "add": add,
-    "sub": sub,
-    "mul": mul,
-    "div": div,
-    "t": t,
-    "float": float_,
-    "double": double,
-    "half": half,
-    "clone": clone,
-}
 
-# Python operators, under the operator module's names; plain Python values keep Python's semantics
 def _inplace(name: str, binary: Callable) -> Callable:
     """``a op= b`` on an array writes into ``a``, as torch's in-place ops do; plain values fall back to ``op``."""
     def apply(a, b):
         result = binary(a, b)
         if not _is_array(a):
             return result
-        x = data_of(a)
-        if is_meta(result) and not is_meta(x):
-            x = meta.MetaArray(x.shape, x.dtype)  # static inference on a real model writes into no state
-        if tuple(result.shape) != tuple(x.shape):
-            raise ShapeError(f"{name}: output with shape {list(x.shape)} doesn't match the broadcast shape "
-                             f"{list(result.shape)}")
-        if result.dtype != x.dtype and not numpy.can_cast(result.dtype, x.dtype, casting="same_kind"):
-            raise NNSpecRuntimeError(f"{name}: result type {torch_type_name(result.dtype)} can't be cast to the "
-                                     f"desired output type {torch_type_name(x.dtype)}")
-        x[...] = result
-        return x
+        return write_into(name, a, result)
 
     apply.__name__ = apply.__qualname__ = f"operator_{name}"
     apply.__doc__ = f"Python's ``{name}`` (augmented assignment), in place on arrays as in torch."
@@ -908,6 +1029,336 @@ def _unpack(value, n: int):
     return tuple(value[i] for i in range(n)) if not _is_array(value) else tuple(data_of(value)[i] for i in range(n))
 
 
+
+def _setitem(obj, index, value):
+    """``x[index] = value``: written into x, the value (an array or a number) broadcast to the indexed part
+    and converted to x's dtype, as torch's copy_ converts it."""
+    from .tensor_creation import convert_scalar
+
+    if not _is_array(obj):
+        raise NNSpecRuntimeError(f"setitem: '{type(obj).__name__}' object does not support item assignment")
+    x = data_of(obj)
+    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: nothing written
+        x = meta.MetaArray(x.shape, x.dtype)
+    xp = get_array_module(x)
+    items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
+    if not any(it is Ellipsis for it in items):
+        items.append(Ellipsis)
+    key = tuple(items)
+    if isinstance(value, numpy.generic):
+        value = value.item()
+    if _is_array(value):
+        v = data_of(value)
+    elif _is_scalar(value):
+        v = convert_scalar(value, x.dtype, "setitem")
+    else:
+        raise NNSpecRuntimeError(f"setitem: can't assign a {type(value).__name__} to an array")
+    shape = numpy.shape(v) if not _is_array(v) else tuple(v.shape)
+    if is_meta(x) or is_meta(v) or isinstance(v, (Dim, SymbolicFloat)):
+        try:
+            part = meta._index_shape(tuple(x.shape), key)
+        except meta.DataDependentError:
+            if all(not is_symbolic(s) and s == 1 for s in shape):
+                return None  # a number written where a mask says: the shape stays
+            raise
+        except IndexError as e:
+            msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+            raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
+        _broadcast_into("setitem", shape, part, x.dtype)
+        return None
+    try:
+        part = x[key]
+    except IndexError as e:
+        msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+        raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
+    _broadcast_into("setitem", shape, tuple(part.shape), x.dtype)
+    with _quiet(xp):
+        x[key] = v.astype(x.dtype, copy=False) if _is_array(v) else v
+    return None
+
+
+def _broadcast_into(op: str, src: tuple, dst: tuple, dtype) -> None:
+    """torch's copy_ of a source into an indexed part: the source's leading size-1 dims dropped, it must expand
+    to the part's shape (torch's expand messages)."""
+    from .tensor_shapes import _expanded
+
+    src = tuple(src)
+    while len(src) > len(dst) and not is_symbolic(src[0]) and src[0] == 1:
+        src = src[1:]
+    _expanded(op, SimpleNamespace(ndim=len(src), shape=src, dtype=dtype), list(dst))
+
+
+def _check(condition, message=None, op=None, other=None):
+    """``assert condition, message`` where the condition is computed in the forward: an error where it is false.
+    ``assert a < b`` comes as (a, message, "lt", b): where a or b is a symbolic size (static inference), the
+    comparison is assumed to hold unless it can't (the assumption is recorded: T <= 1024). The truth of a
+    shape-only array is not known statically and passes."""
+    from .symbolic import assume_holds
+
+    if op is not None:
+        if op not in ("eq", "ne", "lt", "le", "gt", "ge"):
+            raise NNSpecRuntimeError(f"assert: unknown comparison {op!r}")
+        if (is_symbolic(condition) or is_symbolic(other)) and not _is_array(condition) and not _is_array(other):
+            truth = assume_holds(condition, op, other)
+            if not truth:
+                raise NNSpecRuntimeError("assertion failed" + (f": {message}" if message else ""))
+            return None
+        condition = OPERATORS[op](condition, other)
+    if _is_array(condition):
+        x = data_of(condition)
+        if is_meta(x):
+            return None
+        if int(x.size) != 1:
+            raise NNSpecRuntimeError("assert: Boolean value of Tensor with more than one value is ambiguous")
+        truth = bool(x.reshape(()).item())
+    else:
+        truth = bool(condition)
+    if not truth:
+        raise NNSpecRuntimeError("assertion failed" + (f": {message}" if message else ""))
+    return None
+
+
+def item(self):
+    """Tensor.item(): the value of a one-element array as a Python number."""
+    x = _array(self, "item")
+    if is_meta(x):
+        raise meta.DataDependentError("item: the value of an array, which static inference does not know")
+    if int(x.size) != 1:
+        raise NNSpecRuntimeError(f"item: a Tensor with {int(x.size)} elements cannot be converted to Scalar")
+    return x.reshape(()).item()
+
+
+def tolist(self):
+    """Tensor.tolist(): the values as (nested) Python lists of numbers."""
+    x = _array(self, "tolist")
+    if is_meta(x):
+        raise meta.DataDependentError("tolist: the values of an array, which static inference does not know")
+    return get_array_module(x).asnumpy(x).tolist() if hasattr(get_array_module(x), "asnumpy") else x.tolist()
+
+
+def _splat(value):
+    """``*value`` inside a call or a list or tuple display, where value is only known when the forward runs:
+    its items (of a tuple or list, or an array along its first dim); the interpreter splices them in."""
+    from .pyfuncs import _items
+
+    return tuple(_items("*", value))
+
+
+# --------------------------------------------------------------------------- registries
+
+# the families of torch ops beyond this module's (they use its helpers, so they are imported here)
+from . import pyfuncs as _py  # noqa: E402
+from . import tensor_creation as _C  # noqa: E402
+from . import tensor_math as _M  # noqa: E402
+from . import tensor_reductions as _R  # noqa: E402
+from . import tensor_shapes as _S  # noqa: E402
+from . import values as _V  # noqa: E402
+
+# torch.nn.functional ops, under the name after "F." / "torch.nn.functional."
+_NN_FUNCTIONAL: dict[str, Callable] = F.NN_FUNCTIONAL
+
+# tensor attributes that are views (x.T, x.mT); x.shape, x.ndim, x.dtype, x.device are served by _getattr too
+TENSOR_VIEW_ATTRIBUTES: dict[str, Callable] = {"T": _S.attr_T, "mT": _S.attr_mT, "H": _S.attr_H, "mH": _S.attr_mH}
+TENSOR_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "data", *TENSOR_VIEW_ATTRIBUTES})
+
+# ops that take the same arguments as torch.<name> and Tensor.<name> (the tensor first)
+_BOTH: dict[str, Callable] = {
+    # arithmetic, activations, reductions and shapes of this module
+    "matmul": matmul, "mm": mm, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+    "log_softmax": log_softmax, "add": add, "mul": mul, "sub": sub, "div": div, "mean": mean, "sum": sum_,
+    "transpose": transpose, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze, "numel": numel,
+    "t": t, "clone": clone, "is_floating_point": is_floating_point,
+    # creation from a tensor
+    "tril": _C.tril, "triu": _C.triu,
+    # elementwise
+    **{name: getattr(_M, name) for name in (
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
+        "acos", "atan", "sinh", "cosh", "erf", "erfc", "reciprocal", "neg", "sign", "floor", "ceil", "trunc",
+        "frac", "square", "positive", "isnan", "isinf", "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt",
+        "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+        "bitwise_xor", "bitwise_not", "maximum", "minimum", "atan2", "nonzero", "clamp", "clamp_min", "clamp_max",
+        "masked_fill", "lerp", "addcmul")},
+    "abs": _M.abs_, "round": _M.round_, "pow": _M.pow_, "clip": _M.clamp,
+    # reductions
+    **{name: getattr(_R, name) for name in (
+        "amax", "amin", "aminmax", "argmax", "argmin", "var", "std", "norm", "prod", "cumsum", "cumprod",
+        "logsumexp", "count_nonzero")},
+    "max": _R.max_, "min": _R.min_, "all": _R.all_, "any": _R.any_,
+    # shapes and products
+    **{name: getattr(_S, name) for name in (
+        "chunk", "unbind", "broadcast_to", "repeat_interleave", "roll", "narrow", "select", "gather",
+        "index_select", "scatter", "movedim", "swapaxes", "swapdims", "unflatten", "bmm", "baddbmm", "addmm", "outer",
+        "dot", "sort", "argsort", "topk")},
+    "moveaxis": _S.movedim,
+}
+
+FUNCTIONS: dict[str, Callable] = {
+    **{f"F.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    **{f"torch.nn.functional.{name}": fn for name, fn in _NN_FUNCTIONAL.items()},
+    **{f"torch.{name}": fn for name, fn in _BOTH.items()},
+    "torch.cat": cat,
+    "torch.concat": _S.concat,
+    "torch.concatenate": _S.concatenate,
+    "torch.stack": stack,
+    "torch.hstack": _S.hstack,
+    "torch.vstack": _S.vstack,
+    "torch.dstack": _S.dstack,
+    "torch.permute": permute,
+    "torch.reshape": reshape,
+    "torch.split": _S.split,
+    "torch.tile": _S.tile,
+    "torch.flip": _S.flip,
+    "torch.einsum": _S.einsum,
+    "torch.where": _M.where,
+    "torch.var_mean": _R.var_mean,
+    "torch.std_mean": _R.std_mean,
+    # creation
+    **{f"torch.{name}": getattr(_C, name) for name in (
+        "ones", "zeros", "empty", "full", "arange", "linspace", "eye", "tensor", "ones_like", "zeros_like",
+        "empty_like", "full_like", "rand_like", "randn_like", "rand", "randn")},
+    # dtypes and devices
+    "torch.finfo": _V.finfo,
+    "torch.iinfo": _V.iinfo,
+    "torch.device": _V.device,
+    # Python's math module and builtins on values known when the forward runs (sizes, floats)
+    **{f"math.{name}": fn for name, fn in _py.MATH_FUNCTIONS.items()},
+    **{f"builtins.{name}": fn for name, fn in _py.BUILTIN_FUNCTIONS.items()},
+}
+
+# functions of constants only: the compiler evaluates them when their arguments are known
+FOLDABLE = frozenset({"torch.finfo", "torch.iinfo", "torch.device", *(f"math.{n}" for n in _py.MATH_FUNCTIONS)})
+
+
+def _method_where(self, condition, y):
+    """Tensor.where(condition, y): torch.where(condition, self, y)."""
+    return _M.where(condition, self, y)
+
+
+def _inplace_method(name: str, fn: Callable) -> Callable:
+    def method(self, *args, **kwargs):
+        return write_into(name, _array(self, name), fn(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"inplace_{name.rstrip('_')}"
+    method.__doc__ = f"Tensor.{name}: {fn.__name__}, written into the tensor (its shape and dtype kept)."
+    return method
+
+
+# Tensor methods: the tensor is the first argument, then the method's own arguments
+METHODS: dict[str, Callable] = {
+    **_BOTH,
+    "view": view,
+    "reshape": reshape_method,
+    "permute": permute_method,
+    "contiguous": contiguous,
+    "size": size,
+    "dim": dim_,
+    "nelement": numel,
+    "float": float_,
+    "double": double,
+    "half": half,
+    "long": long,
+    "int": int_,
+    "short": short,
+    "char": char,
+    "byte": byte,
+    "bool": bool_,
+    "to": to,
+    "type_as": type_as,
+    "type": type_,
+    "where": _method_where,
+    "item": item,
+    "tolist": tolist,
+    "split": _S.split_method,
+    "split_with_sizes": _S.split_with_sizes,
+    "expand": _S.expand,
+    "expand_as": _S.expand_as,
+    "repeat": _S.repeat,
+    "tile": _S.tile_method,
+    "flip": _S.flip_method,
+    "view_as": _S.view_as,
+    "reshape_as": _S.reshape_as,
+    "new_zeros": _C.new_zeros,
+    "new_ones": _C.new_ones,
+    "new_empty": _C.new_empty,
+    "new_full": _C.new_full,
+    "new_tensor": _C.new_tensor,
+    # in place: the result written into the tensor
+    "masked_fill_": _M.inplace_masked_fill,
+    "fill_": _M.inplace_fill,
+    "zero_": _M.inplace_zero,
+    "add_": _inplace_method("add_", add),
+    "sub_": _inplace_method("sub_", sub),
+    "mul_": _inplace_method("mul_", mul),
+    "div_": _inplace_method("div_", div),
+    "clamp_": _inplace_method("clamp_", _M.clamp),
+    "scatter_": _inplace_method("scatter_", _S.scatter),
+}
+del METHODS["is_floating_point"], METHODS["numel"]
+METHODS.update({"is_floating_point": is_floating_point, "numel": numel})
+
+# one line for the ops whose functions have no docstring of their own (``nnspec ops`` prints it)
+_SUMMARIES = {
+    "add": "torch.add: input + alpha * other, in torch's result dtype.",
+    "sub": "torch.sub: input - alpha * other, in torch's result dtype.",
+    "mul": "torch.mul: input * other, in torch's result dtype.",
+    "div": "torch.div: input / other (true division, or rounding_mode 'trunc' or 'floor').",
+    "matmul": "torch.matmul: the matrix product, with torch's rules for 1-d operands and batch broadcasting.",
+    "mm": "torch.mm: the product of two matrices.",
+    "relu": "torch.relu: max(x, 0).", "sigmoid": "torch.sigmoid: 1 / (1 + exp(-x)).", "tanh": "torch.tanh.",
+    "softmax": "torch.softmax along dim.", "log_softmax": "torch.log_softmax along dim.",
+    "transpose": "torch.transpose: dims dim0 and dim1 swapped (a view).",
+    "flatten": "torch.flatten: dims start_dim..end_dim as one.", "t": "torch.t: a matrix transposed (<= 2 dims).",
+    "unsqueeze": "torch.unsqueeze: a size-1 dim inserted at dim.", "numel": "torch.numel: the number of elements.",
+    "stack": "torch.stack: the arrays joined along a new dim.", "dstack": "torch.dstack: cat along dim 2 (at least 3-d).",
+    "is_floating_point": "Whether the array's dtype is a floating-point one.",
+    "exp": "torch.exp, elementwise (integer and bool inputs give float32).", "exp2": "torch.exp2: 2 ** x, elementwise.",
+    "expm1": "torch.expm1: exp(x) - 1, accurate near 0.", "log": "torch.log, elementwise (the natural logarithm).",
+    "log2": "torch.log2, elementwise.", "log10": "torch.log10, elementwise.",
+    "log1p": "torch.log1p: log(1 + x), accurate near 0.", "sqrt": "torch.sqrt, elementwise.",
+    "rsqrt": "torch.rsqrt: 1 / sqrt(x).", "sin": "torch.sin, elementwise.", "cos": "torch.cos, elementwise.",
+    "tan": "torch.tan, elementwise.", "asin": "torch.asin, elementwise.", "acos": "torch.acos, elementwise.",
+    "atan": "torch.atan, elementwise.", "sinh": "torch.sinh, elementwise.", "cosh": "torch.cosh, elementwise.",
+    "atan2": "torch.atan2(input, other): the angle of (other, input), elementwise.",
+    "erf": "torch.erf: the error function, elementwise.", "erfc": "torch.erfc: 1 - erf(x).",
+    "reciprocal": "torch.reciprocal: 1 / x (integer inputs give float32).",
+    "neg": "torch.neg: -x (not for bool).", "positive": "torch.positive: x itself (not for bool).",
+    "floor": "torch.floor, elementwise (integers unchanged).", "ceil": "torch.ceil, elementwise (integers unchanged).",
+    "trunc": "torch.trunc: toward zero, elementwise.", "frac": "torch.frac: x - trunc(x) (floating-point input).",
+    "isnan": "torch.isnan: bool, elementwise.", "isinf": "torch.isinf: bool, elementwise.",
+    "isfinite": "torch.isfinite: bool, elementwise.", "logical_not": "torch.logical_not: x == 0, as bool.",
+    "bitwise_not": "torch.bitwise_not: ~x for bool and integer arrays.",
+    "minimum": "torch.minimum: the smaller of two arrays, elementwise (NaN propagates).",
+    "clamp_min": "torch.clamp_min: clamp(input, min=min).", "clamp_max": "torch.clamp_max: clamp(input, max=max).",
+    "amin": "torch.amin: the smallest value over dim (an int or a tuple; () is every dim).",
+    "min": "torch.min(input), torch.min(input, dim, keepdim=False) -> (values, indices), or torch.min(input, other).",
+    "argmin": "torch.argmin: the index of the first smallest value.",
+    "any": "torch.any: whether any element (over dim) is nonzero.",
+    "std": "torch.std: the standard deviation over dim, with Bessel's correction (1 by default).",
+    "std_mean": "torch.std_mean: (std, mean).", "cumprod": "torch.cumprod along dim; integer and bool inputs give int64.",
+    "triu": "torch.triu: the elements on and above the diagonal-th diagonal of the last two dims; the rest 0.",
+    "swapdims": "torch.swapdims: transpose under another name.",
+    "zeros": "torch.zeros(*size): float32 unless dtype.", "zeros_like": "torch.zeros_like: zeros of the input's shape.",
+    "ones_like": "torch.ones_like: ones of the input's shape (and dtype, unless dtype).",
+    "full_like": "torch.full_like: the input's shape filled with fill_value.",
+    "randn": "torch.randn(*size): standard normal, from nnspec's seeded generator.",
+    "iinfo": "torch.iinfo(dtype): the limits of an integer dtype (bits, min, max).",
+    "contiguous": "Tensor.contiguous: a C-contiguous copy where the array is not one.",
+    "size": "Tensor.size(dim=None): the shape, or one dim's size.", "dim": "Tensor.dim: the number of dims.",
+    "nelement": "Tensor.nelement: the number of elements.", "float": "Tensor.float: as float32.",
+    "double": "Tensor.double: as float64.", "half": "Tensor.half: as float16.", "long": "Tensor.long: as int64.",
+    "int": "Tensor.int: as int32.", "short": "Tensor.short: as int16.", "char": "Tensor.char: as int8.",
+    "byte": "Tensor.byte: as uint8.", "bool": "Tensor.bool: as bool (nonzero is True).",
+    "expand_as": "Tensor.expand_as(other): expand to other's shape.",
+    "reshape_as": "Tensor.reshape_as(other): reshape to other's shape.",
+    "split_with_sizes": "Tensor.split_with_sizes(split_sizes, dim=0): views of the given sizes.",
+    "new_ones": "Tensor.new_ones(*size): ones of the tensor's dtype (unless dtype).",
+    "new_full": "Tensor.new_full(size, fill_value): the tensor's dtype unless dtype.",
+}
+for _name, _text in _SUMMARIES.items():
+    for _fn in (FUNCTIONS.get(f"torch.{_name}"), METHODS.get(_name)):
+        if _fn is not None and not (_fn.__doc__ or "").strip():
+            _fn.__doc__ = _text
+
 OPERATORS: dict[str, Callable] = {
     "add": _binary_operator("add", add, operator.add),
     "sub": _binary_operator("sub", sub, operator.sub),
@@ -917,10 +1368,24 @@ OPERATORS: dict[str, Callable] = {
     "mod": _binary_operator("mod", _mod, operator.mod),
     "pow": _binary_operator("pow", _pow, operator.pow),
     "matmul": _binary_operator("matmul", matmul, operator.matmul),
+    "and_": _M._bitwise_operator("and_", _M.bitwise_and, operator.and_),
+    "or_": _M._bitwise_operator("or_", _M.bitwise_or, operator.or_),
+    "xor": _M._bitwise_operator("xor", _M.bitwise_xor, operator.xor),
+    "eq": _M._compare_operator("eq", _M.eq, operator.eq),
+    "ne": _M._compare_operator("ne", _M.ne, operator.ne),
+    "lt": _M._compare_operator("lt", _M.lt, operator.lt),
+    "le": _M._compare_operator("le", _M.le, operator.le),
+    "gt": _M._compare_operator("gt", _M.gt, operator.gt),
+    "ge": _M._compare_operator("ge", _M.ge, operator.ge),
     "neg": _neg,
     "pos": _pos,
+    "invert": _M._invert,
     "getitem": _getitem,
+    "setitem": _setitem,
+    "getattr": _getattr,
     "unpack": _unpack,
+    "splat": _splat,
+    "check": _check,
 }
-OPERATORS.update({f"i{k}": _inplace(f"i{k}", OPERATORS[k]) for k in
-                  ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")})
+INPLACE_OPERATORS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor")
+OPERATORS.update({f"i{k.rstrip('_')}": _inplace(f"i{k.rstrip('_')}", OPERATORS[k]) for k in INPLACE_OPERATORS})

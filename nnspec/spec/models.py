@@ -449,7 +449,39 @@ class NormalInit(Spec):
     normal: tuple[Float, Float]
 
 
-Init = Union[Literal["zeros", "ones", "rand", "randn"], ConstantInit, UniformInit, NormalInit]
+class TriangleArgs(Spec):
+    """Which diagonal bounds the triangle: 0 is the main one, 1 the one above it, -1 the one below."""
+
+    diagonal: StrictInt = 0
+
+
+class TrilInit(Spec):
+    """Ones on and below the ``diagonal`` of the last two dims, zeros above: torch.tril(torch.ones(n, n)),
+    the causal mask of GPT-style attention (any leading dims are copies)."""
+
+    tril: TriangleArgs
+
+
+class TriuInit(Spec):
+    """Ones on and above the ``diagonal`` of the last two dims, zeros below: torch.triu(torch.ones(n, n))."""
+
+    triu: TriangleArgs
+
+
+class ArangeArgs(Spec):
+    start: StrictInt = 0
+    step: Annotated[StrictInt, AfterValidator(_nonzero)] = 1
+
+
+class ArangeInit(Spec):
+    """start, start + step, ... along the last dim, the same in every row: torch.arange(n).expand((1, -1)),
+    the position ids of BERT-style embeddings."""
+
+    arange: ArangeArgs
+
+
+Init = Union[Literal["zeros", "ones", "rand", "randn"], ConstantInit, UniformInit, NormalInit, TrilInit, TriuInit,
+             ArangeInit]
 FloatDtype = Literal["float16", "float32", "float64"]
 
 
@@ -468,7 +500,7 @@ class BufferSpec(Spec):
     shape: tuple[NonNeg, ...]
     init: Init = "zeros"
     persistent: StrictBool = True
-    dtype: Union[FloatDtype, Literal["int64"]] = "float32"
+    dtype: Union[FloatDtype, Literal["int64", "bool"]] = "float32"
 
 
 # --------------------------------------------------------------------------- containers

@@ -9,8 +9,10 @@ so the file asserts behaviour without torch too.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import inspect
+import math
 import operator
 import warnings
 from collections.abc import Callable
@@ -250,9 +252,15 @@ _OPERATOR_CASES: dict[str, list[Case]] = {
 }
 
 
+# Python's math functions and builtins on the values a forward computes, compared with Python's own
+_MATH_CASES: dict[str, list[Case]] = {}
+_BUILTIN_CASES: dict[str, list[Case]] = {}
+
 for _path in sorted(Path(__file__).parent.glob("op_cases_*.py")):  # the families' cases
     _family = importlib.import_module(_path.stem)
-    for _own, _theirs in ((_NN_CASES, "NN_CASES"), (_TORCH_CASES, "TORCH_CASES"), (_METHOD_CASES, "METHOD_CASES")):
+    for _own, _theirs in ((_NN_CASES, "NN_CASES"), (_TORCH_CASES, "TORCH_CASES"), (_METHOD_CASES, "METHOD_CASES"),
+                          (_OPERATOR_CASES, "OPERATOR_CASES"), (_MATH_CASES, "MATH_CASES"),
+                          (_BUILTIN_CASES, "BUILTIN_CASES")):
         for _name, _cases in getattr(_family, _theirs, {}).items():
             assert _name not in _own, f"{_path.name}: cases for {_name} are given twice"
             _own[_name] = _cases
@@ -263,6 +271,10 @@ def _cases_for(registry: str, key: str) -> list[Case]:
         for prefix in ("F.", "torch.nn.functional."):
             if key.startswith(prefix):
                 return _NN_CASES.get(key[len(prefix):], [])
+        if key.startswith("math."):
+            return _MATH_CASES.get(key[len("math."):], [])
+        if key.startswith("builtins."):
+            return _BUILTIN_CASES.get(key[len("builtins."):], [])
         return _TORCH_CASES.get(key[len("torch."):], [])
     return (_METHOD_CASES if registry == "METHODS" else _OPERATOR_CASES).get(key, [])
 
@@ -277,12 +289,39 @@ def _torch_callable(torch, registry: str, key: str) -> Callable:
             return getattr(torch.nn.functional, key[2:])
         if key.startswith("torch.nn.functional."):
             return getattr(torch.nn.functional, key[len("torch.nn.functional."):])
+        if key.startswith("math."):
+            return getattr(math, key[len("math."):])
+        if key.startswith("builtins."):
+            return getattr(builtins, key[len("builtins."):])
         return getattr(torch, key[len("torch."):])
     if registry == "METHODS":
         return lambda self, *args, **kwargs: getattr(self, key)(*args, **kwargs)
     if key == "unpack":
         return _python_unpack
+    if key == "splat":
+        return tuple
+    if key == "getattr":
+        return getattr
+    if key == "setitem":
+        return _assigned
+    if key == "check":
+        return _python_assert
     return getattr(operator, key)
+
+
+def _python_assert(condition, message=None, op=None, other=None):
+    """What ``assert condition, message`` (or ``assert condition <op> other``) does in Python: the torch side."""
+    assert condition if op is None else getattr(operator, op)(condition, other), message
+
+
+def _assigned(obj, index, value):
+    """``obj[index] = value``, then obj: what a setitem case compares."""
+    obj[index] = value
+    return obj
+
+
+# how nnspec's side of a case is called where its result is not the registry function's return value
+_NNSPEC_CALLS = {("OPERATORS", "setitem"): lambda fn: lambda obj, index, value: (fn(obj, index, value), obj)[1]}
 
 
 def _python_unpack(value, n):
@@ -331,10 +370,18 @@ def _assert_same(torch, got, want, tol):
             np.testing.assert_allclose(got, w, rtol=tol, atol=tol, equal_nan=True)
         else:
             np.testing.assert_array_equal(got, w)
+    elif isinstance(want, (torch.dtype, torch.device)):  # nnspec's DType and Device print as torch's
+        assert str(got) == str(want) and repr(got) == repr(want), f"{got!r} vs {want!r}"
+    elif isinstance(want, (torch.finfo, torch.iinfo)):
+        fields = ("bits", "min", "max", "dtype") + (("eps", "tiny", "smallest_normal", "resolution")
+                                                    if isinstance(want, torch.finfo) else ())
+        assert {f: getattr(got, f) for f in fields} == {f: getattr(want, f) for f in fields}
     elif isinstance(want, (tuple, list)):  # torch.Size too
         assert isinstance(got, (tuple, list)) and len(got) == len(want), f"{got!r} vs {want!r}"
         for g, w in zip(got, want):
             _assert_same(torch, g, w, tol)
+    elif isinstance(want, float) and math.isnan(want):
+        assert isinstance(got, float) and math.isnan(got), f"{got!r} vs {want!r}"
     else:
         assert type(got) is type(want) and got == want, f"{got!r} vs {want!r}"
 
@@ -346,6 +393,7 @@ def test_matches_torch(registry, key):
     cases = _cases_for(registry, key)
     assert cases, f"{registry}[{key!r}] has no parity cases"
     fn, want_fn = _REGISTRIES[registry][key], _torch_callable(torch, registry, key)
+    fn = _NNSPEC_CALLS.get((registry, key), lambda f: f)(fn)
     for i, case in enumerate(cases):
         where = f"{registry}[{key!r}] case {i}"
         with warnings.catch_warnings():
@@ -381,6 +429,9 @@ def test_registry_names_are_torch_names():
             assert callable(getattr(torch.nn.functional, key[2:], None)), key
         elif key.startswith("torch.nn.functional."):
             assert callable(getattr(torch.nn.functional, key[len("torch.nn.functional."):], None)), key
+        elif key.startswith(("math.", "builtins.")):
+            module, _, name = key.partition(".")
+            assert callable(getattr({"math": math, "builtins": builtins}[module], name, None)), key
         else:
             assert key.startswith("torch.") and callable(getattr(torch, key[len("torch."):], None)), key
     for name in METHODS:
@@ -409,17 +460,50 @@ def test_registries_are_complete_and_mirrored():
             "softmax", "log_softmax", "sigmoid", "tanh"} <= f_names
     for name in f_names:
         assert FUNCTIONS[f"torch.nn.functional.{name}"] is FUNCTIONS[f"F.{name}"]
-    torch_names = {"cat", "stack", "flatten", "matmul", "mm", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
-                   "add", "mul", "sub", "div", "mean", "sum", "transpose", "permute", "reshape"}
-    assert {k for k in FUNCTIONS if not k.startswith(("F.", "torch.nn.functional."))} == {f"torch.{n}" for n in torch_names}
-    binary = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"}
-    assert set(OPERATORS) == binary | {f"i{k}" for k in binary} | {"neg", "pos", "getitem", "unpack"}
-    assert all(hasattr(operator, k) for k in OPERATORS if k != "unpack")
+    torch_names = {
+        "cat", "stack", "flatten", "matmul", "mm", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "add", "mul",
+        "sub", "div", "mean", "sum", "transpose", "permute", "reshape",
+        # creation
+        "ones", "zeros", "empty", "full", "arange", "linspace", "eye", "tensor", "tril", "triu", "ones_like",
+        "zeros_like", "empty_like", "full_like", "rand_like", "randn_like", "rand", "randn",
+        # elementwise
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
+        "atan", "sinh", "cosh", "erf", "erfc", "reciprocal", "abs", "neg", "sign", "floor", "ceil", "trunc", "frac",
+        "round", "square", "pow", "positive", "isnan", "isinf", "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt",
+        "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+        "bitwise_not", "maximum", "minimum", "atan2", "where", "nonzero", "clamp", "clip", "clamp_min", "clamp_max",
+        "masked_fill", "lerp", "addcmul",
+        # reductions
+        "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "var", "std", "var_mean", "std_mean", "norm",
+        "prod", "cumsum", "cumprod", "logsumexp", "all", "any", "count_nonzero",
+        # shapes, joins and products
+        "squeeze", "unsqueeze", "numel", "t", "clone", "is_floating_point", "chunk", "split", "unbind", "broadcast_to",
+        "tile", "repeat_interleave", "flip", "roll", "narrow", "select", "gather", "index_select", "scatter",
+        "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten", "concat", "concatenate", "hstack", "vstack",
+        "dstack", "einsum", "bmm", "baddbmm", "addmm", "outer", "dot", "sort", "argsort", "topk",
+        # dtypes and devices
+        "finfo", "iinfo", "device",
+    }
+    python = {f"math.{n}" for n in MATH_NAMES} | {f"builtins.{n}" for n in ("int", "float", "bool", "len", "min",
+                                                                             "max", "abs", "round", "tuple", "list")}
+    assert {k for k in FUNCTIONS if not k.startswith(("F.", "torch.nn.functional."))} == \
+        {f"torch.{n}" for n in torch_names} | python
+    binary = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor"}
+    assert set(OPERATORS) == binary | {f"i{k.rstrip('_')}" for k in binary} | {
+        "neg", "pos", "invert", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "setitem", "getattr", "unpack", "splat",
+        "check"}
+    assert all(hasattr(operator, k) for k in OPERATORS if k not in ("unpack", "getattr", "splat", "check"))
     # every public op of functional is registered (its helpers are not ops)
     helpers = set(F.core.__all__) - set(F.core.OPS)
     ops = {n for n, fn in vars(F).items() if inspect.isfunction(fn) and fn.__module__.startswith(F.__name__ + ".")
            and not n.startswith("_")} - helpers
     assert ops == f_names
+
+
+MATH_NAMES = {"sqrt", "exp", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin", "acos", "atan",
+              "sinh", "cosh", "tanh", "erf", "erfc", "fabs", "radians", "degrees", "gamma", "lgamma", "pow", "atan2",
+              "hypot", "copysign", "fmod", "floor", "ceil", "trunc", "isfinite", "isinf", "isnan", "prod", "gcd",
+              "lcm", "isqrt"}
 
 
 def test_dropout_keeps_torch_default_training_true():
