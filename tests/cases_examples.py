@@ -16,6 +16,10 @@ EXAMPLE_INPUTS = {
     "gru_lm": ([(3, 11)], {0: 65}, False),
     "mlp_logsoftmax": ([(4, 1, 28, 28)], {}, False),
     "se_block": ([(2, 3, 32, 32)], {}, True),
+    "gpt_block": ([(2, 16, 64)], {}, True),
+    "vit": ([(2, 3, 32, 32)], {}, True),
+    "transformer_classifier": ([(2, 12)], {0: 1000}, False),  # its encoder's dropout makes train mode random
+    "lstm_tagger": ([(7,)], {0: 9}, False),
 }
 for name, (inputs, ints, train) in EXAMPLE_INPUTS.items():
     add(f"example_{name}", f"{EXAMPLES}/{name}.yaml", *inputs, ints=ints)
