@@ -119,6 +119,19 @@ class BoundContainerMethod:
     name: str
 
 
+@dataclass(frozen=True)
+class NoOpMethod:
+    """A module method that does nothing on nnspec's arrays, called in pasted torch code: an RNN's
+    ``flatten_parameters()`` (cuDNN's weight layout)."""
+
+    module: ModRef
+    name: str
+
+
+# module methods a forward may call for their effect in torch, which nnspec has no need of
+NO_OP_METHODS = {"flatten_parameters": ("RNN", "LSTM", "GRU")}
+
+
 class _Return(Exception):
     def __init__(self, value: Any):
         self.value = value
@@ -613,6 +626,8 @@ class Compiler:
         if isinstance(base, ModRef):
             if isinstance(base.module, (nn.ModuleDict, nn.ParameterDict)) and name in ("items", "values", "keys"):
                 return BoundContainerMethod(base, name)
+            if base.module._get_name() in NO_OP_METHODS.get(name, ()):
+                return NoOpMethod(base, name)
             value = self.member(base, name)
             if value is None:
                 raise self.error(f"{base.path} ({base.module._get_name()}) has no submodule, parameter, buffer or "
@@ -633,7 +648,7 @@ class Compiler:
             if base.name == "torch" and name in UNSUPPORTED_DTYPES:
                 raise self.error(f"{full} is not supported: nnspec computes with NumPy's dtypes (float16, float32, "
                                  "float64, int8/16/32/64, uint8, bool)", e)
-            raise self.error(f"{full} is not supported (supported: {_near(full, T.FUNCTIONS)})", e)
+            raise self.error(f"{full} is not supported ({_near(full, T.FUNCTIONS, 'function')})", e)
         if isinstance(base, VALUE_TYPES):  # torch.float32.is_floating_point, torch.finfo(...).min
             try:
                 return value_attribute(base, name)
@@ -652,7 +667,7 @@ class Compiler:
             if name in _VALUE_ATTRIBUTES:
                 return self.emit("call_function", "operator.getattr", (obj, name), name=name, at=e)
             raise self.error(f"tensor attribute or method {name!r} is not supported "
-                             f"(supported: {_near(name, {**T.METHODS, **dict.fromkeys(_VALUE_ATTRIBUTES)})})", e)
+                             f"({_near(name, {**T.METHODS, **dict.fromkeys(_VALUE_ATTRIBUTES)}, 'method')})", e)
         raise self.error(f"attribute {name!r} of {_describe(base)} is not supported", e)
 
     def subscript(self, base: Any, key: Any, e: ast.AST) -> Any:
@@ -718,6 +733,10 @@ class Compiler:
             if len(fn.items) >= MAX_SEQ:
                 raise self.error(f"a list in the forward grows past {MAX_SEQ:,} items", e)
             fn.items.append(self.measure(args[0], e))
+            return None
+        if isinstance(fn, NoOpMethod):
+            if args or kwargs:
+                raise self.error(f"{fn.name}() takes no arguments", e)
             return None
         if isinstance(fn, BoundContainerMethod):
             if args or kwargs:
@@ -954,11 +973,13 @@ _REPR = reprlib.Repr()  # a value's repr for a message, its depth and lengths cu
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
 
 
-def _near(name: str, registry: dict) -> str:
+def _near(name: str, registry: dict, kind: str) -> str:
+    """The registered names closest to ``name``, and where to find them all (``nnspec ops``)."""
     import difflib
 
     close = difflib.get_close_matches(name, list(registry), n=3, cutoff=0.6)
-    return ", ".join(close) if close else "see the README"
+    every = f"`nnspec ops --kind {kind}` lists them all"
+    return f"did you mean {', '.join(close)}? {every}" if close else every
 
 
 _STATEMENTS = {ast.While: "while", ast.Import: "import", ast.ImportFrom: "import", ast.With: "with",

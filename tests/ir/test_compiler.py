@@ -318,3 +318,22 @@ def test_torch_model_code_compiles_and_runs():
 
     found = static.infer(m, [(2, Dim.symbol("T"))])
     assert found.assumptions == ["T <= 8"] and str(found.output_shape[0]) == "(2, T, T)"
+
+
+def test_an_rnn_flatten_parameters_call_compiles_to_nothing():
+    """Pasted LSTM code calls self.lstm.flatten_parameters() (cuDNN's weight layout); it changes nothing here."""
+    import numpy as np
+
+    import nnspec
+
+    text = ("name: M\nmodules:\n  lstm: {LSTM: [3, 4]}\nforward: |\n  def forward(self, x):\n"
+            "      self.lstm.flatten_parameters()\n      out, _ = self.lstm(x)\n      return out\n")
+    m = nnspec.loads(text, seed=0)
+    assert [n.op for n in m.graph.nodes] == ["placeholder", "call_module", "call_function", "call_function",
+                                             "call_function", "output"]
+    x = np.ones((5, 2, 3), np.float32)
+    np.testing.assert_array_equal(m(x), m.lstm(x)[0])
+    with pytest.raises(nnspec.NNSpecError, match="flatten_parameters\\(\\) takes no arguments"):
+        nnspec.loads(text.replace("flatten_parameters()", "flatten_parameters(1)"))
+    with pytest.raises(nnspec.NNSpecError, match="has no submodule, parameter, buffer or hyperparameter"):
+        nnspec.loads(text.replace("LSTM: [3, 4]", "Linear: [3, 4]"))
