@@ -116,6 +116,8 @@ def _value(v: Any) -> Any:
     if dataclasses.is_dataclass(v) and not isinstance(v, type):  # LinearCrossEntropyOptions: its fields, by name
         return {f.name: str(x).removeprefix("torch.") if isinstance(x, torch.dtype) else _value(x)
                 for f in dataclasses.fields(v) for x in [getattr(v, f.name)]}
+    if v is torch.nn.functional.relu or v is torch.nn.functional.gelu:
+        return v.__name__  # a transformer layer's activation: torch takes F.relu and "relu" alike
     if callable(v):
         raise NotWritable(f"a callable ({getattr(v, '__name__', type(v).__name__)})")
     if isinstance(v, float) and not math.isfinite(v):
