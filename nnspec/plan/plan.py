@@ -248,8 +248,9 @@ def _array_module_of(model: Module) -> Any:
 def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
     """The shape trace's records with the time of the steps that did each one's work. A record whose
     work a fused kernel did names it (``ran_in``, the kernel's first record's path); one no step did
-    (an identity dropped, an op computed when the plan was compiled) says "not run". A container's
-    time is the sum of what it contains."""
+    (an identity dropped, an op computed when the plan was compiled) says "not run"; the records inside a layer
+    that runs as one step (a TransformerEncoder's layers) name that layer. A container's time is the sum of what
+    it contains."""
     calls = [copy.copy(c) for c in compiled.calls]
     own = [0.0] * len(calls)
     done = set()
@@ -260,13 +261,19 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
             for i in step.calls[1:]:
                 if 0 <= i < len(calls) and i not in done:
                     calls[i].ran_in = calls[step.calls[0]].path
+    ends = []
     for i, c in enumerate(calls):
         end = i + 1
         while end < len(calls) and calls[end].depth > c.depth:
             end += 1
+        ends.append(end)
         c.ms = sum(own[i:end])
-        leaf = end == i + 1
-        if leaf and i not in done and c.ran_in is None:
+    for i in sorted(done):  # a step for a layer made of others (a TransformerEncoder) did its children's work
+        for j in range(i + 1, ends[i]):
+            if j not in done and calls[j].ran_in is None:
+                calls[j].ran_in = calls[i].path
+    for i, c in enumerate(calls):
+        if ends[i] == i + 1 and i not in done and c.ran_in is None:
             c.ran_in = "not run"
     return calls
 
