@@ -110,6 +110,8 @@ NN_CASES = {
                err_msg(NNSpecRuntimeError, rnd(2, 8, 4, 6), 2, padding=-1),
                err_msg(NNSpecRuntimeError, rnd(2, 8, 4, 6), 2, padding=(1, 1, 1)),
                err_msg(ShapeError, rnd(2, 8, 4, 6), 5), err_msg(NNSpecRuntimeError, np.ones((1, 2, 4, 4), np.int64), 2),
+               c(rnd(2, 3, 5, 4) > 0, 2, padding=1, stride=2),  # bool: torch's im2col copies it
+               err_msg(NNSpecRuntimeError, np.ones((1, 2, 4, 4), np.uint8), 2),
                err_msg(ShapeError, np.ones((1, 0, 4, 4), np.float32), 2),
                err_msg(ShapeError, np.ones((1, 2, 0, 4), np.float32), 2, padding=1),
                err_msg(ShapeError, np.ones((0, 4, 4), np.float32), 2)],
@@ -126,6 +128,8 @@ NN_CASES = {
              err_msg(NNSpecRuntimeError, rnd(1, 8, 9), 4, 2, dilation=0),
              err_msg(NNSpecRuntimeError, rnd(1, 8, 9), 4, 2, padding=-1),
              err_msg(NNSpecRuntimeError, np.ones((1, 8, 9), np.int64), 4, 2),
+             c(rnd(2, 8, 9) > 0, 4, 2, stride=1),  # bool: overlapping blocks or-ed, as torch's col2im sums them
+             err_msg(NNSpecRuntimeError, np.ones((1, 8, 9), np.int8), 4, 2),
              err_msg(ShapeError, rnd(1, 0, 9), 4, 2), err_msg(ShapeError, rnd(1, 8, 0), 1, 2, padding=1)],
     "cosine_similarity": [c(rnd(4, 5), rnd(4, 5)), c(rnd(4, 5), rnd(5)), c(rnd(3, 1, 5), rnd(4, 5), dim=-1),
                           c(rnd(4, 5), rnd(4, 1)), c(rnd(4, 5), rnd(4, 5), 0, 0.5),
