@@ -45,6 +45,8 @@ add("convt2d_output_size_full", calling(L("ConvTranspose2d", 4, 6, 3, stride=[2,
                                         "return self.c(x, output_size=[x.size(0), 6, 12, 19])"), x2)
 add("convt2d_output_size_unbatched", calling(L("ConvTranspose2d", 4, 6, 3, stride=2),
                                              "return self.c(x, output_size=(6, 12, 13))"), (4, 5, 6))
+add("convt2d_output_size_over_output_padding", calling(L("ConvTranspose2d", 4, 6, 3, output_padding=[1, 0]),
+                                                      "return self.c(x, output_size=[7, 8])"), x2)
 add("convt2d_float64", L("ConvTranspose2d", 4, 6, 3, stride=2, padding=1, groups=2), x2, dtype="float64")
 add("convt2d_float16", L("ConvTranspose2d", 4, 6, 3, stride=2), x2, dtype="float16")
 xt3 = (2, 4, 3, 4, 3)

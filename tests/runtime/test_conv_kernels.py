@@ -148,3 +148,19 @@ def test_pad_matches_torch(mode):
             continue
         assert not isinstance(got, Exception), f"{where}: nnspec raised {got!r}"
         np.testing.assert_array_equal(got, want, err_msg=where)
+
+
+def test_an_output_padding_past_the_stride_is_refused_by_the_call_not_the_build():
+    """torch builds ConvTranspose with any output_padding; a call without output_size refuses it (the one
+    with output_size computes its own: the parity case convt2d_output_size_over_output_padding)."""
+    import nnspec
+
+    model = {"ConvTranspose1d": [2, 3, 2], "output_padding": 1}
+    layer = nnspec.from_dict(model)
+    assert repr(layer) == "ConvTranspose1d(2, 3, kernel_size=(2,), stride=(1,), output_padding=(1,))"
+    x = np.ones((1, 2, 4), np.float32)
+    with pytest.raises(NNSpecError, match="output padding must be smaller than either stride or dilation"):
+        layer(x)
+    with pytest.raises(NNSpecError, match="output padding must be smaller than either stride or dilation"):
+        nnspec.infer(nnspec.from_dict(model, meta=True), [x.shape])
+    assert layer(x, output_size=[5]).shape == (1, 3, 5)

@@ -156,14 +156,10 @@ class _ConvTransposeNd(_ConvNd):
             raise CompileError(f'Only "zeros" padding mode is supported for {type(self).__name__}, got {padding_mode!r}')
         if isinstance(padding, str):
             raise CompileError(f"padding={padding!r} is not supported for {type(self).__name__}; give an int")
+        # an output_padding not below the stride or dilation is refused by the call that uses it (F.conv_transpose),
+        # as torch's is: a call with output_size computes its own
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode)
-        for i in range(self._nd):
-            if self.output_padding[i] >= max(self.stride[i], self.dilation[i]):
-                raise CompileError(
-                    f"output_padding (={self.output_padding}) must be smaller than either stride "
-                    f"(={self.stride}) or dilation (={self.dilation})"
-                )
 
     def _output_padding(self, input, output_size):
         """The output_padding that makes the output exactly ``output_size`` (torch's rule: the batch and
