@@ -408,6 +408,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_avg_pool(x, output_size, nd: int, op: str):
+    if nd == 1 and (output_size is None or isinstance(output_size, (list, tuple)) and None in output_size):
+        # torch.adaptive_avg_pool1d takes ints only (None, the input's own size, is for the 2-d and 3-d pools)
+        what = "not NoneType" if output_size is None else \
+            f"but found element of type NoneType at pos {list(output_size).index(None)}"
+        raise NNSpecRuntimeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, {what}")
     _int64(op, output_size=output_size)
     x, unbatched = _batched(_data(x), nd, op)
     out = adaptive_out(x.shape, output_size, nd)
