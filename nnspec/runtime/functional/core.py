@@ -716,16 +716,33 @@ def pad(input, pad, mode="constant", value=None):
                              f"other non-zero dimensions for input, but got: {_shape(x)}")
         for dim, (a, b) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
             size = x.shape[dim]
-            if a < 0 or b < 0:
-                raise NNSpecRuntimeError(f"pad: {mode} padding must be non-negative, got {(a, b)}")
             if (mode == "reflect" and max(a, b) >= size) or (mode == "circular" and max(a, b) > size):
                 raise ShapeError(
                     f"pad: {mode} padding {(a, b)} at dimension {dim} of input {_shape(x)} must be "
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
+            kept = size + min(a, 0) + min(b, 0)
+            if mode == "circular" and kept >= 0 and max(a, b) > kept:
+                # torch crops, then wraps the rest around: past what is left it reads memory it never wrote
+                raise ShapeError(f"pad: circular padding {(a, b)} at dimension {dim} of input {_shape(x)} wraps "
+                                 f"around more than the {kept} elements its cropping leaves")
+        if mode != "circular":  # torch's reflection and replication pads: negative amounts crop the padded result
+            out = [s + a + b for s, (a, b) in zip(x.shape[x.ndim - n:], pairs)]
+            if (n == 1 and out[0] < 1) or all(o < 1 for o in out):
+                names = ("D", "H", "W")[3 - n:]
+                raise ShapeError(f"pad: input ({', '.join(f'{k}: {s}' for k, s in zip(names, x.shape[x.ndim - n:]))}) "
+                                 f"is too small. Calculated output {' '.join(f'{k}: {o}' for k, o in zip(names, out))}")
+            if min(out) < 0:
+                raise ShapeError(f"pad: Trying to create tensor with negative dimension {min(out)}: "
+                                 f"[{', '.join(map(str, x.shape[:x.ndim - n] + tuple(out)))}]")
+            if x.dtype == numpy.bool_:
+                kind = "reflection" if mode == "reflect" else "replication"
+                raise NNSpecRuntimeError(f"pad: \"{kind}_pad{n}d\" not implemented for 'Bool'")
     lead = x.ndim - len(pairs)
-    if any(s + min(a, 0) + min(b, 0) < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
-        # (torch crops first, then pads: a crop past the size fails even where the padding would make up for it)
+    # cropping more than there is: torch's constant and circular pads crop first, then pad, so this fails even where
+    # the padding would make up for it (its reflection and replication pads crop last: checked above)
+    if mode in ("constant", "circular") and any(s + min(a, 0) + min(b, 0) < 0
+                                                for s, (a, b) in zip(x.shape[lead:], pairs)):
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):
