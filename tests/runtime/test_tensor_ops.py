@@ -64,8 +64,10 @@ _NN_CASES: dict[str, list[Case]] = {
                err(ShapeError, rnd(2, 2, 8), rnd(4, 3, 3))],
     "conv2d": [c(rnd(2, 3, 6, 6), P(rnd(4, 3, 3, 3)), P(rnd(4)), padding="same"),
                c(rnd(1, 4, 7, 5), rnd(6, 2, 3, 2), None, (2, 1), 1, 1, 2),
-               err(ShapeError, rnd(1, 3, 2, 2), rnd(4, 3, 3, 3))],
-    "conv3d": [c(rnd(1, 2, 4, 4, 4), rnd(3, 2, 2, 2, 2), stride=1, padding=1)],
+               err_msg(ShapeError, rnd(1, 3, 2, 2), rnd(4, 3, 3, 3)),
+               err_msg(ShapeError, rnd(1, 1, 2, 4), rnd(1, 1, 3, 3), dilation=2)],  # torch names the dilated extent
+    "conv3d": [c(rnd(1, 2, 4, 4, 4), rnd(3, 2, 2, 2, 2), stride=1, padding=1),
+               err_msg(ShapeError, rnd(1, 2, 4, 5, 4), rnd(3, 2, 2, 3, 2), padding=(1, 0, 0), dilation=(1, 3, 1))],
     "conv_transpose1d": [c(rnd(2, 3, 5), rnd(3, 4, 3), rnd(4), stride=2, padding=1, output_padding=1)],
     "conv_transpose2d": [c(rnd(1, 3, 4, 4), rnd(3, 2, 3, 3), rnd(2), stride=2),
                          err(ShapeError, rnd(1, 2, 4, 4), rnd(3, 2, 3, 3))],

@@ -214,12 +214,12 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _bias_size(op, w, b, w.shape[0], f"groups={groups}")
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
-    for i in range(nd):
-        if padded[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
-            raise ShapeError(
-                f"{op}: calculated padded input size per channel: ({', '.join(map(str, padded[2:]))}), "
-                f"kernel size: {tuple(w.shape[2:])}; kernel size can't be greater than actual input size"
-            )
+    dilated = [dilation[i] * (w.shape[2 + i] - 1) + 1 for i in range(nd)]  # the kernel's extent, torch's "size"
+    if any(padded[2 + i] < dilated[i] for i in range(nd)):
+        raise ShapeError(
+            f"{op}: Calculated padded input size per channel: ({' x '.join(map(str, padded[2:]))}). Kernel size: "
+            f"({' x '.join(map(str, dilated))}). Kernel size can't be greater than actual input size"
+        )
     out = tuple(conv_out_size(padded[2 + i], w.shape[2 + i], stride[i], 0, dilation[i]) for i in range(nd))
     if is_meta(x):
         return _meta((x.shape[0], w.shape[0]) + out, x.dtype, unbatched)
