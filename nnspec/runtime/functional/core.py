@@ -6,6 +6,7 @@ input, shape-only results, dtype names.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from fractions import Fraction
 import warnings
@@ -696,9 +697,40 @@ def prelu(input, weight):
     return activation.prelu(x, w)
 
 
+# the C++ type names torch's "value cannot be converted" messages give
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _pad_value(x, value) -> float | int:
+    """F.pad's fill value as torch takes it (a number, checked first): converted to the input's dtype through a
+    double (an integer input truncates it), refused where that overflows the dtype (NaN and inf fill a
+    floating-point input)."""
+    if value is None:
+        return 0.0
+    try:
+        v = float(value)
+    except OverflowError:  # an int past any double
+        v = math.copysign(math.inf, value)
+    kind = x.dtype.kind
+    if kind == "f":
+        bad = math.isfinite(v) and abs(v) > float(numpy.finfo(x.dtype).max)
+    elif kind in "iu":
+        info = numpy.iinfo(x.dtype)
+        bad = not info.min <= v <= info.max  # NaN and inf too
+    else:
+        bad = False
+    if bad:
+        raise NNSpecRuntimeError(f"pad: value cannot be converted to type {_C_TYPES[x.dtype.name]} without overflow "
+                                 f"(value {value} for an input of dtype {x.dtype})")
+    return int(v) if kind in "iu" else v
+
+
 def pad(input, pad, mode="constant", value=None):
     """torch's F.pad: ``pad`` lists (left, right) for the last dim first."""
     _int64("pad", pad=pad)
+    if value is not None and not isinstance(value, numbers.Real):
+        raise NNSpecRuntimeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
     x = _data(input)
     if len(pad) % 2:
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
@@ -706,6 +738,8 @@ def pad(input, pad, mode="constant", value=None):
     if len(pairs) > x.ndim:
         raise NNSpecRuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
                                  f"but got padding length {len(pad)} and input of dimension {x.ndim}")
+    if mode != "constant" and value is not None and value != 0:
+        raise NNSpecRuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
     if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
         n = len(pairs)
         if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
@@ -744,6 +778,7 @@ def pad(input, pad, mode="constant", value=None):
     if mode in ("constant", "circular") and any(s + min(a, 0) + min(b, 0) < 0
                                                 for s, (a, b) in zip(x.shape[lead:], pairs)):
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
+    fill = _pad_value(x, value) if mode == "constant" else 0.0
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):
             # as pad_or_crop: no padding gives the input itself, cropping a view of it (aliases a plan must know)
@@ -753,7 +788,7 @@ def pad(input, pad, mode="constant", value=None):
         return _meta(x.shape[:lead] + tuple(s + a + b for s, (a, b) in zip(x.shape[lead:], pairs)), x.dtype)
     _fits("pad", x.shape[:lead] + tuple(s + max(a, 0) + max(b, 0) for s, (a, b) in zip(x.shape[lead:], pairs)),
           x.dtype)
-    return _pad(x, pairs, mode, 0.0 if value is None else value)
+    return _pad(x, pairs, mode, fill)
 
 
 def sigmoid(input):
