@@ -45,6 +45,8 @@ add("convt2d_output_size_full", calling(L("ConvTranspose2d", 4, 6, 3, stride=[2,
                                         "return self.c(x, output_size=[x.size(0), 6, 12, 19])"), x2)
 add("convt2d_output_size_unbatched", calling(L("ConvTranspose2d", 4, 6, 3, stride=2),
                                              "return self.c(x, output_size=(6, 12, 13))"), (4, 5, 6))
+add("convt2d_output_size_over_output_padding", calling(L("ConvTranspose2d", 4, 6, 3, output_padding=[1, 0]),
+                                                      "return self.c(x, output_size=[7, 8])"), x2)
 add("convt2d_float64", L("ConvTranspose2d", 4, 6, 3, stride=2, padding=1, groups=2), x2, dtype="float64")
 add("convt2d_float16", L("ConvTranspose2d", 4, 6, 3, stride=2), x2, dtype="float16")
 xt3 = (2, 4, 3, 4, 3)
@@ -76,7 +78,7 @@ add("lazy_conv_custom_forward", {"name": "Net", "modules": {"a": L("LazyConv2d",
 add("lazy_convt2d_output_size", calling(L("LazyConvTranspose2d", 6, 3, stride=2),
                                         "return self.c(x, output_size=[12, 14])"), x2)
 
-# --- padding layers: every class, the int and tuple forms, negative (cropping) zero and constant pads,
+# --- padding layers: every class, the int and tuple forms, negative (cropping) pads in every mode,
 # unbatched inputs, and the widest pads each mode allows
 for n, x in ((1, (2, 3, 7)), (2, (2, 3, 5, 6)), (3, (2, 3, 4, 5, 3))):
     sides = [1, 2, 0, 3, 2, 1][:2 * n]
@@ -88,6 +90,7 @@ for n, x in ((1, (2, 3, 7)), (2, (2, 3, 5, 6)), (3, (2, 3, 4, 5, 3))):
     for kind, mode in (("Reflection", "reflect"), ("Replication", "replicate"), ("Circular", "circular")):
         add(f"{mode}pad{n}d_int", L(f"{kind}Pad{n}d", 2), x)
         add(f"{mode}pad{n}d_tuple_unbatched", L(f"{kind}Pad{n}d", sides), x[1:])
+        add(f"{mode}pad{n}d_crop", L(f"{kind}Pad{n}d", [-1, 2, 1, -2, 0, -1][:2 * n]), x)  # torch crops in every mode
     widest = [min(s - 1, 4) for s in x[:1:-1] for _ in (0, 1)]  # reflect: less than the size
     add(f"reflectpad{n}d_widest", L(f"ReflectionPad{n}d", widest), x)
     add(f"circularpad{n}d_widest", L(f"CircularPad{n}d", [s for s in x[:1:-1] for _ in (0, 1)]), x)

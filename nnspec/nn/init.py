@@ -19,12 +19,22 @@ def _array(t: Any) -> Any:
     return t.data if isinstance(t, Parameter) else t
 
 
+_CHUNK = 1 << 22  # elements drawn at once: the host's float64 draws stay small beside the array they fill
+
+
 def _draw(t: Any, draw) -> Any:
-    """Fill ``t`` with ``draw(shape)``; shape-only (meta) state draws nothing."""
+    """Fill ``t`` with ``draw(shape)``; shape-only (meta) state draws nothing. A large array is drawn a chunk at a
+    time (the same values: each element is one draw, in order), so that filling it never needs twice its size
+    again in float64 (an array that fits in the memory left must not fail there)."""
     a = _array(t)
     if type(a).__name__ == "MetaArray":
         return t
-    return _fill(t, draw(a.shape))
+    if a.size <= _CHUNK or not a.flags.c_contiguous:
+        return _fill(t, draw(a.shape))
+    flat, xp = a.reshape(-1), get_array_module(a)  # a view of a
+    for start in range(0, a.size, _CHUNK):
+        flat[start:start + _CHUNK] = xp.asarray(draw((min(_CHUNK, a.size - start),)), dtype=a.dtype)
+    return t
 
 
 def _fill(t: Any, values: Any) -> Any:

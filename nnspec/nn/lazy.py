@@ -15,6 +15,7 @@ compiled) makes a real model materialise for real on shape-only input.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from typing import Any
 import numpy
 
 from ..errors import NNSpecError, NNSpecRuntimeError
-from ..resources import empty, shape_only
+from ..resources import Budget, _budget, empty, shape_only
 from ..runtime.backend import device_of, get_backend
 from ..runtime.meta import is_meta, track_memory
 from ..scoped import scoped
@@ -126,6 +127,8 @@ class LazyModuleMixin:
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.__dict__["_initialize_pending"] = True  # torch's _initialize_hook: the first call removes it
+        # the memory budget of the build that made it (its memory_limit): the first call's parameters count there
+        self.__dict__["_build_budget"] = _budget.get()
 
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
         raise NNSpecRuntimeError(f"initialize_parameters is not implemented for {self._get_name()}")
@@ -134,18 +137,28 @@ class LazyModuleMixin:
         """Whether a parameter or buffer of this module is still uninitialised."""
         return any(is_lazy(v) for v in itertools.chain(self._parameters.values(), self._buffers.values()))
 
-    def _infer_parameters(self, args: tuple, kwargs: dict) -> None:
+    def _infer_parameters(self, args: tuple, kwargs: dict, keep: bool = True) -> None:
         """torch's first forward pre-hook: make what is uninitialised (a module loaded from a state_dict has
         nothing left to make: its inferred hyperparameters then stay as they were, as in torch), then become
-        ``cls_to_become``. It runs once."""
+        ``cls_to_become``. It runs once. What it makes counts against the budget of the model's build, after
+        what the build made (a file's memory_limit holds for its lazy parameters too); ``keep`` (not for a
+        shape-only call) leaves it counted there."""
+        build = self.__dict__.get("_build_budget")
+        spent = None
+        if build is not None:
+            spent = Budget(build.limit, build.what)
+            spent.used = build.used
         try:
-            self.initialize_parameters(*args, **kwargs)
+            with scoped(_budget, spent) if spent is not None else contextlib.nullcontext():
+                self.initialize_parameters(*args, **kwargs)
         except NNSpecError:
             for hook in list(self._forward_pre_hooks.values()):  # an observer (a shape trace) sees the failing call,
                 hook(self, args)  # so that the error is placed at this module
             raise
         if self.has_uninitialized_params():
             raise NNSpecRuntimeError(f"module {self._get_name()} has not been fully initialized")
+        if keep and spent is not None:
+            build.used = spent.used
         del self.__dict__["_initialize_pending"]
         if self.cls_to_become is not None:
             object.__setattr__(self, "__class__", self.cls_to_become)
@@ -170,7 +183,7 @@ class LazyModuleMixin:
                     for name, v in registry.items():
                         if is_lazy(v):
                             registry[name] = UninitializedParameter(v.requires_grad, v.dtype)
-            self._infer_parameters(args, kwargs)
+            self._infer_parameters(args, kwargs, keep=False)
             return Module._call_impl(self, *args, **kwargs)
         finally:
             object.__setattr__(self, "__class__", cls)

@@ -93,3 +93,29 @@ def _args(m):
     if isinstance(m, nn.Bilinear):
         return dict(in1_features=m.in1_features, in2_features=m.in2_features, out_features=m.out_features)
     return dict(in_channels=m.in_channels, out_channels=m.out_channels, kernel_size=m.kernel_size, groups=m.groups)
+
+
+@pytest.mark.parametrize("draw", ["uniform", "normal"])
+def test_a_large_array_is_drawn_a_chunk_at_a_time_with_the_same_values(draw, monkeypatch):
+    """Filling an array never makes a float64 draw of its whole size (twice a float32 parameter's bytes: a
+    layer that fits in the memory left failed there with numpy's MemoryError); the values are those of one
+    draw of the whole."""
+    import tracemalloc
+
+    from nnspec.nn import init
+
+    fill = {"uniform": lambda a: init.uniform_(a, -1, 2), "normal": lambda a: init.normal_(a, 0.5, 2)}[draw]
+    a = np.empty((2500, 2000), np.float32)
+    monkeypatch.setattr(init, "_CHUNK", 1 << 20)
+    nnspec.manual_seed(3)
+    tracemalloc.start()
+    try:
+        fill(a)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < a.nbytes  # a chunk in float64 and float32; the whole drawn at once needs three times this
+    monkeypatch.setattr(init, "_CHUNK", 10**12)
+    nnspec.manual_seed(3)
+    whole = fill(np.empty_like(a))
+    np.testing.assert_array_equal(a, whole)

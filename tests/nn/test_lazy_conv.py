@@ -261,3 +261,19 @@ def test_the_command_line_on_a_lazy_model(tmp_path):
     out = runner.invoke(app, ["validate", str(path), "-s", "3,8"])
     assert out.exit_code == 1 and "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d" in out.output
     assert "lazy.yaml:3" in out.output  # placed at the layer's line
+
+
+def test_the_first_call_counts_its_parameters_against_the_builds_memory_limit():
+    """A file's memory_limit holds for its lazy parameters too: they count after what the build made, one lazy
+    module's after another's; static inference (a shape-only first call) leaves the count as it was."""
+    x = np.zeros((1, 16, 8, 8), np.float32)
+    with pytest.raises(nnspec.CompileError, match="the limit is 1,048,576 bytes"):
+        nnspec.from_dict({"LazyConv2d": [1000, 5]}, memory_limit=2**20)(x)  # 1.6 MB of weight
+    two = {"type": "Sequential", "modules": [{"LazyConv2d": [100, 3]}, {"LazyConv2d": [100, 3]}]}
+    nnspec.from_dict(two, memory_limit=500_000)(x)  # 58 kB + 360 kB
+    with pytest.raises(nnspec.CompileError, match="need 418,000 bytes"):
+        nnspec.from_dict(two, memory_limit=400_000)(x)
+    model = nnspec.from_dict({"LazyConv2d": [10, 5]}, memory_limit=16_100)  # 16,040 bytes of weight and bias
+    for _ in range(3):
+        nnspec.infer(model, [x.shape])
+    assert model(x).shape == (1, 10, 4, 4)

@@ -196,6 +196,7 @@ NN_CASES = {
         err_msg(ShapeError, rnd(2, 3, 9, 9, 9), 2, 4, _random_samples=s3[:1]),
         err_msg(ShapeError, rnd(2, 3, 9, 9, 9), 3, 8, _random_samples=s3),
         err_msg(ShapeError, rnd(2, 3, 9, 9, 9), 3, (7, 7, 7), _random_samples=s3),
+        err_msg(ShapeError, rnd(2, 3, 9, 3, 2), (1, 3, 2), (2, 4, 4), _random_samples=s3),  # the width first
         err_msg(ShapeError, rnd(1, 2, 3, 9, 9, 9), 2, 3), err_msg(ShapeError, rnd(1, 0, 9, 9, 9), 2, 3),
         err_msg(NNSpecRuntimeError, rnd(1, 3, 9, 9, 9), 2, 3, _random_samples=s3[:1].astype(np.float64)),
         err_msg(NNSpecRuntimeError, rnd(1, 1, 9, 9, 9), 2),

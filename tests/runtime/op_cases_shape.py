@@ -110,6 +110,8 @@ NN_CASES = {
                err_msg(NNSpecRuntimeError, rnd(2, 8, 4, 6), 2, padding=-1),
                err_msg(NNSpecRuntimeError, rnd(2, 8, 4, 6), 2, padding=(1, 1, 1)),
                err_msg(ShapeError, rnd(2, 8, 4, 6), 5), err_msg(NNSpecRuntimeError, np.ones((1, 2, 4, 4), np.int64), 2),
+               c(rnd(2, 3, 5, 4) > 0, 2, padding=1, stride=2),  # bool: torch's im2col copies it
+               err_msg(NNSpecRuntimeError, np.ones((1, 2, 4, 4), np.uint8), 2),
                err_msg(ShapeError, np.ones((1, 0, 4, 4), np.float32), 2),
                err_msg(ShapeError, np.ones((1, 2, 0, 4), np.float32), 2, padding=1),
                err_msg(ShapeError, np.ones((0, 4, 4), np.float32), 2)],
@@ -126,6 +128,8 @@ NN_CASES = {
              err_msg(NNSpecRuntimeError, rnd(1, 8, 9), 4, 2, dilation=0),
              err_msg(NNSpecRuntimeError, rnd(1, 8, 9), 4, 2, padding=-1),
              err_msg(NNSpecRuntimeError, np.ones((1, 8, 9), np.int64), 4, 2),
+             c(rnd(2, 8, 9) > 0, 4, 2, stride=1),  # bool: overlapping blocks or-ed, as torch's col2im sums them
+             err_msg(NNSpecRuntimeError, np.ones((1, 8, 9), np.int8), 4, 2),
              err_msg(ShapeError, rnd(1, 0, 9), 4, 2), err_msg(ShapeError, rnd(1, 8, 0), 1, 2, padding=1)],
     "cosine_similarity": [c(rnd(4, 5), rnd(4, 5)), c(rnd(4, 5), rnd(5)), c(rnd(3, 1, 5), rnd(4, 5), dim=-1),
                           c(rnd(4, 5), rnd(4, 1)), c(rnd(4, 5), rnd(4, 5), 0, 0.5),
@@ -150,6 +154,14 @@ NN_CASES = {
                           c(np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32)),
                           c(rnd(2, 3, 4), rnd(2, 3, 4), 3), c(rnd(4, 5).astype(f16), rnd(4, 5)),
                           c(rnd(3), np.full((), 2.0, f64)), c(rnd(4, 5).astype(f64), rnd(4, 5), 1.5),
+                          # integers are subtracted in their own dtype, wrapping around, as torch's are
+                          c(ints(0, 250, 7, dtype=np.uint8), ints(2, 3, 9, dtype=np.uint8)),
+                          c(ints(100, -100, 5, dtype=np.int8), ints(-100, 100, 5, dtype=np.int8), 1),
+                          c(ints(100, -100, dtype=np.int8), ints(-30000, 3, dtype=np.int16)),
+                          c(ints(200, 3, dtype=np.uint8), rnd(2), 3),
+                          err_msg(NNSpecRuntimeError, np.array([True, False]), np.array([False, False])),
+                          err_msg(NNSpecRuntimeError, np.array([True, False]), rnd(2)),
+                          err_msg(NNSpecRuntimeError, ints(1, 2), np.array([True, False])),
                           err_msg(ShapeError, rnd(4, 5), rnd(3, 5)),
                           err_msg(ShapeError, np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32), float("inf")),
                           err_msg(ShapeError, np.zeros((3, 0), np.float32), np.zeros((3, 0), np.float32), -1)],

@@ -131,14 +131,18 @@ def test_conv_and_conv_transpose_match_torch(nd):
 @pytest.mark.torch
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 def test_pad_matches_torch(mode):
-    """1-3 padded dims of inputs of 1-5 dims; crops (negative pads) for a constant pad, where torch crops first."""
+    """1-3 padded dims of inputs of 1-5 dims, crops (negative pads) in every mode: constant and circular crop
+    first, reflect and replicate crop what they padded; bool input, which torch's reflection and replication
+    pads refuse."""
     torch = pytest.importorskip("torch")
     rng = _rng(f"pad{mode}")
-    for _ in range(150):
+    for i in range(300):
         nd = int(rng.integers(1, 4))
         shape = tuple(int(v) for v in rng.integers(0 if rng.random() < 0.1 else 1, 5, int(rng.integers(nd, nd + 3))))
-        pad = [int(v) for v in rng.integers(-3 if mode == "constant" else 0, 5, 2 * nd)]
+        pad = [int(v) for v in rng.integers(-3 if i % 2 else 0, 5, 2 * nd)]
         x = rng.standard_normal(shape).astype(np.float32)
+        if i % 10 == 0:
+            x = x > 0
         kwargs = {"value": 1.5} if mode == "constant" else {}
         want = _outcome(lambda: torch.nn.functional.pad(torch.from_numpy(x), pad, mode, **kwargs).numpy())
         got = _outcome(lambda: F.pad(x, pad, mode, **kwargs))
@@ -146,5 +150,29 @@ def test_pad_matches_torch(mode):
         if isinstance(want, Exception):
             assert isinstance(got, NNSpecError), f"{where}: torch raised {want!r}, nnspec gave {got!r}"
             continue
+        if mode == "circular" and isinstance(got, NNSpecError):
+            # torch crops, then wraps what is left around: a pad past that reads memory it never wrote
+            pairs = list(zip(pad[::2], pad[1::2]))[::-1]
+            kept = [s + min(a, 0) + min(b, 0) for s, (a, b) in zip(shape[len(shape) - nd:], pairs)]
+            assert any(max(a, b) > k for k, (a, b) in zip(kept, pairs)), f"{where}: nnspec raised {got!r}"
+            continue
         assert not isinstance(got, Exception), f"{where}: nnspec raised {got!r}"
+        assert got.dtype == want.dtype and got.shape == want.shape, where
         np.testing.assert_array_equal(got, want, err_msg=where)
+        assert not np.shares_memory(got, x) or mode == "constant", f"{where}: a view of the input"
+
+
+def test_an_output_padding_past_the_stride_is_refused_by_the_call_not_the_build():
+    """torch builds ConvTranspose with any output_padding; a call without output_size refuses it (the one
+    with output_size computes its own: the parity case convt2d_output_size_over_output_padding)."""
+    import nnspec
+
+    model = {"ConvTranspose1d": [2, 3, 2], "output_padding": 1}
+    layer = nnspec.from_dict(model)
+    assert repr(layer) == "ConvTranspose1d(2, 3, kernel_size=(2,), stride=(1,), output_padding=(1,))"
+    x = np.ones((1, 2, 4), np.float32)
+    with pytest.raises(NNSpecError, match="output padding must be smaller than either stride or dilation"):
+        layer(x)
+    with pytest.raises(NNSpecError, match="output padding must be smaller than either stride or dilation"):
+        nnspec.infer(nnspec.from_dict(model, meta=True), [x.shape])
+    assert layer(x, output_size=[5]).shape == (1, 3, 5)

@@ -136,3 +136,19 @@ def test_fractional_max_pool_sweep_against_torch(nd):
         y, idx = K.fractional_max_pool(x, k, out, samples)
         np.testing.assert_array_equal(y, want[0].numpy())
         np.testing.assert_array_equal(idx, want[1].numpy())
+
+
+@pytest.mark.parametrize("layer", ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d"])
+@pytest.mark.parametrize("output_size", [None, [None]])
+def test_a_1d_adaptive_pool_takes_no_none_output_size(layer, output_size):
+    """torch.adaptive_avg_pool1d and adaptive_max_pool1d take ints only (None, the input's own size, is the 2-d
+    and 3-d pools'): the build refuses it, as the call would."""
+    import nnspec
+
+    with pytest.raises(nnspec.NNSpecError, match="output_size"):  # the spec's or the constructor's refusal
+        nnspec.from_dict({layer: {"output_size": output_size}})
+    with pytest.raises(nnspec.CompileError, match="output_size must be an int or a list of 1"):
+        getattr(nnspec.nn, layer)(output_size)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        getattr(torch.nn, layer)(output_size)(torch.zeros(1, 2, 5))

@@ -107,3 +107,16 @@ def test_distances_over_p_and_broadcasting():
             _close(F.pdist(b, p), TF.pdist(_t(b), p), 1e-10)
     for dim in (-1, 0, 1, 2):
         _close(F.cosine_similarity(a, b, dim), TF.cosine_similarity(_t(a), _t(b), dim), 1e-10)
+
+
+@pytest.mark.parametrize("sizes", [[0, 10**18, 10**18], [0, 2**30, 2**30]])
+def test_unflatten_of_an_empty_input_into_huge_sizes_is_refused_by_the_run_and_static_inference(sizes):
+    """An empty input takes sizes with a 0 among them; a shape no array can have is a ShapeError (not numpy's
+    ValueError), and static inference says so too rather than accept it."""
+    model = {"Unflatten": [0, sizes]}
+    with pytest.raises(nnspec.ShapeError, match="larger than any array"):
+        nnspec.from_dict(model)(np.zeros((0, 2), np.float32))
+    with pytest.raises(nnspec.ShapeError, match="larger than any array"):
+        nnspec.infer(nnspec.from_dict(model, meta=True), [(0, 2)])
+    assert nnspec.from_dict({"Unflatten": [0, [0, 2**20, 2**20]]})(np.zeros((0, 2), np.float32)).shape == \
+        tuple(torch.zeros(0, 2).unflatten(0, (0, 2**20, 2**20)).shape)

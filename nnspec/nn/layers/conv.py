@@ -105,50 +105,46 @@ class _ConvNd(Module):
         return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """What Conv1d, Conv2d and Conv3d share: torch's signature, and a forward through their F op (``_conv``)."""
+
+    _conv = None  # F.conv1d, F.conv2d or F.conv3d
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
+                         bias, padding_mode)
+
+    def forward(self, input):
+        return self._conv_forward(input, self._conv)
+
+
+class Conv1d(_Conv):
     """1-d convolution (torch.nn.Conv1d). Shape: (N, C_in, L) or (C_in, L) -> (N, C_out, L_out)."""
 
     _nd = 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
-                         bias, padding_mode)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv1d)
+    _conv = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-d convolution (torch.nn.Conv2d). Shape: (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out)."""
 
     _nd = 2
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
-                         bias, padding_mode)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv2d)
+    _conv = staticmethod(F.conv2d)
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_Conv):
     """3-d convolution (torch.nn.Conv3d). Shape: (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
 
     _nd = 3
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
-                         bias, padding_mode)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv3d)
+    _conv = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
-    """What the transposed convolutions share: zero padding only, and output_size at call time."""
+    """What the transposed convolutions share: zero padding only, and output_size at call time; ``_conv`` is
+    their F op."""
+
+    _conv = None  # F.conv_transpose1d, 2d or 3d
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros"):
@@ -156,14 +152,10 @@ class _ConvTransposeNd(_ConvNd):
             raise CompileError(f'Only "zeros" padding mode is supported for {type(self).__name__}, got {padding_mode!r}')
         if isinstance(padding, str):
             raise CompileError(f"padding={padding!r} is not supported for {type(self).__name__}; give an int")
+        # an output_padding not below the stride or dilation is refused by the call that uses it (F.conv_transpose),
+        # as torch's is: a call with output_size computes its own
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode)
-        for i in range(self._nd):
-            if self.output_padding[i] >= max(self.stride[i], self.dilation[i]):
-                raise CompileError(
-                    f"output_padding (={self.output_padding}) must be smaller than either stride "
-                    f"(={self.stride}) or dilation (={self.dilation})"
-                )
 
     def _output_padding(self, input, output_size):
         """The output_padding that makes the output exactly ``output_size`` (torch's rule: the batch and
@@ -192,15 +184,15 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
-        fn = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]
-        return fn(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
-                  self.dilation)
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                          self.dilation)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution (torch.nn.ConvTranspose1d). Shape: (N, C_in, L) or (C_in, L) -> (N, C_out, L_out)."""
 
     _nd = 1
+    _conv = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -208,6 +200,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     (N, C_out, H_out, W_out)."""
 
     _nd = 2
+    _conv = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -215,6 +208,7 @@ class ConvTranspose3d(_ConvTransposeNd):
     (N, C_out, D_out, H_out, W_out)."""
 
     _nd = 3
+    _conv = staticmethod(F.conv_transpose3d)
 
 
 # --------------------------------------------------------------------------- lazy
@@ -263,70 +257,58 @@ class _LazyConvMixin(LazyModuleMixin):
         self.reset_parameters()
 
 
-class LazyConv1d(_LazyConvMixin, Conv1d):
+class _LazyConv(_LazyConvMixin):
+    """LazyConv1d, LazyConv2d and LazyConv3d: torch's signature (no in_channels)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class _LazyConvTranspose(_LazyConvMixin):
+    """LazyConvTranspose1d, 2d and 3d: torch's signature (no in_channels)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros"):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
     """Conv1d whose in_channels the first input gives (torch.nn.LazyConv1d). Shape: as Conv1d's."""
 
     cls_to_become = Conv1d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
-        self._lazy_init(out_channels, bias)
 
-
-class LazyConv2d(_LazyConvMixin, Conv2d):
+class LazyConv2d(_LazyConv, Conv2d):
     """Conv2d whose in_channels the first input gives (torch.nn.LazyConv2d). Shape: as Conv2d's."""
 
     cls_to_become = Conv2d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
-        self._lazy_init(out_channels, bias)
 
-
-class LazyConv3d(_LazyConvMixin, Conv3d):
+class LazyConv3d(_LazyConv, Conv3d):
     """Conv3d whose in_channels the first input gives (torch.nn.LazyConv3d). Shape: as Conv3d's."""
 
     cls_to_become = Conv3d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
-        self._lazy_init(out_channels, bias)
 
-
-class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
     """ConvTranspose1d whose in_channels the first input gives (torch.nn.LazyConvTranspose1d). Shape: as
     ConvTranspose1d's."""
 
     cls_to_become = ConvTranspose1d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
-        self._lazy_init(out_channels, bias)
 
-
-class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     """ConvTranspose2d whose in_channels the first input gives (torch.nn.LazyConvTranspose2d). Shape: as
     ConvTranspose2d's."""
 
     cls_to_become = ConvTranspose2d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
-        self._lazy_init(out_channels, bias)
 
-
-class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
     """ConvTranspose3d whose in_channels the first input gives (torch.nn.LazyConvTranspose3d). Shape: as
     ConvTranspose3d's."""
 
     cls_to_become = ConvTranspose3d
-
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros"):
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
-        self._lazy_init(out_channels, bias)

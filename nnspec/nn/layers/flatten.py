@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from ...errors import CompileError, ShapeError
 from ...runtime import functional as F
 from ...runtime import tensor as T
+from ...runtime.symbolic import is_symbolic
 from ..module import Module
 
 __all__ = ["Flatten", "Unflatten", "Identity"]
@@ -82,4 +85,9 @@ def unflatten(x, dim, sizes):
                          "input tensor")
     if infer is not None:
         sizes[infer] = size // known
-    return x.reshape(tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
+    shape = tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:])
+    # an empty input takes any sizes with a 0 among them, however large the others (torch's until its strides overflow)
+    if not any(is_symbolic(s) for s in shape) and math.prod(s for s in shape if s) * x.dtype.itemsize >= 2**63:
+        raise ShapeError(f"unflatten: sizes {shown} of dim {d} of an input of size {list(x.shape)} make a shape "
+                         f"{list(shape)} larger than any array can be")
+    return x.reshape(shape)

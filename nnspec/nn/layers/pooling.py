@@ -31,8 +31,18 @@ def _check_window(nd: int, kernel_size, stride, padding) -> None:
     _check("padding", padding, nd, 0)
 
 
+def _check_output_size(output_size, nd: int, none: bool) -> None:
+    """An adaptive pool's output_size: an int or a list of nd, each non-negative (or None, where ``none``: the
+    input's size there)."""
+    sizes = F.ntuple(output_size, nd)
+    if len(sizes) != nd or any((s is None and not none) or (s is not None and s < 0) for s in sizes):
+        what = "an int, None or a list of" if none else "an int or a list of"
+        raise CompileError(f"output_size must be {what} {nd} of them, got {output_size}")
+
+
 class _MaxPoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.max_pool1d, 2d or 3d
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
@@ -45,6 +55,10 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def forward(self, input):
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode,
+                          return_indices=self.return_indices)
+
     def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -56,20 +70,14 @@ class MaxPool1d(_MaxPoolNd):
     """1-d max pooling (torch.nn.MaxPool1d). Shape: (N, C, L) or (C, L) -> (N, C, L_out)."""
 
     _nd = 1
-
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _pool = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """2-d max pooling (torch.nn.MaxPool2d). Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
 
     _nd = 2
-
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _pool = staticmethod(F.max_pool2d)
 
 
 class AvgPool1d(Module):
@@ -92,13 +100,16 @@ class AvgPool1d(Module):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
 
-class AvgPool2d(Module):
-    """2-d average pooling (torch.nn.AvgPool2d). Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
+class _AvgPoolNd(Module):
+    """What AvgPool2d and AvgPool3d share (AvgPool1d keeps its sizes as 1-tuples and has no divisor_override)."""
+
+    _nd = 0
+    _pool = None  # the F op: F.avg_pool2d or 3d
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        _check_window(2, kernel_size, stride, padding)
+        _check_window(self._nd, kernel_size, stride, padding)
         if divisor_override is not None and divisor_override == 0:
             raise CompileError("divisor_override must be non-zero")
         self.kernel_size = kernel_size
@@ -112,19 +123,28 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-d average pooling (torch.nn.AvgPool2d). Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
+
+    _nd = 2
+    _pool = staticmethod(F.avg_pool2d)
 
 
 class _AdaptiveAvgPoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.adaptive_avg_pool1d, 2d or 3d
 
     def __init__(self, output_size):
         super().__init__()
-        sizes = F.ntuple(output_size, self._nd)
-        if len(sizes) != self._nd or any(s is not None and s < 0 for s in sizes):
-            raise CompileError(f"output_size must be an int, None or a list of {self._nd} of them, got {output_size}")
+        _check_output_size(output_size, self._nd, none=self._nd > 1)  # torch.adaptive_avg_pool1d refuses None
         self.output_size = output_size
+
+    def forward(self, input):
+        return self._pool(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -134,76 +154,50 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """1-d adaptive average pooling (torch.nn.AdaptiveAvgPool1d). Shape: (N, C, L) -> (N, C, output_size)."""
 
     _nd = 1
-
-    def forward(self, input):
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    _pool = staticmethod(F.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """2-d adaptive average pooling (torch.nn.AdaptiveAvgPool2d). Shape: (N, C, H, W) -> (N, C, *output_size)."""
 
     _nd = 2
-
-    def forward(self, input):
-        return F.adaptive_avg_pool2d(input, self.output_size)
+    _pool = staticmethod(F.adaptive_avg_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
     """3-d max pooling (torch.nn.MaxPool3d). Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
 
     _nd = 3
-
-    def forward(self, input):
-        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _pool = staticmethod(F.max_pool3d)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """3-d average pooling (torch.nn.AvgPool3d). Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out,
     W_out)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        _check_window(3, kernel_size, stride, padding)
-        if divisor_override is not None and divisor_override == 0:
-            raise CompileError("divisor_override must be non-zero")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-    def forward(self, input):
-        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+    _nd = 3
+    _pool = staticmethod(F.avg_pool3d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """3-d adaptive average pooling (torch.nn.AdaptiveAvgPool3d). Shape: (N, C, D, H, W) -> (N, C, *output_size)."""
 
     _nd = 3
-
-    def forward(self, input):
-        return F.adaptive_avg_pool3d(input, self.output_size)
+    _pool = staticmethod(F.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.adaptive_max_pool1d, 2d or 3d
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        sizes = F.ntuple(output_size, self._nd)
-        none = self._nd > 1  # AdaptiveMaxPool1d takes no None (torch.adaptive_max_pool1d refuses it)
-        if len(sizes) != self._nd or any((s is None and not none) or (s is not None and s < 0) for s in sizes):
-            what = "an int, None or a list of" if none else "an int or a list of"
-            raise CompileError(f"output_size must be {what} {self._nd} of them, got {output_size}")
+        _check_output_size(output_size, self._nd, none=self._nd > 1)  # torch.adaptive_max_pool1d refuses None
         self.output_size = output_size
         self.return_indices = return_indices
+
+    def forward(self, input):
+        return self._pool(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -214,9 +208,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     with return_indices, (output, int64 indices)."""
 
     _nd = 1
-
-    def forward(self, input):
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(F.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
@@ -224,9 +216,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     *output_size); with return_indices, (output, int64 indices)."""
 
     _nd = 2
-
-    def forward(self, input):
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(F.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
@@ -234,13 +224,12 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     *output_size); with return_indices, (output, int64 indices)."""
 
     _nd = 3
-
-    def forward(self, input):
-        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(F.adaptive_max_pool3d)
 
 
 class _LPPoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.lp_pool1d, 2d or 3d
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
@@ -254,6 +243,9 @@ class _LPPoolNd(Module):
         self.stride = stride
         self.ceil_mode = ceil_mode
 
+    def forward(self, input):
+        return self._pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"ceil_mode={self.ceil_mode}")
@@ -264,18 +256,14 @@ class LPPool1d(_LPPoolNd):
     (C, L) -> (N, C, L_out)."""
 
     _nd = 1
-
-    def forward(self, input):
-        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(F.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     """2-d power-average pooling (torch.nn.LPPool2d). Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
 
     _nd = 2
-
-    def forward(self, input):
-        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(F.lp_pool2d)
 
 
 class LPPool3d(_LPPoolNd):
@@ -283,9 +271,7 @@ class LPPool3d(_LPPoolNd):
     W_out)."""
 
     _nd = 3
-
-    def forward(self, input):
-        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(F.lp_pool3d)
 
 
 def _samples(value, nd: int):
@@ -313,6 +299,7 @@ def _samples(value, nd: int):
 
 class _FractionalMaxPoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.fractional_max_pool2d or 3d
 
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
         super().__init__()
@@ -332,16 +319,17 @@ class _FractionalMaxPoolNd(Module):
         if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio[:nd]):
             raise CompileError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
+    def forward(self, input):
+        return self._pool(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                          _random_samples=self._random_samples)
+
 
 class FractionalMaxPool2d(_FractionalMaxPoolNd):
     """2-d fractional max pooling, windows at pseudo-random steps (torch.nn.FractionalMaxPool2d). Shape: (N, C, H, W)
     or (C, H, W) -> (N, C, *output_size); with return_indices, (output, int64 indices)."""
 
     _nd = 2
-
-    def forward(self, input):
-        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=self._random_samples)
+    _pool = staticmethod(F.fractional_max_pool2d)
 
 
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
@@ -349,14 +337,12 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
     *output_size); with return_indices, (output, int64 indices)."""
 
     _nd = 3
-
-    def forward(self, input):
-        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=self._random_samples)
+    _pool = staticmethod(F.fractional_max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
     _nd = 0
+    _pool = None  # the F op: F.max_unpool1d, 2d or 3d
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -364,6 +350,9 @@ class _MaxUnpoolNd(Module):
         self.kernel_size = tuple(F.ntuple(kernel_size, self._nd))
         self.stride = tuple(F.ntuple(stride if stride is not None else kernel_size, self._nd))
         self.padding = tuple(F.ntuple(padding, self._nd))
+
+    def forward(self, input, indices, output_size=None):
+        return self._pool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -375,9 +364,7 @@ class MaxUnpool1d(_MaxUnpoolNd):
     padding, or output_size."""
 
     _nd = 1
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _pool = staticmethod(F.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
@@ -385,9 +372,7 @@ class MaxUnpool2d(_MaxUnpoolNd):
     same shape -> (N, C, H_out, W_out)."""
 
     _nd = 2
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _pool = staticmethod(F.max_unpool2d)
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
@@ -395,6 +380,4 @@ class MaxUnpool3d(_MaxUnpoolNd):
     the same shape -> (N, C, D_out, H_out, W_out)."""
 
     _nd = 3
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _pool = staticmethod(F.max_unpool3d)

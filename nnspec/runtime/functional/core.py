@@ -6,6 +6,7 @@ input, shape-only results, dtype names.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from fractions import Fraction
 import warnings
@@ -214,12 +215,12 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str):
     _bias_size(op, w, b, w.shape[0], f"groups={groups}")
     pads = conv_padding(padding, w.shape[2:], stride, dilation)
     padded = x.shape[:2] + tuple(s + a + b_ for s, (a, b_) in zip(x.shape[2:], pads))
-    for i in range(nd):
-        if padded[2 + i] < dilation[i] * (w.shape[2 + i] - 1) + 1:
-            raise ShapeError(
-                f"{op}: calculated padded input size per channel: ({', '.join(map(str, padded[2:]))}), "
-                f"kernel size: {tuple(w.shape[2:])}; kernel size can't be greater than actual input size"
-            )
+    dilated = [dilation[i] * (w.shape[2 + i] - 1) + 1 for i in range(nd)]  # the kernel's extent, torch's "size"
+    if any(padded[2 + i] < dilated[i] for i in range(nd)):
+        raise ShapeError(
+            f"{op}: Calculated padded input size per channel: ({' x '.join(map(str, padded[2:]))}). Kernel size: "
+            f"({' x '.join(map(str, dilated))}). Kernel size can't be greater than actual input size"
+        )
     out = tuple(conv_out_size(padded[2 + i], w.shape[2 + i], stride[i], 0, dilation[i]) for i in range(nd))
     if is_meta(x):
         return _meta((x.shape[0], w.shape[0]) + out, x.dtype, unbatched)
@@ -408,6 +409,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_avg_pool(x, output_size, nd: int, op: str):
+    if nd == 1 and (output_size is None or isinstance(output_size, (list, tuple)) and None in output_size):
+        # torch.adaptive_avg_pool1d takes ints only (None, the input's own size, is for the 2-d and 3-d pools)
+        what = "not NoneType" if output_size is None else \
+            f"but found element of type NoneType at pos {list(output_size).index(None)}"
+        raise NNSpecRuntimeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, {what}")
     _int64(op, output_size=output_size)
     x, unbatched = _batched(_data(x), nd, op)
     out = adaptive_out(x.shape, output_size, nd)
@@ -700,9 +706,40 @@ def prelu(input, weight):
     return activation.prelu(x, w)
 
 
+# the C++ type names torch's "value cannot be converted" messages give
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _pad_value(x, value) -> float | int:
+    """F.pad's fill value as torch takes it (a number, checked first): converted to the input's dtype through a
+    double (an integer input truncates it), refused where that overflows the dtype (NaN and inf fill a
+    floating-point input)."""
+    if value is None:
+        return 0.0
+    try:
+        v = float(value)
+    except OverflowError:  # an int past any double
+        v = math.copysign(math.inf, value)
+    kind = x.dtype.kind
+    if kind == "f":
+        bad = math.isfinite(v) and abs(v) > float(numpy.finfo(x.dtype).max)
+    elif kind in "iu":
+        info = numpy.iinfo(x.dtype)
+        bad = not info.min <= v <= info.max  # NaN and inf too
+    else:
+        bad = False
+    if bad:
+        raise NNSpecRuntimeError(f"pad: value cannot be converted to type {_C_TYPES[x.dtype.name]} without overflow "
+                                 f"(value {value} for an input of dtype {x.dtype})")
+    return int(v) if kind in "iu" else v
+
+
 def pad(input, pad, mode="constant", value=None):
     """torch's F.pad: ``pad`` lists (left, right) for the last dim first."""
     _int64("pad", pad=pad)
+    if value is not None and not isinstance(value, numbers.Real):
+        raise NNSpecRuntimeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
     x = _data(input)
     if len(pad) % 2:
         raise NNSpecRuntimeError(f"pad: padding length must be even, got {len(pad)}")
@@ -710,6 +747,8 @@ def pad(input, pad, mode="constant", value=None):
     if len(pairs) > x.ndim:
         raise NNSpecRuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
                                  f"but got padding length {len(pad)} and input of dimension {x.ndim}")
+    if mode != "constant" and value is not None and value != 0:
+        raise NNSpecRuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
     if mode != "constant":  # torch's reflection, replication and circular pads: 1 to 3 dims, batched or not
         n = len(pairs)
         if not (1 <= n <= 3 and x.ndim in (n + 1, n + 2)):
@@ -720,17 +759,35 @@ def pad(input, pad, mode="constant", value=None):
                              f"other non-zero dimensions for input, but got: {_shape(x)}")
         for dim, (a, b) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
             size = x.shape[dim]
-            if a < 0 or b < 0:
-                raise NNSpecRuntimeError(f"pad: {mode} padding must be non-negative, got {(a, b)}")
             if (mode == "reflect" and max(a, b) >= size) or (mode == "circular" and max(a, b) > size):
                 raise ShapeError(
                     f"pad: {mode} padding {(a, b)} at dimension {dim} of input {_shape(x)} must be "
                     f"{'less than' if mode == 'reflect' else 'at most'} the size of that dimension"
                 )
+            kept = size + min(a, 0) + min(b, 0)
+            if mode == "circular" and kept >= 0 and max(a, b) > kept:
+                # torch crops, then wraps the rest around: past what is left it reads memory it never wrote
+                raise ShapeError(f"pad: circular padding {(a, b)} at dimension {dim} of input {_shape(x)} wraps "
+                                 f"around more than the {kept} elements its cropping leaves")
+        if mode != "circular":  # torch's reflection and replication pads: negative amounts crop the padded result
+            out = [s + a + b for s, (a, b) in zip(x.shape[x.ndim - n:], pairs)]
+            if (n == 1 and out[0] < 1) or all(o < 1 for o in out):
+                names = ("D", "H", "W")[3 - n:]
+                raise ShapeError(f"pad: input ({', '.join(f'{k}: {s}' for k, s in zip(names, x.shape[x.ndim - n:]))}) "
+                                 f"is too small. Calculated output {' '.join(f'{k}: {o}' for k, o in zip(names, out))}")
+            if min(out) < 0:
+                raise ShapeError(f"pad: Trying to create tensor with negative dimension {min(out)}: "
+                                 f"[{', '.join(map(str, x.shape[:x.ndim - n] + tuple(out)))}]")
+            if x.dtype == numpy.bool_:
+                kind = "reflection" if mode == "reflect" else "replication"
+                raise NNSpecRuntimeError(f"pad: \"{kind}_pad{n}d\" not implemented for 'Bool'")
     lead = x.ndim - len(pairs)
-    if any(s + min(a, 0) + min(b, 0) < 0 for s, (a, b) in zip(x.shape[lead:], pairs)):  # cropping more than there is
-        # (torch crops first, then pads: a crop past the size fails even where the padding would make up for it)
+    # cropping more than there is: torch's constant and circular pads crop first, then pad, so this fails even where
+    # the padding would make up for it (its reflection and replication pads crop last: checked above)
+    if mode in ("constant", "circular") and any(s + min(a, 0) + min(b, 0) < 0
+                                                for s, (a, b) in zip(x.shape[lead:], pairs)):
         raise ShapeError(f"pad: narrow(): length must be non-negative (padding {tuple(pad)} of input {_shape(x)})")
+    fill = _pad_value(x, value) if mode == "constant" else 0.0
     if is_meta(x):
         if mode == "constant" and all(a <= 0 and b <= 0 for a, b in pairs):
             # as pad_or_crop: no padding gives the input itself, cropping a view of it (aliases a plan must know)
@@ -740,7 +797,7 @@ def pad(input, pad, mode="constant", value=None):
         return _meta(x.shape[:lead] + tuple(s + a + b for s, (a, b) in zip(x.shape[lead:], pairs)), x.dtype)
     _fits("pad", x.shape[:lead] + tuple(s + max(a, 0) + max(b, 0) for s, (a, b) in zip(x.shape[lead:], pairs)),
           x.dtype)
-    return _pad(x, pairs, mode, 0.0 if value is None else value)
+    return _pad(x, pairs, mode, fill)
 
 
 def sigmoid(input):

@@ -73,9 +73,16 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     a, b = _array("pairwise_distance", x1, "x1"), _array("pairwise_distance", x2, "x2")
     p = _norm_p("pairwise_distance", p)
+    if a.dtype == numpy.bool_ or b.dtype == numpy.bool_:  # torch's x1 - x2 refuses a bool operand
+        raise NNSpecRuntimeError(
+            "pairwise_distance: Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead." if a.dtype == b.dtype else
+            "pairwise_distance: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead.")
     shape = _broadcast("pairwise_distance", a, b)
     dtype = _result_type(a, b)
-    if dtype.kind != "f":  # x1 - x2 + eps: an integer or bool difference becomes float32
+    diff = dtype  # x1 - x2 is computed in it: integers wrap around, as torch's do
+    if dtype.kind != "f":  # x1 - x2 + eps: an integer difference becomes float32
         dtype = numpy.dtype(numpy.float32)
     if shape and shape[-1] == 0 and (p < 0 or p == float("inf")):
         raise ShapeError(f"pairwise_distance: linalg.vector_norm cannot compute the {p:g} norm on the dimension "
@@ -87,7 +94,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _fits("pairwise_distance", shape, dtype)
     if not shape:
         a, b = a.reshape(1), b.reshape(1)
-    a, b = xp.broadcast_to(a, shape or (1,)), xp.broadcast_to(b, shape or (1,))
+    a = xp.broadcast_to(a.astype(diff, copy=False), shape or (1,))
+    b = xp.broadcast_to(b.astype(diff, copy=False), shape or (1,))
     return kernels.pairwise_distance(a, b, p, eps, keepdim, dtype).reshape(result)
 
 

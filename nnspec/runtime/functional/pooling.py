@@ -444,7 +444,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, _random_samples, 
     n, c = (1 if unbatched else x.shape[0]), x.shape[-nd - 1]
     spatial = x.shape[-nd:]
     names = ("height", "width") if nd == 2 else ("time", "height", "width")
-    for i in range(nd):
+    for i in (0, 1) if nd == 2 else (0, 2, 1):  # torch's order: 3-d checks the width before the height
         fits = out[i] + kernel[i] - 1 <= spatial[i] if nd == 2 else out[i] + kernel[i] - 1 < spatial[i]
         if not fits:
             raise ShapeError(f"{where}: pool {names[i]} {kernel[i]} too large relative to input {names[i]} "

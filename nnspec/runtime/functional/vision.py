@@ -118,7 +118,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                          f"dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, {padding[1]}), calculated "
                          f"shape of the array of sliding blocks as ({out[0]}, {out[1]}), but its components must be at "
                          "least one.")
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fb":  # torch's kernel takes floating point and bool (overlaps summed: or-ed)
         raise NNSpecRuntimeError(f"unfold: \"im2col_out_cpu\" not implemented for '{torch_type_name(x.dtype)}' (input "
                                  f"of size {_shape(x)})")
     shape = tuple(x.shape[:-3]) + (x.shape[-3] * kernel[0] * kernel[1], out[0] * out[1])
@@ -154,7 +154,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if bh < 1 or bw < 1:
         raise ShapeError(f"fold: {given}, calculated shape of the array of sliding blocks as ({bh}, {bw}), which is too "
                          "small (non-positive)")
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fb":  # torch's kernel takes floating point and bool (overlaps summed: or-ed)
         raise NNSpecRuntimeError(f"fold: \"col2im_out_cpu\" not implemented for '{torch_type_name(x.dtype)}' (input of "
                                  f"size {_shape(x)})")
     shape = tuple(x.shape[:-2]) + (planes // k,) + tuple(output_size)

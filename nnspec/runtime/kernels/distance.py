@@ -28,9 +28,12 @@ def cosine_similarity(x1, x2, axis: int, eps: float, out_dtype):
 
 
 def pairwise_distance(x1, x2, p: float, eps: float, keepdim: bool, dtype):
-    """The p-norm of x1 - x2 + eps over the last dim, in ``dtype`` (inputs broadcast, at least 1-d)."""
+    """The p-norm of x1 - x2 + eps over the last dim, in ``dtype`` (inputs broadcast, at least 1-d). Integer
+    inputs (of one dtype) are subtracted in it, wrapping around as torch's are, and then made ``dtype``."""
     xp = get_array_module(x1, x2)
     ct = _compute_dtype(xp, dtype)
+    if x1.dtype.kind in "iu":
+        x1, x2 = x1 - x2, xp.zeros((), ct)  # (*, D): the wrapped integer difference
     diff = (x1.astype(ct, copy=False) - x2.astype(ct, copy=False) + ct.type(eps)).astype(dtype, copy=False)
     return vector_norm(diff, p, -1, keepdims=keepdim)
 

@@ -40,12 +40,21 @@ _NUMPY_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "
 
 
 def pad(x, pads: Sequence[tuple[int, int]], mode: str = "constant", value: float = 0.0):
-    """torch.nn.functional.pad over the trailing dims, pairs given first dim first."""
+    """torch.nn.functional.pad over the trailing dims, pairs given first dim first; a negative amount crops.
+    Reflect and replicate pad, then crop (torch's index maps read the whole input: (2, -1) reflects the
+    input's start and drops its end); circular crops, then wraps what is left around, as torch does. A new
+    array (never a view of ``x``) for every mode but constant."""
     xp = get_array_module(x)
     if mode == "constant":
         return pad_or_crop(x, pads, value)
-    full = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
-    return xp.pad(x, full, mode=_NUMPY_PAD_MODES[mode])
+    grow = [(0, 0)] * (x.ndim - len(pads)) + [(max(a, 0), max(b, 0)) for a, b in pads]
+    crop = [(min(a, 0), min(b, 0)) for a, b in pads]
+    if mode == "circular":
+        x, crop = pad_or_crop(x, crop), [(0, 0)] * len(crop)  # a view of what is kept
+    if not any(a or b for a, b in grow):
+        return pad_or_crop(x, crop).copy()
+    x = xp.pad(x, grow, mode=_NUMPY_PAD_MODES[mode])
+    return x if mode == "circular" else pad_or_crop(x, crop)
 
 
 def conv_out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
