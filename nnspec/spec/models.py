@@ -32,6 +32,13 @@ from .. import nn
 MAX_REPEAT = 10_000
 
 
+def _not_nan(v: float) -> float:
+    """For the floats that may be infinite (a norm's order) but never NaN."""
+    if v != v:
+        raise ValueError("must be a number, not NaN")
+    return v
+
+
 def _nonzero(v: int) -> int:
     if v == 0:
         raise ValueError("must not be zero")
@@ -222,12 +229,6 @@ CONV_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- distance
-def _not_nan(v: float) -> float:
-    if v != v:
-        raise ValueError("must be a number, not nan")
-    return v
-
-
 # the order of a p-norm: any number, inf (the max norm) and -inf included
 _NormOrder = Union[StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=True), AfterValidator(_not_nan)]]
 
@@ -324,12 +325,6 @@ PADDING_SPECS: list[type[LayerSpec]] = [
 ]
 
 # --- pooling
-def _not_nan(v: float) -> float:
-    if v != v:
-        raise ValueError("must be a number, not NaN")
-    return v
-
-
 def _pool_window(n: int) -> dict[str, Any]:
     return dict(kernel_size=_size(n, Pos), stride=Union[_size(n, Pos), None], padding=_size(n, NonNeg))
 
