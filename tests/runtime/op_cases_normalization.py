@@ -16,7 +16,7 @@ def _bufs(n, dtype=np.float32):
 
 
 NN_CASES = {
-    "layer_norm": [c(rnd(2, 3, 5), (5,)), c(rnd(2, 3, 5), [3, 5], P(rnd(3, 5)), P(rnd(3, 5)), 1e-3),
+    "layer_norm": [c(rnd(2, 3, 5), (5,)), c(rnd(2, 5).astype(np.float16), (5,), rnd(5), rnd(5)), c(rnd(2, 3, 5), [3, 5], P(rnd(3, 5)), P(rnd(3, 5)), 1e-3),
                    c(rnd(4, 6), (6,), bias=rnd(6)), err(NNSpecRuntimeError, rnd(4, 6), 6), c(rnd(4, 6).astype(np.float64), (6,)),
                    c(rnd(4, 6).astype(np.float16), (6,)), c(np.zeros((3, 0), np.float32), (0,)),
                    err_msg(ShapeError, rnd(3, 5), [10]), err_msg(ShapeError, rnd(3, 10), [10], rnd(5)),

@@ -92,6 +92,8 @@ _NN_CASES: dict[str, list[Case]] = {
     "interpolate": [c(rnd(1, 2, 4, 4), scale_factor=2, mode="bilinear", align_corners=False),
                     c(rnd(1, 2, 5), size=7), c(rnd(1, 2, 4, 4), size=(5, 7), mode="nearest")],
     "batch_norm": [c(rnd(4, 3, 5), rnd(3), np.abs(rnd(3)) + 0.5, rnd(3), rnd(3)),
+                   c(rnd(4, 3).astype(np.float16), rnd(3), np.abs(rnd(3)) + 0.5, rnd(3), rnd(3), training=True),
+                   err(NNSpecRuntimeError, rnd(4, 3).astype(np.float64), rnd(3), np.abs(rnd(3)) + 0.5),
                    c(rnd(4, 3), rnd(3), np.abs(rnd(3)) + 0.5, training=True, momentum=0.2),
                    err(ShapeError, rnd(4, 3), rnd(2), np.abs(rnd(2)) + 0.5)],
     "relu": [c(x23), c(i23), c(x23, inplace=False)],

@@ -188,6 +188,19 @@ def _batched(x, nd: int, op: str):
 # --------------------------------------------------------------------------- convolution
 
 
+def _param_dtypes(op: str, x, *params) -> None:
+    """torch's CPU norms take parameters of the input's dtype, or float32 ones with a float16 input (mixed type);
+    anything else is its 'mixed dtype' error."""
+    for t in params:
+        if t is None or t.dtype == x.dtype or (x.dtype == numpy.float16 and t.dtype == numpy.float32):
+            continue
+        if x.dtype == numpy.float64 and t.dtype == numpy.float32:
+            raise NNSpecRuntimeError(f"{op}: mixed dtype (CPU): all inputs must share same datatype. (input "
+                                     f"{x.dtype}, parameter {t.dtype})")
+        raise NNSpecRuntimeError(f"{op}: mixed dtype (CPU): expect parameter to have scalar type of Float (input "
+                                 f"{x.dtype}, parameter {t.dtype})")
+
+
 def _same_dtype(op: str, x, w) -> None:
     """torch refuses mixed dtypes ("expected both inputs to have same dtype"); so does nnspec."""
     if w is not None and x.dtype != w.dtype:
@@ -621,7 +634,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be non-negative, but got {eps}")
     x = _data(input)
     rm, rv, w, b = _data(running_mean), _data(running_var), _data(weight), _data(bias)
-    _same_dtype("batch_norm", x, w if w is not None else rm)
+    _param_dtypes("batch_norm", x, w, b, rm, rv)
     if x.size == 0 and x.ndim >= 2:  # torch returns an empty input as it is, checks and statistics skipped
         return x.copy()
     c = x.shape[1] if x.ndim >= 2 else None

@@ -10,7 +10,7 @@ import numpy  # dtype objects only
 from ...errors import NNSpecRuntimeError, ShapeError
 from ..kernels import norm as kernels
 from ..meta import is_meta
-from .core import _data, _int64, _meta, _same_dtype, _same_shape, _shape, check_float, torch_type_name, wrap_dim
+from .core import _data, _int64, _meta, _param_dtypes, _same_shape, _shape, check_float, torch_type_name, wrap_dim
 
 __all__ = ["layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm", "normalize"]
 
@@ -51,23 +51,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ShapeError(f"layer_norm: Given normalized_shape={_list(shape)}, expected input with shape "
                          f"[*, {', '.join(map(str, shape))}], but got input of size{_shape(x)}")
     check_float("layer_norm", x)
-    _same_dtype("layer_norm", x, w if w is not None else b)
+    _param_dtypes("layer_norm", x, w, b)
     if is_meta(x):
         return _same_shape(x)
     return kernels.layer_norm(x, len(shape), w, b, eps)
-
-
-def _param_dtypes(op: str, x, *params) -> None:
-    """torch's CPU norms take parameters of the input's dtype, or float32 ones with a float16 input (mixed type);
-    anything else is its 'mixed dtype' error."""
-    for t in params:
-        if t is None or t.dtype == x.dtype or (x.dtype == numpy.float16 and t.dtype == numpy.float32):
-            continue
-        if x.dtype == numpy.float64 and t.dtype == numpy.float32:
-            raise NNSpecRuntimeError(f"{op}: mixed dtype (CPU): all inputs must share same datatype. (input "
-                                     f"{x.dtype}, parameter {t.dtype})")
-        raise NNSpecRuntimeError(f"{op}: mixed dtype (CPU): expect parameter to have scalar type of Float (input "
-                                 f"{x.dtype}, parameter {t.dtype})")
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
