@@ -30,7 +30,7 @@ class Entry:
 
 def first_sentence(doc: str | None) -> str:
     """The first sentence of a docstring, on one line."""
-    text = " ".join((doc or "").strip().split("\n\n")[0].split())
+    text = " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "`")
     match = re.match(r"(.+?[.!?])(\s|$)", text)
     return match.group(1) if match else text
 

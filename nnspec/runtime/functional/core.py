@@ -551,6 +551,7 @@ INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic"
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False):
+    """Resampling to a size or by a scale factor: nearest, linear, bilinear, bicubic or trilinear (torch.nn.Upsample)."""
     _int64("interpolate", size=size)
     x = _data(input)
     if mode not in INTERPOLATE_MODES:
@@ -628,6 +629,7 @@ def _scaled_size(size, factor, scale_factor, x) -> int:
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalisation per channel (dim 1) by batch or running statistics (torch.nn.BatchNorm1d/2d/3d)."""
     if training and eps <= 0.0:  # torch's F.batch_norm checks eps first (BatchNorm*d(eps=0) fails at forward)
         raise NNSpecRuntimeError(f"batch_norm: batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
@@ -749,7 +751,8 @@ def _pad_value(x, value) -> float | int:
 
 
 def pad(input, pad, mode="constant", value=None):
-    """torch's F.pad: ``pad`` lists (left, right) for the last dim first."""
+    """Padding of the last dims, ``pad`` listing (left, right) for the last dim first: constant, reflect, replicate or
+    circular (torch.nn.ConstantPad2d and its kin); negative amounts crop."""
     _int64("pad", pad=pad)
     if value is not None and not isinstance(value, numbers.Real):
         raise NNSpecRuntimeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
