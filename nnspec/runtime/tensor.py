@@ -48,7 +48,7 @@ from .functional import as_dtype, data_of, torch_type_name, wrap_dim
 from . import meta
 from .meta import is_meta
 from ..scoped import scoped
-from .scalars import checked
+from .scalars import MAX_SEQ, checked
 from .symbolic import Dim, SymbolicFloat, is_symbolic
 from .values import DType, check_device, device_of_array, dtype_of, value_attribute
 
@@ -1133,6 +1133,9 @@ def tolist(self):
     x = _array(self, "tolist")
     if is_meta(x):
         raise meta.DataDependentError("tolist: the values of an array, which static inference does not know")
+    if int(x.size) > MAX_SEQ:  # Python values stay bounded in the forward, as a tuple's items are
+        raise NNSpecRuntimeError(f"tolist: a tensor of {int(x.size):,} elements is more than {MAX_SEQ:,} Python "
+                                 "numbers")
     return get_array_module(x).asnumpy(x).tolist() if hasattr(get_array_module(x), "asnumpy") else x.tolist()
 
 

@@ -196,10 +196,13 @@ def _tensor_type(dtype) -> str:
     return _TENSOR_TYPES.get(str(dtype), str(dtype))
 
 
-def _broadcast_view(x, shape: tuple):
+def _broadcast_view(x, shape: tuple, op: str):
     if is_meta(x) or any(is_symbolic(s) for s in shape):
         return MetaArray(shape, x.dtype, base=x.base if isinstance(x, MetaArray) and x.base is not None else
                          x if isinstance(x, MetaArray) else None)
+    # a view costs no memory, but every op on it walks all its elements: bounded as if it were made
+    # (x.expand(10**6, 10**6, 3).sum() would run for hours)
+    _fits(op, shape, x.dtype)
     return get_array_module(x).broadcast_to(x, shape)
 
 
@@ -207,12 +210,12 @@ def expand(self, *sizes, size=None):
     """Tensor.expand(*sizes) or (sizes): a broadcast view; -1 keeps a dim's size."""
     x = _array(self, "expand")
     shape = _expanded("expand", x, _varargs("expand", sizes, size, "size"))
-    return _broadcast_view(x, shape)
+    return _broadcast_view(x, shape, "expand")
 
 
 def expand_as(self, other):
     x, o = _array(self, "expand_as"), _array(other, "expand_as", "other")
-    return _broadcast_view(x, _expanded("expand_as", x, list(o.shape)))
+    return _broadcast_view(x, _expanded("expand_as", x, list(o.shape)), "expand_as")
 
 
 def broadcast_to(input, size):
@@ -220,7 +223,7 @@ def broadcast_to(input, size):
     x = _array(input, "broadcast_to")
     if not isinstance(size, (tuple, list)):
         raise NNSpecRuntimeError(f"broadcast_to(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return _broadcast_view(x, _expanded("broadcast_to", x, _ints("broadcast_to", size, "size")))
+    return _broadcast_view(x, _expanded("broadcast_to", x, _ints("broadcast_to", size, "size")), "broadcast_to")
 
 
 def _repeat(op: str, x, reps: list):
