@@ -173,6 +173,15 @@ def _as(xp, v, dtype):
     return v.astype(dtype, copy=False)
 
 
+def _as_computed(xp, v, rt, ct, full: bool = False):
+    """An operand as the dtype the op computes in (``ct``, float32 for a float16 result ``rt``): first rounded to
+    ``rt``, as torch casts its operands to the common dtype (``h - 0.1`` is ``h - half(0.1)``), except with
+    ``full``: mul's and div's CPU kernels read a scalar second operand (a number, a 0-d tensor) unrounded."""
+    if ct != rt and not (full and (_is_scalar(v) or v.ndim == 0)):
+        v = _as(xp, v, rt)
+    return _as(xp, v, ct)
+
+
 def _broadcast_check(op: str, sa, sb) -> None:
     """torch's infer_size message, from the last dim back."""
     n = max(len(sa), len(sb))
@@ -200,15 +209,16 @@ def _operands(op: str, a, b):
     return out[0], out[1], get_array_module(*arrays)
 
 
-def _elementwise(op: str, a, b, fn, *, true_div: bool = False, dtype=None):
-    """fn(xp, a, b) on both operands cast to torch's result dtype; float16 computes in float32."""
+def _elementwise(op: str, a, b, fn, *, true_div: bool = False, dtype=None, full_scalar: bool = False):
+    """fn(xp, a, b) on both operands cast to torch's result dtype; float16 computes in float32 (``full_scalar``:
+    a scalar ``b`` unrounded, see _as_computed)."""
     a, b, xp = _operands(op, a, b)
     rt = dtype if dtype is not None else result_type(a, b)
     if true_div and rt.kind in "biu":
         rt = _F32  # torch's default dtype
     ct = _F32 if rt == numpy.float16 else rt
     _broadcast_check(op, numpy.shape(a) if _is_scalar(a) else a.shape, numpy.shape(b) if _is_scalar(b) else b.shape)
-    xa, xb = _as(xp, a, ct), _as(xp, b, ct)
+    xa, xb = _as_computed(xp, a, rt, ct), _as_computed(xp, b, rt, ct, full_scalar)
     with _quiet(xp):
         y = fn(xp, xa, xb)
     return _out(xp, y).astype(rt, copy=False)
@@ -284,12 +294,12 @@ def sub(input, other, *, alpha=1):
 
 
 def mul(input, other):
-    return _elementwise("mul", input, other, lambda xp, x, y: x * y)
+    return _elementwise("mul", input, other, lambda xp, x, y: x * y, full_scalar=True)
 
 
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
-        return _elementwise("div", input, other, lambda xp, x, y: x / y, true_div=True)
+        return _elementwise("div", input, other, lambda xp, x, y: x / y, true_div=True, full_scalar=True)
     if rounding_mode not in ("trunc", "floor"):
         raise NNSpecRuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}"
@@ -298,7 +308,7 @@ def div(input, other, *, rounding_mode=None):
     _check_not_bool(f"div (rounding_mode={rounding_mode!r})", result_type(a, b))
     _check_zero_division(xp, b, result_type(a, b))
     fn = _trunc_div if rounding_mode == "trunc" else (lambda xp, x, y: xp.floor_divide(x, y))
-    return _elementwise("div", a, b, fn)
+    return _elementwise("div", a, b, fn, full_scalar=True)
 
 
 def _floordiv(input, other):

@@ -18,8 +18,8 @@ from .backend import get_array_module
 from .functional.core import torch_type_name
 from .kernels import special
 from .meta import MetaArray, broadcast_shapes, is_meta
-from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _array, _as, _broadcast_check, _is_array, _is_scalar, _operands,
-                     _out, _pow, _quiet, data_of, promote_types, result_type, write_into)
+from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _array, _as, _as_computed, _broadcast_check, _is_array, _is_scalar,
+                     _operands, _out, _pow, _quiet, data_of, promote_types, result_type, write_into)
 from .tensor_creation import _number, _UnknownScalar, convert_scalar
 
 
@@ -299,7 +299,7 @@ def _binary(op: str, a, b, fn, *, out_dtype=None, kinds: str | None = None, kern
         return MetaArray(shape, out)
     ct = _opmath(rt)
     with _quiet(xp):
-        y = fn(xp, _as(xp, a, ct), _as(xp, b, ct))
+        y = fn(xp, _as_computed(xp, a, rt, ct), _as_computed(xp, b, rt, ct))
     return _out(xp, y).astype(out, copy=False)
 
 
