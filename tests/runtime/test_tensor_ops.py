@@ -94,7 +94,7 @@ _NN_CASES: dict[str, list[Case]] = {
     "batch_norm": [c(rnd(4, 3, 5), rnd(3), np.abs(rnd(3)) + 0.5, rnd(3), rnd(3)),
                    c(rnd(4, 3), rnd(3), np.abs(rnd(3)) + 0.5, training=True, momentum=0.2),
                    err(ShapeError, rnd(4, 3), rnd(2), np.abs(rnd(2)) + 0.5)],
-    "relu": [c(x23), c(i23), c(x23, inplace=False)],
+    "relu": [c(x23), c(i23), c(x23, inplace=False), err_msg(NNSpecRuntimeError, b23)],
     "leaky_relu": [c(x23, 0.2), c(x234, negative_slope=0.05), err(NNSpecRuntimeError, i23)],
     "relu6": [c(x23 * 5), c(i23 * 4)],
     "hardtanh": [c(x23), c(x234 * 3, -2.0, 0.5), c(i23, 0, 2), err(NNSpecRuntimeError, x23, 1.0, -1.0)],

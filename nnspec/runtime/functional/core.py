@@ -641,6 +641,8 @@ def _same_shape(x, inplace: bool = False):
 
 def relu(input, inplace=False):
     x = _data(input)
+    if x.dtype == numpy.bool_:
+        raise NNSpecRuntimeError("relu: Boolean inputs not supported for relu")
     if is_meta(x):
         return _same_shape(x, inplace)
     return activation.relu(x, inplace)
