@@ -17,9 +17,8 @@ import numpy  # dtype objects only; array math goes through get_array_module
 from ...errors import NNSpecRuntimeError, ShapeError
 from ...nn.parameter import Parameter
 from ...resources import available_memory
-from .. import random
 from ..meta import MetaArray, is_meta
-from ..kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
+from ..kernels import activation, conv, interpolate as _interp, linear as _linear
 from ..kernels import norm, pool, shuffle
 from ..kernels import softmax as _softmax
 from ..kernels.window import conv_out_size, pad as _pad
@@ -475,12 +474,9 @@ def _check_p(p: float):
 
 def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p)
-    x = _data(input)
-    if not training or p == 0:
-        return x
-    if is_meta(x):
-        return x if inplace else _meta(x.shape, x.dtype)
-    return _dropout.dropout(x, p, x.shape, random.generator(), inplace)
+    from .dropouts import _random  # (the dropout family's shared tail; it imports this module)
+
+    return _random("dropout", _data(input), p, training, inplace, tuple(_data(input).shape), alpha=False)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
