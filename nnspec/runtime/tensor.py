@@ -999,10 +999,19 @@ def _getitem(obj, index):
 # --------------------------------------------------------------------------- in place, unpacking, splicing
 
 
+def _check_overlap(op: str, x) -> None:
+    """torch refuses to write into an expanded view, where one memory location is several elements."""
+    if not is_meta(x) and any(st == 0 and n > 1 for st, n in zip(x.strides, x.shape)):
+        raise NNSpecRuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                                 "refers to a single memory location. Please clone() the tensor before performing "
+                                 "the operation.")
+
+
 def write_into(name: str, x, result):
     """An in-place op's ``result`` written into ``x`` (its shape and dtype kept, as torch's in-place ops do);
     returns ``x``. Static inference on a real model writes into nothing."""
     x = data_of(x)
+    _check_overlap(name, x)
     if is_meta(result) and not is_meta(x):
         x = meta.MetaArray(x.shape, x.dtype)
     if tuple(result.shape) != tuple(x.shape):
@@ -1076,6 +1085,7 @@ def _setitem(obj, index, value):
             raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
         _broadcast_into("setitem", shape, part, x.dtype)
         return None
+    _check_overlap("setitem", x)
     try:
         part = x[key]
     except IndexError as e:
