@@ -434,6 +434,17 @@ def log_softmax(input, dim, dtype=None):
 # --------------------------------------------------------------------------- reductions
 
 
+def _dims_list(op: str, x, dims) -> list[int]:
+    """``dims`` of ``x`` wrapped to indexes >= 0; a dim given twice is torch's error."""
+    wrapped = []
+    for v in dims:
+        w = wrap_dim(v, x.ndim, op)
+        if w in wrapped:
+            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
+        wrapped.append(w)
+    return wrapped
+
+
 def _reduce_axes(op: str, x, dim):
     """NumPy axes for torch's dim argument: None or () is every dim; negative dims wrap; no repeats."""
     if dim is None:
@@ -441,12 +452,7 @@ def _reduce_axes(op: str, x, dim):
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     if not dims:
         return None
-    wrapped = []
-    for d in dims:
-        w = wrap_dim(d, x.ndim, op)
-        if w in wrapped:
-            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
-        wrapped.append(w)
+    wrapped = _dims_list(op, x, dims)
     return tuple(wrapped) if x.ndim else ()
 
 

@@ -236,28 +236,23 @@ def positive(input):
     return x
 
 
-def isnan(input):
-    x = _array(input, "isnan")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isnan(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=_BOOL)
+def _float_test(op: str, otherwise: bool):
+    """isnan/isinf/isfinite: NumPy's test of that name on floats; an integer or bool is never NaN or infinite."""
+    def test(input):
+        x = _array(input, op)
+        if is_meta(x):
+            return MetaArray(x.shape, _BOOL)
+        xp = get_array_module(x)
+        return getattr(xp, op)(x) if x.dtype.kind == "f" else (xp.ones if otherwise else xp.zeros)(x.shape,
+                                                                                                 dtype=_BOOL)
+
+    test.__name__ = test.__qualname__ = op
+    return test
 
 
-def isinf(input):
-    x = _array(input, "isinf")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isinf(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=_BOOL)
-
-
-def isfinite(input):
-    x = _array(input, "isfinite")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isfinite(x) if x.dtype.kind == "f" else xp.ones(x.shape, dtype=_BOOL)
+isnan = _float_test("isnan", False)
+isinf = _float_test("isinf", False)
+isfinite = _float_test("isfinite", True)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -419,14 +414,9 @@ def _invert(a):
 
 
 def _bitwise_operator(name: str, fn, pyop):
-    from .tensor import _python
+    from .tensor import _binary_operator
 
-    def apply(a, b):
-        if _is_array(a) or _is_array(b):
-            return fn(a, b)
-        return _python(name, pyop, a, b)
-
-    apply.__name__ = apply.__qualname__ = f"operator_{name}"
+    apply = _binary_operator(name, fn, pyop)
     apply.__doc__ = f"Python's ``{_SYMBOLS[name]}``: torch's bitwise op where an operand is an array."
     return apply
 

@@ -23,9 +23,9 @@ from .functional.core import _fits, torch_type_name, wrap_dim
 from .meta import MetaArray, broadcast_shapes, is_meta
 from .symbolic import Dim, is_symbolic
 from .values import RETURN_TYPES
-from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _I64, _array, _broadcast_check, _ints, _is_array, _mat, _out,
-                     _quiet, _reshape, _shape, _size, _tensor_list, _varargs, cat, data_of, infer_size, mul,
-                     promote_types, stack, transpose)
+from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _I64, _array, _broadcast_check, _dims_list, _ints, _is_array,
+                     _mat, _out, _quiet, _reshape, _shape, _size, _tensor_list, _varargs, cat, data_of, infer_size,
+                     mul, promote_types, stack, transpose)
 
 
 def _slice_along(x, d: int, start: Any, stop: Any):
@@ -333,16 +333,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # --------------------------------------------------------------------------- flip / roll / narrow / select
 
 
-def _dims_list(op: str, x, dims) -> list[int]:
-    wrapped = []
-    for v in dims:
-        w = wrap_dim(v, x.ndim, op)
-        if w in wrapped:
-            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
-        wrapped.append(w)
-    return wrapped
-
-
 def flip(input, dims):
     """torch.flip(input, dims): a copy with the order of ``dims`` reversed."""
     x = _array(input, "flip")
@@ -617,14 +607,19 @@ def attr_T(x):
     return x if x.ndim < 2 else get_array_module(x).transpose(x)
 
 
-def attr_mT(x):
-    """Tensor.mT: the last two dims swapped."""
-    x = _array(x, "mT")
+def _matrix_swap(x, name: str):
+    """Tensor.mT and Tensor.mH: the last two dims swapped (real arrays: no conjugate)."""
+    x = _array(x, name)
     if x.ndim == 0:
         return x
     if x.ndim < 2:
-        raise ShapeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
+        raise ShapeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
     return get_array_module(x).swapaxes(x, -2, -1)
+
+
+def attr_mT(x):
+    """Tensor.mT: the last two dims swapped."""
+    return _matrix_swap(x, "mT")
 
 
 def attr_H(x):
@@ -639,12 +634,8 @@ def attr_H(x):
 
 
 def attr_mH(x):
-    x = _array(x, "mH")
-    if x.ndim == 0:
-        return x
-    if x.ndim < 2:
-        raise ShapeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
-    return get_array_module(x).swapaxes(x, -2, -1)
+    """Tensor.mH: the conjugate of mT (the same, for real arrays)."""
+    return _matrix_swap(x, "mH")
 
 
 # --------------------------------------------------------------------------- joining

@@ -484,12 +484,10 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     input is taken as (N, C, L), and any other (deprecated) as (N, C, *) too: a 2-D one per element."""
     _check_p(p)
     x = _data(input)
+    from .dropouts import _deprecated_dims, _feature_mask, _random  # (the dropout family's; it imports this module)
+
     if x.ndim not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will result in an error "
-            "in a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
-            "that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
-            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+        _deprecated_dims("dropout2d", x.ndim, 2)
     if x.ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
@@ -497,8 +495,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
             "change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, "
             "W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2)
-    from .dropouts import _feature_mask, _random  # (the dropout family's shared tail; it imports this module)
-
     return _random("dropout2d", x, p, training, inplace, _feature_mask(x.shape), alpha=False)
 
 
