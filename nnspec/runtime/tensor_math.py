@@ -513,7 +513,7 @@ def _clamp(op: str, input, lo, hi):
     lo = data_of(lo) if _is_array(lo) else lo
     hi = data_of(hi) if _is_array(hi) else hi
     rt = result_type(x, *bounds)
-    if rt == _BOOL:
+    if rt == _BOOL and (not any(arrays) or len(bounds) == 2):  # one array bound is maximum/minimum, which take bool
         kernel = "clamp_cpu" if any(arrays) else "clamp_scalar_cpu" if lo is not None and hi is not None else \
             "clamp_min_scalar_cpu" if lo is not None else "clamp_max_scalar_cpu"
         raise _not_implemented(op, kernel, rt)
@@ -618,7 +618,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     t1, t2 = _array(tensor1, "addcmul", "tensor1"), _array(tensor2, "addcmul", "tensor2")
     if not _is_scalar(value):
         raise NNSpecRuntimeError(f"addcmul(): argument 'value' must be Number, not {type(value).__name__}")
-    rt = promote_types(promote_types(x.dtype, t1.dtype), t2.dtype)
+    rt = result_type(x, t1, t2)  # a 0-d operand counts only by category, as in any elementwise op
     if rt == _BOOL:
         raise _not_implemented("addcmul", "addcmul_cpu_out", rt)
     shape = _broadcast_all("addcmul", x, t1, t2)
@@ -628,7 +628,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     ct = _opmath(rt)
     v = int(value) if rt.kind in "iu" else value
     with _quiet(xp):
-        y = x.astype(ct) + _as(xp, v, ct) * t1.astype(ct) * t2.astype(ct)
+        y = _as_computed(xp, x, rt, ct) + _as(xp, v, ct) * _as_computed(xp, t1, rt, ct) * _as_computed(xp, t2, rt, ct)
     return _out(xp, y).astype(rt, copy=False)
 
 

@@ -125,7 +125,8 @@ BOTH = {
               c(x23, 1, -1), c(x23, y23, y23 + 1), c(x23, max=x3), c(special, -1, 1), c(special, float("nan")),
               c(i23.astype(np.int32), ints(0), None), c_tol(1e-3, h23, 0.5), c(i23, min=1.0, max=si),
               err_msg(NNSpecRuntimeError, x23), err(NNSpecRuntimeError, x23, min=y23, max=0.1),
-              err_msg(NNSpecRuntimeError, b23, min=True), err_msg(ShapeError, x23, min=x4)],
+              err_msg(NNSpecRuntimeError, b23, min=True), err_msg(ShapeError, x23, min=x4), c(b23, min=b3),
+              c(b23, None, np.array(False)), err_msg(NNSpecRuntimeError, b23, b3, ~b3)],
     "clip": [c(x23, -0.5, 0.5), c(i23, max=1)],
     "clamp_min": [c(x23, 0), c(i23, 0.5)],
     "clamp_max": [c(x23, 0), c(i23, y23)],
@@ -141,6 +142,7 @@ BOTH = {
              err(NNSpecRuntimeError, x23, 1.0, 0.5)],
     "addcmul": [c(x23, y23, x3), c(x23, y23, y23, value=0.5), c(i23, i23, i23, value=2), c(x23, i23, i23),
                 c(i23, x23, x23), c_tol(1e-3, h23, x23, x23), err_msg(NNSpecRuntimeError, b23, b23, b23),
+                c(x23, x23, np.array(d23[0, 0])), c(h23, h23, s0), c(i23.astype(np.int32), i23, si), c(i23, i23, s0),
                 err_msg(ShapeError, x23, x23, x4)],
     # reductions
     "max": [c(x23), c(x23, 1), c(x23, dim=1, keepdim=True), c(x23, 0, True), c(x23, y23), c(b23), c(b23, 0),
