@@ -1018,6 +1018,7 @@ def write_into(name: str, x, result):
     returns ``x``. Static inference on a real model writes into nothing."""
     x = data_of(x)
     _check_overlap(name, x)
+    x = meta.write_target(x)
     if is_meta(result) and not is_meta(x):
         x = meta.MetaArray(x.shape, x.dtype)
     if tuple(result.shape) != tuple(x.shape):
@@ -1062,8 +1063,8 @@ def _setitem(obj, index, value):
 
     if not _is_array(obj):
         raise NNSpecRuntimeError(f"setitem: '{type(obj).__name__}' object does not support item assignment")
-    x = data_of(obj)
-    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: nothing written
+    x = meta.write_target(data_of(obj))  # static inference on a real model's state: nothing written
+    if not is_meta(x) and _symbolic_index(index):
         x = meta.MetaArray(x.shape, x.dtype)
     xp = get_array_module(x)
     items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]

@@ -17,7 +17,7 @@ import numpy  # dtype objects only; array math goes through get_array_module
 from ...errors import NNSpecRuntimeError, ShapeError
 from ...nn.parameter import Parameter
 from ...resources import available_memory
-from ..meta import MetaArray, is_meta
+from ..meta import MetaArray, is_meta, write_target
 from ..kernels import activation, conv, interpolate as _interp, linear as _linear
 from ..kernels import norm, pool, shuffle
 from ..kernels import softmax as _softmax
@@ -626,13 +626,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 # --------------------------------------------------------------------------- activations
 
 
+def _inplace_data(input, inplace: bool):
+    """An op's input array; for an in-place op in static inference, the shape-only stand-in it writes into
+    (a model's state is never written by a static run: see meta.write_target)."""
+    x = _data(input)
+    return write_target(x) if inplace else x
+
+
 def _same_shape(x, inplace: bool = False):
     """The shape rule of an elementwise op: the input's shape (in place: the input itself)."""
     return x if inplace else _meta(x.shape, x.dtype)
 
 
 def relu(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     if x.dtype == numpy.bool_:
         raise NNSpecRuntimeError("relu: Boolean inputs not supported for relu")
     if is_meta(x):
@@ -656,7 +663,7 @@ def _int_digits(v) -> str:
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     _scalar_arg("hardtanh", x, min_val, max_val)
     if min_val > max_val:
         raise NNSpecRuntimeError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
@@ -673,7 +680,7 @@ def relu6(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("leaky_relu", x)  # torch has no integer or bool leaky_relu kernel
     _scalar_arg("leaky_relu", x, negative_slope)
     if is_meta(x):

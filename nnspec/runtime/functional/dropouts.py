@@ -10,7 +10,7 @@ import warnings
 from ...errors import NNSpecRuntimeError, ShapeError
 from .. import random
 from ..kernels import dropout as kernels
-from ..meta import is_meta
+from ..meta import is_meta, write_target
 from .core import _check_p, _data, _meta, torch_type_name
 
 __all__ = ["dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -35,6 +35,8 @@ def _random(op: str, x, p, training, inplace, mask_shape, alpha: bool):
     1-d or 0-d input, refused)."""
     if not training or p == 0 or x.size == 0:
         return x
+    if inplace:
+        x = write_target(x)  # static inference: a stand-in, the model's state unchanged
     if p != 1:
         if mask_shape is None:
             raise ShapeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, but got input of "
