@@ -319,8 +319,8 @@ def test_a_real_model_writing_into_its_state_is_inferred_without_writing():
 
 @pytest.mark.parametrize("write", ["self.w.add_(1)", "self.w[0] = 5.0", "w = self.w.view(-1)\nw.zero_()",
                                    "self.steps.add_(1)", "F.relu(self.w, inplace=True)", "F.leaky_relu_(self.w, 0.5)",
-                                   "F.dropout(self.w, 0.5, True, True)", "F.elu_(self.w)", "F.hardtanh_(self.w, 0.0, 0.1)",
-                                   "self.w.masked_fill_(self.w > 0, 7.0)"])
+                                   "F.dropout(self.w, 0.5, True, True)", "F.elu_(self.w)",
+                                   "F.hardtanh_(self.w, 0.0, 0.1)", "self.w.masked_fill_(self.w > 0, 7.0)"])
 def test_a_write_of_values_only_into_state_changes_nothing_statically(write):
     # where the written value involves no input (a step counter), it was a real array, written into the model
     model = nnspec.from_dict({"name": "M", "parameters": {"w": {"shape": [3], "init": "randn"}},
