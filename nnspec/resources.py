@@ -30,6 +30,7 @@ class Budget:
         self.limit = limit
         self.what = what
         self.used = 0
+        self.modules = 0  # modules a constructor made itself (a TransformerEncoder's copies of its layer)
 
     def take(self, nbytes: int, what: str) -> None:
         self.used += nbytes
@@ -41,6 +42,17 @@ class Budget:
 
 
 _budget: ContextVar[Budget | None] = ContextVar("nnspec_budget", default=None)
+
+
+def take_modules(n: int, what: str) -> None:
+    """Count modules a constructor makes by copying (a TransformerEncoder's num_layers copies of its layer, which
+    may itself hold copies) against MAX_MODULES, for the model being built: nested copies multiply."""
+    b = _budget.get()
+    total = n + (b.modules if b is not None else 0)
+    if b is not None:
+        b.modules = total
+    if total > MAX_MODULES:
+        raise CompileError(f"{what} make the model more than {MAX_MODULES:,} modules")
 _meta: ContextVar[bool] = ContextVar("nnspec_meta_state", default=False)
 
 

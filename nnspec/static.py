@@ -22,7 +22,7 @@ from .errors import NNSpecError, NNSpecRuntimeError, Position
 from .inputs import bind
 from .nn import Module
 from .runtime.backend import resolve_dtype
-from .runtime.meta import MetaArray, track_memory
+from .runtime.meta import MetaArray, static_run, track_memory
 from .runtime.symbolic import DimLike, assumptions, is_symbolic
 from .trace import Call, ShapeTrace, shapes
 
@@ -91,7 +91,7 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
         inputs = [MetaArray(tuple(s), numpy.dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
                   for i, s in enumerate(input_shapes)]
         args = bind(model, inputs, named)
-        with assumptions() as log, track_memory() as memory, ShapeTrace(model) as trace:
+        with assumptions() as log, track_memory() as memory, static_run(), ShapeTrace(model) as trace:
             try:
                 output = model(*args)
             except NNSpecError as e:

@@ -916,6 +916,54 @@ def test_values_of_ordinary_size_still_compile():
     numpy.testing.assert_array_equal(m(x), x + x)
 
 
+@pytest.mark.parametrize("body, phrase", [
+    # Python's round(int, -n) makes 10**n first: minutes for n = 10**8, when compiling and when running
+    ("n = round(5, -10**8)\nreturn x", None),
+    ("return x * round(x.size(0), -10**8)", None),
+    # a printf width is a string of that many characters, made before its length was checked
+    ("s = '%01000000000d' % 1\nreturn x", "a width or precision of more than 10,000 characters"),
+    ("s = '%s%*d' % ('a', 10**9, 1)\nreturn x", "a width or precision of more than 10,000 characters"),
+    ("s = '%.*f' % (x.size(0) * 10**9, 1.0)\nreturn x", "a width or precision of more than 10,000 characters"),
+    # a broadcast view costs no memory, but a reduction walks all of it: hours
+    ("return x.expand(10**6, 10**6, 2, 3).sum()", "out of memory"),
+    ("return torch.broadcast_to(x, (10**7, 10**7, 2, 3)).amax()", "out of memory"),
+    # every element as a Python number: gigabytes of objects from a 1 GB array
+    ("return torch.zeros(10**8, dtype=torch.bool).tolist()", "more than 10,000 Python numbers"),
+    ("n = int('9' * 4000)\nreturn x", "more than 4096 bits"),
+])
+def test_small_forwards_that_would_hang_or_allocate_fail_fast(body, phrase):
+    start = time.perf_counter()
+    text = "forward: |\n  " + body.replace("\n", "\n  ") + "\n"
+    try:
+        with memory_guard(), time_guard(TIME_LIMIT):
+            y = nnspec.loads(text, filename=FILENAME)(_x(2, 3))
+    except nnspec.NNSpecError as e:
+        assert phrase is not None and phrase in str(e) and str(e).startswith(f"{FILENAME}:"), str(e)
+    else:
+        assert phrase is None and numpy.isfinite(y).all()
+    assert time.perf_counter() - start < TIME_LIMIT
+
+
+@pytest.mark.parametrize("body, phrase", [
+    # formulas that double at each step while their terms stay few: a hang, or all memory, in static inference
+    ("n = x.size(0)\nfor i in range(40):\n    n = n // 2 + n\nreturn x[:n]", "atoms"),
+    ("f = math.sqrt(x.size(0))\nfor i in range(60):\n    f = f * f + f\nreturn x * f", "10,000 characters"),
+    # round(N, -1) is N to the nearest ten, not N (the run would disagree)
+    ("return x * round(x.size(0), -1)", "depends on symbolic sizes"),
+])
+def test_symbolic_formulas_stay_bounded_in_static_inference(body, phrase):
+    from nnspec.runtime.symbolic import parse_size
+    from nnspec.static import infer
+
+    model = nnspec.loads("forward: |\n  " + body.replace("\n", "\n  ") + "\n", filename=FILENAME)
+    start = time.perf_counter()
+    with pytest.raises(nnspec.NNSpecError) as info, memory_guard(), time_guard(TIME_LIMIT):
+        infer(model, [(parse_size("N"), 3)])
+    assert phrase in str(info.value) and str(info.value).startswith(f"{FILENAME}:"), str(info.value)
+    assert time.perf_counter() - start < TIME_LIMIT
+    assert infer(model, [(20, 3)]).output_shape == model(_x(20, 3)).shape  # with numbers, as the run
+
+
 # every layer on empty, 0-d and odd-rank inputs, in both modes and two dtypes: two of the bugs above were here
 ODD_SHAPES = [(), (0,), (3,), (2, 0), (0, 3), (2, 3), (0, 3, 5), (2, 0, 5), (2, 3, 0), (1, 3, 5), (0, 3, 4, 4),
               (1, 0, 4, 4), (1, 3, 0, 4), (1, 3, 4, 0), (1, 3, 1, 1), (1, 1, 2, 3, 4)]

@@ -317,6 +317,23 @@ def test_a_real_model_writing_into_its_state_is_inferred_without_writing():
     assert np.array_equal(model.b, before)
 
 
+@pytest.mark.parametrize("write", ["self.w.add_(1)", "self.w[0] = 5.0", "w = self.w.view(-1)\nw.zero_()",
+                                   "self.steps.add_(1)", "F.relu(self.w, inplace=True)", "F.leaky_relu_(self.w, 0.5)",
+                                   "F.dropout(self.w, 0.5, True, True)", "F.elu_(self.w)",
+                                   "F.hardtanh_(self.w, 0.0, 0.1)", "self.w.masked_fill_(self.w > 0, 7.0)"])
+def test_a_write_of_values_only_into_state_changes_nothing_statically(write):
+    # where the written value involves no input (a step counter), it was a real array, written into the model
+    model = nnspec.from_dict({"name": "M", "parameters": {"w": {"shape": [3], "init": "randn"}},
+                              "buffers": {"steps": {"shape": [], "dtype": "int64"}}, "inputs": ["x"],
+                              "forward": f"{write}\nreturn x * self.w"}, seed=0)
+    before = {k: np.array(v) for k, v in model.state_dict().items()}
+    for shape in ([2, 3], [Dim.symbol("N"), 3]):
+        static.infer(model, [shape], training=True)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    model(np.ones((2, 3), np.float32))  # the run writes, as torch's does
+    assert not all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
 def test_a_shape_only_build_draws_no_random_numbers():
     """The seeded draws are the real build's: a shape-only twin neither consumes nor second-guesses them."""
     text = ("name: M\nparameters:\n  p: {shape: [2], init: {normal: [0, 1]}}\n"

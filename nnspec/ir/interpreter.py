@@ -92,7 +92,8 @@ class Interpreter:
             except NNSpecError as e:
                 if e.position is None and node.position is not None:  # an op's own error: place it here
                     e.position = node.position
-                    if node.op != "call_module":  # a module's error names its own op
+                    if node.op != "call_module" and node.target != "operator.check":  # a module's error names
+                        # its own op; a failed assert is its own line
                         own = node.target.removeprefix("operator.").split(".")[-1] + ": "
                         message = e.message[len(own):] if e.message.startswith(own) else e.message
                         e.message = f"{_describe(node)} on {', '.join(_shape(x) for x in a)}: {message}"

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NNSpecError, NNSpecRuntimeError
+from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..inputs import bind
 from ..ir import observe_ops, stop_observing
 from ..nn import Module
@@ -59,6 +59,10 @@ class Signature:
             + tuple((k, type(v).__name__, repr(v)) for k, v in self.named)
 
 
+# a step's Python errors (NumPy refusing a write into a broadcast view): nnspec errors, as a forward's are
+_PYTHON_ERRORS = (ValueError, TypeError, IndexError, KeyError, ArithmeticError, AttributeError)
+
+
 class Compiled:
     """One signature's program, ready to run."""
 
@@ -82,14 +86,19 @@ class Compiled:
             env[s] = v
         times: list[float] | None = [] if profile else None
         with array_module(p.xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
-            for run, free in zip(self.runners, self.frees):
-                if profile:  # a device queues its kernels: each one's time is to its end
-                    start = time.perf_counter()
-                    run(env)
-                    synchronize(p.xp)
-                    times.append((time.perf_counter() - start) * 1e3)
-                else:
-                    run(env)
+            for step, run, free in zip(p.steps, self.runners, self.frees):
+                try:
+                    if profile:  # a device queues its kernels: each one's time is to its end
+                        start = time.perf_counter()
+                        run(env)
+                        synchronize(p.xp)
+                        times.append((time.perf_counter() - start) * 1e3)
+                    else:
+                        run(env)
+                except _PYTHON_ERRORS as e:  # what the interpreter turns into nnspec errors, as it does
+                    raise ShapeError(f"{step.kind}: {type(e).__name__}: {e}", path=step.name) from None
+                except MemoryError:
+                    raise NNSpecRuntimeError(f"{step.kind}: out of memory", path=step.name) from None
                 for s in free:
                     env[s] = None
         out = resolve(p.output, env)

@@ -299,7 +299,8 @@ class Recorder:
         bound = bound_arguments(fn, args, kwargs)  # inplace= or training= given by position too
         inplace = (node.target.startswith("operator.") and target in _INPLACE_OPERATORS) or \
             (node.op in ("call_method", "call_function") and name.endswith("_")) or bound.get("inplace") is True
-        if not inplace and not any(_is_array(v) for v in leaves(result)):
+        checks = target == "check" and any(_is_array(v) for v in leaves(args))  # assert on values: each run's
+        if not inplace and not checks and not any(_is_array(v) for v in leaves(result)):
             return  # a size or a flag: a constant of this signature
         a, kw = self.ref(args), self.ref(kwargs)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
@@ -308,7 +309,7 @@ class Recorder:
         base = self.paths.get(id(module), "")
         kind = f".{target}()" if node.op == "call_method" else target
         self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,
-                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random)), result)
+                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random or checks)), result)
 
     def _add(self, step: Step, result: Any) -> None:
         step.out = self.result(result)

@@ -295,6 +295,20 @@ def is_meta(*values: Any) -> bool:
     return any(isinstance(getattr(v, "data", v), MetaArray) for v in values)
 
 
+_static: ContextVar[bool] = ContextVar("nnspec_static_run", default=False)
+
+
+def static_run() -> AbstractContextManager[bool]:
+    """Static inference: inside the block, an in-place op on a real array (a model's state) writes nothing."""
+    return scoped(_static, True)
+
+
+def write_target(x: Any) -> Any:
+    """The array an in-place op writes into: ``x``, or, in static inference, a shape-only stand-in for a real
+    one, so that ``self.steps += 1`` or ``F.relu(self.w, inplace=True)`` leaves the model's state as it was."""
+    return MetaArray(x.shape, x.dtype) if _static.get() and not isinstance(x, MetaArray) else x
+
+
 def empty(shape: Any, dtype: Any = numpy.float32, **_: Any) -> MetaArray:
     return MetaArray(shape, dtype)
 

@@ -230,11 +230,11 @@ def abs_(x):
 
 
 def round_(number, ndigits=None):
-    """round(number, ndigits=None), halves to even (a size stays itself)."""
+    """round(number, ndigits=None), halves to even (a size stays itself unless ndigits < 0)."""
     v = _scalar("round", number)
-    if isinstance(v, Dim):
+    if isinstance(v, Dim) and (ndigits is None or isinstance(ndigits, int) and ndigits >= 0):
         return v
-    if isinstance(v, SymbolicFloat):
+    if isinstance(v, (Dim, SymbolicFloat)):  # round(N, -1) is N rounded to tens: a value only the run knows
         raise SymbolicValueError(f"round({v}): the value depends on symbolic sizes")
     return checked("round", builtins.round, v, ndigits) if ndigits is not None else checked("round", builtins.round, v)
 

@@ -35,6 +35,7 @@ from ..scoped import scoped
 # where numerator is a polynomial and divisor a positive int or a polynomial.
 Poly = tuple
 _HINT_UNIT = 2**16
+MAX_FLOAT_TEXT = 10_000
 
 
 class Dim:
@@ -184,6 +185,9 @@ class SymbolicFloat:
     __slots__ = ("text",)
 
     def __init__(self, text: str):
+        if len(text) > MAX_FLOAT_TEXT:  # f = f * f + f in a loop doubles the formula at each step
+            raise SymbolicValueError(f"a symbolic float's formula grew past {MAX_FLOAT_TEXT:,} characters; give the "
+                                     "sizes as numbers")
         self.text = text
 
     def _op(self, other: Any, fmt: str) -> SymbolicFloat:
@@ -342,16 +346,36 @@ def _floordiv_poly(a: Poly, b: Poly) -> Poly:
 MAX_TERMS = 256  # a symbolic size with more terms is refused: a forward's arithmetic must not explode
 MAX_COEFFICIENT_BITS = 4096
 MAX_DEGREE = 64
+MAX_ATOMS = 4096  # symbols and divisions, those nested in divisions counted each time they occur
 
 
 def _make(p: Poly) -> DimLike:
     c = _constant(p)
     if c is not None:
         return c
-    if len(p) > MAX_TERMS or any(abs(k).bit_length() > MAX_COEFFICIENT_BITS or len(m) > MAX_DEGREE for m, k in p):
-        raise SymbolicValueError(f"a symbolic size grew past {MAX_TERMS} terms, degree {MAX_DEGREE} or "
-                                 f"{MAX_COEFFICIENT_BITS}-bit coefficients; give the sizes as numbers")
+    if len(p) > MAX_TERMS or any(abs(k).bit_length() > MAX_COEFFICIENT_BITS or len(m) > MAX_DEGREE for m, k in p) \
+            or _atoms_past(p, MAX_ATOMS):
+        raise SymbolicValueError(f"a symbolic size grew past {MAX_TERMS} terms, degree {MAX_DEGREE}, "
+                                 f"{MAX_COEFFICIENT_BITS}-bit coefficients or {MAX_ATOMS} atoms; give the sizes as "
+                                 "numbers")
     return Dim(p)
+
+
+def _atoms_past(p: Poly, limit: int) -> bool:
+    """Whether ``p`` holds more than ``limit`` atoms, nested ones counted each time they occur (walked only that
+    far): ``n = n // 2 + n`` in a loop doubles a size's formula at each step while its terms stay few."""
+    count, stack = 0, [p]
+    while stack:
+        for m, _ in stack.pop():
+            for atom in m:
+                count += 1
+                if count > limit:
+                    return True
+                if atom[0] == "floor":
+                    stack.append(atom[1])
+                    if not isinstance(atom[2], int):
+                        stack.append(atom[2])
+    return False
 
 
 # --------------------------------------------------------------------------- values and bounds

@@ -48,7 +48,7 @@ from .functional import as_dtype, data_of, torch_type_name, wrap_dim
 from . import meta
 from .meta import is_meta
 from ..scoped import scoped
-from .scalars import checked
+from .scalars import MAX_SEQ, checked
 from .symbolic import Dim, SymbolicFloat, is_symbolic
 from .values import DType, check_device, device_of_array, dtype_of, value_attribute
 
@@ -173,6 +173,15 @@ def _as(xp, v, dtype):
     return v.astype(dtype, copy=False)
 
 
+def _as_computed(xp, v, rt, ct, full: bool = False):
+    """An operand as the dtype the op computes in (``ct``, float32 for a float16 result ``rt``): first rounded to
+    ``rt``, as torch casts its operands to the common dtype (``h - 0.1`` is ``h - half(0.1)``), except with
+    ``full``: mul's and div's CPU kernels read a scalar second operand (a number, a 0-d tensor) unrounded."""
+    if ct != rt and not (full and (_is_scalar(v) or v.ndim == 0)):
+        v = _as(xp, v, rt)
+    return _as(xp, v, ct)
+
+
 def _broadcast_check(op: str, sa, sb) -> None:
     """torch's infer_size message, from the last dim back."""
     n = max(len(sa), len(sb))
@@ -200,15 +209,16 @@ def _operands(op: str, a, b):
     return out[0], out[1], get_array_module(*arrays)
 
 
-def _elementwise(op: str, a, b, fn, *, true_div: bool = False, dtype=None):
-    """fn(xp, a, b) on both operands cast to torch's result dtype; float16 computes in float32."""
+def _elementwise(op: str, a, b, fn, *, true_div: bool = False, dtype=None, full_scalar: bool = False):
+    """fn(xp, a, b) on both operands cast to torch's result dtype; float16 computes in float32 (``full_scalar``:
+    a scalar ``b`` unrounded, see _as_computed)."""
     a, b, xp = _operands(op, a, b)
     rt = dtype if dtype is not None else result_type(a, b)
     if true_div and rt.kind in "biu":
         rt = _F32  # torch's default dtype
     ct = _F32 if rt == numpy.float16 else rt
     _broadcast_check(op, numpy.shape(a) if _is_scalar(a) else a.shape, numpy.shape(b) if _is_scalar(b) else b.shape)
-    xa, xb = _as(xp, a, ct), _as(xp, b, ct)
+    xa, xb = _as_computed(xp, a, rt, ct), _as_computed(xp, b, rt, ct, full_scalar)
     with _quiet(xp):
         y = fn(xp, xa, xb)
     return _out(xp, y).astype(rt, copy=False)
@@ -284,12 +294,12 @@ def sub(input, other, *, alpha=1):
 
 
 def mul(input, other):
-    return _elementwise("mul", input, other, lambda xp, x, y: x * y)
+    return _elementwise("mul", input, other, lambda xp, x, y: x * y, full_scalar=True)
 
 
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
-        return _elementwise("div", input, other, lambda xp, x, y: x / y, true_div=True)
+        return _elementwise("div", input, other, lambda xp, x, y: x / y, true_div=True, full_scalar=True)
     if rounding_mode not in ("trunc", "floor"):
         raise NNSpecRuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}"
@@ -298,7 +308,7 @@ def div(input, other, *, rounding_mode=None):
     _check_not_bool(f"div (rounding_mode={rounding_mode!r})", result_type(a, b))
     _check_zero_division(xp, b, result_type(a, b))
     fn = _trunc_div if rounding_mode == "trunc" else (lambda xp, x, y: xp.floor_divide(x, y))
-    return _elementwise("div", a, b, fn)
+    return _elementwise("div", a, b, fn, full_scalar=True)
 
 
 def _floordiv(input, other):
@@ -424,6 +434,17 @@ def log_softmax(input, dim, dtype=None):
 # --------------------------------------------------------------------------- reductions
 
 
+def _dims_list(op: str, x, dims) -> list[int]:
+    """``dims`` of ``x`` wrapped to indexes >= 0; a dim given twice is torch's error."""
+    wrapped = []
+    for v in dims:
+        w = wrap_dim(v, x.ndim, op)
+        if w in wrapped:
+            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
+        wrapped.append(w)
+    return wrapped
+
+
 def _reduce_axes(op: str, x, dim):
     """NumPy axes for torch's dim argument: None or () is every dim; negative dims wrap; no repeats."""
     if dim is None:
@@ -431,12 +452,7 @@ def _reduce_axes(op: str, x, dim):
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     if not dims:
         return None
-    wrapped = []
-    for d in dims:
-        w = wrap_dim(d, x.ndim, op)
-        if w in wrapped:
-            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
-        wrapped.append(w)
+    wrapped = _dims_list(op, x, dims)
     return tuple(wrapped) if x.ndim else ()
 
 
@@ -989,10 +1005,20 @@ def _getitem(obj, index):
 # --------------------------------------------------------------------------- in place, unpacking, splicing
 
 
+def _check_overlap(op: str, x) -> None:
+    """torch refuses to write into an expanded view, where one memory location is several elements."""
+    if not is_meta(x) and any(st == 0 and n > 1 for st, n in zip(x.strides, x.shape)):
+        raise NNSpecRuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                                 "refers to a single memory location. Please clone() the tensor before performing "
+                                 "the operation.")
+
+
 def write_into(name: str, x, result):
     """An in-place op's ``result`` written into ``x`` (its shape and dtype kept, as torch's in-place ops do);
     returns ``x``. Static inference on a real model writes into nothing."""
     x = data_of(x)
+    _check_overlap(name, x)
+    x = meta.write_target(x)
     if is_meta(result) and not is_meta(x):
         x = meta.MetaArray(x.shape, x.dtype)
     if tuple(result.shape) != tuple(x.shape):
@@ -1037,8 +1063,8 @@ def _setitem(obj, index, value):
 
     if not _is_array(obj):
         raise NNSpecRuntimeError(f"setitem: '{type(obj).__name__}' object does not support item assignment")
-    x = data_of(obj)
-    if not is_meta(x) and _symbolic_index(index):  # static inference on a real model's state: nothing written
+    x = meta.write_target(data_of(obj))  # static inference on a real model's state: nothing written
+    if not is_meta(x) and _symbolic_index(index):
         x = meta.MetaArray(x.shape, x.dtype)
     xp = get_array_module(x)
     items = [_index_item(xp, it) for it in (index if isinstance(index, tuple) else (index,))]
@@ -1066,6 +1092,7 @@ def _setitem(obj, index, value):
             raise ShapeError(f"setitem: {msg} (indexing a tensor of size {_shape(x.shape)})") from None
         _broadcast_into("setitem", shape, part, x.dtype)
         return None
+    _check_overlap("setitem", x)
     try:
         part = x[key]
     except IndexError as e:
@@ -1133,6 +1160,9 @@ def tolist(self):
     x = _array(self, "tolist")
     if is_meta(x):
         raise meta.DataDependentError("tolist: the values of an array, which static inference does not know")
+    if int(x.size) > MAX_SEQ:  # Python values stay bounded in the forward, as a tuple's items are
+        raise NNSpecRuntimeError(f"tolist: a tensor of {int(x.size):,} elements is more than {MAX_SEQ:,} Python "
+                                 "numbers")
     return get_array_module(x).asnumpy(x).tolist() if hasattr(get_array_module(x), "asnumpy") else x.tolist()
 
 

@@ -18,8 +18,8 @@ from .backend import get_array_module
 from .functional.core import torch_type_name
 from .kernels import special
 from .meta import MetaArray, broadcast_shapes, is_meta
-from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _array, _as, _broadcast_check, _is_array, _is_scalar, _operands,
-                     _out, _pow, _quiet, data_of, promote_types, result_type, write_into)
+from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _array, _as, _as_computed, _broadcast_check, _is_array, _is_scalar,
+                     _operands, _out, _pow, _quiet, data_of, promote_types, result_type, write_into)
 from .tensor_creation import _number, _UnknownScalar, convert_scalar
 
 
@@ -236,28 +236,23 @@ def positive(input):
     return x
 
 
-def isnan(input):
-    x = _array(input, "isnan")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isnan(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=_BOOL)
+def _float_test(op: str, otherwise: bool):
+    """isnan/isinf/isfinite: NumPy's test of that name on floats; an integer or bool is never NaN or infinite."""
+    def test(input):
+        x = _array(input, op)
+        if is_meta(x):
+            return MetaArray(x.shape, _BOOL)
+        xp = get_array_module(x)
+        return getattr(xp, op)(x) if x.dtype.kind == "f" else (xp.ones if otherwise else xp.zeros)(x.shape,
+                                                                                                 dtype=_BOOL)
+
+    test.__name__ = test.__qualname__ = op
+    return test
 
 
-def isinf(input):
-    x = _array(input, "isinf")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isinf(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=_BOOL)
-
-
-def isfinite(input):
-    x = _array(input, "isfinite")
-    if is_meta(x):
-        return MetaArray(x.shape, _BOOL)
-    xp = get_array_module(x)
-    return xp.isfinite(x) if x.dtype.kind == "f" else xp.ones(x.shape, dtype=_BOOL)
+isnan = _float_test("isnan", False)
+isinf = _float_test("isinf", False)
+isfinite = _float_test("isfinite", True)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -299,7 +294,7 @@ def _binary(op: str, a, b, fn, *, out_dtype=None, kinds: str | None = None, kern
         return MetaArray(shape, out)
     ct = _opmath(rt)
     with _quiet(xp):
-        y = fn(xp, _as(xp, a, ct), _as(xp, b, ct))
+        y = fn(xp, _as_computed(xp, a, rt, ct), _as_computed(xp, b, rt, ct))
     return _out(xp, y).astype(out, copy=False)
 
 
@@ -419,14 +414,9 @@ def _invert(a):
 
 
 def _bitwise_operator(name: str, fn, pyop):
-    from .tensor import _python
+    from .tensor import _binary_operator
 
-    def apply(a, b):
-        if _is_array(a) or _is_array(b):
-            return fn(a, b)
-        return _python(name, pyop, a, b)
-
-    apply.__name__ = apply.__qualname__ = f"operator_{name}"
+    apply = _binary_operator(name, fn, pyop)
     apply.__doc__ = f"Python's ``{_SYMBOLS[name]}``: torch's bitwise op where an operand is an array."
     return apply
 
@@ -523,7 +513,7 @@ def _clamp(op: str, input, lo, hi):
     lo = data_of(lo) if _is_array(lo) else lo
     hi = data_of(hi) if _is_array(hi) else hi
     rt = result_type(x, *bounds)
-    if rt == _BOOL:
+    if rt == _BOOL and (not any(arrays) or len(bounds) == 2):  # one array bound is maximum/minimum, which take bool
         kernel = "clamp_cpu" if any(arrays) else "clamp_scalar_cpu" if lo is not None and hi is not None else \
             "clamp_min_scalar_cpu" if lo is not None else "clamp_max_scalar_cpu"
         raise _not_implemented(op, kernel, rt)
@@ -628,7 +618,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     t1, t2 = _array(tensor1, "addcmul", "tensor1"), _array(tensor2, "addcmul", "tensor2")
     if not _is_scalar(value):
         raise NNSpecRuntimeError(f"addcmul(): argument 'value' must be Number, not {type(value).__name__}")
-    rt = promote_types(promote_types(x.dtype, t1.dtype), t2.dtype)
+    rt = result_type(x, t1, t2)  # a 0-d operand counts only by category, as in any elementwise op
     if rt == _BOOL:
         raise _not_implemented("addcmul", "addcmul_cpu_out", rt)
     shape = _broadcast_all("addcmul", x, t1, t2)
@@ -638,7 +628,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     ct = _opmath(rt)
     v = int(value) if rt.kind in "iu" else value
     with _quiet(xp):
-        y = x.astype(ct) + _as(xp, v, ct) * t1.astype(ct) * t2.astype(ct)
+        y = _as_computed(xp, x, rt, ct) + _as(xp, v, ct) * _as_computed(xp, t1, rt, ct) * _as_computed(xp, t2, rt, ct)
     return _out(xp, y).astype(rt, copy=False)
 
 

@@ -23,9 +23,9 @@ from .functional.core import _fits, torch_type_name, wrap_dim
 from .meta import MetaArray, broadcast_shapes, is_meta
 from .symbolic import Dim, is_symbolic
 from .values import RETURN_TYPES
-from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _I64, _array, _broadcast_check, _ints, _is_array, _mat, _out,
-                     _quiet, _reshape, _shape, _size, _tensor_list, _varargs, cat, data_of, infer_size, mul,
-                     promote_types, stack, transpose)
+from .tensor import (_BOOL, _CPP_TYPE_NAMES, _F32, _I64, _array, _broadcast_check, _dims_list, _ints, _is_array,
+                     _mat, _out, _quiet, _reshape, _shape, _size, _tensor_list, _varargs, cat, data_of, infer_size,
+                     mul, promote_types, stack, transpose)
 
 
 def _slice_along(x, d: int, start: Any, stop: Any):
@@ -196,10 +196,15 @@ def _tensor_type(dtype) -> str:
     return _TENSOR_TYPES.get(str(dtype), str(dtype))
 
 
-def _broadcast_view(x, shape: tuple):
+def _broadcast_view(x, shape: tuple, op: str):
     if is_meta(x) or any(is_symbolic(s) for s in shape):
         return MetaArray(shape, x.dtype, base=x.base if isinstance(x, MetaArray) and x.base is not None else
                          x if isinstance(x, MetaArray) else None)
+    # a view costs no memory, but every op on it walks all its elements: bounded as if it were made
+    # (x.expand(10**6, 10**6, 3).sum() would run for hours)
+    _fits(op, shape, x.dtype)
+    if tuple(shape) == tuple(x.shape):
+        return x[...]  # nothing expanded: a plain view, written into as torch's is
     return get_array_module(x).broadcast_to(x, shape)
 
 
@@ -207,12 +212,12 @@ def expand(self, *sizes, size=None):
     """Tensor.expand(*sizes) or (sizes): a broadcast view; -1 keeps a dim's size."""
     x = _array(self, "expand")
     shape = _expanded("expand", x, _varargs("expand", sizes, size, "size"))
-    return _broadcast_view(x, shape)
+    return _broadcast_view(x, shape, "expand")
 
 
 def expand_as(self, other):
     x, o = _array(self, "expand_as"), _array(other, "expand_as", "other")
-    return _broadcast_view(x, _expanded("expand_as", x, list(o.shape)))
+    return _broadcast_view(x, _expanded("expand_as", x, list(o.shape)), "expand_as")
 
 
 def broadcast_to(input, size):
@@ -220,7 +225,7 @@ def broadcast_to(input, size):
     x = _array(input, "broadcast_to")
     if not isinstance(size, (tuple, list)):
         raise NNSpecRuntimeError(f"broadcast_to(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return _broadcast_view(x, _expanded("broadcast_to", x, _ints("broadcast_to", size, "size")))
+    return _broadcast_view(x, _expanded("broadcast_to", x, _ints("broadcast_to", size, "size")), "broadcast_to")
 
 
 def _repeat(op: str, x, reps: list):
@@ -326,16 +331,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 # --------------------------------------------------------------------------- flip / roll / narrow / select
-
-
-def _dims_list(op: str, x, dims) -> list[int]:
-    wrapped = []
-    for v in dims:
-        w = wrap_dim(v, x.ndim, op)
-        if w in wrapped:
-            raise ShapeError(f"{op}: dim {w} appears multiple times in the list of dims")
-        wrapped.append(w)
-    return wrapped
 
 
 def flip(input, dims):
@@ -612,14 +607,19 @@ def attr_T(x):
     return x if x.ndim < 2 else get_array_module(x).transpose(x)
 
 
-def attr_mT(x):
-    """Tensor.mT: the last two dims swapped."""
-    x = _array(x, "mT")
+def _matrix_swap(x, name: str):
+    """Tensor.mT and Tensor.mH: the last two dims swapped (real arrays: no conjugate)."""
+    x = _array(x, name)
     if x.ndim == 0:
         return x
     if x.ndim < 2:
-        raise ShapeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
+        raise ShapeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
     return get_array_module(x).swapaxes(x, -2, -1)
+
+
+def attr_mT(x):
+    """Tensor.mT: the last two dims swapped."""
+    return _matrix_swap(x, "mT")
 
 
 def attr_H(x):
@@ -634,12 +634,8 @@ def attr_H(x):
 
 
 def attr_mH(x):
-    x = _array(x, "mH")
-    if x.ndim == 0:
-        return x
-    if x.ndim < 2:
-        raise ShapeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {x.ndim}-D tensor.")
-    return get_array_module(x).swapaxes(x, -2, -1)
+    """Tensor.mH: the conjugate of mT (the same, for real arrays)."""
+    return _matrix_swap(x, "mH")
 
 
 # --------------------------------------------------------------------------- joining

@@ -405,7 +405,7 @@ SHAPE_SPECS: list[type[LayerSpec]] = [
 
 # --- transformer
 _Activation = Literal["relu", "gelu"]  # torch also takes a callable, which a model file cannot hold
-_Layers = Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)]
+_Copies = Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)]  # num_layers: 0 is an empty stack, as in torch
 _layer = dict(d_model=Pos, nhead=Pos, dim_feedforward=Pos, dropout=Prob, activation=_Activation, layer_norm_eps=Float,
               batch_first=StrictBool, norm_first=StrictBool, bias=StrictBool)
 TRANSFORMER_SPECS: list[type[LayerSpec]] = [
@@ -414,10 +414,10 @@ TRANSFORMER_SPECS: list[type[LayerSpec]] = [
                batch_first=StrictBool),
     layer_spec(nn.TransformerEncoderLayer, **_layer),
     layer_spec(nn.TransformerDecoderLayer, **_layer),
-    layer_spec(nn.TransformerEncoder, encoder_layer=ModuleArg, num_layers=_Layers, norm=OptionalModuleArg,
+    layer_spec(nn.TransformerEncoder, encoder_layer=ModuleArg, num_layers=_Copies, norm=OptionalModuleArg,
                enable_nested_tensor=StrictBool, mask_check=StrictBool),
-    layer_spec(nn.TransformerDecoder, decoder_layer=ModuleArg, num_layers=_Layers, norm=OptionalModuleArg),
-    layer_spec(nn.Transformer, d_model=Pos, nhead=Pos, num_encoder_layers=_Layers, num_decoder_layers=_Layers,
+    layer_spec(nn.TransformerDecoder, decoder_layer=ModuleArg, num_layers=_Copies, norm=OptionalModuleArg),
+    layer_spec(nn.Transformer, d_model=Pos, nhead=Pos, num_encoder_layers=_Copies, num_decoder_layers=_Copies,
                dim_feedforward=Pos, dropout=Prob, activation=_Activation, custom_encoder=OptionalModuleArg,
                custom_decoder=OptionalModuleArg, layer_norm_eps=Float, batch_first=StrictBool,
                norm_first=StrictBool, bias=StrictBool),

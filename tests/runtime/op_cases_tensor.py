@@ -27,6 +27,10 @@ unit = np.tanh(x23) * 0.9  # in (-1, 1): asin, acos
 sq = rnd(3, 3)
 idx = ints(2, 0, 2)
 gidx = np.array([[0, 2], [1, 1]], np.int64)
+# float16 against a float32 number or 0-d tensor: torch rounds it to float16 first (h == 0.1 holds where h is
+# half(0.1)), except mul's and div's scalar second operand, read unrounded
+hq = np.array([0.1, 1 / 3, 100.1, 2000.3], np.float16)
+h64 = np.linspace(-300, 300, 64).astype(np.float16)
 
 
 def _random(low: float, high: float, normal: bool):
@@ -121,7 +125,8 @@ BOTH = {
               c(x23, 1, -1), c(x23, y23, y23 + 1), c(x23, max=x3), c(special, -1, 1), c(special, float("nan")),
               c(i23.astype(np.int32), ints(0), None), c_tol(1e-3, h23, 0.5), c(i23, min=1.0, max=si),
               err_msg(NNSpecRuntimeError, x23), err(NNSpecRuntimeError, x23, min=y23, max=0.1),
-              err_msg(NNSpecRuntimeError, b23, min=True), err_msg(ShapeError, x23, min=x4)],
+              err_msg(NNSpecRuntimeError, b23, min=True), err_msg(ShapeError, x23, min=x4), c(b23, min=b3),
+              c(b23, None, np.array(False)), err_msg(NNSpecRuntimeError, b23, b3, ~b3)],
     "clip": [c(x23, -0.5, 0.5), c(i23, max=1)],
     "clamp_min": [c(x23, 0), c(i23, 0.5)],
     "clamp_max": [c(x23, 0), c(i23, y23)],
@@ -137,6 +142,7 @@ BOTH = {
              err(NNSpecRuntimeError, x23, 1.0, 0.5)],
     "addcmul": [c(x23, y23, x3), c(x23, y23, y23, value=0.5), c(i23, i23, i23, value=2), c(x23, i23, i23),
                 c(i23, x23, x23), c_tol(1e-3, h23, x23, x23), err_msg(NNSpecRuntimeError, b23, b23, b23),
+                c(x23, x23, np.array(d23[0, 0])), c(h23, h23, s0), c(i23.astype(np.int32), i23, si), c(i23, i23, s0),
                 err_msg(ShapeError, x23, x23, x4)],
     # reductions
     "max": [c(x23), c(x23, 1), c(x23, dim=1, keepdim=True), c(x23, 0, True), c(x23, y23), c(b23), c(b23, 0),
@@ -370,9 +376,9 @@ METHOD_CASES = {
 
 OPERATOR_CASES = {
     "eq": [c(x23, y23), c(x23, x23), c(i23, 1), c(1, i23), c(x23, None), c(x23, "a"), c(b23, True), c(2, 2), c((1, 2), (1, 2)),
-           err_msg(ShapeError, x23, x4)],
+           c(hq, 0.1), c(hq, np.array(1 / 3, np.float32)), err_msg(ShapeError, x23, x4)],
     "ne": [c(x23, x3), c(x23, None), c(1, 2)],
-    "lt": [c(x23, y23), c(0.5, i23), c(i23, 0.5), c(1, 2)],
+    "lt": [c(x23, y23), c(0.5, i23), c(i23, 0.5), c(1, 2), c(hq, 100.1), c(np.array(100.1, np.float32), hq)],
     "le": [c(x23, 0), c(3, 2)],
     "gt": [c(x23, y23), c(i23, True), c(2.5, 2)],
     "ge": [c(x23, x3), c(h23, 1), c(3, 3)],

@@ -40,6 +40,9 @@ b23 = np.array([[True, False, True], [False, False, True]])
 scalar = np.array(1.5, dtype=np.float32)
 extreme = np.array([[-1000.0, -100.0, -20.0, 0.0, 20.0, 100.0, 1000.0]], dtype=np.float32)
 drop_x = (np.abs(rnd(4, 6, 3, 3)) + 0.5).astype(np.float32)
+# float16 against float32 numbers: torch rounds them to float16 first, except mul's and div's second operand
+hq = np.array([0.1, 1 / 3, 100.1, 2000.3], np.float16)
+h64 = np.linspace(-300, 300, 64).astype(np.float16)
 
 
 def _dropout_check(x, p, channels: bool):
@@ -85,7 +88,8 @@ _NN_CASES: dict[str, list[Case]] = {
                err(ShapeError, rnd(5, 3), rnd(3, 4))],
     "bilinear": [c(rnd(5, 3), rnd(5, 4), rnd(2, 3, 4), rnd(2))],
     "dropout": [c(x23, 0.5, False), c(x23, p=0.0), c(x23, 1.0), c(x23, training=False),
-                checked(_dropout_check(drop_x, 0.5, False), drop_x), err(NNSpecRuntimeError, x23, 1.5)],
+                checked(_dropout_check(drop_x, 0.5, False), drop_x), err(NNSpecRuntimeError, x23, 1.5),
+                err_msg(NNSpecRuntimeError, i23, 0.5), err_msg(NNSpecRuntimeError, b23, 0.5), c(i23, 1.0), c(i23, 0.0)],
     "dropout2d": [c(drop_x, 0.5, False), c(drop_x, 1.0),
                   checked(_dropout_check(drop_x, 0.25, True), drop_x, 0.25)],
     "pixel_shuffle": [c(rnd(1, 8, 3, 3), 2), err(ShapeError, rnd(1, 6, 3, 3), 2)],
@@ -96,7 +100,7 @@ _NN_CASES: dict[str, list[Case]] = {
                    err(NNSpecRuntimeError, rnd(4, 3).astype(np.float64), rnd(3), np.abs(rnd(3)) + 0.5),
                    c(rnd(4, 3), rnd(3), np.abs(rnd(3)) + 0.5, training=True, momentum=0.2),
                    err(ShapeError, rnd(4, 3), rnd(2), np.abs(rnd(2)) + 0.5)],
-    "relu": [c(x23), c(i23), c(x23, inplace=False)],
+    "relu": [c(x23), c(i23), c(x23, inplace=False), err_msg(NNSpecRuntimeError, b23)],
     "leaky_relu": [c(x23, 0.2), c(x234, negative_slope=0.05), err(NNSpecRuntimeError, i23)],
     "relu6": [c(x23 * 5), c(i23 * 4)],
     "hardtanh": [c(x23), c(x234 * 3, -2.0, 0.5), c(i23, 0, 2), err(NNSpecRuntimeError, x23, 1.0, -1.0)],
@@ -230,11 +234,13 @@ _OPERATOR_CASES: dict[str, list[Case]] = {
     "add": [c(x23, y23), c(x23, 2), c(2.5, x23), c(i23, 2.5), c(i23.astype(np.int32), 2**40), c(b23, b23),
             c(b23, 1), c(x23, x3), c(x23.astype(np.float16), np.array(2.0, np.float64)),
             c(i23, np.array([2.0], np.float16)), c((2, 3), (4,)), c(3, 4), err_msg(ShapeError, x23, rnd(4))],
-    "sub": [c(x23, y23), c(1, x23), c(np.arange(4, dtype=np.uint8), 3), c(7, 2),
+    "sub": [c(x23, y23), c(1, x23), c(np.arange(4, dtype=np.uint8), 3), c(7, 2), c(hq, 100.1),
+            c(hq, np.array(2000.3, np.float32)), c(np.array(0.1, np.float32), hq),
             err_msg(NNSpecRuntimeError, b23, b23), err_msg(NNSpecRuntimeError, x23, b23)],
     "mul": [c(x23, 2.5), c(2.5, x23), c(i23, 2.5), c(i23, 3), c_tol(1e-3, x23.astype(np.float16), 0.1),
-            c(x23, y23), c((1, 2), 2)],
-    "truediv": [c(i23, 2), c(x23, 0.0), c(i23, ints(1, 2, 4)), c(2, x23), c(1, i23),
+            c(x23, y23), c((1, 2), 2), c(h64, 0.1), c(h64, np.array(1 / 3, np.float32)),
+            c(np.array(0.1, np.float32), h64)],
+    "truediv": [c(i23, 2), c(x23, 0.0), c(i23, ints(1, 2, 4)), c(2, x23), c(1, i23), c(h64, 0.3),
                 c(i23.astype(np.int32), np.array(2.0, np.float64)), c(7, 2)],
     "floordiv": [c(i23, 2), c(i23, ints(2, -2, 3)), c(x23 * 7, 2.0), c(x23 * 7, -1.5), c(7, x23 + 3), c(7, 2),
                  err_msg(NNSpecRuntimeError, i23, 0), err(NNSpecRuntimeError, b23, b23)],

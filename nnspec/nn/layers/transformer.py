@@ -20,7 +20,7 @@ import copy
 import warnings
 
 from ...errors import CompileError, NNSpecRuntimeError
-from ...resources import empty
+from ...resources import empty, take_modules
 from ...runtime import functional as F
 from ...runtime.backend import resolve_dtype
 from ...runtime.functional import attention as A
@@ -318,6 +318,8 @@ def _copy_buffer(b, memo: dict):
 
 def _get_clones(module: Module, n: int) -> ModuleList:
     """n deep copies of ``module``: all start with its (already drawn) initial weights, as in torch."""
+    size = sum(1 for _ in module.modules())
+    take_modules(n * size, f"{n} copies of a {module._get_name()} of {size} module(s)")
     return ModuleList([_deepcopy(module) for _ in range(n)])
 
 

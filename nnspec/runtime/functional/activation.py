@@ -13,7 +13,7 @@ from ...errors import NNSpecRuntimeError, ShapeError
 from .. import random
 from ..kernels import activation as kernels
 from ..meta import is_meta
-from .core import _data, _meta, _same_shape, _shape, _softmax_dim, check_float, leaky_relu, relu, softmax
+from .core import _data, _inplace_data, _meta, _same_shape, _shape, _softmax_dim, check_float, leaky_relu, relu, softmax
 from .core import torch_type_name, wrap_dim
 
 __all__ = [
@@ -97,7 +97,7 @@ def gelu(input, *, approximate="none"):
 
 
 def _elu(op: str, input, alpha, scale, input_scale, inplace: bool):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float(op, x)
     _convertible(op, x, alpha, scale, input_scale, opmath=True)
     if is_meta(x):
@@ -174,13 +174,13 @@ def softshrink(input, lambd=0.5):
 
 
 def hardsigmoid(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("hardsigmoid", x)
     return _same_shape(x, inplace) if is_meta(x) else kernels.hardsigmoid(x, inplace)
 
 
 def hardswish(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("hardswish", x)
     return _same_shape(x, inplace) if is_meta(x) else kernels.hardswish(x, inplace)
 
@@ -192,13 +192,13 @@ def logsigmoid(input):
 
 
 def mish(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("mish", x)
     return _same_shape(x, inplace) if is_meta(x) else kernels.mish(x, inplace)
 
 
 def silu(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("silu", x)
     return _same_shape(x, inplace) if is_meta(x) else kernels.silu(x, inplace)
 
@@ -230,7 +230,7 @@ def tanhshrink(input):
 
 def _threshold(op: str, input, threshold, value, inplace: bool):
     _number(op, threshold=threshold, value=value)
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     _no_bool(op, x, "\"threshold_cpu\" not implemented for 'Bool'")
     if x.dtype.kind == "f":
         _convertible(op, x, threshold, opmath=True)
@@ -255,7 +255,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """LeakyReLU with a random slope per element in training (uniform(lower, upper), from nnspec's seeded
     generator) and the mean slope (lower + upper) / 2 in eval."""
     _number("rrelu", lower=lower, upper=upper)
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     if float(lower) > float(upper):
         raise NNSpecRuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got "
                                  f"lower={lower}, upper={upper}")
@@ -296,7 +296,7 @@ def relu_(input):
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """F.hardtanh in place, but as torch's C function: min_val > max_val is not refused (the result is max_val)."""
     _number("hardtanh_", min_val=min_val, max_val=max_val)
-    x = _data(input)
+    x = _inplace_data(input, True)
     if x.dtype == numpy.bool_:
         raise NNSpecRuntimeError("hardtanh_: Bool inputs not supported for hardtanh")
     _convertible("hardtanh_", x, min_val, max_val, opmath=False)

@@ -18,9 +18,8 @@ import numpy  # dtype objects only; array math goes through get_array_module
 from ...errors import NNSpecRuntimeError, ShapeError
 from ...nn.parameter import Parameter
 from ...resources import available_memory
-from .. import random
-from ..meta import MetaArray, is_meta
-from ..kernels import activation, conv, dropout as _dropout, interpolate as _interp, linear as _linear
+from ..meta import MetaArray, is_meta, write_target
+from ..kernels import activation, conv, interpolate as _interp, linear as _linear
 from ..kernels import norm, pool, shuffle
 from ..kernels import softmax as _softmax
 from ..kernels.window import conv_out_size, pad as _pad
@@ -494,12 +493,9 @@ def _check_p(p: float):
 
 def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p)
-    x = _data(input)
-    if not training or p == 0:
-        return x
-    if is_meta(x):
-        return x if inplace else _meta(x.shape, x.dtype)
-    return _dropout.dropout(x, p, x.shape, random.generator(), inplace)
+    from .dropouts import _random  # (the dropout family's shared tail; it imports this module)
+
+    return _random("dropout", _data(input), p, training, inplace, tuple(_data(input).shape), alpha=False)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -507,12 +503,10 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     input is taken as (N, C, L), and any other (deprecated) as (N, C, *) too: a 2-D one per element."""
     _check_p(p)
     x = _data(input)
+    from .dropouts import _deprecated_dims, _feature_mask, _random  # (the dropout family's; it imports this module)
+
     if x.ndim not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will result in an error "
-            "in a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
-            "that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
-            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+        _deprecated_dims("dropout2d", x.ndim, 2)
     if x.ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
@@ -520,8 +514,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
             "change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, "
             "W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2)
-    from .dropouts import _feature_mask, _random  # (the dropout family's shared tail; it imports this module)
-
     return _random("dropout2d", x, p, training, inplace, _feature_mask(x.shape), alpha=False)
 
 
@@ -655,13 +647,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 # --------------------------------------------------------------------------- activations
 
 
+def _inplace_data(input, inplace: bool):
+    """An op's input array; for an in-place op in static inference, the shape-only stand-in it writes into
+    (a model's state is never written by a static run: see meta.write_target)."""
+    x = _data(input)
+    return write_target(x) if inplace else x
+
+
 def _same_shape(x, inplace: bool = False):
     """The shape rule of an elementwise op: the input's shape (in place: the input itself)."""
     return x if inplace else _meta(x.shape, x.dtype)
 
 
 def relu(input, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
+    if x.dtype == numpy.bool_:
+        raise NNSpecRuntimeError("relu: Boolean inputs not supported for relu")
     if is_meta(x):
         return _same_shape(x, inplace)
     return activation.relu(x, inplace)
@@ -683,7 +684,7 @@ def _int_digits(v) -> str:
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     _scalar_arg("hardtanh", x, min_val, max_val)
     if min_val > max_val:
         raise NNSpecRuntimeError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
@@ -700,7 +701,7 @@ def relu6(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    x = _data(input)
+    x = _inplace_data(input, inplace)
     check_float("leaky_relu", x)  # torch has no integer or bool leaky_relu kernel
     _scalar_arg("leaky_relu", x, negative_slope)
     if is_meta(x):

@@ -10,7 +10,7 @@ import warnings
 from ...errors import NNSpecRuntimeError, ShapeError
 from .. import random
 from ..kernels import dropout as kernels
-from ..meta import is_meta
+from ..meta import is_meta, write_target
 from .core import _check_p, _data, _meta, torch_type_name
 
 __all__ = ["dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -21,11 +21,22 @@ def _feature_mask(shape: tuple):
     return tuple(shape[:2]) + (1,) * (len(shape) - 2) if len(shape) >= 2 else None
 
 
+def _deprecated_dims(op: str, ndim: int, spatial: int) -> None:
+    """torch's warning for dropout2d/3d of an input without the dims they are for (still dropped, as torch does)."""
+    warnings.warn(
+        f"{op}: Received a {ndim}-D input to {op}, which is deprecated and will result in an error in a future "
+        f"release. To retain the behavior and silence this warning, please use dropout instead. Note that {op} "
+        f"exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel dimension, "
+        f"and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def _random(op: str, x, p, training, inplace, mask_shape, alpha: bool):
     """The shared tail: identity, zeros, or the mask (``mask_shape`` None: torch's feature dropout of a
     1-d or 0-d input, refused)."""
     if not training or p == 0 or x.size == 0:
         return x
+    if inplace:
+        x = write_target(x)  # static inference: a stand-in, the model's state unchanged
     if p != 1:
         if mask_shape is None:
             raise ShapeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, but got input of "
@@ -61,13 +72,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     x = _data(input)
     if x.ndim not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated and will result in an error "
-            "in a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
-            "that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
-            "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
-            stacklevel=2,
-        )
+        _deprecated_dims("dropout3d", x.ndim, 3)
     if x.ndim == 5:
         mask = _feature_mask(x.shape)
     else:  # torch adds a batch dim of 1 and takes the feature mask of that

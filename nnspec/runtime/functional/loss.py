@@ -234,15 +234,20 @@ def _elementwise_weight(op: str, x, w, shape, dt):
     return _broadcast(op, shape, w.shape), _promote(dt, w.dtype)
 
 
+def _weighted(op: str, x, t, w, shape, dt, reduction):
+    """l1_loss's and mse_loss's weighted form (torch's Python code): (shape, dtype, reduction, output dtype)."""
+    shape, dt = _elementwise_weight(op, x, w, shape, dt)
+    _no_bool_sub(op, x.dtype, t.dtype)
+    reduction = _weighted_reduction(op, reduction)
+    return shape, dt, reduction, _float(dt) if reduction == "mean" else dt  # a mean is sum / sum
+
+
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     x, t, shape, reduction = _regression_inputs("l1_loss", input, target, size_average, reduce, reduction)
     dt = _promote(x.dtype, t.dtype)
     w = _data(weight)
     if w is not None:
-        shape, dt = _elementwise_weight("l1_loss", x, w, shape, dt)
-        _no_bool_sub("l1_loss", x.dtype, t.dtype)
-        reduction = _weighted_reduction("l1_loss", reduction)
-        out = _float(dt) if reduction == "mean" else dt  # sum / sum
+        shape, dt, reduction, out = _weighted("l1_loss", x, t, w, shape, dt, reduction)
     else:
         reduction = _enum(reduction)
         _no_bool_sub("l1_loss", x.dtype, t.dtype)
@@ -260,10 +265,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     dt = _promote(x.dtype, t.dtype)
     w = _data(weight)
     if w is not None:
-        shape, dt = _elementwise_weight("mse_loss", x, w, shape, dt)
-        _no_bool_sub("mse_loss", x.dtype, t.dtype)
-        reduction = _weighted_reduction("mse_loss", reduction)
-        out = _float(dt) if reduction == "mean" else dt
+        shape, dt, reduction, out = _weighted("mse_loss", x, t, w, shape, dt, reduction)
     else:
         reduction = _enum(reduction)
         if dt.kind != "f":
