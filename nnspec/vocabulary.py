@@ -98,7 +98,8 @@ def entries() -> list[Entry]:
         line = first_sentence(fn.__doc__)
         if not line and name.startswith("F."):
             line = _layer_line(name[2:]) or ""
-        out.append(Entry("function", name, line or f"torch's {name}"))
+        shown = f"{name.removeprefix('builtins.')}()" if name.startswith("builtins.") else name  # len(), as written
+        out.append(Entry("function", shown, line or f"torch's {name}"))
     for name, fn in T.METHODS.items():
         out.append(Entry("method", f".{name}", _describe(fn, f"Tensor.{name}")))
     for name, fn in T.OPERATORS.items():

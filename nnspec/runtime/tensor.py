@@ -416,6 +416,7 @@ def sigmoid(input):
 
 
 def tanh(input):
+    """tanh(x), elementwise (integer input gives float32)."""
     return F.tanh(_array(input, "tanh"))
 
 
@@ -832,7 +833,8 @@ def _tensor_list(op: str, tensors) -> list:
 
 
 def cat(tensors, dim=0):
-    """torch.cat. As torch does, 1-d empty arrays are skipped (they still count for the result dtype)."""
+    """Arrays joined along an existing dim. As torch does, 1-d empty arrays are skipped (they still count for the
+    result dtype)."""
     ts = _tensor_list("cat", tensors)
     if not ts:
         raise NNSpecRuntimeError("torch.cat(): expected a non-empty list of Tensors")

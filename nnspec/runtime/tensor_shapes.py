@@ -126,7 +126,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def split_method(self, split_size, dim=0):
-    """Tensor.split(split_size, dim=0)."""
+    """Tensor.split(split_size, dim=0): views of split_size along dim (the last one shorter), or of the sizes given."""
     return _split("split", self, split_size, dim)
 
 
@@ -259,7 +259,7 @@ def tile(input, dims):
 
 
 def tile_method(self, *dims):
-    """Tensor.tile(*dims) or (dims)."""
+    """Tensor.tile(*dims) or (dims): the tensor repeated dims times along each dim (torch.tile)."""
     x = _array(self, "tile")
     reps = _varargs("tile", dims, None, "dims")
     return _repeat("tile", x, [1] * (x.ndim - len(reps)) + reps)
@@ -342,7 +342,7 @@ def flip(input, dims):
 
 
 def flip_method(self, *dims):
-    """Tensor.flip(*dims) or (dims)."""
+    """Tensor.flip(*dims) or (dims): the order of the elements reversed along the dims (a copy)."""
     x = _array(self, "flip")
     return _flip(x, _dims_list("flip", x, _varargs("flip", dims, None, "dims")))
 

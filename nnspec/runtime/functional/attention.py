@@ -87,6 +87,7 @@ def _broadcast(op: str, shapes: list[tuple]) -> tuple:
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
                                  enable_gqa=False):
+    """softmax(q k^T * scale + mask) v over the last two dims, with a bool or float mask or a causal one."""
     op = "scaled_dot_product_attention"
     q, k, v, m = _data(query), _data(key), _data(value), _data(attn_mask)
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
@@ -189,6 +190,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
+    """Multi-head attention with its projections given as arrays (what torch.nn.MultiheadAttention calls)."""
     op = _MHA
     q, k, v = _data(query), _data(key), _data(value)
     w_in, b_in, bias_k, bias_v = _data(in_proj_weight), _data(in_proj_bias), _data(bias_k), _data(bias_v)

@@ -401,6 +401,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence of a target from log-probabilities (torch.nn.KLDivLoss)."""
     x, t = _arrays("kl_div", input=input, target=target)
     batch = None
     if size_average is not None or reduce is not None:
@@ -428,6 +429,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross entropy of probabilities, its logs clamped at -100 (torch.nn.BCELoss)."""
     x, t = _arrays("binary_cross_entropy", input=input, target=target)
     reduction = _reduction(reduction, size_average, reduce)
     if tuple(t.shape) != tuple(x.shape):
@@ -471,6 +473,7 @@ def _broadcast_shapes(op: str, target, weight) -> tuple:
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    """Binary cross entropy of logits, in a stable form, with pos_weight for the positives (torch.nn.BCEWithLogitsLoss)."""
     op = "binary_cross_entropy_with_logits"
     x, t = _arrays(op, input=input, target=target)
     reduction = _reduction(reduction, size_average, reduce)
@@ -587,6 +590,7 @@ def _check_smoothing(op: str, label_smoothing) -> None:
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
+    """Log-softmax and negative log likelihood of class indices or probabilities, over dim 1 (torch.nn.CrossEntropyLoss)."""
     op = "cross_entropy"
     x, t = _arrays(op, input=input, target=target)
     w = _data(weight)
