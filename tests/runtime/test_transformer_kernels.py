@@ -54,7 +54,7 @@ def _twins(model: dict, train: bool, dtype: str = "float32"):
 
 def _same(model: dict, inputs: list, kwargs: dict, train: bool = False, dtype: str = "float32", tol: float = 1e-4):
     """nnspec's outputs are torch's (NaN where torch's are), or both raise."""
-    import torch
+    torch = pytest.importorskip("torch")
 
     m, t = _twins(model, train, dtype)
     to_torch = {k: torch.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
