@@ -7,15 +7,17 @@ import math
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import numpy
 import typer
+from typer.core import TyperGroup
 
 from . import builder, static, vocabulary
-from .errors import NNSpecError, NNSpecRuntimeError
+from .errors import NNSpecError, NNSpecRuntimeError, printable
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
@@ -29,19 +31,59 @@ from .plan import PASSES
 from .plan.timing import matmul_peak, measure, profile_rows
 from .trace import format_shape, profile_table, render, shapes, table
 
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print a line: everything nnspec prints goes through here. Names, keys, messages and file names come from
+    files that may be hostile, so control characters and bidi controls are shown as escapes (``\\x1b``), never
+    sent raw to the terminal (where ESC ] 0 ; ... BEL retitles the window and U+202E reverses text). JSON output
+    is already ASCII (json.dumps escapes), so this leaves it as it is."""
+    typer.echo(printable(message), err=err, nl=nl)
+
+
+def _render(rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """``render``, with a cell that needs escapes escaped first, so that its column stays aligned."""
+    text = render(rows, right)
+    return text if printable(text) == text else render([[printable(c) for c in row] for row in rows], right)
+
+
+class _Commands(TyperGroup):
+    """nnspec's commands. A usage error is printed by Typer, not by ``echo``, and it quotes the command line (a file
+    name a glob matched, say): its message is escaped here, on its way out, like everything else nnspec prints."""
+
+    def make_context(self, *args, **kwargs):
+        with _escaped_usage():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _escaped_usage():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _escaped_usage():
+    try:
+        yield
+    except Exception as e:  # click's UsageError and BadParameter (newer typers vendor click: no class to name)
+        if isinstance(getattr(e, "message", None), str) and hasattr(e, "format_message"):
+            e.message = printable(e.message)
+        raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+
 ModelArg = Annotated[Path, typer.Argument(help="Model file (.yaml, .yml or .json).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
 
 def _fail(message: str, code: int = 1, prefix: bool = True) -> None:
-    typer.echo(f"error: {message}" if prefix and "\n" not in message else message, err=True)
+    echo(f"error: {message}" if prefix and "\n" not in message else message, err=True)
     raise typer.Exit(code)
 
 
@@ -295,7 +337,7 @@ def run(
         if weights is not None:  # read and checked against the shape-only twin before the model is built
             state, notes = prepare_weights(plan, load_weights(weights), str(weights))
             for note in notes:
-                typer.echo(f"note: {weights}: {note}", err=True)
+                echo(f"note: {weights}: {note}", err=True)
         net = builder.load(model, seed=seed, memory_limit=None if memory_limit is None else limit)
         if state is not None:
             net.load_state_dict(state)
@@ -310,8 +352,8 @@ def run(
         timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
                         trace=not quiet or profile, plan=not no_plan)
         if timed.reason and not no_plan:
-            typer.echo(f"note: running the model's own forward{' (so no --profile)' if profile else ''}: "
-                       f"{timed.reason}", err=True)
+            echo(f"note: running the model's own forward{' (so no --profile)' if profile else ''}: "
+                 f"{timed.reason}", err=True)
         y = timed.output
         out_shape = shapes(y)
         out_dtype = _dtypes(y)
@@ -335,21 +377,21 @@ def run(
                 result["trace"] = [c.to_json() for c in timed.calls]
             if rows is not None:
                 result["profile"] = rows
-            typer.echo(json.dumps(result, indent=2))
+            echo(json.dumps(result, indent=2))
             return
         if not quiet:
-            typer.echo(render(table(timed.calls), right={4}) + "\n")
+            echo(_render(table(timed.calls), right={4}) + "\n")
         if rows is not None:
-            typer.echo(render(profile_table(rows), right={2, 3, 4, 5, 6}) + "\n")
-        typer.echo(f"output: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
+            echo(_render(profile_table(rows), right={2, 3, 4, 5, 6}) + "\n")
+        echo(f"output: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
         ran = f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
         if repeat > 1:
-            typer.echo(f"time: median {timed.median_ms:.3f} ms, min {runs['min']:.3f}, max {runs['max']:.3f} "
-                       f"over {repeat} runs ({ran})")
+            echo(f"time: median {timed.median_ms:.3f} ms, min {runs['min']:.3f}, max {runs['max']:.3f} "
+                 f"over {repeat} runs ({ran})")
         else:
-            typer.echo(f"time: {timed.median_ms:.3f} ms ({ran})")
+            echo(f"time: {timed.median_ms:.3f} ms ({ran})")
         if output is not None:
-            typer.echo(f"saved to {output}")
+            echo(f"saved to {output}")
 
     _guard(body)
 
@@ -374,12 +416,12 @@ def compile_(
             data = {"mode": "train" if train else "eval", "modules": [
                 {"path": path, "name": name, "graph": g.to_json()} for path, name, g in graphs]}
             _save_atomic(output, lambda f: f.write(json.dumps(data, indent=2).encode()))
-            typer.echo(f"wrote {len(graphs)} graph(s) to {output}")
+            echo(f"wrote {len(graphs)} graph(s) to {output}")
             return
         if not graphs:
-            typer.echo("no custom forward in this model (its modules run their own torch forward)")
+            echo("no custom forward in this model (its modules run their own torch forward)")
         for i, (path, name, g) in enumerate(graphs):
-            typer.echo(("\n" if i else "") + f"# {path or '(root)'}: {name}\n{g.python_code()}")
+            echo(("\n" if i else "") + f"# {path or '(root)'}: {name}\n{g.python_code()}")
 
     _guard(body)
 
@@ -431,13 +473,13 @@ def validate(
         net, found = infer()
         if found is None:
             if as_json:
-                typer.echo(json.dumps({"model": str(model), "ok": True}, indent=2))
+                echo(json.dumps({"model": str(model), "ok": True}, indent=2))
             else:
-                typer.echo(f"{model}: ok ({sum(1 for _ in net.modules())} modules); "
-                           "give --input-shape to check shapes too")
+                echo(f"{model}: ok ({sum(1 for _ in net.modules())} modules); "
+                     "give --input-shape to check shapes too")
             return
         if as_json:
-            typer.echo(json.dumps({
+            echo(json.dumps({
                 "model": str(model), "ok": True, "trace": [c.to_json() for c in found.calls],
                 "output": {"shape": found.output_shape, "dtype": _dtypes(found.output)},
                 "assumptions": found.assumptions, "mult_adds": found.mult_adds,
@@ -448,12 +490,12 @@ def validate(
         for c in found.calls:
             rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
                          format_shape(c.output), _count(c.mult_adds) if c.mult_adds != 0 else ""])
-        typer.echo(render(rows, right={4}))
-        typer.echo(f"\noutput: shape {format_shape(found.output_shape)}, dtype {format_shape(_dtypes(found.output))}")
-        typer.echo(f"mult-adds: {_count(found.mult_adds)}; memory: {_memory_line(found)}")
+        echo(_render(rows, right={4}))
+        echo(f"\noutput: shape {format_shape(found.output_shape)}, dtype {format_shape(_dtypes(found.output))}")
+        echo(f"mult-adds: {_count(found.mult_adds)}; memory: {_memory_line(found)}")
         for line in _assumption_lines(found):
-            typer.echo(line)
-        typer.echo(f"\n{model}: ok")
+            echo(line)
+        echo(f"\n{model}: ok")
 
     _guard(body)
 
@@ -513,32 +555,32 @@ def summary(
                 info["assumptions"] = found.assumptions
             if not show_keys:
                 info.pop("state_dict")
-            typer.echo(json.dumps(info, indent=2, default=str))
+            echo(json.dumps(info, indent=2, default=str))
             return
         if rows is not None:
-            typer.echo(_layer_table(rows))
+            echo(_layer_table(rows))
         else:
-            typer.echo(info["repr"])
+            echo(info["repr"])
         if show_keys:
-            typer.echo("")
+            echo("")
             table = [["state_dict key", "kind", "shape", "dtype", "numel"]]
             for e in info["state_dict"]:
                 if e["shape"] is None:  # a lazy module's parameter before its first call
                     table.append([e["key"], e["kind"], "uninitialized", e["dtype"], "--"])
                     continue
                 table.append([e["key"], e["kind"], format_shape(tuple(e["shape"])), e["dtype"], f"{e['numel']:,}"])
-            typer.echo(render(table, right={4}) if len(table) > 1 else "(empty state_dict)")
+            echo(_render(table, right={4}) if len(table) > 1 else "(empty state_dict)")
         t = info["totals"]
-        typer.echo(
+        echo(
             f"\nparameters: {t['params']:,} ({t['trainable']:,} trainable), "
             f"{t['param_bytes'] / 1e6:.2f} MB; buffers: {t['buffers']:,} elements, {t['buffer_bytes'] / 1e6:.2f} MB"
         )
         if found is not None:
-            typer.echo(f"mult-adds: {_count(found.mult_adds)}" + (f" ({found.mult_adds / 1e9:.2f} G)"
-                                                                 if isinstance(found.mult_adds, int) else ""))
-            typer.echo(f"memory: {_memory_line(found)}")
+            echo(f"mult-adds: {_count(found.mult_adds)}" + (f" ({found.mult_adds / 1e9:.2f} G)"
+                                                           if isinstance(found.mult_adds, int) else ""))
+            echo(f"memory: {_memory_line(found)}")
             for line in _assumption_lines(found):
-                typer.echo(line)
+                echo(line)
 
     _guard(body)
 
@@ -554,7 +596,7 @@ def _layer_table(rows: list[static.Row]) -> str:
         macs = _count(r.mult_adds) if r.mult_adds != 0 and (r.is_leaf or r.is_op) else "--"
         table.append(["  " * r.depth + r.name, r.type, format_shape(r.output), params,
                       "--" if r.kernel is None else str(r.kernel), macs])
-    return render(table, right={3, 5})
+    return _render(table, right={3, 5})
 
 
 SCHEMA_PATH = Path("schemas") / "nnspec.schema.json"
@@ -580,12 +622,12 @@ def schema(
     def body() -> None:
         text = schema_text()
         if stdout:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
             return
         path = output if output is not None else SCHEMA_PATH
         path.parent.mkdir(exist_ok=True)  # only the default's schemas/ can be missing here
         _save_atomic(path, lambda f: f.write(text.encode()))
-        typer.echo(f"wrote the model-file schema to {path}")
+        echo(f"wrote the model-file schema to {path}")
 
     _guard(body)
 
@@ -615,7 +657,7 @@ def weights_init(model: ModelArg, output: WeightsOut, seed: Annotated[int, typer
     def body() -> None:
         net = builder.load(model, seed=seed)
         save_weights(net, output)
-        typer.echo(f"wrote {len(net.state_dict())} arrays to {output}")
+        echo(f"wrote {len(net.state_dict())} arrays to {output}")
 
     _guard(body)
 
@@ -632,7 +674,7 @@ def weights_convert(source: Annotated[Path, typer.Argument(help="A .pt/.pth, .sa
     def body() -> None:
         state = load_weights(source)
         save_weights(state, output)
-        typer.echo(f"wrote {len(state)} arrays to {output}")
+        echo(f"wrote {len(state)} arrays to {output}")
 
     _guard(body)
 
@@ -651,17 +693,17 @@ def weights_check(model: ModelArg, source: Annotated[Path, typer.Argument(help="
         state = rename_keys(load_weights(source), net.__dict__.get("_weight_renames", []))
         problems = compare_weights(net, state)
         if as_json:
-            typer.echo(json.dumps({"model": str(model), "weights": str(source), "ok": not problems,
-                                   "keys": len(state), "mismatches": [p.__dict__ for p in problems]}, indent=2))
+            echo(json.dumps({"model": str(model), "weights": str(source), "ok": not problems,
+                             "keys": len(state), "mismatches": [p.__dict__ for p in problems]}, indent=2))
         elif problems:
             table = [["kind", "key", "model", "weights", "hint"]]
             for p in problems:
                 table.append([p.kind, p.key, p.expected or "--", p.got or "--", p.hint.removeprefix("; ")])
-            typer.echo(render(table))
+            echo(_render(table))
             counts = {kind: sum(p.kind == kind for p in problems) for kind in ("missing", "unexpected", "shape", "dtype")}
-            typer.echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
+            echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
         else:
-            typer.echo(f"{source}: all {len(state)} arrays fit {model}")
+            echo(f"{source}: all {len(state)} arrays fit {model}")
         if problems:
             raise typer.Exit(1)
 
@@ -694,12 +736,14 @@ def expand(model: ModelArg) -> None:
             pass
 
         def text(dumper, value: str):  # forward code as a block scalar, as it was written
-            style = "|" if "\n" in value else None
+            # ... but text with a control or bidi character double-quoted: the escapes echo shows (\x1b, \u202e)
+            # are then YAML's own, and the output still reads back as the same text
+            style = '"' if printable(value) != value else "|" if "\n" in value else None
             return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
         Dumper.add_representer(str, text)
-        typer.echo(yaml.dump(plain, Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True,
-                             default_flow_style=None), nl=False)
+        echo(yaml.dump(plain, Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True,
+                       default_flow_style=None), nl=False)
 
     _guard(body)
 
@@ -728,23 +772,23 @@ def info(as_json: JsonOpt = False) -> None:
 
     found = describe()
     if as_json:
-        typer.echo(json.dumps({"nnspec": __version__, **found}, indent=2))
+        echo(json.dumps({"nnspec": __version__, **found}, indent=2))
         return
     np_info = found["numpy"]
-    typer.echo(f"nnspec {__version__}")
-    typer.echo(f"numpy  {np_info['version']}" + (f", {np_info['blas']}" if "blas" in np_info else "")
-               + "".join(f", {k}={v}" for k, v in np_info["threads"].items()))
+    echo(f"nnspec {__version__}")
+    echo(f"numpy  {np_info['version']}" + (f", {np_info['blas']}" if "blas" in np_info else "")
+         + "".join(f", {k}={v}" for k, v in np_info["threads"].items()))
     cp = found["cupy"]
     if "version" not in cp:
-        typer.echo(f"cupy   {cp['why']}")
+        echo(f"cupy   {cp['why']}")
         return
-    typer.echo(f"cupy   {cp['version']}" + (f", CUDA runtime {cp['cuda_runtime']}, driver {cp['cuda_driver']}"
-                                            if "cuda_runtime" in cp else ""))
+    echo(f"cupy   {cp['version']}" + (f", CUDA runtime {cp['cuda_runtime']}, driver {cp['cuda_driver']}"
+                                      if "cuda_runtime" in cp else ""))
     for d in cp.get("devices", []):
-        typer.echo(f"  {d['device']}  {d['name']}, {d['memory_total'] / 2**30:.1f} GiB "
-                   f"({d['memory_free'] / 2**30:.1f} GiB free)")
+        echo(f"  {d['device']}  {d['name']}, {d['memory_total'] / 2**30:.1f} GiB "
+             f"({d['memory_free'] / 2**30:.1f} GiB free)")
     if not cp.get("available"):
-        typer.echo(f"  {cp['why']}")
+        echo(f"  {cp['why']}")
 
 
 @app.command()
@@ -770,7 +814,7 @@ def ops(
         raise typer.BadParameter(f"{kind!r}; choose {', '.join(vocabulary.KINDS)}", param_hint="--kind")
     found = vocabulary.search(term, kind)
     if as_json:
-        typer.echo(json.dumps([e.to_json() for e in found], indent=2))
+        echo(json.dumps([e.to_json() for e in found], indent=2))
         return
     if not found:
         _fail(f"nothing matches {term!r}" + (f" among the {kind}s" if kind else ""))
@@ -782,11 +826,11 @@ def ops(
         group = [e for e in found if e.kind == k]
         if not group:
             continue
-        typer.echo(("" if first else "\n") + f"{len(group)} {titles[k]}")
+        echo(("" if first else "\n") + f"{len(group)} {titles[k]}")
         first = False
         width = max(len(e.name) for e in group)
         for e in group:
-            typer.echo(f"  {e.name.ljust(width)}  {e.summary}")
+            echo(f"  {e.name.ljust(width)}  {e.summary}")
 
 
 def main() -> None:

@@ -7,7 +7,23 @@ the Python API can inspect the same fields.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# What must never reach a terminal raw from a file, a key or a file name: C0 controls but tab and newline (ESC
+# starts the sequences that retitle a window, clear the screen or fake a line), DEL, C1 controls and the bidi
+# controls (U+202E makes text read backwards). As the body of a regex class: Python, JSON Schema (ECMA-262) and
+# pydantic's Rust regexes all read \uXXXX alike.
+CONTROL_CHARS = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# ... and lone surrogates: a file name's undecodable bytes, which no terminal encoding can write
+_UNSAFE = re.compile(rf"[{CONTROL_CHARS}\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: each control character and bidi control shown as its Python escape
+    (``\\x1b``, ``\\u202e``), everything else (tabs and newlines included) as it is. Idempotent, so text
+    escaped once may be escaped again at the output."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -19,7 +35,8 @@ class Position:
     col: int | None = None
 
     def __str__(self) -> str:
-        parts = [self.file or "<string>"]
+        # a file's own name may carry escapes too (m\x1b]0;title\x07.yaml): ``file`` keeps it, its text escapes it
+        parts = [printable(self.file or "<string>")]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:
@@ -39,9 +56,11 @@ class NNSpecError(Exception):
         self.position = position
 
     def __str__(self) -> str:
+        # the text is for people, so it is escaped for a terminal: the dotted path holds the file's own keys, and
+        # a message may quote them; the fields keep them as they are, for programs
         prefix = f"{self.position}: " if self.position is not None else ""
         where = f"{self.path}: " if self.path else ""
-        return f"{prefix}{where}{self.message}"
+        return printable(f"{prefix}{where}{self.message}")
 
 
 class SpecError(NNSpecError):

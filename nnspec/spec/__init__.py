@@ -95,7 +95,8 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
         else:
             message = messages[0]
         path = ".".join(str(p) for p in loc) or "(root)"
-        at_key = all(err["type"] == "extra_forbidden" for err in errs)
+        # an unknown argument, or a key that is not a valid name (pydantic's loc ends in "[key]"): point at the key
+        at_key = all(err["type"] == "extra_forbidden" or err["loc"][-1:] == ("[key]",) for err in errs)
         errors.append(SpecError(message, path=path, position=locate(data, loc, at_key) or Position(filename)))
     errors.sort(key=lambda x: (x.position.line or 0, x.position.col or 0))
     return SpecErrors(errors)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import re
 from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 from pydantic import (
@@ -23,11 +24,13 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     Tag,
+    WithJsonSchema,
     create_model,
     model_validator,
 )
 
 from .. import nn
+from ..errors import CONTROL_CHARS
 
 MAX_REPEAT = 10_000
 
@@ -50,7 +53,44 @@ Float = Union[StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)]]
 Pos = Annotated[StrictInt, Field(gt=0)]
 NonNeg = Annotated[StrictInt, Field(ge=0)]
 Prob = Annotated[Float, Field(ge=0, le=1)]
-Name = Annotated[str, StringConstraints(pattern=r"^[^.]+$", min_length=1)]
+
+
+# A registry name (module, parameter, buffer): torch refuses "" and "." (it joins the names of a state_dict key).
+# Control characters and bidi controls are refused too: no torch code could be written with such a name (a module
+# "conv\x1b]0;title\x07"), and printed in a tree or a table it would retitle the terminal or reverse the text.
+NAME_PATTERN = rf"^[^.\t\n{CONTROL_CHARS}]+$"
+_NOT_IN_NAME = re.compile(rf"[.\t\n{CONTROL_CHARS}]")
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """repr of a name, cut so one hostile name cannot flood the message (repr escapes what a terminal must not get)."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _name(v: str) -> str:
+    bad = _NOT_IN_NAME.search(v)
+    if bad is None:
+        return v
+    c = bad.group()
+    if c == ".":
+        raise ValueError(f"a name can't hold '.' (it joins the names of a state_dict key), got {_shown(v)}")
+    what = "bidi control" if c in _BIDI else "control character"
+    raise ValueError(f"a name can't hold the {what} {c!r} (no torch code could name it), got {_shown(v)}")
+
+
+def _share_path(v: str) -> str:
+    if "" in v.split("."):
+        raise ValueError(f"a share path is module names joined by '.', got {_shown(v)}")
+    for part in v.split("."):
+        _name(part)
+    return v
+
+
+# checked by _name for a clear message; the schema says the same with the pattern, for editors
+Name = Annotated[str, StringConstraints(min_length=1), AfterValidator(_name),
+                 WithJsonSchema({"type": "string", "minLength": 1, "pattern": NAME_PATTERN})]
 ClassName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 # a plain Python attribute of a user-defined module (torch's ``self.use_res_connect = ...``): a constant
@@ -512,7 +552,8 @@ def _tag(v: Any) -> str | None:
 class ShareSpec(Spec):
     """The same module instance again, by its dotted path among the modules registered before it."""
 
-    share: Annotated[str, StringConstraints(pattern=r"^[^.]+(\.[^.]+)*$")]
+    share: Annotated[str, AfterValidator(_share_path), WithJsonSchema(
+        {"type": "string", "pattern": rf"^{NAME_PATTERN[1:-1]}(\.{NAME_PATTERN[1:-1]})*$"})]
 
 
 class SequentialSpec(Spec):

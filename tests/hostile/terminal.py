@@ -48,4 +48,17 @@ def cases() -> list[Case]:
              {M: b"Linear: [1, 1]\n", "w.safetensors": _safetensors(["weight", "bias", "x\x1b]0;pwned\x07",
                                                                          f"y{RLO}z"])},
              ["weights", "check", M, "w.safetensors"], r"\\(x1b|u202e)", M),
+        # the two above also need a placed first line, which a root scalar's message (loader) and `weights check`'s
+        # table don't have yet; these two check the same escapes where the place is already there
+        Case("terminal_file_name_placed", "terminal", {"m\x1b]0;pwned\x07.yaml": b"Sequential:\n  a: Conv9d\n"},
+             ["summary", "m\x1b]0;pwned\x07.yaml"], r"unknown module type", "m\\x1b]0;pwned\\x07.yaml"),
+        Case("terminal_weights_keys_run", "terminal",
+             {M: b"Linear: [1, 1]\n", "w.safetensors": _safetensors(["weight", "bias", "x\x1b]0;pwned\x07",
+                                                                         f"y{RLO}z"])},
+             ["run", M, "-s", "1,1", "--weights", "w.safetensors"], r"\\x1b.*\\u202e", M),
+        Case("terminal_weights_file_name", "terminal", {M: b"Linear: [1, 1]\n", f"w{RLO}.pt": b"not a zip"},
+             ["run", M, "-s", "1,1", "--weights", f"w{RLO}.pt"], r"\\u202e", "w\\u202e.pt", line=False),
+        _case("buffer_name_bidi", f"buffers:\n  b{RLO}: {{shape: [1]}}\n"),
+        _case("module_dict_key_c1", 'type: ModuleDict\nmodules:\n  "a\\x9b2J": ReLU\n', phrase=r"\\x9b"),
+        _case("share_path_title", f'Sequential:\n  a: ReLU\n  b: {{share: "a{TITLE}"}}\n'),
     ]
