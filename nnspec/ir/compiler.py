@@ -174,6 +174,9 @@ def parse_forward(code: str, source: ForwardSource, inputs: list[str] | None) ->
     except SyntaxError as e:
         raise CompileError(f"forward: invalid Python syntax: {e.msg}",
                            position=source.position(e.lineno or 1, (e.offset or 1) - 1)) from None
+    except (MemoryError, RecursionError):  # Python's parser on 100,000 nested operators (------x): its stack
+        raise CompileError("forward nests too deeply to parse", position=source.position(_deep_line(code), 0)) \
+            from None
     body = tree.body
     if len(body) == 1 and isinstance(body[0], ast.FunctionDef):
         fn = body[0]
@@ -886,7 +889,10 @@ class Compiler:
                 raise self.error("comparisons must be between values known when the model is compiled", e)
             else:
                 self.step(sum(len(v) for v in (left, right) if isinstance(v, (tuple, list, str, range))))
-                result = _CMP[type(op)](left, right)
+                try:
+                    result = _CMP[type(op)](left, right)
+                except ERRORS as err:  # 1 < 'a': Python's own words name the operator and the types
+                    raise self.error(f"comparison: {type(err).__name__}: {_cut(str(err))}", e) from None
             if not result:
                 return False
             left = right
@@ -1015,6 +1021,12 @@ def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] 
                            position=source.position(1, 0)) from None
 
 
+def _deep_line(code: str) -> int:
+    """The line of a forward that Python's parser could not nest: its longest (the first where several are)."""
+    lines = code.splitlines() or [""]
+    return max(range(len(lines)), key=lambda i: len(lines[i])) + 1
+
+
 def _cut(text: str, limit: int = 80) -> str:
     """A value's text, cut so an error message stays one readable line."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -1032,6 +1044,8 @@ def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> A
     except SyntaxError as e:
         raise CompileError(f"invalid expression {_cut(expression)!r}: {e.msg}", position=source.position(1, 0)) \
             from None
+    except (MemoryError, RecursionError):  # Python's parser on 100,000 nested operators (not not ... x)
+        raise CompileError("expression nests too deeply to parse", position=source.position(1, 0)) from None
     compiler = Compiler(nn.Module(), ForwardSource("pass"), [], False)
     compiler.source = source
     compiler.env = dict(names)

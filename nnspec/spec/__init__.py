@@ -13,6 +13,7 @@ from . import loader
 from .loader import _short, locate, parse, read
 from .models import CONTAINER_SPECS, LAYER_SPECS, ModuleSpec
 from .blocks import _without, expand_blocks
+from .count import count_modules
 from .shorthand import expand
 
 _ADAPTER = TypeAdapter(ModuleSpec)
@@ -138,6 +139,7 @@ def validate(data: Any, filename: str = "<string>") -> Any:
         weight_renames(data, filename)  # checked here, so a bad rename is a spec error like any other
         data = _without(data, "weights")
     expanded = expand(expand_blocks(data, filename))
+    count_modules(expanded, filename)  # over the module cap: refused before validation and building
     try:
         return _ADAPTER.validate_python(expanded), expanded
     except ValidationError as e:

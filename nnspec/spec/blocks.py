@@ -204,8 +204,13 @@ class Expander:
             out.item_pos = []
             for i, item in enumerate(value):
                 ipos = _ipos(value, i) or pos
-                for copy, scope in self.repeated(item, env, ipos, use, path + (i,)):
+                for n, (copy, scope, copies) in enumerate(self.repeated(item, env, ipos, use, path + (i,))):
+                    before = self.count
                     expanded = self.module(copy, scope, ipos, use, path + (i,))
+                    if n == 0 and copies > 1 and self.count + (copies - 1) * (self.count - before) > MAX_EXPANDED \
+                            and not _mentions_expansion(copy):  # every copy the same: the whole is known now
+                        raise self.error(f"the model expands to more than {MAX_EXPANDED:,} modules ({copies:,} "
+                                         f"copies of {self.count - before:,})", ipos, use, path + (i,))
                     for one in (expanded if isinstance(expanded, _Splice) else [expanded]):
                         if one is not None:  # a false `when` drops a list item
                             out.append(one)
@@ -223,9 +228,9 @@ class Expander:
         return self.module(value, env, pos, use, path)
 
     def repeated(self, item: Any, env: dict, pos: Position | None, use: _Use | None, path: tuple):
-        """(item, env) once, or, for ``repeat: N``, N times with the index bound."""
+        """(item, env, N) once, or, for ``repeat: N``, N times with the index bound."""
         if not isinstance(item, dict) or "repeat" not in item or _kind(item) in ("ModuleList", "ParameterList"):
-            yield item, env
+            yield item, env, 1
             return
         count = self.value(item["repeat"], env, _vpos(item, "repeat") or pos, use, path + ("repeat",))
         index = item.get("index", "i")
@@ -240,7 +245,7 @@ class Expander:
                              path + ("repeat",))
         body = _without(_without(item, "repeat"), "index")
         for n in range(count):
-            yield body, {**env, index: n}
+            yield body, {**env, index: n}, count
 
     def truth(self, value: Any, env: dict, pos: Position | None, use: _Use | None, path: tuple) -> bool:
         """``when``'s value: an expression (``stride != 1``), or a string whose $-parts make one, or a value."""
