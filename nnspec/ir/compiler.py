@@ -889,10 +889,7 @@ class Compiler:
                 raise self.error("comparisons must be between values known when the model is compiled", e)
             else:
                 self.step(sum(len(v) for v in (left, right) if isinstance(v, (tuple, list, str, range))))
-                try:
-                    result = _CMP[type(op)](left, right)
-                except ERRORS as err:  # 1 < 'a': Python's own words name the operator and the types
-                    raise self.error(f"comparison: {type(err).__name__}: {_cut(str(err))}", e) from None
+                result = _CMP[type(op)](left, right)
             if not result:
                 return False
             left = right
@@ -1053,6 +1050,9 @@ def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> A
         value = compiler.expr(tree.body)
     except RecursionError:
         raise CompileError("expression nests too deeply", position=source.position(1, 0)) from None
+    except ERRORS as e:  # Python refused it, as a forward's statement would be: 1 < 'a' names '<' and the types
+        raise CompileError(f"cannot evaluate {_cut(expression)!r}: {type(e).__name__}: {_cut(str(e))}",
+                           position=source.position(1, 0)) from None
     if not isinstance(value, PLAIN_CONSTANTS) and not _is_const_tuple(value) and not isinstance(value, list):
         raise CompileError(f"{_cut(expression)!r} is not a constant ({_describe(value)})", position=source.position(1, 0))
     return value

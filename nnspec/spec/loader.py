@@ -113,7 +113,7 @@ def _construct_int(loader: _Loader, node) -> int:
     base = _BASES.get(value[:2].lower(), 8 if len(value) > 1 and value[0] == "0" else 10)
     digits = value[2:] if value[:2].lower() in _BASES else value
     significant = digits.lstrip("0") or "0"
-    bits_per_digit = {2: 1, 8: 3, 16: 4, 10: 3.33}[base]
+    bits_per_digit = {2: 1, 8: 3, 16: 4, 10: 3.3219281}[base]  # log2 of the base
     if len(significant) * bits_per_digit > MAX_INT_BITS + 4:
         raise _Refused(f"a number with {len(significant):,} digits is too large (an integer in a model file has at "
                        f"most {MAX_INT_BITS:,} bits)", node.start_mark)
@@ -341,24 +341,34 @@ def parse(text: str, filename: str = "<string>") -> Any:
 def _check_size(data: Any, filename: str) -> None:
     """Refuse data that nests too deeply or, with aliases expanded, has too many nodes.
 
-    Aliases make the data a DAG; sizes are memoised per object, so a file whose
-    expansion is exponential is measured in linear time, before anything walks it.
+    Aliases make the data a DAG; sizes and heights are memoised per object, so a file whose expansion is
+    exponential is measured in linear time, before anything walks it, and an alias used deeper than its
+    anchor is measured where it is used.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (values, levels of mappings and lists)
 
-    def size(node: Any, depth: int) -> int:
+    def too_deep(node: Any) -> SpecError:
+        return SpecError(f"model file nests mappings and lists deeper than {MAX_DEPTH} levels",
+                         position=getattr(node, "pos", None) or Position(filename))
+
+    def size(node: Any, depth: int) -> tuple[int, int]:
         if not isinstance(node, (dict, list)):
-            return 1
+            return 1, 0
         if depth > MAX_DEPTH:
-            raise SpecError(f"model file nests mappings and lists deeper than {MAX_DEPTH} levels",
-                            position=getattr(node, "pos", None) or Position(filename))
+            raise too_deep(node)
         key = id(node)
         if key not in sizes:
             children = node.values() if isinstance(node, dict) else node
-            sizes[key] = 1 + sum(size(child, depth + 1) for child in children)
-            if sizes[key] > MAX_NODES:
+            total, height = 1, 0
+            for child in children:
+                n, h = size(child, depth + 1)
+                total, height = total + n, max(height, h)
+            sizes[key] = total, height + 1
+            if total > MAX_NODES:
                 raise SpecError(f"model file expands to more than {MAX_NODES:,} values (aliases count each time they "
                                 "are used)", position=getattr(node, "pos", None) or Position(filename))
+        elif depth + sizes[key][1] - 1 > MAX_DEPTH:  # measured where first used, and deeper here
+            raise too_deep(node)
         return sizes[key]
 
     size(data, 0)

@@ -337,3 +337,11 @@ def test_an_rnn_flatten_parameters_call_compiles_to_nothing():
         nnspec.loads(text.replace("flatten_parameters()", "flatten_parameters(1)"))
     with pytest.raises(nnspec.NNSpecError, match="has no submodule, parameter, buffer or hyperparameter"):
         nnspec.loads(text.replace("LSTM: [3, 4]", "Linear: [3, 4]"))
+
+
+@pytest.mark.parametrize("body", ["return " + "-" * 100_000 + "x", "y = x\nreturn " + "not " * 100_000 + "y"])
+def test_a_forward_too_deep_for_pythons_parser_is_placed_at_its_line(body):
+    # ast.parse runs out of its stack (MemoryError or RecursionError) on 100,000 nested operators
+    e = refused(body)
+    line = body.count("\n") + 1
+    assert "nests too deeply" in str(e) and str(e).startswith(f"m.yaml:{BODY_LINE + line - 1}:")

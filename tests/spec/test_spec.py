@@ -200,7 +200,7 @@ def test_yaml_syntax_error_position():
     e = load_error(lines("type: Sequential", "modules:", "  - ReLU", "  - a: b: c"))
     assert isinstance(e, nnspec.SpecError)
     assert str(e).startswith("model.yaml:4:9: invalid YAML:")
-    assert "mapping values are not allowed here" in str(e)
+    assert "mapping values are not allowed" in str(e)  # "here" (PyYAML) or "in this context" (libyaml)
     assert (e.position.file, e.position.line, e.position.col) == ("model.yaml", 4, 9)
 
 
