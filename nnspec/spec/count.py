@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import Position, SpecError
 from ..resources import MAX_MODULES
-from .loader import locate
+from .loader import MAX_DEPTH, locate
 
 _LISTS = ("Sequential", "ModuleList", "ModuleDict")  # containers whose one-key value is their modules
 _HOLDERS = (*_LISTS, "Module")  # ... and those with a modules: key
@@ -50,6 +50,8 @@ class _Nodes:
                             position=Position(self.filename, mark.line + 1, mark.column + 1))
 
     def module(self, node, path: tuple) -> int:
+        if len(path) > 2 * MAX_DEPTH:  # the constructor refuses such nesting, placed; not counted here (recursion)
+            return 0
         if isinstance(node, yaml.ScalarNode):  # a type name (not null, not a $-substitution)
             if node.tag == _STR and node.value and "$" not in node.value:
                 self.add(1, node, path)

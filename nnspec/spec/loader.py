@@ -228,9 +228,9 @@ class PosStr(str):
 
 
 def _c_parser():
-    """libyaml's parser and composer (20 times faster than PyYAML's own: a 2 MB file in a second, not ten), where
-    it is there and bounds nesting itself (its composer recurses in C: libyaml since 0.2.5 stops at 1,000 levels,
-    which this checks by trying); else None, and the pure-Python one is used."""
+    """libyaml's parser and composer (several times faster than PyYAML's own: a 2 MB file in a second or two, not
+    ten), where it is there and bounds nesting itself (its composer recurses in C; recent libyaml stops at 1,000
+    levels, which this checks by trying); else None, and PyYAML's pure-Python one is used."""
     try:
         from yaml._yaml import CParser
     except ImportError:
@@ -348,8 +348,7 @@ def _check_size(data: Any, filename: str) -> None:
     sizes: dict[int, tuple[int, int]] = {}  # id -> (values, levels of mappings and lists)
 
     def too_deep(node: Any) -> SpecError:
-        return SpecError(f"model file nests mappings and lists deeper than {MAX_DEPTH} levels",
-                         position=getattr(node, "pos", None) or Position(filename))
+        return SpecError(_too_deep(), position=getattr(node, "pos", None) or Position(filename))
 
     def size(node: Any, depth: int) -> tuple[int, int]:
         if not isinstance(node, (dict, list)):
