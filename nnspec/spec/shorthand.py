@@ -49,7 +49,7 @@ def expand(node: Any, path: tuple = ()) -> Any:
     """A module node in normal form, children included."""
     if isinstance(node, str):
         d = _new_dict(node)
-        _set(d, "type", node)
+        _set(d, "type", str(node))  # a bare root is a PosStr: its place is the dict's, the name plain text
         return d
     if not isinstance(node, dict):
         return node  # validation reports the wrong kind with its position
