@@ -107,6 +107,8 @@ def _construct_int(loader: _Loader, node) -> int:
     """An integer, refused by its number of digits before Python converts it (int() of 5,000 decimal digits
     raises, and past that it would take time quadratic in the length); base 60 is not read (``!!int 1:30``)."""
     text = loader.construct_scalar(node)
+    if ":" in text:  # ``!!int 1:30``: base 60 is not read
+        raise _Refused(f"not an integer: {_short(text)}", node.start_mark)
     value = text.replace("_", "")
     sign = -1 if value[:1] == "-" else 1
     value = value.lstrip("+-")
@@ -350,7 +352,7 @@ def _check_size(data: Any, filename: str) -> None:
     def too_deep(node: Any) -> SpecError:
         return SpecError(_too_deep(), position=getattr(node, "pos", None) or Position(filename))
 
-    def size(node: Any, depth: int) -> tuple[int, int]:
+    def size(node: Any, depth: int, parent: Any = None) -> tuple[int, int]:
         if not isinstance(node, (dict, list)):
             return 1, 0
         if depth > MAX_DEPTH:
@@ -360,14 +362,14 @@ def _check_size(data: Any, filename: str) -> None:
             children = node.values() if isinstance(node, dict) else node
             total, height = 1, 0
             for child in children:
-                n, h = size(child, depth + 1)
+                n, h = size(child, depth + 1, node)
                 total, height = total + n, max(height, h)
             sizes[key] = total, height + 1
             if total > MAX_NODES:
                 raise SpecError(f"model file expands to more than {MAX_NODES:,} values (aliases count each time they "
                                 "are used)", position=getattr(node, "pos", None) or Position(filename))
-        elif depth + sizes[key][1] - 1 > MAX_DEPTH:  # measured where first used, and deeper here
-            raise too_deep(node)
+        elif depth + sizes[key][1] - 1 > MAX_DEPTH:  # an alias, measured at its anchor, used deeper here: placed
+            raise too_deep(parent if parent is not None else node)  # at what holds it (the anchor is elsewhere)
         return sizes[key]
 
     size(data, 0)

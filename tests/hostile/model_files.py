@@ -22,6 +22,8 @@ def cases() -> list[Case]:
         # YAML 1.1 oddities: base-60 integers, timestamps, and numbers too long to convert
         _case("sexagesimal_small", "message", _linear("1:30"), r"in_features.*'1:30'"),
         _case("sexagesimal_800k", "hang", _linear(":".join(["1"] * 400_000)), r"in_features.*'1:1:1"),
+        _case("sexagesimal_int_tag", "hang", "Linear:\n  in_features: !!int " + ":".join(["1"] * 400_000)
+              + "\n  out_features: 3\n", r"in_features: not an integer: '1:1:1"),
         _case("sexagesimal_float", "message", "Dropout:\n  p: 1:30.5\n", r"p.*'1:30.5'"),
         _case("timestamp_date", "message", _linear("2001-12-14"), r"in_features.*'2001-12-14'"),
         _case("timestamp_full", "message", _linear("2001-12-14t21:59:43.10-05:00"), r"in_features.*2001-12-14"),
@@ -48,6 +50,8 @@ def cases() -> list[Case]:
               r"nest"),
         _case("deep_block_sequence", "message", "".join(f"{' ' * (2 * i)}-\n" for i in range(3000)) + "x\n",
               r"(nest|module)"),
+        _case("deep_aliases", "message", "a: &a " + "[" * 40 + "1" + "]" * 40 + "\nb: &b " + "[" * 40 + "*a" + "]" * 40
+              + "\nc: " + "[" * 40 + "*b" + "]" * 40 + "\n", r"nests .* deeper than 64"),
         _case("deep_modules", "message", "{Sequential: [" * 200 + "ReLU" + "]}" * 200 + "\n", r"nest"),
         # bombs
         _case("alias_bomb", "memory", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
