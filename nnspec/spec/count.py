@@ -23,7 +23,8 @@ from .loader import MAX_DEPTH, locate
 _LISTS = ("Sequential", "ModuleList", "ModuleDict")  # containers whose one-key value is their modules
 _HOLDERS = (*_LISTS, "Module")  # ... and those with a modules: key
 _STR = "tag:yaml.org,2002:str"
-_SMALL_INT = re.compile(r"^\+?[0-9]{1,6}$")
+_INT = "tag:yaml.org,2002:int"
+_SMALL_INT = re.compile(r"^\+?(?:0|[1-9][0-9]{0,5})$")  # decimal as written (010 is YAML 1.1's octal 8)
 
 
 def _message() -> str:
@@ -83,7 +84,7 @@ class _Nodes:
                     n += self.module(v, where + (k.value,))
         repeat, one = keys.get("repeat"), keys.get("module")
         if kind == "ModuleList" and one is not None and isinstance(repeat, yaml.ScalarNode) and \
-                _SMALL_INT.match(repeat.value) and int(repeat.value) > 0:
+                repeat.tag == _INT and _SMALL_INT.match(repeat.value) and int(repeat.value) > 0:
             copy = self.module(one, path + ("module",))
             self.add((int(repeat.value) - 1) * copy, one, path + ("module",))
             n += int(repeat.value) * copy

@@ -72,3 +72,11 @@ def test_copies_that_differ_are_expanded_one_by_one():
     m = nnspec.loads("blocks:\n  B:\n    items:\n      - {ReLU: null, repeat: 1000}\nSequential:\n"
                      "  - {B: null, repeat: 1000, when: 'i < 2'}\n", meta=True)
     assert len(m) == 2000
+
+
+def test_the_node_count_reads_a_repeat_only_where_it_is_a_plain_decimal(monkeypatch):
+    monkeypatch.setattr(count, "MAX_MODULES", 9)
+    parse("type: ModuleList\nrepeat: 010\nmodule: ReLU\n", "m.yaml")  # YAML 1.1's octal: 8 copies, 9 modules
+    parse("type: ModuleList\nrepeat: '10'\nmodule: ReLU\n", "m.yaml")  # a string: validation's to refuse
+    with pytest.raises(nnspec.SpecError, match="more than 9 modules"):
+        parse("type: ModuleList\nrepeat: 10\nmodule: ReLU\n", "m.yaml")
