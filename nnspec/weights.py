@@ -43,11 +43,14 @@ from .runtime.backend import to_numpy
 MAX_PICKLE_BYTES = 64 << 20  # a state_dict's pickle is a few KB per tensor; 64 MiB is ~100,000 tensors
 MAX_SAFETENSORS_HEADER = 100 << 20  # the safetensors format's own limit
 MAX_NDIM = 64  # NumPy's limit
+# tensors a weight file may hold: a large model's checkpoint shard holds a few thousand; reading costs time per
+# tensor (a zip entry, a header entry), and this keeps a file of empty tensors from taking minutes
+MAX_TENSORS = 50_000
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")  # checkpoint dicts that hold a state_dict
 MAX_WRAPPER_DEPTH = 4
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 SUFFIXES = (".npz", ".safetensors", *TORCH_SUFFIXES)
-NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex
+NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: nnspec has no complex dtypes
 
 
 class _Budget:
@@ -74,9 +77,18 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
+def _check_count(n: int, what: str = "tensors") -> None:
+    if n > MAX_TENSORS:
+        raise WeightsError(f"the file has {n:,} {what}, more than {MAX_TENSORS:,} tensors (the limit of a "
+                           "weight file)")
+
+
 def _check_numeric(dtype: numpy.dtype, key: str) -> None:
     if dtype.hasobject:
         raise WeightsError(f"{key!r} holds Python objects (dtype object); a weight file holds numbers only")
+    if dtype.kind == "c":
+        raise WeightsError(f"{_brief(key, MAX_KEY)} has dtype {dtype}, a complex type, which is not supported "
+                           "(nnspec's tensors are real: bool, integer or floating point)")
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise WeightsError(f"{key!r} has dtype {dtype}, not a numeric tensor type")
 
@@ -128,38 +140,51 @@ def _check_entry(info: zipfile.ZipInfo, budget: _Budget) -> None:
 
 # .npz ----------------------------------------------------------------------
 
+def _zip_entry_count(p: Path) -> int:
+    """The number of entries a zip's end-of-central-directory record declares, read before the directory is."""
+    with open(p, "rb") as f:
+        record = zipfile._EndRecData(f)  # the stdlib's own reader of that record (zip64 included)
+    return record[zipfile._ECD_ENTRIES_TOTAL] if record else 0
+
+
 def _load_npz(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
-    """Check each array's header against its entry's size, then read through numpy.load."""
+    """Each array's header checked against its entry's size and the budget, then its data read, one entry at a time
+    (what is allocated never passes the budget)."""
     if not zipfile.is_zipfile(p):
         raise WeightsError("not an .npz archive (not a zip file)")
-    keys = []
+    _check_count(_zip_entry_count(p), "arrays")
+    arrays = {}
     with zipfile.ZipFile(p) as zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        _check_count(len(infos), "arrays")
+        for info in infos:  # each entry by its own name: NpzFile's lookup maps "w" and "w.npy" alike
             if not info.filename.endswith(".npy"):
                 raise WeightsError(f"entry {info.filename!r} is not a .npy array")
             key = info.filename[:-4]
+            if key in arrays:
+                raise WeightsError(f"array {key!r} appears twice")
             _check_entry(info, budget)
             with zf.open(info) as f:
                 version = npy_format.read_magic(f)
                 if version == (1, 0):
-                    shape, _, dtype = npy_format.read_array_header_1_0(f)
+                    shape, fortran, dtype = npy_format.read_array_header_1_0(f)
                 elif version == (2, 0):
-                    shape, _, dtype = npy_format.read_array_header_2_0(f)
+                    shape, fortran, dtype = npy_format.read_array_header_2_0(f)
                 else:
                     raise WeightsError(f"array {key!r} has .npy format version {version}, expected 1.0 or 2.0")
-            _check_numeric(dtype, key)
-            nbytes = math.prod(shape) * dtype.itemsize
-            if nbytes > info.file_size:
-                raise WeightsError(f"array {key!r} declares {nbytes:,} bytes of data, "
-                                   f"but its entry holds {info.file_size:,}")
-            budget.take(nbytes, f"array {key!r}")
-            keys.append(key)
-    with zipfile.ZipFile(p) as zf:  # each entry by its own name: NpzFile's lookup maps "w" and "w.npy" alike
-        arrays = {}
-        for key in keys:
-            with zf.open(f"{key}.npy") as f:
-                arrays[key] = npy_format.read_array(f, allow_pickle=False)
-    return {k: a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("=")) for k, a in arrays.items()}
+                _check_numeric(dtype, key)
+                count = math.prod(shape)
+                nbytes = count * dtype.itemsize
+                if nbytes > info.file_size:
+                    raise WeightsError(f"array {key!r} declares {nbytes:,} bytes of data, "
+                                       f"but its entry holds {info.file_size:,}")
+                budget.take(nbytes, f"array {key!r}")
+                flat = numpy.empty(count, dtype=dtype)
+                if f.readinto(memoryview(flat.view(numpy.uint8))) != nbytes:
+                    raise WeightsError(f"array {key!r} holds fewer bytes than its shape {list(shape)} needs")
+            array = flat.reshape(shape[::-1]).transpose() if fortran else flat.reshape(shape)
+            arrays[key] = array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
+    return arrays
 
 
 # .safetensors ----------------------------------------------------------------
@@ -182,6 +207,24 @@ def _is_count(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+JSON_VALUE_BYTES = 64  # what one JSON value (a number, a list, a dict entry) takes as a Python object, about
+
+
+def _counted_objects() -> Callable[[list], dict]:
+    """A json object_pairs_hook that refuses more JSON objects than MAX_TENSORS tensors have (one each, and the
+    header's and metadata's own), as they are parsed: a header of a million empty tensors stops early."""
+    count = 0
+
+    def hook(pairs: list) -> dict:
+        nonlocal count
+        count += 1
+        if count > MAX_TENSORS + 2:
+            raise WeightsError(f"the header has more than {MAX_TENSORS:,} tensors (the limit of a weight file)")
+        return dict(pairs)
+
+    return hook
+
+
 def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
     """Parse the header here (for bfloat16, which NumPy lacks, and the order), read the rest through safetensors."""
     try:
@@ -197,8 +240,12 @@ def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
         if n > min(size - 8, MAX_SAFETENSORS_HEADER):
             raise WeightsError(f"header length {n:,} is larger than the file or the format's limit; "
                                "not a .safetensors file?")
+        text = f.read(n)
+        # before the JSON is parsed: what its values will take as Python objects, and how many tensors it has
+        budget.check(JSON_VALUE_BYTES * (text.count(b",") + text.count(b"[") + text.count(b"{") + 1),
+                     f"the header's JSON values ({n:,} bytes of JSON)")
         try:
-            header = json.loads(f.read(n).decode("utf-8"))
+            header = json.loads(text.decode("utf-8"), object_pairs_hook=_counted_objects())
         except (UnicodeDecodeError, ValueError) as e:
             raise WeightsError(f"header is not valid JSON ({_one_line(e)})") from None
         if not isinstance(header, dict):
@@ -285,6 +332,7 @@ _STORAGE_TYPES = {
     "FloatStorage": "f4", "HalfStorage": "f2", "DoubleStorage": "f8", "BFloat16Storage": "u2",
     "LongStorage": "i8", "IntStorage": "i4", "ShortStorage": "i2", "CharStorage": "i1",
     "ByteStorage": "u1", "BoolStorage": "u1",
+    "ComplexFloatStorage": "c8", "ComplexDoubleStorage": "c16",  # read, then refused at their key
 }
 
 
@@ -340,6 +388,9 @@ class _TorchUnpickler(pickle.Unpickler):
                 info = self.zf.getinfo(entry)
             except KeyError:
                 raise WeightsError(f"storage {entry!r} is missing") from None
+            if info.file_size > nbytes:  # refused before it is read: a tensor's storage holds what it needs
+                raise WeightsError(f"storage {entry!r} declares {info.file_size:,} bytes, more than its {numel:,} "
+                                   f"{stype.name} elements need ({nbytes:,})")
             _check_entry(info, self.budget)
             self.budget.take(info.file_size, f"storage {entry!r}")
             with self.zf.open(info) as f:
@@ -389,6 +440,9 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
 
 
 def _refused(module: str, name: str) -> WeightsError:
+    if module == "torch" and name.endswith("Storage"):
+        return WeightsError(f"refusing to load torch.{name}: a tensor type that is not supported (nnspec reads "
+                            f"{', '.join(n.removesuffix('Storage') for n in _STORAGE_TYPES if 'Complex' not in n)})")
     hint = ""
     if module.startswith(("torch.nn.", "__torch__")) or (name[:1].isupper() and module not in ("builtins", "os", "posix")):
         hint = " (a whole pickled model or a TorchScript archive? save model.state_dict() instead)"
@@ -399,48 +453,125 @@ def _refused(module: str, name: str) -> WeightsError:
 MAX_PICKLE_DEPTH = 100  # nesting: CPython hashes and compares nested tuples recursively, in C
 MAX_PICKLE_TREE = 20_000_000  # values counted as a tree: a shared value counts each time it is used
 MAX_MEMO_INDEX = 1 << 20  # CPython grows its memo array to the largest index a PUT names
-_IN_PLACE = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
+# opcodes a pickle may have: torch.save writes about 33 per storage; the rest (an epoch, a config) is small
+PICKLE_OPCODES_BASE = 250_000
+PICKLE_OPCODES_PER_STORAGE = 64
+_IN_PLACE = {"APPEND", "APPENDS", "SETITEMS", "SETITEM", "ADDITEMS", "BUILD"}
+_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
+_MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
+_LEAF = (0, 1)  # (depth, tree size) of a value that holds no other
 
 
-def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
+def _opcode_table() -> list[tuple | None]:
+    """Per opcode byte: (name, argument kind, length width, pops to a MARK, values popped below it, values
+    pushed, pushes a MARK, pushes one plain value), from pickletools' descriptions; an argument kind is a
+    fixed width (>= 0), a line (-1), two lines (-6, GLOBAL and INST), or a length of ``length width`` bytes
+    then that many bytes (-2; -3 signed, -4; -5)."""
+    table: list[tuple | None] = [None] * 256
+    for op in pickletools.opcodes:
+        kind = op.arg.n if op.arg is not None else 0
+        if op.arg is not None and op.arg.name == "stringnl_noescape_pair":
+            kind = -6
+        mark = pickletools.markobject in op.stack_before
+        below = op.stack_before.index(pickletools.markobject) if mark else len(op.stack_before)
+        pushes_mark = pickletools.markobject in op.stack_after
+        after = len(op.stack_after)
+        leaf = not mark and not below and after == 1 and not pushes_mark and kind != -6 and op.name not in _MEMO_GET
+        width = {-2: 1, -3: 4, -4: 4, -5: 8}.get(kind, 0)
+        table[ord(op.code.encode("latin-1"))] = (op.name, kind, width, mark, below, after, pushes_mark, leaf)
+    return table
+
+
+_OPCODES = _opcode_table()
+
+
+def max_pickle_opcodes(storages: int) -> int:
+    """The opcodes a torch.save pickle of ``storages`` storages may have: generous for a state_dict or a
+    checkpoint, and a bound on the time the scan takes."""
+    return PICKLE_OPCODES_BASE + PICKLE_OPCODES_PER_STORAGE * storages
+
+
+def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any], max_opcodes: int | None = None) -> None:
     """Read the pickle's opcodes before anything is unpickled, and refuse it for what no state_dict has:
-    a GLOBAL or INST outside ``allowed`` (find_class sees STACK_GLOBAL), values nested more than
-    MAX_PICKLE_DEPTH deep (CPython would overflow its C stack hashing them), values that are huge as
-    trees through shared references ((t, t) nested 40 times), and memo indices that make CPython
-    allocate gigabytes. The stack is simulated with each value's (depth, tree size) only."""
+    more than ``max_opcodes`` opcodes (the scan is one pass, so its time is bounded too), a GLOBAL or INST
+    outside ``allowed`` (find_class sees STACK_GLOBAL), values or MARKs nested more than MAX_PICKLE_DEPTH
+    deep (CPython would overflow its C stack hashing them), values that are huge as trees through shared
+    references ((t, t) nested 40 times), and memo indices that make CPython allocate gigabytes. The stack
+    is simulated with each value's (depth, tree size) only. A malformed pickle raises ValueError (corrupt)."""
+    if max_opcodes is None:
+        max_opcodes = max_pickle_opcodes(0)
+    table, end = _OPCODES, len(data)
     stack: list[tuple[int, int] | None] = []  # None: a MARK
     memo: dict[int, tuple[int, int]] = {}
-    for op, arg, _ in pickletools.genops(data):
-        name = op.name
-        if name in ("GLOBAL", "INST"):
-            module, gname = _python3_name(*str(arg).partition(" ")[::2])
+    marks = count = pos = 0
+    while True:
+        if pos >= end:
+            raise ValueError("the pickle ends before its STOP opcode (truncated?)")
+        entry = table[data[pos]]
+        if entry is None:
+            raise ValueError(f"the pickle has an unknown opcode {data[pos]:#04x} at byte {pos:,}")
+        count += 1
+        if count > max_opcodes:
+            raise WeightsError(f"the pickle has more than {max_opcodes:,} opcodes, too many for a state_dict of "
+                               f"its storages (at most {PICKLE_OPCODES_BASE:,} + {PICKLE_OPCODES_PER_STORAGE} "
+                               "per storage)")
+        name, kind, width, mark, below, after, pushes_mark, leaf = entry
+        at = pos + 1
+        if kind >= 0:
+            pos = at + kind
+        elif kind == -1 or kind == -6:
+            stop = data.find(b"\n", at)
+            if kind == -6 and stop >= 0:
+                stop = data.find(b"\n", stop + 1)
+            if stop < 0:
+                raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} has no end of line (truncated?)")
+            pos = stop + 1
+        else:
+            n = int.from_bytes(data[at:at + width], "little", signed=kind == -3)
+            if n < 0:
+                raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} has a negative length")
+            pos = at + width + n
+        if pos > end:
+            raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} runs past its end (truncated?)")
+        if name == "STOP":
+            return
+        if leaf:
+            stack.append(_LEAF)  # a number, a string, an empty container: most of a pickle
+            continue
+        if kind == -6:
+            module, _, gname = data[at:pos - 1].decode("utf-8", "replace").partition("\n")
+            module, gname = _python3_name(module, gname)
             if (module, gname) not in allowed:
                 raise _refused(module, gname)
-        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
-            index = len(memo) if name == "MEMOIZE" else arg
-            if not isinstance(index, int) or not 0 <= index < MAX_MEMO_INDEX:
+        if name in _MEMO_PUT:
+            index = len(memo) if name == "MEMOIZE" else _memo_index(data, at, pos, kind)
+            if not 0 <= index < MAX_MEMO_INDEX:
                 raise WeightsError(f"pickle memo index {index} is out of range (at most {MAX_MEMO_INDEX:,})")
-            memo[index] = stack[-1] if stack and stack[-1] is not None else (0, 1)
+            memo[index] = stack[-1] if stack and stack[-1] is not None else _LEAF
             continue
-        if name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(arg, (0, 1)))
+        if name in _MEMO_GET:
+            stack.append(memo.get(_memo_index(data, at, pos, kind), _LEAF))
             continue
-        before, after = op.stack_before, op.stack_after
+        if pushes_mark:
+            marks += 1
+            if marks > MAX_PICKLE_DEPTH:
+                raise WeightsError(f"the pickle nests values more than {MAX_PICKLE_DEPTH} deep (MARK opcodes); "
+                                   "a state_dict does not")
+            stack.append(None)
+            continue
         popped: list[tuple[int, int] | None] = []
-        if pickletools.markobject in before:
+        if mark:
             while stack and stack[-1] is not None:
                 popped.append(stack.pop())
             if stack:
                 stack.pop()
-            below = before.index(pickletools.markobject)
-        else:
-            below = len(before)
+                marks -= 1
         for _ in range(below):
             if stack:
                 popped.append(stack.pop())
         values = [v for v in popped if v is not None]
-        if name in _IN_PLACE and len(before) and values:  # the container is changed, not wrapped
-            container = popped[-1] if popped[-1] is not None else (0, 1)
+        if name in _IN_PLACE and below and values:  # the container is changed, not wrapped
+            container = popped[-1] if popped[-1] is not None else _LEAF
             items = values[:-1] if popped[-1] is not None else values
             depth = max([container[0]] + [d + 1 for d, _ in items])
             size = container[1] + sum(t for _, t in items)
@@ -452,14 +583,32 @@ def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
         if size > MAX_PICKLE_TREE:
             raise WeightsError(f"the pickle's values, counted with every shared reference, exceed "
                                f"{MAX_PICKLE_TREE:,}; a state_dict is far smaller")
-        for marker in after:
-            stack.append(None if marker is pickletools.markobject else (depth, size))
+        for _ in range(after):
+            stack.append((depth, size))
 
 
-def _brief(value: Any) -> str:
+def _memo_index(data: bytes, at: int, pos: int, kind: int) -> int:
+    """The memo index argument of a PUT or GET: a decimal line (protocol 0) or 1 or 4 bytes."""
+    if kind == -1:
+        text = data[at:pos - 1].strip()
+        return int(text) if text.isdigit() and len(text) <= 12 else -1
+    return int.from_bytes(data[at:pos], "little")
+
+
+class _BriefRepr(reprlib.Repr):
+    """reprlib's bounded repr, with an integer of thousands of digits described, not written (Python refuses
+    to convert one past 4,300 digits)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 128:
+            return repr(x)
+        return f"<an integer of about {int(x.bit_length() * math.log10(2)) + 1:,} digits>"
+
+
+def _brief(value: Any, maxstring: int = 40) -> str:
     """A bounded repr of a value from a pickle (nested and shared values are cut, never walked whole)."""
-    r = reprlib.Repr()
-    r.maxlevel, r.maxtuple, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 4, 40, 40
+    r = _BriefRepr()
+    r.maxlevel, r.maxtuple, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 4, maxstring, 40
     return r.repr(value)
 
 
@@ -485,8 +634,10 @@ def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
             raise WeightsError(f"'{pickles[0]}' is {info.file_size:,} bytes, over the limit of {MAX_PICKLE_BYTES:,}")
         with zf.open(info) as f:
             data = f.read(MAX_PICKLE_BYTES + 1)
+        storages = sum(1 for n in zf.namelist() if n.startswith(f"{prefix}/data/"))
+        _check_count(storages, "storages")
         unpickler = _TorchUnpickler(io.BytesIO(data), zf, prefix, byteorder, budget)
-        _scan_globals(data, unpickler.globals)
+        _scan_globals(data, unpickler.globals, max_pickle_opcodes(storages))
         obj = unpickler.load()
     return _state_dict_of(obj)
 
@@ -502,9 +653,10 @@ def _state_dict_of(obj: Any, depth: int = 0, where: str = "the file") -> dict[st
     out = {}
     for key, value in obj.items():
         if not isinstance(key, str):
-            raise WeightsError(f"{where} has a key {key!r} of type {type(key).__name__}, not a name")
+            raise WeightsError(f"{where} has a key {_brief(key)} of type {type(key).__name__}, not a name")
         if not isinstance(value, _Tensor):
-            raise WeightsError(f"{key!r} in {where} is not a tensor (type {type(value).__name__})")
+            raise WeightsError(f"{_brief(key, MAX_KEY)} in {where} is not a tensor (type {type(value).__name__})")
+        _check_numeric(value.array.dtype, key)
         out[key] = value.array
     return out
 
