@@ -274,15 +274,16 @@ def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
             entries.append((offsets[0], offsets[1], key, dtype, shape))
         entries.sort(key=lambda e: e[0])  # stable: ties (empty tensors) keep the header's order
         out = {}
-        with safe_open(str(p), framework="np") as st:  # validates the header again, in the format's own terms
-            for begin, end, key, dtype, shape in entries:
-                if dtype == "BF16":
-                    f.seek(8 + n + begin)
-                    raw = f.read(end - begin)
-                    bits = numpy.frombuffer(raw, dtype="<u2", count=math.prod(shape)).reshape(shape)
-                    out[key] = _bf16_to_float32(bits)
-                else:
-                    out[key] = st.get_tensor(key)
+        with safe_open(str(p), framework="np"):  # validates the header again, in the format's own terms
+            pass
+        for begin, end, key, dtype, shape in entries:  # read here, in the file's order: one read per tensor
+            f.seek(8 + n + begin)
+            array = numpy.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype])
+            if f.readinto(memoryview(array.reshape(-1).view(numpy.uint8))) != end - begin:
+                raise WeightsError(f"tensor {key!r}'s data ends early (truncated?)")
+            if dtype == "BF16":
+                array = _bf16_to_float32(array)
+            out[key] = array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
         return out
 
 
@@ -838,25 +839,75 @@ def _describe_array(a: Any) -> str:
     return f"{tuple(int(s) for s in a.shape)} {a.dtype}"
 
 
+HINT_CUTOFF = 0.75  # difflib's similarity a "did you mean" needs
+HINT_EXHAUSTIVE = 200  # with at most this many names on each side, every pair is compared
+HINT_NEIGHBOURS = 4  # past that, a name is compared with this many neighbours each way, in two sorted orders
+MAX_HINT_KEY = MAX_KEY  # difflib's time grows with the square of a name's length: longer names get no hint
+
+
+def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict[str, str], int]:
+    """For each name, the most similar candidate (difflib's ratio, at least HINT_CUTOFF; ties to the greater
+    name, as difflib.get_close_matches) where there is one, and the number of pairs compared.
+
+    With few names on each side (HINT_EXHAUSTIVE) every pair is compared. Past that, a name is compared only
+    with its HINT_NEIGHBOURS nearest candidates on each side in sorted order, and in sorted order of the
+    reversed strings: a renamed leaf keeps the prefix, an added or dropped prefix ("module.") keeps the suffix.
+    The pairs compared then grow linearly with the names (sorting, n log n), not with their product."""
+    import bisect
+    import difflib
+
+    pool = [c for c in dict.fromkeys(candidates) if len(c) <= MAX_HINT_KEY]
+    exhaustive = len(names) <= HINT_EXHAUSTIVE and len(pool) <= HINT_EXHAUSTIVE
+    forward = sorted(pool)
+    backward = sorted(c[::-1] for c in pool)
+    k = HINT_NEIGHBOURS
+    matcher = difflib.SequenceMatcher()
+    out: dict[str, str] = {}
+    compared = 0
+    for name in names:
+        if len(name) > MAX_HINT_KEY:
+            continue
+        if exhaustive:
+            near = pool
+        else:
+            i = bisect.bisect_left(forward, name)
+            j = bisect.bisect_left(backward, name[::-1])
+            near = dict.fromkeys(forward[max(0, i - k):i + k] + [c[::-1] for c in backward[max(0, j - k):j + k]])
+        matcher.set_seq2(name)
+        best: tuple[float, str] | None = None
+        for c in near:
+            compared += 1
+            matcher.set_seq1(c)
+            if (matcher.real_quick_ratio() >= HINT_CUTOFF and matcher.quick_ratio() >= HINT_CUTOFF
+                    and (score := matcher.ratio()) >= HINT_CUTOFF and (best is None or (score, c) > best)):
+                best = (score, c)
+        if best is not None:
+            out[name] = best[1]
+    return out, compared
+
+
 def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
     """Every key the model has and the weights lack, and the reverse (with the nearest name), and every entry
     whose shape differs, or whose dtype can't be converted (a float of another precision can: not listed).
     The model may be shape-only (``nnspec.load(path, meta=True)``): nothing of it is allocated."""
-    import difflib
+    return compare_state(model.state_dict(), state)
 
-    own = model.state_dict()
+
+def compare_state(own: Mapping[str, Any], state: Mapping[str, Any]) -> list[Mismatch]:
+    """:func:`compare` on a model's state_dict ``own`` (names to arrays, or shape-only arrays): near-linear in
+    the number of keys (the did-you-mean hints come from :func:`nearest_names`)."""
     out: list[Mismatch] = []
     # torch's BatchNorm keeps its own num_batches_tracked when a state_dict lacks it (older checkpoints)
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]
+    to_file, _ = nearest_names(missing, unexpected)
+    to_model, _ = nearest_names(unexpected, missing)
     for key in missing:
-        close = difflib.get_close_matches(key, unexpected, n=1, cutoff=0.75)
         out.append(Mismatch("missing", key, expected=_describe_array(own[key]),
-                            hint=f"; the file has {close[0]!r}" if close else ""))
+                            hint=f"; the file has {to_file[key]!r}" if key in to_file else ""))
     for key in unexpected:
-        close = difflib.get_close_matches(key, missing, n=1, cutoff=0.75)
         out.append(Mismatch("unexpected", key, got=_describe_array(state[key]),
-                            hint=f"; did you mean {close[0]!r}?" if close else ""))
+                            hint=f"; did you mean {to_model[key]!r}?" if key in to_model else ""))
     for key, want in own.items():
         if key not in state:
             continue
@@ -867,6 +918,18 @@ def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
                 numpy.dtype(have.dtype).kind in "iub" and numpy.dtype(want.dtype).kind in "iu"):
             out.append(Mismatch("dtype", key, expected=_describe_array(want), got=_describe_array(have)))
     return out
+
+
+MISMATCH_KINDS = ("missing", "unexpected", "shape", "dtype")
+
+
+def count_mismatches(problems: Sequence[Mismatch]) -> str:
+    """"2 missing keys, 1 unexpected key, 1 shape": how many of each kind, for a summary line."""
+    nouns = {"missing": "missing key", "unexpected": "unexpected key", "shape": "shape mismatch",
+             "dtype": "dtype mismatch"}
+    counts = {kind: sum(p.kind == kind for p in problems) for kind in MISMATCH_KINDS}
+    return ", ".join(f"{n:,} {nouns[kind]}{'es' if n != 1 and kind in ('shape', 'dtype') else 's' if n != 1 else ''}"
+                     for kind, n in counts.items() if n)
 
 
 def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
