@@ -26,7 +26,7 @@ import uuid
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -754,9 +754,12 @@ def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
 
 # --------------------------------------------------------------------------- checking a file against a model
 
+MAX_RENAMES = 100  # rename rules in a model file: a checkpoint's names need a few
 MAX_RENAME_PATTERN = 200
+MAX_RENAME_REPLACEMENT = 200
 MAX_RENAME_QUANTIFIERS = 2  # with keys of at most MAX_KEY characters, matching stays under MAX_KEY ** 3 steps
-MAX_KEY = 300
+MAX_KEY = 300  # characters of a key a rename reads or writes
+MAX_RENAME_STEPS = 500_000_000  # regex steps all renames of all keys may take, estimated (a few seconds)
 # a repeated group ((\w|\.)+)+ can backtrack exponentially, and many quantifiers polynomially: both refused
 _QUANTIFIER = re.compile(r"(?<!\\)(?:[*+?]|\{\d*,?\d*\})")
 _QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)(?:[*+?]|\{\d*,?\d*\})")
@@ -764,18 +767,23 @@ _QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)(?:[*+?]|\{\d*,?\d*\})")
 
 @dataclass(frozen=True)
 class Rename:
-    """One key rename from a model file's ``weights: {rename: [[pattern, replacement], ...]}``."""
+    """One key rename from a model file's ``weights: {rename: [[pattern, replacement], ...]}``, and where the
+    model file gives it (a rename that fails on a key is placed there)."""
 
     pattern: str
     replacement: str
+    position: Position | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if len(self.pattern) > MAX_RENAME_PATTERN:
             raise ValueError(f"a rename pattern is at most {MAX_RENAME_PATTERN} characters")
+        if len(self.replacement) > MAX_RENAME_REPLACEMENT:
+            raise ValueError(f"a rename replacement is at most {MAX_RENAME_REPLACEMENT} characters, "
+                             f"not {len(self.replacement):,}")
         if _QUANTIFIED_GROUP.search(self.pattern):
             raise ValueError(f"rename pattern {self.pattern!r} repeats a group, which can take exponential time "
                              "(nested repetition); repeat single characters or classes only")
-        if len(_QUANTIFIER.findall(self.pattern.replace("\\\\", ""))) > MAX_RENAME_QUANTIFIERS:
+        if self.quantifiers() > MAX_RENAME_QUANTIFIERS:
             raise ValueError(f"rename pattern {self.pattern!r} has more than {MAX_RENAME_QUANTIFIERS} quantifiers "
                              "(*, +, ?, {m,n}); a key rename needs few")
         try:
@@ -785,10 +793,25 @@ class Rename:
         except (re.error, IndexError) as e:
             raise ValueError(f"rename {self.pattern!r} -> {self.replacement!r} is not valid: {e}") from None
 
+    def quantifiers(self) -> int:
+        return len(_QUANTIFIER.findall(self.pattern.replace("\\\\", "")))
+
+    def steps(self, n: int) -> int:
+        """An upper estimate of the regex steps of one rename of a key of ``n`` characters: a match tried at each
+        of n starts (one, anchored at ^), each quantifier backtracking over up to n characters, and each
+        alternative (|) doubling the paths."""
+        anchored = self.pattern.startswith(("^", "\\A"))
+        return (n + 1) ** (self.quantifiers() + (0 if anchored else 1)) * 2 ** self.pattern.count("|")
+
     def apply(self, key: str) -> str:
         if len(key) > MAX_KEY:
-            raise WeightsError(f"a key of {len(key):,} characters is too long to rename (at most {MAX_KEY})")
-        return re.sub(self.pattern, self.replacement, key)
+            raise WeightsError(f"a key of {len(key):,} characters is too long to rename (at most {MAX_KEY})",
+                               position=self.position)
+        new = re.sub(self.pattern, self.replacement, key)
+        if len(new) > MAX_KEY:
+            raise WeightsError(f"rename {_brief(self.pattern)} -> {_brief(self.replacement)} makes {_brief(key)} a "
+                               f"key of {len(new):,} characters, too long (at most {MAX_KEY})", position=self.position)
+        return new
 
 
 def _check_template(compiled: re.Pattern, replacement: str) -> None:
@@ -803,14 +826,27 @@ def _check_template(compiled: re.Pattern, replacement: str) -> None:
 
 
 def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str, Any]:
-    """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say)."""
+    """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say).
+    Bounded: at most MAX_RENAMES rules, keys of at most MAX_KEY characters before and after each rule, and
+    at most MAX_RENAME_STEPS regex steps in all (estimated before each rule is applied)."""
+    if len(renames) > MAX_RENAMES:
+        raise WeightsError(f"{len(renames):,} rename rules, more than {MAX_RENAMES} (at most {MAX_RENAMES})",
+                           position=renames[MAX_RENAMES].position)
+    keys = list(state)
+    steps = 0
+    for r in renames:
+        steps += sum(r.steps(len(k)) for k in keys)
+        if steps > MAX_RENAME_STEPS:
+            raise WeightsError(f"the rename rules would take up to {steps:,} regex steps on these {len(keys):,} "
+                               f"keys, more than the limit of {MAX_RENAME_STEPS:,} (at rename {_brief(r.pattern)}); "
+                               "anchor patterns with ^, and use fewer quantifiers and alternatives (|)",
+                               position=r.position)
+        keys = [r.apply(k) for k in keys]
     out: dict[str, Any] = {}
-    for key, value in state.items():
-        new = key
-        for r in renames:
-            new = r.apply(new)
+    for key, new, value in zip(state, keys, state.values()):
         if new in out:
-            raise WeightsError(f"renaming gives the key {new!r} twice (from {key!r} and another)")
+            raise WeightsError(f"renaming gives the key {new!r} twice (from {key!r} and another)",
+                               position=renames[-1].position if renames else None)
         out[new] = value
     return out
 

@@ -251,7 +251,7 @@ def cases() -> list[Case]:
               "w.safetensors": lambda p: _safetensors_keys(p, 100, "k")},
              ["weights", "check", M, "w.safetensors"], r"(replacement|characters|at most|long)", M),
         Case("weights_rename_growing_keys", "memory",
-             {M: b"weights:\n  rename:\n" + b"    - ['^(.*)$', '\\\\1\\\\1']\n" * 30 + b"Linear: [1, 1]\n",
+             {M: b"weights:\n  rename:\n" + b"    - ['^(.*)$', '\\1\\1']\n" * 30 + b"Linear: [1, 1]\n",
               "w.safetensors": lambda p: _safetensors_keys(p, 100, "k")},
              ["weights", "check", M, "w.safetensors"], r"(too long|characters|at most)", M),
     ]
