@@ -877,7 +877,8 @@ def _describe_array(a: Any) -> str:
 
 HINT_CUTOFF = 0.75  # difflib's similarity a "did you mean" needs
 HINT_EXHAUSTIVE = 200  # with at most this many names on each side, every pair is compared
-HINT_NEIGHBOURS = 4  # past that, a name is compared with this many neighbours each way, in two sorted orders
+HINT_NEIGHBOURS = 2  # past that, a name is compared with this many neighbours each way, in two sorted orders
+MAX_HINTED = 2_000  # names that get a hint at all: past them, thousands of mismatches need no more hints
 MAX_HINT_KEY = MAX_KEY  # difflib's time grows with the square of a name's length: longer names get no hint
 
 
@@ -888,7 +889,8 @@ def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict
     With few names on each side (HINT_EXHAUSTIVE) every pair is compared. Past that, a name is compared only
     with its HINT_NEIGHBOURS nearest candidates on each side in sorted order, and in sorted order of the
     reversed strings: a renamed leaf keeps the prefix, an added or dropped prefix ("module.") keeps the suffix.
-    The pairs compared then grow linearly with the names (sorting, n log n), not with their product."""
+    The pairs compared then grow linearly with the names (sorting, n log n), not with their product; and only
+    the first MAX_HINTED names get a hint, which bounds them (the rest are far more than anyone reads)."""
     import bisect
     import difflib
 
@@ -900,7 +902,7 @@ def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict
     matcher = difflib.SequenceMatcher()
     out: dict[str, str] = {}
     compared = 0
-    for name in names:
+    for name in names[:MAX_HINTED]:
         if len(name) > MAX_HINT_KEY:
             continue
         if exhaustive:
