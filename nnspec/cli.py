@@ -22,7 +22,7 @@ from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .spec.schema import schema_text
-from .weights import compare as compare_weights, count_mismatches
+from .weights import MAX_REPORTED, compare as compare_weights, count_mismatches
 from .weights import load_weights, prepare as prepare_weights, rename_keys, save_weights
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
@@ -635,7 +635,7 @@ def schema(
 weights_app = typer.Typer(help="Make, convert and check weight files (.safetensors, .npz, PyTorch's .pt/.pth).",
                           no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
-MAX_CHECK_ROWS = 50  # rows of `weights check`'s table; --json has them all
+MAX_CHECK_ROWS = MAX_REPORTED  # rows of `weights check`'s table; --json has them all
 WeightsOut = Annotated[Path, typer.Option("--output", "-o", help="The file to write: .safetensors or .npz.")]
 
 

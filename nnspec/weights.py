@@ -48,6 +48,7 @@ MAX_NDIM = 64  # NumPy's limit
 MAX_TENSORS = 50_000
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")  # checkpoint dicts that hold a state_dict
 MAX_WRAPPER_DEPTH = 4
+TORCH_OTHER_ENTRIES = 16  # a torch.save archive's entries besides its storages: data.pkl, byteorder, version, ...
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 SUFFIXES = (".npz", ".safetensors", *TORCH_SUFFIXES)
 NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: nnspec has no complex dtypes
@@ -240,6 +241,7 @@ def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
         if n > min(size - 8, MAX_SAFETENSORS_HEADER):
             raise WeightsError(f"header length {n:,} is larger than the file or the format's limit; "
                                "not a .safetensors file?")
+        budget.check(n, "the header")
         text = f.read(n)
         # before the JSON is parsed: what its values will take as Python objects, and how many tensors it has
         budget.check(JSON_VALUE_BYTES * (text.count(b",") + text.count(b"[") + text.count(b"{") + 1),
@@ -618,6 +620,7 @@ def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
     if not zipfile.is_zipfile(p):
         raise WeightsError("not a zip archive, or a truncated one (torch.save writes zip archives since torch 1.6; "
                            "older, legacy torch files are not supported)")
+    _check_count(max(0, _zip_entry_count(p) - TORCH_OTHER_ENTRIES), "zip entries")  # before the directory is read
     with zipfile.ZipFile(p) as zf:
         pickles = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
         if len(pickles) != 1:
@@ -986,9 +989,13 @@ def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], 
     return out, notes
 
 
+MAX_REPORTED = 50  # mismatches reported one per line; past them, a count
+
+
 def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights") -> tuple[dict[str, Any], list[str]]:
     """``state`` made ready for ``model.load_state_dict``: the model file's renames applied, every mismatch
-    refused at once (one placed line each: where the model file defines the entry's module), and floats of
+    refused at once (one placed line each, for the first MAX_REPORTED, where the model file defines the entry's
+    module; then a count), and floats of
     another precision converted to the model's (with notes)."""
     from .errors import WeightsErrors
 
@@ -996,7 +1003,7 @@ def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights"
     problems = compare(model, state)
     if problems:
         errors = []
-        for p in problems:
+        for p in problems[:MAX_REPORTED]:
             owner = p.key.rpartition(".")[0]
             try:
                 module = model.get_submodule(owner) if owner and p.kind != "unexpected" else model
@@ -1004,5 +1011,9 @@ def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights"
                 module = model
             where = module.__dict__.get("_spec_position")
             errors.append(WeightsError(f"{source}: {p.message()}", position=where))
+        if len(problems) > MAX_REPORTED:
+            errors.append(WeightsError(f"{source}: ... and {len(problems) - MAX_REPORTED:,} more mismatches "
+                                       f"({count_mismatches(problems)} in all; `nnspec weights check` lists them)",
+                                       position=model.__dict__.get("_spec_position")))
         raise WeightsErrors(errors)
     return converted(model, state)

@@ -288,3 +288,27 @@ def test_model_file_rename_bounds_are_placed(tmp_path):
     with pytest.raises(WeightsError) as e:
         rename_keys({"k" * 100: 1}, rules)
     assert e.value.position.line == 4 and "400 characters" in str(e.value)
+
+
+def test_prepare_reports_the_first_mismatches_and_a_count(tmp_path):
+    from nnspec import loads
+    from nnspec.errors import WeightsErrors
+    from nnspec.weights import MAX_REPORTED, prepare
+
+    model = loads("Linear: [1, 1]\n", filename="m.yaml", meta=True)
+    state = {f"extra.{i}": np.zeros(1, np.float32) for i in range(MAX_REPORTED + 5)}
+    with pytest.raises(WeightsErrors) as e:
+        prepare(model, state, "w.npz")
+    lines = str(e.value).splitlines()
+    assert len(lines) == MAX_REPORTED + 1
+    assert lines[-1] == ("m.yaml:1:1: w.npz: ... and 7 more mismatches (2 missing keys, 55 unexpected keys in all; "
+                         "`nnspec weights check` lists them)")
+
+
+def test_torch_zip_entries_are_counted_before_the_directory_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(weights_module, "MAX_TENSORS", 2)
+    p = tmp_path / "w.pt"
+    write_archive(p, b"\x80\x02}.", {f"x{i}": b"" for i in range(weights_module.TORCH_OTHER_ENTRIES + 1)})
+    monkeypatch.setattr(zipfile, "ZipFile", None)
+    with pytest.raises(WeightsError, match="the file has 4 zip entries, more than 2 tensors"):
+        load_weights(p)
