@@ -457,7 +457,7 @@ MAX_PICKLE_DEPTH = 100  # nesting: CPython hashes and compares nested tuples rec
 MAX_PICKLE_TREE = 20_000_000  # values counted as a tree: a shared value counts each time it is used
 MAX_MEMO_INDEX = 1 << 20  # CPython grows its memo array to the largest index a PUT names
 # opcodes a pickle may have: torch.save writes about 33 per storage; the rest (an epoch, a config) is small
-PICKLE_OPCODES_BASE = 250_000
+PICKLE_OPCODES_BASE = 200_000
 PICKLE_OPCODES_PER_STORAGE = 64
 _IN_PLACE = {"APPEND", "APPENDS", "SETITEMS", "SETITEM", "ADDITEMS", "BUILD"}
 _MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
@@ -572,6 +572,8 @@ def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any], max_opcod
         for _ in range(below):
             if stack:
                 popped.append(stack.pop())
+        if not after:  # POP, POP_MARK, PROTO, FRAME: nothing is made
+            continue
         values = [v for v in popped if v is not None]
         if name in _IN_PLACE and below and values:  # the container is changed, not wrapped
             container = popped[-1] if popped[-1] is not None else _LEAF
