@@ -227,7 +227,8 @@ def _counted_objects() -> Callable[[list], dict]:
 
 
 def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
-    """Parse the header here (for bfloat16, which NumPy lacks, and the order), read the rest through safetensors."""
+    """Parse the header here (bounded: its size, its JSON values and its tensors are counted first), check it again
+    through safetensors, and read each tensor here (bfloat16, which NumPy lacks, widened; in the file's order)."""
     try:
         from safetensors import safe_open
     except ImportError:
