@@ -54,16 +54,31 @@ def _cgroup_dirs(root: Path, proc: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
+def _reclaimable(folder: Path) -> int:
+    """Bytes of the cgroup's usage that are file cache the kernel drops under pressure (memory.stat's
+    inactive_file, v2, or total_inactive_file, v1): a cgroup that has read many files is not full."""
+    try:
+        for line in (folder / "memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name in ("inactive_file", "total_inactive_file") and value.strip().isdigit():
+                return int(value)
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
+
+
 def cgroup_free(root: Path | None = None, proc: Path | None = None) -> int | None:
-    """Bytes this process's cgroup (v2 memory.max - memory.current, v1 memory.limit_in_bytes - usage) still
-    allows, the least over the cgroup and its parents; None where no limit is set or none can be read."""
+    """Bytes this process's cgroup (v2 memory.max - memory.current, v1 memory.limit_in_bytes - usage, the usage
+    less its inactive file cache) still allows, the least over the cgroup and its parents; None where no limit
+    is set or none can be read."""
     root, proc = root or CGROUP_ROOT, proc or PROC_SELF
     free = None
     for folder, limit_file, usage_file in _cgroup_dirs(root, proc):
         limit = _read_int(folder / limit_file)
         if limit is None:
             continue
-        left = max(0, limit - (_read_int(folder / usage_file) or 0))
+        used = (_read_int(folder / usage_file) or 0) - _reclaimable(folder)
+        left = max(0, limit - max(0, used))
         free = left if free is None else min(free, left)
     return free
 

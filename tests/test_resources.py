@@ -33,6 +33,15 @@ def test_cgroup_v2_limit_less_usage(tmp_path):
     assert resources.cgroup_free(root, proc) == 2 * GIB
 
 
+def test_cgroup_file_cache_is_not_counted_as_used(tmp_path):
+    root = tmp_path / "cg"
+    proc = fake_proc(tmp_path, "0::/\n")
+    write(root / "memory.max", str(4 * GIB))
+    write(root / "memory.current", str(4 * GIB))
+    write(root / "memory.stat", f"anon {GIB}\nfile {3 * GIB}\ninactive_file {2 * GIB}\n")
+    assert resources.cgroup_free(root, proc) == 2 * GIB
+
+
 def test_cgroup_v2_parent_limit_binds_and_max_is_no_limit(tmp_path):
     root = tmp_path / "cg"
     proc = fake_proc(tmp_path, "0::/a/b\n")
