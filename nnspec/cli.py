@@ -17,12 +17,12 @@ import typer
 from typer.core import TyperGroup
 
 from . import builder, static, vocabulary
-from .errors import NNSpecError, NNSpecRuntimeError, printable
+from .errors import NNSpecError, NNSpecRuntimeError, Position, WeightsError, printable
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .spec.schema import schema_text
-from .weights import compare as compare_weights
+from .weights import MAX_REPORTED, compare as compare_weights, count_mismatches
 from .weights import load_weights, prepare as prepare_weights, rename_keys, save_weights
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
@@ -635,6 +635,7 @@ def schema(
 weights_app = typer.Typer(help="Make, convert and check weight files (.safetensors, .npz, PyTorch's .pt/.pth).",
                           no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+MAX_CHECK_ROWS = MAX_REPORTED  # rows of `weights check`'s table; --json has them all
 WeightsOut = Annotated[Path, typer.Option("--output", "-o", help="The file to write: .safetensors or .npz.")]
 
 
@@ -695,13 +696,16 @@ def weights_check(model: ModelArg, source: Annotated[Path, typer.Argument(help="
         if as_json:
             echo(json.dumps({"model": str(model), "weights": str(source), "ok": not problems,
                              "keys": len(state), "mismatches": [p.__dict__ for p in problems]}, indent=2))
-        elif problems:
+        elif problems:  # a placed summary first, then the first rows
+            where = net.__dict__.get("_spec_position") or Position(str(model))
+            echo(str(WeightsError(f"{source}: {count_mismatches(problems)}: the weights do not fit the model",
+                                  position=where)))
             table = [["kind", "key", "model", "weights", "hint"]]
-            for p in problems:
+            for p in problems[:MAX_CHECK_ROWS]:
                 table.append([p.kind, p.key, p.expected or "--", p.got or "--", p.hint.removeprefix("; ")])
             echo(_render(table))
-            counts = {kind: sum(p.kind == kind for p in problems) for kind in ("missing", "unexpected", "shape", "dtype")}
-            echo("\n" + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
+            if len(problems) > MAX_CHECK_ROWS:
+                echo(f"... and {len(problems) - MAX_CHECK_ROWS:,} more (--json lists them all)")
         else:
             echo(f"{source}: all {len(state)} arrays fit {model}")
         if problems:

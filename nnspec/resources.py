@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 
@@ -15,12 +16,127 @@ from .scoped import scoped
 MAX_MODULES = 100_000  # ResNet-50 has about 150
 
 
-def available_memory() -> int | None:
-    """Bytes of memory free now, where the OS says (Linux and most Unixes)."""
+CGROUP_ROOT = Path("/sys/fs/cgroup")  # where cgroup v2's files, or v1's memory/ folder, are mounted
+PROC_SELF = Path("/proc/self")  # this process's cgroup and status files
+_UNLIMITED = 1 << 62  # cgroup v1 writes "no limit" as a number near 2**63
+
+
+def _read_int(path: Path) -> int | None:
+    """The number in a one-line file (a cgroup's limit or usage); None if it is missing, "max" or unlimited."""
+    try:
+        text = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.isdigit():  # "max": no limit
+        return None
+    value = int(text)
+    return value if value < _UNLIMITED else None
+
+
+def _cgroup_dirs(root: Path, proc: Path) -> list[tuple[Path, str, str]]:
+    """(folder, limit file, usage file) of this process's memory cgroup and each of its parents, v2 and v1."""
+    try:
+        lines = (proc / "cgroup").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    found = []
+    for line in lines:
+        _, controllers, rel = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":  # v2: "0::/path"
+            base, files = root, ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):  # v1: "4:memory:/path"
+            base, files = root / "memory", ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        parts = [p for p in rel.strip().split("/") if p and p not in (".", "..")]
+        for depth in range(len(parts), -1, -1):  # a parent's limit binds its children too
+            found.append((base.joinpath(*parts[:depth]), *files))
+    return found
+
+
+def _reclaimable(folder: Path) -> int:
+    """Bytes of the cgroup's usage that are file cache the kernel drops under pressure (memory.stat's
+    inactive_file, v2, or total_inactive_file, v1): a cgroup that has read many files is not full."""
+    try:
+        for line in (folder / "memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name in ("inactive_file", "total_inactive_file") and value.strip().isdigit():
+                return int(value)
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
+
+
+def cgroup_free(root: Path | None = None, proc: Path | None = None) -> int | None:
+    """Bytes this process's cgroup (v2 memory.max - memory.current, v1 memory.limit_in_bytes - usage, the usage
+    less its inactive file cache) still allows, the least over the cgroup and its parents; None where no limit
+    is set or none can be read."""
+    root, proc = root or CGROUP_ROOT, proc or PROC_SELF
+    free = None
+    for folder, limit_file, usage_file in _cgroup_dirs(root, proc):
+        limit = _read_int(folder / limit_file)
+        if limit is None:
+            continue
+        used = (_read_int(folder / usage_file) or 0) - _reclaimable(folder)
+        left = max(0, limit - max(0, used))
+        free = left if free is None else min(free, left)
+    return free
+
+
+def _status_bytes(field: str, proc: Path) -> int:
+    """A size from /proc/self/status ("VmSize:  3896 kB"), in bytes; 0 where it can't be read."""
+    try:
+        for line in (proc / "status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _getrlimit(which: int) -> tuple[int, int]:
+    import resource
+
+    return resource.getrlimit(which)
+
+
+def rlimit_free(proc: Path | None = None) -> int | None:
+    """Bytes the process may still map under RLIMIT_AS (less its address space now, VmSize) and RLIMIT_DATA
+    (less its data now, VmData), the lesser; None where neither is set."""
+    proc = proc or PROC_SELF
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return None
+    free = None
+    for which, field in ((resource.RLIMIT_AS, "VmSize"), (getattr(resource, "RLIMIT_DATA", None), "VmData")):
+        if which is None:
+            continue
+        try:
+            soft = _getrlimit(which)[0]
+        except (ValueError, OSError):
+            continue
+        if soft == resource.RLIM_INFINITY or soft < 0:
+            continue
+        left = max(0, soft - _status_bytes(field, proc))
+        free = left if free is None else min(free, left)
+    return free
+
+
+def physical_free() -> int | None:
+    """Bytes of physical memory free now, where the OS says (Linux and most Unixes)."""
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate: the least of the physical memory free, what RLIMIT_AS and
+    RLIMIT_DATA leave (less what the process already uses) and what its cgroup's limit leaves (v1 or v2).
+    None where none of them can be read."""
+    known = [v for v in (physical_free(), rlimit_free(), cgroup_free()) if v is not None]
+    return min(known) if known else None
 
 
 class Budget:

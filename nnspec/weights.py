@@ -26,7 +26,7 @@ import uuid
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,15 @@ from .runtime.backend import to_numpy
 MAX_PICKLE_BYTES = 64 << 20  # a state_dict's pickle is a few KB per tensor; 64 MiB is ~100,000 tensors
 MAX_SAFETENSORS_HEADER = 100 << 20  # the safetensors format's own limit
 MAX_NDIM = 64  # NumPy's limit
+# tensors a weight file may hold: a large model's checkpoint shard holds a few thousand; reading costs time per
+# tensor (a zip entry, a header entry), and this keeps a file of empty tensors from taking minutes
+MAX_TENSORS = 50_000
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")  # checkpoint dicts that hold a state_dict
 MAX_WRAPPER_DEPTH = 4
+TORCH_OTHER_ENTRIES = 16  # a torch.save archive's entries besides its storages: data.pkl, byteorder, version, ...
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 SUFFIXES = (".npz", ".safetensors", *TORCH_SUFFIXES)
-NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex
+NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: nnspec has no complex dtypes
 
 
 class _Budget:
@@ -74,9 +78,18 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
+def _check_count(n: int, what: str = "tensors") -> None:
+    if n > MAX_TENSORS:
+        raise WeightsError(f"the file has {n:,} {what}, more than {MAX_TENSORS:,} tensors (the limit of a "
+                           "weight file)")
+
+
 def _check_numeric(dtype: numpy.dtype, key: str) -> None:
     if dtype.hasobject:
         raise WeightsError(f"{key!r} holds Python objects (dtype object); a weight file holds numbers only")
+    if dtype.kind == "c":
+        raise WeightsError(f"{_brief(key, MAX_KEY)} has dtype {dtype}, a complex type, which is not supported "
+                           "(nnspec's tensors are real: bool, integer or floating point)")
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise WeightsError(f"{key!r} has dtype {dtype}, not a numeric tensor type")
 
@@ -128,38 +141,51 @@ def _check_entry(info: zipfile.ZipInfo, budget: _Budget) -> None:
 
 # .npz ----------------------------------------------------------------------
 
+def _zip_entry_count(p: Path) -> int:
+    """The number of entries a zip's end-of-central-directory record declares, read before the directory is."""
+    with open(p, "rb") as f:
+        record = zipfile._EndRecData(f)  # the stdlib's own reader of that record (zip64 included)
+    return record[zipfile._ECD_ENTRIES_TOTAL] if record else 0
+
+
 def _load_npz(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
-    """Check each array's header against its entry's size, then read through numpy.load."""
+    """Each array's header checked against its entry's size and the budget, then its data read, one entry at a time
+    (what is allocated never passes the budget)."""
     if not zipfile.is_zipfile(p):
         raise WeightsError("not an .npz archive (not a zip file)")
-    keys = []
+    _check_count(_zip_entry_count(p), "arrays")
+    arrays = {}
     with zipfile.ZipFile(p) as zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        _check_count(len(infos), "arrays")
+        for info in infos:  # each entry by its own name: NpzFile's lookup maps "w" and "w.npy" alike
             if not info.filename.endswith(".npy"):
                 raise WeightsError(f"entry {info.filename!r} is not a .npy array")
             key = info.filename[:-4]
+            if key in arrays:
+                raise WeightsError(f"array {key!r} appears twice")
             _check_entry(info, budget)
             with zf.open(info) as f:
                 version = npy_format.read_magic(f)
                 if version == (1, 0):
-                    shape, _, dtype = npy_format.read_array_header_1_0(f)
+                    shape, fortran, dtype = npy_format.read_array_header_1_0(f)
                 elif version == (2, 0):
-                    shape, _, dtype = npy_format.read_array_header_2_0(f)
+                    shape, fortran, dtype = npy_format.read_array_header_2_0(f)
                 else:
                     raise WeightsError(f"array {key!r} has .npy format version {version}, expected 1.0 or 2.0")
-            _check_numeric(dtype, key)
-            nbytes = math.prod(shape) * dtype.itemsize
-            if nbytes > info.file_size:
-                raise WeightsError(f"array {key!r} declares {nbytes:,} bytes of data, "
-                                   f"but its entry holds {info.file_size:,}")
-            budget.take(nbytes, f"array {key!r}")
-            keys.append(key)
-    with zipfile.ZipFile(p) as zf:  # each entry by its own name: NpzFile's lookup maps "w" and "w.npy" alike
-        arrays = {}
-        for key in keys:
-            with zf.open(f"{key}.npy") as f:
-                arrays[key] = npy_format.read_array(f, allow_pickle=False)
-    return {k: a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("=")) for k, a in arrays.items()}
+                _check_numeric(dtype, key)
+                count = math.prod(shape)
+                nbytes = count * dtype.itemsize
+                if nbytes > info.file_size:
+                    raise WeightsError(f"array {key!r} declares {nbytes:,} bytes of data, "
+                                       f"but its entry holds {info.file_size:,}")
+                budget.take(nbytes, f"array {key!r}")
+                flat = numpy.empty(count, dtype=dtype)
+                if f.readinto(memoryview(flat.view(numpy.uint8))) != nbytes:
+                    raise WeightsError(f"array {key!r} holds fewer bytes than its shape {list(shape)} needs")
+            array = flat.reshape(shape[::-1]).transpose() if fortran else flat.reshape(shape)
+            arrays[key] = array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
+    return arrays
 
 
 # .safetensors ----------------------------------------------------------------
@@ -182,8 +208,27 @@ def _is_count(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+JSON_VALUE_BYTES = 64  # what one JSON value (a number, a list, a dict entry) takes as a Python object, about
+
+
+def _counted_objects() -> Callable[[list], dict]:
+    """A json object_pairs_hook that refuses more JSON objects than MAX_TENSORS tensors have (one each, and the
+    header's and metadata's own), as they are parsed: a header of a million empty tensors stops early."""
+    count = 0
+
+    def hook(pairs: list) -> dict:
+        nonlocal count
+        count += 1
+        if count > MAX_TENSORS + 2:
+            raise WeightsError(f"the header has more than {MAX_TENSORS:,} tensors (the limit of a weight file)")
+        return dict(pairs)
+
+    return hook
+
+
 def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
-    """Parse the header here (for bfloat16, which NumPy lacks, and the order), read the rest through safetensors."""
+    """Parse the header here (bounded: its size, its JSON values and its tensors are counted first), check it again
+    through safetensors, and read each tensor here (bfloat16, which NumPy lacks, widened; in the file's order)."""
     try:
         from safetensors import safe_open
     except ImportError:
@@ -197,8 +242,13 @@ def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
         if n > min(size - 8, MAX_SAFETENSORS_HEADER):
             raise WeightsError(f"header length {n:,} is larger than the file or the format's limit; "
                                "not a .safetensors file?")
+        budget.check(n, "the header")
+        text = f.read(n)
+        # before the JSON is parsed: what its values will take as Python objects, and how many tensors it has
+        budget.check(JSON_VALUE_BYTES * (text.count(b",") + text.count(b"[") + text.count(b"{") + 1),
+                     f"the header's JSON values ({n:,} bytes of JSON)")
         try:
-            header = json.loads(f.read(n).decode("utf-8"))
+            header = json.loads(text.decode("utf-8"), object_pairs_hook=_counted_objects())
         except (UnicodeDecodeError, ValueError) as e:
             raise WeightsError(f"header is not valid JSON ({_one_line(e)})") from None
         if not isinstance(header, dict):
@@ -227,15 +277,16 @@ def _load_safetensors(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
             entries.append((offsets[0], offsets[1], key, dtype, shape))
         entries.sort(key=lambda e: e[0])  # stable: ties (empty tensors) keep the header's order
         out = {}
-        with safe_open(str(p), framework="np") as st:  # validates the header again, in the format's own terms
-            for begin, end, key, dtype, shape in entries:
-                if dtype == "BF16":
-                    f.seek(8 + n + begin)
-                    raw = f.read(end - begin)
-                    bits = numpy.frombuffer(raw, dtype="<u2", count=math.prod(shape)).reshape(shape)
-                    out[key] = _bf16_to_float32(bits)
-                else:
-                    out[key] = st.get_tensor(key)
+        with safe_open(str(p), framework="np"):  # validates the header again, in the format's own terms
+            pass
+        for begin, end, key, dtype, shape in entries:  # read here, in the file's order: one read per tensor
+            f.seek(8 + n + begin)
+            array = numpy.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype])
+            if f.readinto(memoryview(array.reshape(-1).view(numpy.uint8))) != end - begin:
+                raise WeightsError(f"tensor {key!r}'s data ends early (truncated?)")
+            if dtype == "BF16":
+                array = _bf16_to_float32(array)
+            out[key] = array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
         return out
 
 
@@ -285,6 +336,7 @@ _STORAGE_TYPES = {
     "FloatStorage": "f4", "HalfStorage": "f2", "DoubleStorage": "f8", "BFloat16Storage": "u2",
     "LongStorage": "i8", "IntStorage": "i4", "ShortStorage": "i2", "CharStorage": "i1",
     "ByteStorage": "u1", "BoolStorage": "u1",
+    "ComplexFloatStorage": "c8", "ComplexDoubleStorage": "c16",  # read, then refused at their key
 }
 
 
@@ -340,6 +392,9 @@ class _TorchUnpickler(pickle.Unpickler):
                 info = self.zf.getinfo(entry)
             except KeyError:
                 raise WeightsError(f"storage {entry!r} is missing") from None
+            if info.file_size > nbytes:  # refused before it is read: a tensor's storage holds what it needs
+                raise WeightsError(f"storage {entry!r} declares {info.file_size:,} bytes, more than its {numel:,} "
+                                   f"{stype.name} elements need ({nbytes:,})")
             _check_entry(info, self.budget)
             self.budget.take(info.file_size, f"storage {entry!r}")
             with self.zf.open(info) as f:
@@ -389,6 +444,9 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
 
 
 def _refused(module: str, name: str) -> WeightsError:
+    if module == "torch" and name.endswith("Storage"):
+        return WeightsError(f"refusing to load torch.{name}: a tensor type that is not supported (nnspec reads "
+                            f"{', '.join(n.removesuffix('Storage') for n in _STORAGE_TYPES if 'Complex' not in n)})")
     hint = ""
     if module.startswith(("torch.nn.", "__torch__")) or (name[:1].isupper() and module not in ("builtins", "os", "posix")):
         hint = " (a whole pickled model or a TorchScript archive? save model.state_dict() instead)"
@@ -399,48 +457,127 @@ def _refused(module: str, name: str) -> WeightsError:
 MAX_PICKLE_DEPTH = 100  # nesting: CPython hashes and compares nested tuples recursively, in C
 MAX_PICKLE_TREE = 20_000_000  # values counted as a tree: a shared value counts each time it is used
 MAX_MEMO_INDEX = 1 << 20  # CPython grows its memo array to the largest index a PUT names
-_IN_PLACE = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
+# opcodes a pickle may have: torch.save writes about 33 per storage; the rest (an epoch, a config) is small
+PICKLE_OPCODES_BASE = 200_000
+PICKLE_OPCODES_PER_STORAGE = 64
+_IN_PLACE = {"APPEND", "APPENDS", "SETITEMS", "SETITEM", "ADDITEMS", "BUILD"}
+_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
+_MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
+_LEAF = (0, 1)  # (depth, tree size) of a value that holds no other
 
 
-def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
+def _opcode_table() -> list[tuple | None]:
+    """Per opcode byte: (name, argument kind, length width, pops to a MARK, values popped below it, values
+    pushed, pushes a MARK, pushes one plain value), from pickletools' descriptions; an argument kind is a
+    fixed width (>= 0), a line (-1), two lines (-6, GLOBAL and INST), or a length of ``length width`` bytes
+    then that many bytes (-2; -3 signed, -4; -5)."""
+    table: list[tuple | None] = [None] * 256
+    for op in pickletools.opcodes:
+        kind = op.arg.n if op.arg is not None else 0
+        if op.arg is not None and op.arg.name == "stringnl_noescape_pair":
+            kind = -6
+        mark = pickletools.markobject in op.stack_before
+        below = op.stack_before.index(pickletools.markobject) if mark else len(op.stack_before)
+        pushes_mark = pickletools.markobject in op.stack_after
+        after = len(op.stack_after)
+        leaf = not mark and not below and after == 1 and not pushes_mark and kind != -6 and op.name not in _MEMO_GET
+        width = {-2: 1, -3: 4, -4: 4, -5: 8}.get(kind, 0)
+        table[ord(op.code.encode("latin-1"))] = (op.name, kind, width, mark, below, after, pushes_mark, leaf)
+    return table
+
+
+_OPCODES = _opcode_table()
+
+
+def max_pickle_opcodes(storages: int) -> int:
+    """The opcodes a torch.save pickle of ``storages`` storages may have: generous for a state_dict or a
+    checkpoint, and a bound on the time the scan takes."""
+    return PICKLE_OPCODES_BASE + PICKLE_OPCODES_PER_STORAGE * storages
+
+
+def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any], max_opcodes: int | None = None) -> None:
     """Read the pickle's opcodes before anything is unpickled, and refuse it for what no state_dict has:
-    a GLOBAL or INST outside ``allowed`` (find_class sees STACK_GLOBAL), values nested more than
-    MAX_PICKLE_DEPTH deep (CPython would overflow its C stack hashing them), values that are huge as
-    trees through shared references ((t, t) nested 40 times), and memo indices that make CPython
-    allocate gigabytes. The stack is simulated with each value's (depth, tree size) only."""
+    more than ``max_opcodes`` opcodes (the scan is one pass, so its time is bounded too), a GLOBAL or INST
+    outside ``allowed`` (find_class sees STACK_GLOBAL), values or MARKs nested more than MAX_PICKLE_DEPTH
+    deep (CPython would overflow its C stack hashing them), values that are huge as trees through shared
+    references ((t, t) nested 40 times), and memo indices that make CPython allocate gigabytes. The stack
+    is simulated with each value's (depth, tree size) only. A malformed pickle raises ValueError (corrupt)."""
+    if max_opcodes is None:
+        max_opcodes = max_pickle_opcodes(0)
+    table, end = _OPCODES, len(data)
     stack: list[tuple[int, int] | None] = []  # None: a MARK
     memo: dict[int, tuple[int, int]] = {}
-    for op, arg, _ in pickletools.genops(data):
-        name = op.name
-        if name in ("GLOBAL", "INST"):
-            module, gname = _python3_name(*str(arg).partition(" ")[::2])
+    marks = count = pos = 0
+    while True:
+        if pos >= end:
+            raise ValueError("the pickle ends before its STOP opcode (truncated?)")
+        entry = table[data[pos]]
+        if entry is None:
+            raise ValueError(f"the pickle has an unknown opcode {data[pos]:#04x} at byte {pos:,}")
+        count += 1
+        if count > max_opcodes:
+            raise WeightsError(f"the pickle has more than {max_opcodes:,} opcodes, too many for a state_dict of "
+                               f"its storages (at most {PICKLE_OPCODES_BASE:,} + {PICKLE_OPCODES_PER_STORAGE} "
+                               "per storage)")
+        name, kind, width, mark, below, after, pushes_mark, leaf = entry
+        at = pos + 1
+        if kind >= 0:
+            pos = at + kind
+        elif kind == -1 or kind == -6:
+            stop = data.find(b"\n", at)
+            if kind == -6 and stop >= 0:
+                stop = data.find(b"\n", stop + 1)
+            if stop < 0:
+                raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} has no end of line (truncated?)")
+            pos = stop + 1
+        else:
+            n = int.from_bytes(data[at:at + width], "little", signed=kind == -3)
+            if n < 0:
+                raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} has a negative length")
+            pos = at + width + n
+        if pos > end:
+            raise ValueError(f"the pickle's {name} opcode at byte {at - 1:,} runs past its end (truncated?)")
+        if name == "STOP":
+            return
+        if leaf:
+            stack.append(_LEAF)  # a number, a string, an empty container: most of a pickle
+            continue
+        if kind == -6:
+            module, _, gname = data[at:pos - 1].decode("utf-8", "replace").partition("\n")
+            module, gname = _python3_name(module, gname)
             if (module, gname) not in allowed:
                 raise _refused(module, gname)
-        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
-            index = len(memo) if name == "MEMOIZE" else arg
-            if not isinstance(index, int) or not 0 <= index < MAX_MEMO_INDEX:
+        if name in _MEMO_PUT:
+            index = len(memo) if name == "MEMOIZE" else _memo_index(data, at, pos, kind)
+            if not 0 <= index < MAX_MEMO_INDEX:
                 raise WeightsError(f"pickle memo index {index} is out of range (at most {MAX_MEMO_INDEX:,})")
-            memo[index] = stack[-1] if stack and stack[-1] is not None else (0, 1)
+            memo[index] = stack[-1] if stack and stack[-1] is not None else _LEAF
             continue
-        if name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(arg, (0, 1)))
+        if name in _MEMO_GET:
+            stack.append(memo.get(_memo_index(data, at, pos, kind), _LEAF))
             continue
-        before, after = op.stack_before, op.stack_after
+        if pushes_mark:
+            marks += 1
+            if marks > MAX_PICKLE_DEPTH:
+                raise WeightsError(f"the pickle nests values more than {MAX_PICKLE_DEPTH} deep (MARK opcodes); "
+                                   "a state_dict does not")
+            stack.append(None)
+            continue
         popped: list[tuple[int, int] | None] = []
-        if pickletools.markobject in before:
+        if mark:
             while stack and stack[-1] is not None:
                 popped.append(stack.pop())
             if stack:
                 stack.pop()
-            below = before.index(pickletools.markobject)
-        else:
-            below = len(before)
+                marks -= 1
         for _ in range(below):
             if stack:
                 popped.append(stack.pop())
+        if not after:  # POP, POP_MARK, PROTO, FRAME: nothing is made
+            continue
         values = [v for v in popped if v is not None]
-        if name in _IN_PLACE and len(before) and values:  # the container is changed, not wrapped
-            container = popped[-1] if popped[-1] is not None else (0, 1)
+        if name in _IN_PLACE and below and values:  # the container is changed, not wrapped
+            container = popped[-1] if popped[-1] is not None else _LEAF
             items = values[:-1] if popped[-1] is not None else values
             depth = max([container[0]] + [d + 1 for d, _ in items])
             size = container[1] + sum(t for _, t in items)
@@ -452,14 +589,32 @@ def _scan_globals(data: bytes, allowed: Mapping[tuple[str, str], Any]) -> None:
         if size > MAX_PICKLE_TREE:
             raise WeightsError(f"the pickle's values, counted with every shared reference, exceed "
                                f"{MAX_PICKLE_TREE:,}; a state_dict is far smaller")
-        for marker in after:
-            stack.append(None if marker is pickletools.markobject else (depth, size))
+        for _ in range(after):
+            stack.append((depth, size))
 
 
-def _brief(value: Any) -> str:
+def _memo_index(data: bytes, at: int, pos: int, kind: int) -> int:
+    """The memo index argument of a PUT or GET: a decimal line (protocol 0) or 1 or 4 bytes."""
+    if kind == -1:
+        text = data[at:pos - 1].strip()
+        return int(text) if text.isdigit() and len(text) <= 12 else -1
+    return int.from_bytes(data[at:pos], "little")
+
+
+class _BriefRepr(reprlib.Repr):
+    """reprlib's bounded repr, with an integer of thousands of digits described, not written (Python refuses
+    to convert one past 4,300 digits)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 128:
+            return repr(x)
+        return f"<an integer of about {int(x.bit_length() * math.log10(2)) + 1:,} digits>"
+
+
+def _brief(value: Any, maxstring: int = 40) -> str:
     """A bounded repr of a value from a pickle (nested and shared values are cut, never walked whole)."""
-    r = reprlib.Repr()
-    r.maxlevel, r.maxtuple, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 4, 40, 40
+    r = _BriefRepr()
+    r.maxlevel, r.maxtuple, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 4, maxstring, 40
     return r.repr(value)
 
 
@@ -468,6 +623,7 @@ def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
     if not zipfile.is_zipfile(p):
         raise WeightsError("not a zip archive, or a truncated one (torch.save writes zip archives since torch 1.6; "
                            "older, legacy torch files are not supported)")
+    _check_count(max(0, _zip_entry_count(p) - TORCH_OTHER_ENTRIES), "zip entries")  # before the directory is read
     with zipfile.ZipFile(p) as zf:
         pickles = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
         if len(pickles) != 1:
@@ -485,8 +641,10 @@ def _load_torch(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
             raise WeightsError(f"'{pickles[0]}' is {info.file_size:,} bytes, over the limit of {MAX_PICKLE_BYTES:,}")
         with zf.open(info) as f:
             data = f.read(MAX_PICKLE_BYTES + 1)
+        storages = sum(1 for n in zf.namelist() if n.startswith(f"{prefix}/data/"))
+        _check_count(storages, "storages")
         unpickler = _TorchUnpickler(io.BytesIO(data), zf, prefix, byteorder, budget)
-        _scan_globals(data, unpickler.globals)
+        _scan_globals(data, unpickler.globals, max_pickle_opcodes(storages))
         obj = unpickler.load()
     return _state_dict_of(obj)
 
@@ -502,9 +660,10 @@ def _state_dict_of(obj: Any, depth: int = 0, where: str = "the file") -> dict[st
     out = {}
     for key, value in obj.items():
         if not isinstance(key, str):
-            raise WeightsError(f"{where} has a key {key!r} of type {type(key).__name__}, not a name")
+            raise WeightsError(f"{where} has a key {_brief(key)} of type {type(key).__name__}, not a name")
         if not isinstance(value, _Tensor):
-            raise WeightsError(f"{key!r} in {where} is not a tensor (type {type(value).__name__})")
+            raise WeightsError(f"{_brief(key, MAX_KEY)} in {where} is not a tensor (type {type(value).__name__})")
+        _check_numeric(value.array.dtype, key)
         out[key] = value.array
     return out
 
@@ -601,9 +760,12 @@ def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
 
 # --------------------------------------------------------------------------- checking a file against a model
 
+MAX_RENAMES = 100  # rename rules in a model file: a checkpoint's names need a few
 MAX_RENAME_PATTERN = 200
+MAX_RENAME_REPLACEMENT = 200
 MAX_RENAME_QUANTIFIERS = 2  # with keys of at most MAX_KEY characters, matching stays under MAX_KEY ** 3 steps
-MAX_KEY = 300
+MAX_KEY = 300  # characters of a key a rename reads or writes
+MAX_RENAME_STEPS = 500_000_000  # regex steps all renames of all keys may take, estimated (a few seconds)
 # a repeated group ((\w|\.)+)+ can backtrack exponentially, and many quantifiers polynomially: both refused
 _QUANTIFIER = re.compile(r"(?<!\\)(?:[*+?]|\{\d*,?\d*\})")
 _QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)(?:[*+?]|\{\d*,?\d*\})")
@@ -611,18 +773,23 @@ _QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)(?:[*+?]|\{\d*,?\d*\})")
 
 @dataclass(frozen=True)
 class Rename:
-    """One key rename from a model file's ``weights: {rename: [[pattern, replacement], ...]}``."""
+    """One key rename from a model file's ``weights: {rename: [[pattern, replacement], ...]}``, and where the
+    model file gives it (a rename that fails on a key is placed there)."""
 
     pattern: str
     replacement: str
+    position: Position | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if len(self.pattern) > MAX_RENAME_PATTERN:
             raise ValueError(f"a rename pattern is at most {MAX_RENAME_PATTERN} characters")
+        if len(self.replacement) > MAX_RENAME_REPLACEMENT:
+            raise ValueError(f"a rename replacement is at most {MAX_RENAME_REPLACEMENT} characters, "
+                             f"not {len(self.replacement):,}")
         if _QUANTIFIED_GROUP.search(self.pattern):
             raise ValueError(f"rename pattern {self.pattern!r} repeats a group, which can take exponential time "
                              "(nested repetition); repeat single characters or classes only")
-        if len(_QUANTIFIER.findall(self.pattern.replace("\\\\", ""))) > MAX_RENAME_QUANTIFIERS:
+        if self.quantifiers() > MAX_RENAME_QUANTIFIERS:
             raise ValueError(f"rename pattern {self.pattern!r} has more than {MAX_RENAME_QUANTIFIERS} quantifiers "
                              "(*, +, ?, {m,n}); a key rename needs few")
         try:
@@ -632,10 +799,25 @@ class Rename:
         except (re.error, IndexError) as e:
             raise ValueError(f"rename {self.pattern!r} -> {self.replacement!r} is not valid: {e}") from None
 
+    def quantifiers(self) -> int:
+        return len(_QUANTIFIER.findall(self.pattern.replace("\\\\", "")))
+
+    def steps(self, n: int) -> int:
+        """An upper estimate of the regex steps of one rename of a key of ``n`` characters: a match tried at each
+        of n starts (one, anchored at ^), each quantifier backtracking over up to n characters, and each
+        alternative (|) doubling the paths."""
+        anchored = self.pattern.startswith(("^", "\\A"))
+        return (n + 1) ** (self.quantifiers() + (0 if anchored else 1)) * 2 ** self.pattern.count("|")
+
     def apply(self, key: str) -> str:
         if len(key) > MAX_KEY:
-            raise WeightsError(f"a key of {len(key):,} characters is too long to rename (at most {MAX_KEY})")
-        return re.sub(self.pattern, self.replacement, key)
+            raise WeightsError(f"a key of {len(key):,} characters is too long to rename (at most {MAX_KEY})",
+                               position=self.position)
+        new = re.sub(self.pattern, self.replacement, key)
+        if len(new) > MAX_KEY:
+            raise WeightsError(f"rename {_brief(self.pattern)} -> {_brief(self.replacement)} makes {_brief(key)} a "
+                               f"key of {len(new):,} characters, too long (at most {MAX_KEY})", position=self.position)
+        return new
 
 
 def _check_template(compiled: re.Pattern, replacement: str) -> None:
@@ -650,14 +832,27 @@ def _check_template(compiled: re.Pattern, replacement: str) -> None:
 
 
 def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str, Any]:
-    """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say)."""
+    """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say).
+    Bounded: at most MAX_RENAMES rules, keys of at most MAX_KEY characters before and after each rule, and
+    at most MAX_RENAME_STEPS regex steps in all (estimated before each rule is applied)."""
+    if len(renames) > MAX_RENAMES:
+        raise WeightsError(f"{len(renames):,} rename rules, more than {MAX_RENAMES} (at most {MAX_RENAMES})",
+                           position=renames[MAX_RENAMES].position)
+    keys = list(state)
+    steps = 0
+    for r in renames:
+        steps += sum(r.steps(len(k)) for k in keys)
+        if steps > MAX_RENAME_STEPS:
+            raise WeightsError(f"the rename rules would take up to {steps:,} regex steps on these {len(keys):,} "
+                               f"keys, more than the limit of {MAX_RENAME_STEPS:,} (at rename {_brief(r.pattern)}); "
+                               "anchor patterns with ^, and use fewer quantifiers and alternatives (|)",
+                               position=r.position)
+        keys = [r.apply(k) for k in keys]
     out: dict[str, Any] = {}
-    for key, value in state.items():
-        new = key
-        for r in renames:
-            new = r.apply(new)
+    for key, new, value in zip(state, keys, state.values()):
         if new in out:
-            raise WeightsError(f"renaming gives the key {new!r} twice (from {key!r} and another)")
+            raise WeightsError(f"renaming gives the key {new!r} twice (from {key!r} and another)",
+                               position=renames[-1].position if renames else None)
         out[new] = value
     return out
 
@@ -686,25 +881,77 @@ def _describe_array(a: Any) -> str:
     return f"{tuple(int(s) for s in a.shape)} {a.dtype}"
 
 
+HINT_CUTOFF = 0.75  # difflib's similarity a "did you mean" needs
+HINT_EXHAUSTIVE = 200  # with at most this many names on each side, every pair is compared
+HINT_NEIGHBOURS = 2  # past that, a name is compared with this many neighbours each way, in two sorted orders
+MAX_HINTED = 2_000  # names that get a hint at all: past them, thousands of mismatches need no more hints
+MAX_HINT_KEY = MAX_KEY  # difflib's time grows with the square of a name's length: longer names get no hint
+
+
+def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict[str, str], int]:
+    """For each name, the most similar candidate (difflib's ratio, at least HINT_CUTOFF; ties to the greater
+    name, as difflib.get_close_matches) where there is one, and the number of pairs compared.
+
+    With few names on each side (HINT_EXHAUSTIVE) every pair is compared. Past that, a name is compared only
+    with its HINT_NEIGHBOURS nearest candidates on each side in sorted order, and in sorted order of the
+    reversed strings: a renamed leaf keeps the prefix, an added or dropped prefix ("module.") keeps the suffix.
+    The pairs compared then grow linearly with the names (sorting, n log n), not with their product; and only
+    the first MAX_HINTED names get a hint, which bounds them (the rest are far more than anyone reads)."""
+    import bisect
+    import difflib
+
+    pool = [c for c in dict.fromkeys(candidates) if len(c) <= MAX_HINT_KEY]
+    exhaustive = len(names) <= HINT_EXHAUSTIVE and len(pool) <= HINT_EXHAUSTIVE
+    forward = sorted(pool)
+    backward = sorted(c[::-1] for c in pool)
+    k = HINT_NEIGHBOURS
+    matcher = difflib.SequenceMatcher()
+    out: dict[str, str] = {}
+    compared = 0
+    for name in names[:MAX_HINTED]:
+        if len(name) > MAX_HINT_KEY:
+            continue
+        if exhaustive:
+            near = pool
+        else:
+            i = bisect.bisect_left(forward, name)
+            j = bisect.bisect_left(backward, name[::-1])
+            near = dict.fromkeys(forward[max(0, i - k):i + k] + [c[::-1] for c in backward[max(0, j - k):j + k]])
+        matcher.set_seq2(name)
+        best: tuple[float, str] | None = None
+        for c in near:
+            compared += 1
+            matcher.set_seq1(c)
+            if (matcher.real_quick_ratio() >= HINT_CUTOFF and matcher.quick_ratio() >= HINT_CUTOFF
+                    and (score := matcher.ratio()) >= HINT_CUTOFF and (best is None or (score, c) > best)):
+                best = (score, c)
+        if best is not None:
+            out[name] = best[1]
+    return out, compared
+
+
 def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
     """Every key the model has and the weights lack, and the reverse (with the nearest name), and every entry
     whose shape differs, or whose dtype can't be converted (a float of another precision can: not listed).
     The model may be shape-only (``nnspec.load(path, meta=True)``): nothing of it is allocated."""
-    import difflib
+    return compare_state(model.state_dict(), state)
 
-    own = model.state_dict()
+
+def compare_state(own: Mapping[str, Any], state: Mapping[str, Any]) -> list[Mismatch]:
+    """:func:`compare` on a model's state_dict ``own`` (names to arrays, or shape-only arrays): near-linear in
+    the number of keys (the did-you-mean hints come from :func:`nearest_names`)."""
     out: list[Mismatch] = []
     # torch's BatchNorm keeps its own num_batches_tracked when a state_dict lacks it (older checkpoints)
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]
+    to_file, _ = nearest_names(missing, unexpected)
+    to_model, _ = nearest_names(unexpected, missing)
     for key in missing:
-        close = difflib.get_close_matches(key, unexpected, n=1, cutoff=0.75)
         out.append(Mismatch("missing", key, expected=_describe_array(own[key]),
-                            hint=f"; the file has {close[0]!r}" if close else ""))
+                            hint=f"; the file has {to_file[key]!r}" if key in to_file else ""))
     for key in unexpected:
-        close = difflib.get_close_matches(key, missing, n=1, cutoff=0.75)
         out.append(Mismatch("unexpected", key, got=_describe_array(state[key]),
-                            hint=f"; did you mean {close[0]!r}?" if close else ""))
+                            hint=f"; did you mean {to_model[key]!r}?" if key in to_model else ""))
     for key, want in own.items():
         if key not in state:
             continue
@@ -715,6 +962,18 @@ def compare(model: Module, state: Mapping[str, Any]) -> list[Mismatch]:
                 numpy.dtype(have.dtype).kind in "iub" and numpy.dtype(want.dtype).kind in "iu"):
             out.append(Mismatch("dtype", key, expected=_describe_array(want), got=_describe_array(have)))
     return out
+
+
+MISMATCH_KINDS = ("missing", "unexpected", "shape", "dtype")
+
+
+def count_mismatches(problems: Sequence[Mismatch]) -> str:
+    """"2 missing keys, 1 unexpected key, 1 shape": how many of each kind, for a summary line."""
+    nouns = {"missing": "missing key", "unexpected": "unexpected key", "shape": "shape mismatch",
+             "dtype": "dtype mismatch"}
+    counts = {kind: sum(p.kind == kind for p in problems) for kind in MISMATCH_KINDS}
+    return ", ".join(f"{n:,} {nouns[kind]}{'es' if n != 1 and kind in ('shape', 'dtype') else 's' if n != 1 else ''}"
+                     for kind, n in counts.items() if n)
 
 
 def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -733,9 +992,13 @@ def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], 
     return out, notes
 
 
+MAX_REPORTED = 50  # mismatches reported one per line; past them, a count
+
+
 def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights") -> tuple[dict[str, Any], list[str]]:
     """``state`` made ready for ``model.load_state_dict``: the model file's renames applied, every mismatch
-    refused at once (one placed line each: where the model file defines the entry's module), and floats of
+    refused at once (one placed line each, for the first MAX_REPORTED, where the model file defines the entry's
+    module; then a count), and floats of
     another precision converted to the model's (with notes)."""
     from .errors import WeightsErrors
 
@@ -743,7 +1006,7 @@ def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights"
     problems = compare(model, state)
     if problems:
         errors = []
-        for p in problems:
+        for p in problems[:MAX_REPORTED]:
             owner = p.key.rpartition(".")[0]
             try:
                 module = model.get_submodule(owner) if owner and p.kind != "unexpected" else model
@@ -751,5 +1014,9 @@ def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights"
                 module = model
             where = module.__dict__.get("_spec_position")
             errors.append(WeightsError(f"{source}: {p.message()}", position=where))
+        if len(problems) > MAX_REPORTED:
+            errors.append(WeightsError(f"{source}: ... and {len(problems) - MAX_REPORTED:,} more mismatches "
+                                       f"({count_mismatches(problems)} in all; `nnspec weights check` lists them)",
+                                       position=model.__dict__.get("_spec_position")))
         raise WeightsErrors(errors)
     return converted(model, state)

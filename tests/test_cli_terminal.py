@@ -85,7 +85,7 @@ def _weights(tmp_path: Path) -> Path:
 def test_weights_check_shows_keys_escaped_and_aligned(tmp_path):
     model = _weights(tmp_path)
     out = invoke("weights", "check", model, tmp_path / "w.safetensors")
-    rows = out.splitlines()
+    rows = out.splitlines()[1:]  # after the placed summary line
     assert "unexpected  x\\x1b]0;pwned\\x07  --" in out and "unexpected  y\\u202ez" in out
     header = rows[0]
     assert all(row.index("(1,) float32") == header.index("weights") for row in rows[2:4])  # columns still line up

@@ -57,7 +57,10 @@ def test_check_reports_every_kind_of_mismatch(tmp_path):
     assert {("missing", "classifier.4.bias"), ("unexpected", "classifier.4.bais"), ("unexpected", "extra"),
             ("shape", "classifier.0.weight"), ("dtype", "features.0.bias")} <= rows
     assert "the file has 'classifier.4.bais'" in out and "did you mean 'classifier.4.bias'?" in out
-    assert out.rstrip().endswith("1 missing, 2 unexpected, 1 shape, 1 dtype")
+    first = out.splitlines()[0]  # a placed summary (the model's root), then the table
+    assert first.startswith(LENET + ":4:1: ") and first.endswith(
+        "w.safetensors: 1 missing key, 2 unexpected keys, 1 shape mismatch, 1 dtype mismatch: "
+        "the weights do not fit the model")
     data = json.loads(invoke("weights", "check", LENET, tmp_path / "w.safetensors", "--json", code=1))
     assert data["ok"] is False and len(data["mismatches"]) == 5
     # run refuses the same file, one placed line per mismatch, before it builds the model
@@ -124,3 +127,18 @@ def test_expand_prints_a_plain_model_file_that_builds_the_same_model(tmp_path):
 def test_weights_outputs_must_be_safetensors_or_npz(tmp_path, suffix):
     out = invoke("weights", "init", LENET, "-o", tmp_path / f"w{suffix}", code=2)
     assert "must end in .safetensors or .npz" in " ".join(out.replace("\u2502", " ").split())
+
+
+def test_check_prints_a_placed_summary_and_at_most_some_rows(tmp_path):
+    """Thousands of mismatches: the first line is the count, placed at the model file; the table is cut."""
+    from nnspec.cli import MAX_CHECK_ROWS
+
+    nnspec.save_weights({f"extra.{i}": np.zeros(1, np.float32) for i in range(MAX_CHECK_ROWS + 30)},
+                        tmp_path / "w.safetensors")
+    out = invoke("weights", "check", LENET, tmp_path / "w.safetensors", code=1)
+    lines = out.splitlines()
+    assert lines[0].startswith(LENET + ":4:1: ") and "10 missing keys, 80 unexpected keys" in lines[0]
+    assert len(lines) == 1 + 2 + MAX_CHECK_ROWS + 1
+    assert lines[-1] == "... and 40 more (--json lists them all)"
+    data = json.loads(invoke("weights", "check", LENET, tmp_path / "w.safetensors", "--json", code=1))
+    assert len(data["mismatches"]) == 90

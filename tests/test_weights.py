@@ -471,7 +471,8 @@ def test_declared_entry_size_is_checked(tmp_path):
     assert info.file_size == 4
     raw[at + 24:at + 28] = struct.pack("<I", 0xFFFFFFF0)  # declared uncompressed size
     p.write_bytes(bytes(raw))
-    with pytest.raises(WeightsError, match="zip entry 'archive/data/0' needs 4,294,967,280 bytes"):
+    with pytest.raises(WeightsError, match="storage 'archive/data/0' declares 4,294,967,280 bytes, more than its 1 "
+                                           r"FloatStorage elements need \(4\)"):
         load_weights(p, max_bytes=1 << 20)
 
 

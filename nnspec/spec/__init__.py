@@ -105,7 +105,7 @@ def validation_errors(e: ValidationError, data: Any, filename: str) -> SpecError
 
 def weight_renames(data: Any, filename: str = "<string>") -> list:
     """The key renames of the root's ``weights: {rename: [[pattern, replacement], ...]}`` (checked)."""
-    from ..weights import Rename
+    from ..weights import MAX_RENAMES, Rename
 
     if not isinstance(data, dict) or data.get("weights") is None:
         return []
@@ -118,6 +118,9 @@ def weight_renames(data: Any, filename: str = "<string>") -> list:
     if not isinstance(pairs, list):
         raise SpecError("weights.rename must be a list of [pattern, replacement] pairs", path="weights.rename",
                         position=where)
+    if len(pairs) > MAX_RENAMES:
+        raise SpecError(f"weights.rename has {len(pairs):,} rules, more than {MAX_RENAMES} (at most {MAX_RENAMES})",
+                        path="weights.rename", position=where)
     renames = []
     for i, pair in enumerate(pairs):
         pos = (getattr(pairs, "item_pos", []) or [where] * len(pairs))[i] if i < len(getattr(pairs, "item_pos", [])) \
@@ -126,7 +129,7 @@ def weight_renames(data: Any, filename: str = "<string>") -> list:
             raise SpecError(f"a rename is a [pattern, replacement] pair of strings, got {_short(pair)}",
                             path=f"weights.rename.{i}", position=pos)
         try:
-            renames.append(Rename(*pair))
+            renames.append(Rename(*pair, position=pos))
         except ValueError as e:
             raise SpecError(str(e), path=f"weights.rename.{i}", position=pos) from None
     return renames

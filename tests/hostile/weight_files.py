@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -133,7 +134,11 @@ def _npy_header(shape: tuple, descr: str = "<f4") -> bytes:
 
 
 def _model_with_keys(n: int) -> bytes:
-    return f"type: ModuleList\nrepeat: {n}\nmodule: {{Linear: [1, 1]}}\n".encode()
+    """A model of about ``n`` keys: Linear(1, 1)s (two keys each) in a ModuleList of ModuleLists (one repeat is at
+    most 10,000, and a flat list of 10,000 would time the plan passes, not the weight check)."""
+    side = math.isqrt(n // 2)
+    return (f"type: ModuleList\nrepeat: {side}\nmodule:\n  type: ModuleList\n  repeat: {side}\n"
+            f"  module: {{Linear: [1, 1]}}\n").encode()
 
 
 def _safetensors_keys(path: Path, n: int, prefix: str) -> None:
@@ -246,7 +251,7 @@ def cases() -> list[Case]:
               "w.safetensors": lambda p: _safetensors_keys(p, 100, "k")},
              ["weights", "check", M, "w.safetensors"], r"(replacement|characters|at most|long)", M),
         Case("weights_rename_growing_keys", "memory",
-             {M: b"weights:\n  rename:\n" + b"    - ['^(.*)$', '\\\\1\\\\1']\n" * 30 + b"Linear: [1, 1]\n",
+             {M: b"weights:\n  rename:\n" + b"    - ['^(.*)$', '\\1\\1']\n" * 30 + b"Linear: [1, 1]\n",
               "w.safetensors": lambda p: _safetensors_keys(p, 100, "k")},
              ["weights", "check", M, "w.safetensors"], r"(too long|characters|at most)", M),
     ]
