@@ -50,6 +50,8 @@ class Step:
     pure: bool = True  # no effect but its result: may be folded or dropped
     mult_adds: int = 0
     calls: list[int] = field(default_factory=list)  # trace records whose work it does (after fusion)
+    position: Any = None  # where it comes from in the model file (a Position), to place errors raised running it
+    dropped: bool = False  # merged into another step by a pass: removed when the pass ends
 
     def refs(self) -> Iterator[int]:
         """The slots this step reads."""
@@ -121,9 +123,17 @@ class Program:
     views: set[int] = field(default_factory=set)  # slots that view another's memory (not the same array)
 
     def root(self, slot: int) -> int:
-        while self.roots.get(slot, slot) != slot:
-            slot = self.roots[slot]
-        return slot
+        """The slot whose memory ``slot`` is (the chain is followed once, then remembered)."""
+        root = self.roots.get(slot, slot)
+        if root == slot or self.roots.get(root, root) == root:
+            return root
+        chain = [slot]
+        while self.roots.get(root, root) != root:
+            chain.append(root)
+            root = self.roots[root]
+        for s in chain:
+            self.roots[s] = root
+        return root
 
 
 _ATTENTION = ("scaled_dot_product_attention", "multi_head_attention_forward")  # random where dropout_p > 0
@@ -229,7 +239,8 @@ class Recorder:
         i = len(self.values)
         same = self.index.get(id(value))
         base = getattr(value, "base", None)
-        self.roots[i] = same if same is not None else self.index.get(id(base), i) if base is not None else i
+        owner = same if same is not None else self.index.get(id(base), i) if base is not None else i
+        self.roots[i] = self.roots[owner] if owner != i else i  # its owner's root: roots are one step away
         if same is None and self.roots[i] != i:
             self.views.add(i)
         self.values.append(value)
