@@ -46,6 +46,8 @@ class Inference:
     training: bool = False
     dtype: str = "float32"
     symbols: list[str] = field(default_factory=list)
+    peak_call: Call | None = None  # the op or layer call during which the activations reached their peak
+    peak_position: Position | None = None  # where the model file writes that op or layer
 
     @property
     def output_shape(self) -> Any:
@@ -106,8 +108,10 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     param_bytes, buffer_bytes = state_bytes(model)
     exact = not memory.symbolic and not is_symbolic(input_bytes)
     symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
+    peak_call, peak_position = memory.peak_at if memory.peak_at is not None else (None, None)
     return Inference(trace.calls, trace.modules, output, _strongest(log), input_bytes, param_bytes, buffer_bytes,
-                     memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)
+                     memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols,
+                     peak_call, peak_position)
 
 
 def _strongest(log: list[str]) -> list[str]:
@@ -131,16 +135,22 @@ def _strongest(log: list[str]) -> list[str]:
 
 def check_memory(inference: Inference, limit: int | None, what: str = "the memory free",
                  model: Module | None = None) -> None:
-    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated
-    (the error names the model's file, where ``model`` was built from one)."""
+    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated. Where the
+    activations are most of the need, the error is placed at the op or layer that made the largest array
+    alive at their peak (a forward's line, a layer's entry); else at the model's file, where ``model`` was
+    built from one."""
     need = inference.total_bytes
     if limit is None or need is None or need <= limit:
         return
+    call = inference.peak_call
+    at = f", reached in {call.path} ({call.type})" if call is not None and inference.activation_peak else ""
+    mostly = inference.activation_peak * 2 >= need
+    position = inference.peak_position if mostly else None
     raise NNSpecRuntimeError(
         f"running this model needs {need:,} bytes (parameters {inference.param_bytes:,}, buffers "
         f"{inference.buffer_bytes:,}, inputs {int(inference.input_bytes):,}, activations at peak "
-        f"{inference.activation_peak:,}); the limit is {limit:,} bytes ({what})",
-        position=_file_of(model),
+        f"{inference.activation_peak:,}{at}); the limit is {limit:,} bytes ({what})",
+        position=position if position is not None and position.line is not None else _file_of(model),
     )
 
 

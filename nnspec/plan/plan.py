@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..inputs import bind
 from ..ir import observe_ops, stop_observing
+from ..ir.interpreter import _shape as describe_value
 from ..nn import Module
 from ..nn.lazy import first_call_pending, materialize
 from ..nn.module import RECORDER, _is_array, state_version
@@ -95,16 +96,39 @@ class Compiled:
                         times.append((time.perf_counter() - start) * 1e3)
                     else:
                         run(env)
+                except NNSpecError as e:  # placed where the model file writes the step's op or layer
+                    raise _placed(e, step, env) from None
                 except _PYTHON_ERRORS as e:  # what the interpreter turns into nnspec errors, as it does
-                    raise ShapeError(f"{step.kind}: {type(e).__name__}: {e}", path=step.name) from None
+                    raise ShapeError(f"{step.kind}: {type(e).__name__}: {e}", path=step.name,
+                                     position=step.position) from None
                 except MemoryError:
-                    raise NNSpecRuntimeError(f"{step.kind}: out of memory", path=step.name) from None
+                    raise NNSpecRuntimeError(f"{step.kind}: out of memory", path=step.name,
+                                             position=step.position) from None
                 for s in free:
                     env[s] = None
         out = resolve(p.output, env)
         if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
             out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
         return out, times
+
+
+def _placed(e: NNSpecError, step: Step, env: list) -> NNSpecError:
+    """An error a step raised, placed as the interpreter places it: at the op's line in the forward (the
+    message naming the op and what it was given) or at the layer's entry in the model file."""
+    if e.position is not None and e.position.line is not None:
+        return e
+    if step.position is not None:
+        e.position = step.position
+    if step.module is not None:  # a layer: its path
+        e.path = e.path or step.name
+        return e
+    e.path = e.path or (step.name.rsplit(".", 1)[0] if "." in step.name else "(root)")  # the forward's module
+    if step.kind != "check":  # an op of a custom forward: "expand: ..." becomes ".expand() on (2, 3), 10: ..."
+        own = step.kind.strip(".()").split(".")[-1] + ": "  # the op's own name, as the interpreter strips it
+        message = e.message.removeprefix(own) if e.message.startswith(own) else e.message
+        given = ", ".join(describe_value(v) for v in resolve(step.args, env))
+        e.message = f"{step.kind} on {given}: {message}" if given else f"{step.kind}: {message}"
+    return e
 
 
 def _owner(a: Any) -> Any:

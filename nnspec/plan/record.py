@@ -293,7 +293,7 @@ class Recorder:
         stateful = stateful or (kind.startswith("FractionalMaxPool") and getattr(module, "_random_samples", None) is None)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
         self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
-                       mutates, pure=not (stateful or inplace)), out)
+                       mutates, pure=not (stateful or inplace), position=real.__dict__.get("_spec_position")), out)
         return out
 
     def op_call(self, module: Module, node, args: tuple, kwargs: dict, result: Any, ms: float) -> None:
@@ -320,7 +320,8 @@ class Recorder:
         base = self.paths.get(id(module), "")
         kind = f".{target}()" if node.op == "call_method" else target
         self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,
-                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random or checks)), result)
+                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random or checks),
+                       position=node.position or module.__dict__.get("_spec_position")), result)
 
     def _add(self, step: Step, result: Any) -> None:
         step.out = self.result(result)
