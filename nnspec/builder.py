@@ -189,16 +189,33 @@ class Builder:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
+class Source:
+    """A model file read, parsed and validated once, to build as often as needed (``nnspec run`` builds a
+    shape-only twin to check first, then the model: the file is not parsed twice)."""
+
+    def __init__(self, data: Any, filename: str, text: str | None = None):
+        self.spec, self.expanded = validate(data, filename)
+        self.renames = weight_renames(data, filename)
+        self.filename, self.text = filename, text
+
+    @classmethod
+    def read(cls, path: str | Path) -> Source:
+        text, filename = read(path)
+        return cls(parse(text, filename), filename, text)
+
+    def build(self, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
+        """The model (see ``load`` for the arguments)."""
+        if seed is not None:
+            random.manual_seed(seed)
+        with budget(memory_limit), shape_only(meta):
+            model = Builder(self.expanded, self.filename, self.text).module(self.spec)
+        model.__dict__["_weight_renames"] = self.renames  # applied by nnspec.weights.prepare, for --weights
+        return model
+
+
 def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None,
            meta: bool = False) -> nn.Module:
-    spec, expanded = validate(data, filename)
-    renames = weight_renames(data, filename)
-    if seed is not None:
-        random.manual_seed(seed)
-    with budget(memory_limit), shape_only(meta):
-        model = Builder(expanded, filename, text).module(spec)
-    model.__dict__["_weight_renames"] = renames  # applied by nnspec.weights.prepare, for --weights
-    return model
+    return Source(data, filename, text).build(seed=seed, memory_limit=memory_limit, meta=meta)
 
 
 def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
@@ -225,4 +242,4 @@ def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None 
     return loads(text, filename=filename, seed=seed, memory_limit=memory_limit, meta=meta)
 
 
-__all__ = ["Builder", "from_dict", "load", "loads"]
+__all__ = ["Builder", "Source", "from_dict", "load", "loads"]

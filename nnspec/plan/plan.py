@@ -142,8 +142,7 @@ def _runner(step: Step):
     fn, out = step.fn, step.out
     args, kwargs = list(step.args), step.kwargs
     # (slot 0 is falsy: whether there is a Ref inside is asked of the Refs themselves, not their slot numbers)
-    flat = all(isinstance(a, Ref) or next(refs_in(a), None) is None for a in args) and \
-        next(refs_in(kwargs), None) is None
+    flat = all(isinstance(a, Ref) or not refs_in(a) for a in args) and not refs_in(kwargs)
     if flat:
         refs = [(i, a.slot) for i, a in enumerate(args) if isinstance(a, Ref)]
         if len(refs) == 1 and len(args) == 1 and not kwargs and isinstance(out, Ref):

@@ -53,13 +53,12 @@ class Step:
     position: Any = None  # where it comes from in the model file (a Position), to place errors raised running it
     dropped: bool = False  # merged into another step by a pass: removed when the pass ends
 
-    def refs(self) -> Iterator[int]:
+    def refs(self) -> list[int]:
         """The slots this step reads."""
-        yield from refs_in(self.args)
-        yield from refs_in(self.kwargs)
+        return refs_in(self.args) + refs_in(self.kwargs) if self.kwargs else refs_in(self.args)
 
-    def outputs(self) -> Iterator[int]:
-        yield from refs_in(self.out)
+    def outputs(self) -> list[int]:
+        return refs_in(self.out)
 
 
 def map_nested(value: Any, leaf: Callable[[Any], Any]) -> Any:
@@ -90,9 +89,28 @@ def leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-def refs_in(value: Any) -> Iterator[int]:
-    """The slots of the Refs inside ``value``."""
-    return (v.slot for v in leaves(value) if isinstance(v, Ref))
+def refs_in(value: Any) -> list[int]:
+    """The slots of the Refs inside ``value``, in order (as ``leaves`` finds them: the passes ask this of
+    every step several times, so it is a plain loop, not a chain of generators)."""
+    out: list[int] = []
+    _collect_refs(value, out)
+    return out
+
+
+def _collect_refs(value: Any, out: list[int]) -> None:
+    if isinstance(value, Ref):
+        out.append(value.slot)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            if isinstance(v, Ref):
+                out.append(v.slot)
+            elif isinstance(v, (tuple, list, dict, slice)):
+                _collect_refs(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_refs(v, out)
+    elif isinstance(value, slice):
+        _collect_refs((value.start, value.stop, value.step), out)
 
 
 def substitute(value: Any, mapping: dict[int, int]) -> Any:
