@@ -28,6 +28,7 @@ class Builder:
         self.data = data
         self.filename = filename
         self.text = text  # the file's text, to place errors inside forward code
+        self._lines: list[str] | None = None  # ... split into lines once, for every forward in it
         self.modules = 0
 
     def _where(self, loc: tuple) -> Position:
@@ -110,7 +111,9 @@ class Builder:
                     m.add_module(key, self.module(child, loc + ("modules", key), m))
             if spec.forward is not None:
                 where = self._where(loc + ("forward",))
-                source = ForwardSource.locate(spec.forward, self.text, self.filename, where)
+                if self._lines is None and self.text is not None:
+                    self._lines = self.text.splitlines()
+                source = ForwardSource.locate(spec.forward, self._lines, self.filename, where)
                 m.__dict__["_forward_graphs"] = compile_forward(m, source, spec.inputs, ".".join(map(str, loc)))
             return m
         raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
