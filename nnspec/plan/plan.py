@@ -20,7 +20,6 @@ raises PlanError (``nnspec run`` then runs the model's own forward, and says why
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -253,7 +252,7 @@ class Plan:
             for name, fn in PASSES.items():
                 if self.passes[name]:
                     fn(program)
-        calls = [copy.copy(c) for c in trace.calls]
+        calls = [_copy_call(c) for c in trace.calls]
         return Compiled(program, calls, version)
 
     # ------------------------------------------------------------------ reading a plan
@@ -277,13 +276,20 @@ def _array_module_of(model: Module) -> Any:
     return get_array_module()
 
 
+def _copy_call(call: Call) -> Call:
+    """A shallow copy of a trace record (``copy.copy``'s generic path costs several times more, per record)."""
+    twin = object.__new__(Call)
+    twin.__dict__.update(call.__dict__)
+    return twin
+
+
 def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
     """The shape trace's records with the time of the steps that did each one's work. A record whose
     work a fused kernel did names it (``ran_in``, the kernel's first record's path); one no step did
     (an identity dropped, an op computed when the plan was compiled) says "not run"; the records inside a layer
     that runs as one step (a TransformerEncoder's layers) name that layer. A container's time is the sum of what
     it contains."""
-    calls = [copy.copy(c) for c in compiled.calls]
+    calls = [_copy_call(c) for c in compiled.calls]
     own = [0.0] * len(calls)
     done = set()
     for step, ms in zip(compiled.program.steps, times):
@@ -293,17 +299,31 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
             for i in step.calls[1:]:
                 if 0 <= i < len(calls) and i not in done:
                     calls[i].ran_in = calls[step.calls[0]].path
-    ends = []
+    # each record's end (the first record after it that is not inside it) and its time with what it contains,
+    # from one pass from the back: a record's time is its own and its direct children's
+    n = len(calls)
+    ends, total, open_ = [n] * n, list(own), []  # open_: records waiting for their end, innermost last
     for i, c in enumerate(calls):
-        end = i + 1
-        while end < len(calls) and calls[end].depth > c.depth:
-            end += 1
-        ends.append(end)
-        c.ms = sum(own[i:end])
-    for i in sorted(done):  # a step for a layer made of others (a TransformerEncoder) did its children's work
-        for j in range(i + 1, ends[i]):
-            if j not in done and calls[j].ran_in is None:
-                calls[j].ran_in = calls[i].path
+        while open_ and calls[open_[-1]].depth >= c.depth:
+            ends[open_.pop()] = i
+        open_.append(i)
+    for i in range(n - 1, -1, -1):
+        j = i + 1
+        while j < ends[i]:  # the direct children: each child's end is where the next one starts
+            total[i] += total[j]
+            j = ends[j]
+    for i, c in enumerate(calls):
+        c.ms = total[i]
+    # a step for a layer made of others (a TransformerEncoder) did its children's work: each record inside
+    # such a layer names the outermost one
+    inside: list[int] = []  # the records with a step that contain this one, outermost first
+    for j in range(n):
+        while inside and ends[inside[-1]] <= j:
+            inside.pop()
+        if inside and j not in done and calls[j].ran_in is None:
+            calls[j].ran_in = calls[inside[0]].path
+        if j in done:
+            inside.append(j)
     for i, c in enumerate(calls):
         if ends[i] == i + 1 and i not in done and c.ran_in is None:
             c.ran_in = "not run"
