@@ -10,7 +10,7 @@ from typing import Any
 from .errors import NNSpecError, ShapeError
 from .nn import Module
 from .runtime.cost import module_mult_adds, op_mult_adds
-from .runtime.meta import note_peak
+from .runtime.meta import note_call
 from .runtime.symbolic import is_symbolic
 
 
@@ -87,7 +87,7 @@ class ShapeTrace:
                     op_mult_adds(node.target, args, kwargs, result))
         self.calls.append(call)
         self.modules.append(None)
-        note_peak((call, node.position or module.__dict__.get("_spec_position")))
+        note_call((call, node.position or module.__dict__.get("_spec_position")))
 
     @property
     def failed_at(self) -> Call | None:
@@ -146,7 +146,7 @@ class ShapeTrace:
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
         call.mult_adds = module_mult_adds(module, output, args)
-        note_peak((call, module.__dict__.get("_spec_position")))
+        note_call((call, module.__dict__.get("_spec_position")))
         if hasattr(output, "shape"):
             try:
                 self._made[id(output)] = (weakref.ref(output), call, module)

@@ -121,7 +121,7 @@ def test_run_refuses_a_model_too_big_before_allocating(tmp_path):
     out = invoke("run", BLOCKS, "-s", "256,3,224,224", "--memory-limit", "100", code=1)
     # placed at the layer that made the largest array alive at the peak (the stem's output), and named
     assert re.match(rf"{re.escape(BLOCKS)}:\d+:\d+: running this model needs ", out), out
-    assert "reached in conv1 (Conv2d)" in out
+    assert "the largest made by conv1 (Conv2d)" in out
     assert "the limit is 100,000,000 bytes (--memory-limit)" in out
     assert "output: shape (2, 128, 8, 8)" in invoke("run", BLOCKS, "-s", "2,3,32,32", "--memory-limit", "100")
 

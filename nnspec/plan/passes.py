@@ -210,7 +210,7 @@ def fuse_residual(program: Program) -> None:
         # the identity may be made after the convolution (a downsample): the merged step runs where the
         # add ran, so nothing in between may write into the convolution's input
         to = at_of[id(nxt)]
-        if writes.between(program.root(step.args[0].slot), at, to):
+        if steps[to] is not nxt or writes.between(program.root(step.args[0].slot), at, to):  # (nxt merged already)
             continue
         kernel.residual = True
         step.fn, step.kind = kernel, f"{step.kind}+{nxt.kind}"

@@ -43,7 +43,7 @@ newaxis = None
 class MemoryTracker:
     """Bytes of live arrays: now, at peak, and in total over the run (symbolic sizes are not counted).
 
-    It also finds where the peak is made: each op or layer call reports itself when it ends (``note_peak``),
+    It also finds where the peak is made: each op or layer call reports itself when it ends (``note_call``),
     each array remembers the call it was made in, and at the peak the largest array alive names the call
     (found with a heap of the live arrays by size, so each allocation costs O(log n))."""
 
@@ -100,7 +100,7 @@ def track_memory() -> AbstractContextManager[MemoryTracker]:
     return scoped(_tracker, MemoryTracker())
 
 
-def note_peak(where: Any) -> None:
+def note_call(where: Any) -> None:
     """Called when an op or layer call ends, with what names it: the arrays made since the last call ended
     were made in this one (an inner call ends first, so a layer's arrays are its own, not its container's)."""
     tracker = _tracker.get()

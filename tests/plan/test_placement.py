@@ -1,6 +1,6 @@
 """Errors are placed in the model file whichever way a model runs: the static memory check at the op or layer
-where the activations reach their peak, and an error a plan's step raises at run time where its op or layer
-is written (as the interpreter places it)."""
+that made the largest array alive at the activations' peak, and an error a plan's step raises at run time
+where its op or layer is written (as the interpreter places it)."""
 
 from __future__ import annotations
 
@@ -36,14 +36,14 @@ def _refusal(text: str, shape: tuple, limit: int = 10**6) -> str:
     ("return x.repeat(10 ** 5, 10 ** 5)", 10, ".repeat()"),
     ("y = x + 1\nreturn torch.einsum('i,j,k->ijk', y[0], torch.ones(10 ** 5), torch.ones(10 ** 5))", 10, "torch.einsum"),
 ])
-def test_a_forward_over_the_memory_limit_is_refused_at_the_op_reaching_the_peak(body, column, op):
+def test_a_forward_over_the_memory_limit_is_refused_at_the_op_making_the_peak(body, column, op):
     line = 4 + body.count("\n")
     message = _refusal(_forward(body), (2, 3))
     assert message.startswith(f"m.yaml:{line}:{column}: running this model needs "), message
     assert f"({op}))" in message and "the limit is 1,000,000 bytes" in message
 
 
-def test_the_peak_is_placed_at_its_op_not_at_the_last_or_largest_statement():
+def test_the_peak_is_placed_at_the_op_making_its_largest_array_not_at_the_last_one():
     body = """
         big = torch.zeros(1000, 1000)
         s = big.sum()
@@ -58,18 +58,18 @@ def test_a_layer_over_the_memory_limit_is_refused_at_its_entry():
     text = "type: Sequential\nmodules:\n  - ReLU\n  - {Linear: [4, 100000]}\n  - {Linear: [100000, 2]}\n"
     message = _refusal(text, (100, 4))
     assert message.startswith("m.yaml:4:5: running this model needs "), message
-    assert "reached in 1 (Linear)" in message
+    assert "the largest made by 1 (Linear)" in message
 
 
 def test_a_layer_called_from_a_custom_forward_is_placed_at_its_entry():
     text = "name: M\ninputs: [x]\nmodules:\n  fc: {Linear: [4, 100000]}\nforward: |\n  return self.fc(x).sum()\n"
     message = _refusal(text, (100, 4))
     assert message.startswith("m.yaml:4:7: "), message
-    assert "reached in fc (Linear)" in message
+    assert "the largest made by fc (Linear)" in message
 
 
-def test_without_a_peak_the_refusal_names_the_file():
-    """Parameters alone over the limit: no activation reaches it, the file is where the refusal points."""
+def test_where_parameters_are_most_of_the_need_the_refusal_names_the_file():
+    """No op or layer is to blame for the parameters (the build refuses one over the limit at its entry)."""
     text = "type: Sequential\nmodules:\n  - {Linear: [1000, 1000]}\n"
     message = _refusal(text, (1, 1000), limit=10)
     assert message.startswith("m.yaml: running this model needs "), message

@@ -126,3 +126,48 @@ def test_a_long_chain_of_in_place_ops_finds_its_root_in_one_step():
     text = "name: M\ninputs: [x]\nforward: |\n" + "".join(f"  {line}\n" for line in body.splitlines())
     program = Plan(nnspec.loads(text)).compiled([np.ones((2, 3), np.float32)]).program
     assert all(program.roots[program.roots[s]] == program.roots[s] for s in program.roots)
+
+
+def _deep(depth: int, leaves: int = 300) -> str:
+    """``leaves`` Linear layers inside ``depth`` nested Sequentials (written inline: YAML nests 64 deep at most)."""
+    inner = "{type: Sequential, modules: [" + ", ".join(["{Linear: [4, 4]}"] * leaves) + "]}"
+    for _ in range(depth):
+        inner = "{type: Sequential, modules: [" + inner + "]}"
+    return inner + "\n"
+
+
+def test_no_stage_grows_with_depth_times_size():
+    """Walking every record's (or module's) subtree costs size x depth: 25 levels over 5 must not cost 5x."""
+    shallow, deep = _stages(_deep(5), (2, 4)), _stages(_deep(25), (2, 4))
+    ratios = {stage: deep[stage] / shallow[stage] for stage in shallow}
+    assert all(r < 1.5 for r in ratios.values()), ratios
+
+
+def test_summary_rows_count_each_parameter_where_torchinfo_does_with_sharing():
+    """Tied weights and a module called in two places: each row's parameters are those of its module that no
+    module called inside it holds (the definition, computed the slow way here)."""
+    from nnspec.nn import Linear, Module, ReLU, Sequential
+
+    class Tied(Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Linear(4, 4), Linear(4, 4)
+            self.b.weight = self.a.weight
+            self.seq = Sequential(self.a, ReLU(), Sequential(self.b, self.a))
+            self.unused = Linear(4, 4)
+            self.unused.bias = self.a.bias
+
+        def forward(self, x):
+            return self.seq(x) + self.b(x)
+
+    found = static.infer(Tied(), [(2, 4)])
+    inside = static._Inside(found.calls, found.modules)
+    ends = static.call_ends(found.calls)
+    for i, module in enumerate(found.modules):
+        if module is None:
+            continue
+        inner = {id(p) for j in range(i + 1, ends[i]) if found.modules[j] is not None
+                 for p in found.modules[j].parameters()}
+        assert inside.own_parameters(i) == [p for p in module.parameters() if id(p) not in inner]
+    rows = static.layer_rows(found)
+    assert sum(r.params or 0 for r in rows) == sum(p.numel() for p in Tied().parameters())
