@@ -24,13 +24,15 @@ The models (made by ``model_text``):
 - ``forward``: a module with a custom forward looping over a ModuleList of Linear(4, 4) layers
   (one graph node per layer; a forward's graph holds at most 100,000 nodes).
 
-This is a measuring tool, never a test: tests/plan/test_scale.py asserts the same growth as operation
+The collector's thresholds are the ``nnspec`` command's (``nnspec.cli.main``). This is a measuring tool,
+never a test: tests/plan/test_scale.py asserts the same growth as operation
 counts, without timing anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -140,6 +142,7 @@ def main() -> None:
     ap.add_argument("--cli", action="store_true", help="also time `nnspec validate` and `nnspec run` as commands")
     ap.add_argument("--keep", type=Path, help="write the model files into this folder and keep them")
     args = ap.parse_args()
+    gc.set_threshold(50_000, 50, 50)  # as the nnspec command sets it (nnspec.cli.main)
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="nnspec-scale-") as tmp:
         folder = args.keep or Path(tmp)

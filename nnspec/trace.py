@@ -17,7 +17,10 @@ from .runtime.symbolic import is_symbolic
 def shapes(value: Any) -> Any:
     """The shape of an array, or the nested shapes of a tuple or list of them."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return tuple(s if is_symbolic(s) else int(s) for s in value.shape)
+        shape = value.shape
+        if type(shape) is tuple and all(type(s) is int for s in shape):  # the common case, checked cheaply
+            return shape
+        return tuple(s if is_symbolic(s) else int(s) for s in shape)
     if is_symbolic(value):  # a size from x.size(0) in static inference
         return value
     if isinstance(value, (tuple, list)):

@@ -137,8 +137,11 @@ class MetaArray:
     __array_priority__ = 1000  # NumPy scalars and arrays defer to our operators
 
     def __init__(self, shape: Any, dtype: Any = numpy.float32, base: MetaArray | None = None):
-        self.shape = tuple(_dim(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
-        self.dtype = numpy.dtype(dtype)
+        if type(shape) is tuple and all(type(s) is int for s in shape):  # the common case, checked cheaply
+            self.shape = shape
+        else:
+            self.shape = tuple(_dim(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        self.dtype = dtype if isinstance(dtype, numpy.dtype) else numpy.dtype(dtype)
         self.base = base
         self._owner = None
         if base is None:
