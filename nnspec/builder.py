@@ -96,6 +96,12 @@ class Builder:
                 for i, child in enumerate(spec.modules):
                     ml.append(self.module(child, loc + ("modules", i), ml))
             else:
+                # copies multiply: refused before the first is built where they would pass the cap (a list of
+                # 10,000 lists of 10,000 layers would otherwise build 100,000 modules first)
+                each = _module_count(spec.module, {})
+                if self.modules + (spec.repeat or 0) * each > MAX_MODULES:
+                    raise self.error(f"the model has more than {MAX_MODULES:,} modules ({spec.repeat:,} copies of "
+                                     f"{'a module' if each == 1 else f'{each:,} modules'})", loc + ("repeat",))
                 for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
             return ml
@@ -212,6 +218,29 @@ class Builder:
 
     def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
+
+
+def _module_count(spec: Any, memo: dict[int, int]) -> int:
+    """How many modules ``spec`` builds (a share builds none), each spec object counted once however often it
+    is repeated, so that counting is as fast as the spec is small."""
+    key = id(spec)
+    if key in memo:
+        return memo[key]
+    if isinstance(spec, S.ShareSpec):
+        n = 0
+    elif isinstance(spec, S.LayerSpec):
+        kwargs = spec.kwargs() if spec.module_fields else {}
+        n = 1 + sum(_module_count(kwargs[name], memo) for name in spec.module_fields if kwargs[name] is not None)
+    elif isinstance(spec, (S.SequentialSpec, S.ModuleDictSpec, S.UserModuleSpec)):
+        children = spec.modules.values() if isinstance(spec.modules, dict) else spec.modules
+        n = 1 + sum(_module_count(c, memo) for c in children if c is not None)
+    elif isinstance(spec, S.ModuleListSpec):
+        n = 1 + (sum(_module_count(c, memo) for c in spec.modules) if spec.modules is not None
+                 else (spec.repeat or 0) * _module_count(spec.module, memo))
+    else:  # parameter containers
+        n = 1
+    memo[key] = n
+    return n
 
 
 class Source:

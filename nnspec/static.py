@@ -272,7 +272,6 @@ class _Inside:
         self.parents: dict[int, int] = {}  # id(module) -> how many times it is registered as a child
         self.parent_of: dict[int, Module] = {}
         self.holders: dict[int, int] = {}  # id(parameter) -> how many times it is registered
-        self.holder_of: dict[int, Module] = {}
         visited: set[int] = set()
         stack = [m for m in modules if m is not None]
         while stack:
@@ -283,7 +282,6 @@ class _Inside:
             for p in m._parameters.values():
                 if p is not None:
                     self.holders[id(p)] = self.holders.get(id(p), 0) + 1
-                    self.holder_of[id(p)] = m
             for c in m._modules.values():
                 if c is not None:
                     self.parents[id(c)] = self.parents.get(id(c), 0) + 1

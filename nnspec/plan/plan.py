@@ -35,6 +35,7 @@ from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
 from ..runtime.tensor import array_module
+from ..static import call_ends
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
@@ -299,14 +300,8 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
             for i in step.calls[1:]:
                 if 0 <= i < len(calls) and i not in done:
                     calls[i].ran_in = calls[step.calls[0]].path
-    # each record's end (the first record after it that is not inside it) and its time with what it contains,
-    # from one pass from the back: a record's time is its own and its direct children's
-    n = len(calls)
-    ends, total, open_ = [n] * n, list(own), []  # open_: records waiting for their end, innermost last
-    for i, c in enumerate(calls):
-        while open_ and calls[open_[-1]].depth >= c.depth:
-            ends[open_.pop()] = i
-        open_.append(i)
+    # each record's time with what it contains, from one pass from the back: its own and its direct children's
+    n, ends, total = len(calls), call_ends(calls), list(own)
     for i in range(n - 1, -1, -1):
         j = i + 1
         while j < ends[i]:  # the direct children: each child's end is where the next one starts

@@ -171,3 +171,27 @@ def test_summary_rows_count_each_parameter_where_torchinfo_does_with_sharing():
         assert inside.own_parameters(i) == [p for p in module.parameters() if id(p) not in inner]
     rows = static.layer_rows(found)
     assert sum(r.params or 0 for r in rows) == sum(p.numel() for p in Tied().parameters())
+
+
+def test_copies_past_the_module_cap_are_refused_before_any_is_built():
+    """10,000 lists of 10,000 layers: refused at the outer repeat, having built nothing inside it."""
+    from nnspec.nn import ReLU
+
+    built = 0
+    original = ReLU.__init__
+
+    def counting(self, *args, **kwargs):
+        nonlocal built
+        built += 1
+        original(self, *args, **kwargs)
+
+    text = "type: ModuleList\nrepeat: 10000\nmodule:\n  type: ModuleList\n  repeat: 10000\n  module: ReLU\n"
+    ReLU.__init__ = counting
+    try:
+        with pytest.raises(nnspec.NNSpecError) as e:
+            nnspec.loads(text, filename="m.yaml", meta=True)
+    finally:
+        ReLU.__init__ = original
+    assert str(e.value) == ("m.yaml:2:9: repeat: the model has more than 100,000 modules "
+                            "(10,000 copies of 10,001 modules)")
+    assert built == 0
