@@ -19,6 +19,7 @@ from .resources import MAX_MODULES, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
 from .spec import locate, parse, read, validate, weight_renames
+from .spec.loader import PosDict, PosList
 from .spec import models as S
 
 class Builder:
@@ -28,10 +29,31 @@ class Builder:
         self.data = data
         self.filename = filename
         self.text = text  # the file's text, to place errors inside forward code
+        self._lines: list[str] | None = None  # ... split into lines once, for every forward in it
         self.modules = 0
+        self._located: dict[tuple, tuple[Any, Position | None]] = {}  # loc -> (its node, its position)
 
     def _where(self, loc: tuple) -> Position:
-        return (locate(self.data, loc) if self.data is not None else None) or Position(self.filename)
+        """``locate(self.data, loc)``, walked from the nearest path located before (a module's path extends
+        its parent's by a key or two), so that placing each module costs O(1), not O(its depth)."""
+        if self.data is None:
+            return Position(self.filename)
+        node, best, keys = self.data, getattr(self.data, "pos", None), loc
+        for cut in (1, 2, 3):
+            found = self._located.get(loc[:-cut]) if len(loc) >= cut else None
+            if found is not None:
+                (node, best), keys = found, loc[-cut:]
+                break
+        for i, key in enumerate(keys):  # as locate walks
+            if isinstance(node, PosDict) and key in node:
+                best, node = node.value_pos.get(key, best), node[key]
+            elif isinstance(node, PosList) and isinstance(key, int) and 0 <= key < len(node):
+                best, node = node.item_pos[key] if key < len(node.item_pos) else best, node[key]
+            elif isinstance(node, PosDict) and i == len(keys) - 1 and key in node.key_pos:
+                return node.key_pos[key]  # (only as the last key: not a place to walk on from)
+            # anything else is a union tag or a key that is not there: keep the best so far
+        self._located[loc] = (node, best)
+        return best or Position(self.filename)
 
     def error(self, message: str, loc: tuple) -> CompileError:
         return CompileError(message, path=".".join(map(str, loc)) or "(root)", position=self._where(loc))
@@ -43,9 +65,10 @@ class Builder:
         self.modules += 1
         if self.modules > MAX_MODULES:
             raise self.error(f"the model has more than {MAX_MODULES:,} modules", loc)
+        where = self._where(loc)  # placed before its children, which are placed from it
         try:
             module = self._build(spec, loc, parent)
-            module.__dict__["_spec_position"] = self._where(loc)  # where run-time errors in it point
+            module.__dict__["_spec_position"] = where  # where run-time errors in it point
             return module
         except CompileError as e:
             if e.position is not None and e.position.line is not None:
@@ -73,6 +96,12 @@ class Builder:
                 for i, child in enumerate(spec.modules):
                     ml.append(self.module(child, loc + ("modules", i), ml))
             else:
+                # copies multiply: refused before the first is built where they would pass the cap (a list of
+                # 10,000 lists of 10,000 layers would otherwise build 100,000 modules first)
+                each = _module_count(spec.module, {})
+                if self.modules + (spec.repeat or 0) * each > MAX_MODULES:
+                    raise self.error(f"the model has more than {MAX_MODULES:,} modules ({spec.repeat:,} copies of "
+                                     f"{'a module' if each == 1 else f'{each:,} modules'})", loc + ("repeat",))
                 for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
             return ml
@@ -110,7 +139,9 @@ class Builder:
                     m.add_module(key, self.module(child, loc + ("modules", key), m))
             if spec.forward is not None:
                 where = self._where(loc + ("forward",))
-                source = ForwardSource.locate(spec.forward, self.text, self.filename, where)
+                if self._lines is None and self.text is not None:
+                    self._lines = self.text.splitlines()
+                source = ForwardSource.locate(spec.forward, self._lines, self.filename, where)
                 m.__dict__["_forward_graphs"] = compile_forward(m, source, spec.inputs, ".".join(map(str, loc)))
             return m
         raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
@@ -189,16 +220,56 @@ class Builder:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
+def _module_count(spec: Any, memo: dict[int, int]) -> int:
+    """How many modules ``spec`` builds (a share builds none), each spec object counted once however often it
+    is repeated, so that counting is as fast as the spec is small."""
+    key = id(spec)
+    if key in memo:
+        return memo[key]
+    if isinstance(spec, S.ShareSpec):
+        n = 0
+    elif isinstance(spec, S.LayerSpec):
+        kwargs = spec.kwargs() if spec.module_fields else {}
+        n = 1 + sum(_module_count(kwargs[name], memo) for name in spec.module_fields if kwargs[name] is not None)
+    elif isinstance(spec, (S.SequentialSpec, S.ModuleDictSpec, S.UserModuleSpec)):
+        children = spec.modules.values() if isinstance(spec.modules, dict) else spec.modules
+        n = 1 + sum(_module_count(c, memo) for c in children if c is not None)
+    elif isinstance(spec, S.ModuleListSpec):
+        n = 1 + (sum(_module_count(c, memo) for c in spec.modules) if spec.modules is not None
+                 else (spec.repeat or 0) * _module_count(spec.module, memo))
+    else:  # parameter containers
+        n = 1
+    memo[key] = n
+    return n
+
+
+class Source:
+    """A model file read, parsed and validated once, to build as often as needed (``nnspec run`` builds a
+    shape-only twin to check first, then the model: the file is not parsed twice)."""
+
+    def __init__(self, data: Any, filename: str, text: str | None = None):
+        self.spec, self.expanded = validate(data, filename)
+        self.renames = weight_renames(data, filename)
+        self.filename, self.text = filename, text
+
+    @classmethod
+    def read(cls, path: str | Path) -> Source:
+        text, filename = read(path)
+        return cls(parse(text, filename), filename, text)
+
+    def build(self, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
+        """The model (see ``load`` for the arguments)."""
+        if seed is not None:
+            random.manual_seed(seed)
+        with budget(memory_limit), shape_only(meta):
+            model = Builder(self.expanded, self.filename, self.text).module(self.spec)
+        model.__dict__["_weight_renames"] = self.renames  # applied by nnspec.weights.prepare, for --weights
+        return model
+
+
 def _build(data: Any, filename: str, seed: int | None, memory_limit: int | None, text: str | None = None,
            meta: bool = False) -> nn.Module:
-    spec, expanded = validate(data, filename)
-    renames = weight_renames(data, filename)
-    if seed is not None:
-        random.manual_seed(seed)
-    with budget(memory_limit), shape_only(meta):
-        model = Builder(expanded, filename, text).module(spec)
-    model.__dict__["_weight_renames"] = renames  # applied by nnspec.weights.prepare, for --weights
-    return model
+    return Source(data, filename, text).build(seed=seed, memory_limit=memory_limit, meta=meta)
 
 
 def from_dict(d: dict, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
@@ -225,4 +296,4 @@ def load(path: str | Path, *, seed: int | None = None, memory_limit: int | None 
     return loads(text, filename=filename, seed=seed, memory_limit=memory_limit, meta=meta)
 
 
-__all__ = ["Builder", "from_dict", "load", "loads"]
+__all__ = ["Builder", "Source", "from_dict", "load", "loads"]

@@ -12,6 +12,7 @@ the checks had to assume about them are collected (``H >= 32``).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class Inference:
     training: bool = False
     dtype: str = "float32"
     symbols: list[str] = field(default_factory=list)
+    peak_call: Call | None = None  # the op or layer call that made the largest array alive at the peak
+    peak_position: Position | None = None  # where the model file writes that op or layer
 
     @property
     def output_shape(self) -> Any:
@@ -106,8 +109,10 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     param_bytes, buffer_bytes = state_bytes(model)
     exact = not memory.symbolic and not is_symbolic(input_bytes)
     symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
+    peak_call, peak_position = memory.peak_at if memory.peak_at is not None else (None, None)
     return Inference(trace.calls, trace.modules, output, _strongest(log), input_bytes, param_bytes, buffer_bytes,
-                     memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols)
+                     memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols,
+                     peak_call, peak_position)
 
 
 def _strongest(log: list[str]) -> list[str]:
@@ -131,16 +136,22 @@ def _strongest(log: list[str]) -> list[str]:
 
 def check_memory(inference: Inference, limit: int | None, what: str = "the memory free",
                  model: Module | None = None) -> None:
-    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated
-    (the error names the model's file, where ``model`` was built from one)."""
+    """Refuse a run that would need more than ``limit`` bytes, before anything is allocated. Where the
+    activations are most of the need, the error is placed at the op or layer that made the largest array
+    alive at their peak (a forward's line, a layer's entry); else at the model's file, where ``model`` was
+    built from one."""
     need = inference.total_bytes
     if limit is None or need is None or need <= limit:
         return
+    call = inference.peak_call
+    at = f", the largest made by {call.path} ({call.type})" if call is not None and inference.activation_peak else ""
+    mostly = inference.activation_peak * 2 >= need
+    position = inference.peak_position if mostly else None
     raise NNSpecRuntimeError(
         f"running this model needs {need:,} bytes (parameters {inference.param_bytes:,}, buffers "
         f"{inference.buffer_bytes:,}, inputs {int(inference.input_bytes):,}, activations at peak "
-        f"{inference.activation_peak:,}); the limit is {limit:,} bytes ({what})",
-        position=_file_of(model),
+        f"{inference.activation_peak:,}{at}); the limit is {limit:,} bytes ({what})",
+        position=position if position is not None and position.line is not None else _file_of(model),
     )
 
 
@@ -201,16 +212,7 @@ def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
     its parameters and mult-adds include theirs.
     """
     calls, modules = inference.calls, inference.modules
-    n = len(calls)
-    inner_params: list[set[int]] = []
-    for i in range(n):  # the parameters of the modules called inside call i
-        ids: set[int] = set()
-        for j in range(i + 1, n):
-            if calls[j].depth <= calls[i].depth:
-                break
-            if modules[j] is not None:
-                ids |= {id(p) for p in modules[j].parameters()}
-        inner_params.append(ids)
+    inside = _Inside(calls, modules)
     seen: set[int] = set()
     called: set[int] = set()
     rows: list[Row] = []
@@ -221,7 +223,7 @@ def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
             rows.append(Row(call.path.rsplit(".", 1)[-1], call.type, call.depth, call.output, 0, 0, None,
                             call.mult_adds, True, is_op=True))
             continue
-        mine = [p for p in module.parameters() if id(p) not in inner_params[i]]
+        mine = inside.own_parameters(i)
         # a module called again, or one whose parameters all were counted already: torchinfo's "(recursive)"
         again = id(module) in called
         called.add(id(module))
@@ -238,6 +240,113 @@ def layer_rows(inference: Inference, depth: int | None = None) -> list[Row]:
     if depth is not None:
         _fold(rows, depth)
     return rows
+
+
+def call_ends(calls: list[Call]) -> list[int]:
+    """For each record of a trace, the index of the first record after it that is not inside it (records
+    nest by depth), in one pass."""
+    ends, open_ = [len(calls)] * len(calls), []  # open_: records whose end is not found yet, innermost last
+    for i, c in enumerate(calls):
+        while open_ and calls[open_[-1]].depth >= c.depth:
+            ends[open_.pop()] = i
+        open_.append(i)
+    return ends
+
+
+class _Inside:
+    """Which of a called module's parameters none of the modules called inside that call hold (torchinfo's
+    "leftover"), in O(the module's own part of the tree) per call, not O(everything inside it).
+
+    The module's tree is walked in ``parameters()``'s order, skipping each child called inside the call (its
+    parameters are the inner calls'). A parameter met on the way belongs to the call unless a module called
+    inside holds it too, which can only be where it is held twice or its holder is reachable two ways (a
+    shared parameter or module): only then is the set of the inner calls' parameters made, once per call."""
+
+    def __init__(self, calls: list[Call], modules: list[Module | None]):
+        self.modules = modules
+        self.ends = call_ends(calls)
+        self.called_at: dict[int, list[int]] = {}  # id(module) -> the indices of its calls, ascending
+        for j, m in enumerate(modules):
+            if m is not None:
+                self.called_at.setdefault(id(m), []).append(j)
+        self.parents: dict[int, int] = {}  # id(module) -> how many times it is registered as a child
+        self.parent_of: dict[int, Module] = {}
+        self.holders: dict[int, int] = {}  # id(parameter) -> how many times it is registered
+        visited: set[int] = set()
+        stack = [m for m in modules if m is not None]
+        while stack:
+            m = stack.pop()
+            if id(m) in visited:
+                continue
+            visited.add(id(m))
+            for p in m._parameters.values():
+                if p is not None:
+                    self.holders[id(p)] = self.holders.get(id(p), 0) + 1
+            for c in m._modules.values():
+                if c is not None:
+                    self.parents[id(c)] = self.parents.get(id(c), 0) + 1
+                    self.parent_of[id(c)] = m
+                    stack.append(c)
+        self.single: dict[int, bool] = {}  # id(module) -> it and every module above it have one parent
+        self.exact: dict[int, set[int]] = {}  # call -> the ids of its inner calls' parameters (made where needed)
+
+    def called_inside(self, module: Module, i: int) -> bool:
+        at = self.called_at.get(id(module))
+        if not at:
+            return False
+        k = bisect.bisect_right(at, i)
+        return k < len(at) and at[k] < self.ends[i]
+
+    def _single_path(self, module: Module) -> bool:
+        chain, m, result = [], module, True
+        while id(m) not in self.single:
+            chain.append(id(m))
+            if self.parents.get(id(m), 0) > 1:
+                result = False
+                break
+            parent = self.parent_of.get(id(m))
+            if parent is None:
+                break
+            m = parent
+        else:
+            result = self.single[id(m)]
+        for key in chain:
+            self.single[key] = result
+        return result
+
+    def _inner(self, i: int) -> set[int]:
+        found = self.exact.get(i)
+        if found is None:
+            found = self.exact[i] = set()
+            done: set[int] = set()
+            for j in range(i + 1, self.ends[i]):
+                m = self.modules[j]
+                if m is not None and id(m) not in done:
+                    done.add(id(m))
+                    found |= {id(p) for p in m.parameters()}
+        return found
+
+    def own_parameters(self, i: int) -> list:
+        """``[p for p in module.parameters() if no module called inside call i holds p]``."""
+        module = self.modules[i]
+        if self.called_inside(module, i):  # called again inside its own call: every parameter is an inner call's
+            return []
+        out, seen_params, seen_modules, stack = [], set(), set(), [module]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen_modules:
+                continue
+            seen_modules.add(id(m))
+            for p in m._parameters.values():
+                if p is None or id(p) in seen_params:
+                    continue
+                seen_params.add(id(p))
+                simple = self.holders.get(id(p), 1) == 1 and self._single_path(m)
+                if simple or id(p) not in self._inner(i):
+                    out.append(p)
+            stack.extend(reversed([c for c in m._modules.values()
+                                   if c is not None and not self.called_inside(c, i)]))
+        return out
 
 
 def _fold(rows: list[Row], depth: int) -> None:

@@ -10,13 +10,17 @@ from typing import Any
 from .errors import NNSpecError, ShapeError
 from .nn import Module
 from .runtime.cost import module_mult_adds, op_mult_adds
+from .runtime.meta import note_call
 from .runtime.symbolic import is_symbolic
 
 
 def shapes(value: Any) -> Any:
     """The shape of an array, or the nested shapes of a tuple or list of them."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return tuple(s if is_symbolic(s) else int(s) for s in value.shape)
+        shape = value.shape
+        if type(shape) is tuple and all(type(s) is int for s in shape):  # the common case, checked cheaply
+            return shape
+        return tuple(s if is_symbolic(s) else int(s) for s in shape)
     if is_symbolic(value):  # a size from x.size(0) in static inference
         return value
     if isinstance(value, (tuple, list)):
@@ -86,6 +90,7 @@ class ShapeTrace:
                     op_mult_adds(node.target, args, kwargs, result))
         self.calls.append(call)
         self.modules.append(None)
+        note_call((call, node.position or module.__dict__.get("_spec_position")))
 
     @property
     def failed_at(self) -> Call | None:
@@ -144,6 +149,7 @@ class ShapeTrace:
         call.ms = (time.perf_counter() - start) * 1e3
         call.output = shapes(output)
         call.mult_adds = module_mult_adds(module, output, args)
+        note_call((call, module.__dict__.get("_spec_position")))
         if hasattr(output, "shape"):
             try:
                 self._made[id(output)] = (weakref.ref(output), call, module)

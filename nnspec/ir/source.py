@@ -31,18 +31,20 @@ class ForwardSource:
         return Position(self.filename, self.line + lineno - 1, self.col + chars + 1)
 
     @classmethod
-    def locate(cls, text: str, file_text: str | None, filename: str, where: Position | None) -> ForwardSource:
-        """Find the code of a ``forward:`` value whose YAML value starts at ``where``."""
+    def locate(cls, text: str, file_text: str | list[str] | None, filename: str,
+               where: Position | None) -> ForwardSource:
+        """Find the code of a ``forward:`` value whose YAML value starts at ``where``. ``file_text`` may be
+        given as its lines (``str.splitlines``), split once for a file of many forwards."""
         code = textwrap.dedent(text)
         removed = _common_indent(text)
         if file_text is None or where is None or where.line is None:
             return cls(code, filename)
-        lines = file_text.splitlines()
+        lines = file_text if isinstance(file_text, list) else file_text.splitlines()
         row = lines[where.line - 1] if where.line - 1 < len(lines) else ""
         start = row[(where.col or 1) - 1:(where.col or 1)]
         if start in ("|", ">"):  # a block scalar: the code starts on the next line, at the block's indent
-            body = [ln for ln in lines[where.line:] if ln.strip()]
-            indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+            first = next((lines[i] for i in range(where.line, len(lines)) if lines[i].strip()), None)
+            indent = len(first) - len(first.lstrip(" ")) if first is not None else 0
             return cls(code, filename, where.line + 1, indent + removed)
         quote = 1 if start in ("'", '"') else 0
         return cls(code, filename, where.line, (where.col or 1) - 1 + quote + removed, exact="\n" not in text)

@@ -227,16 +227,16 @@ class Module:
         """Every module of the tree, pre-order, each shared module once (unless remove_duplicate=False)."""
         if memo is None:
             memo = set()
-        if id(self) in memo:
-            return
-        if remove_duplicate:
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
+        stack = [(prefix, self)]  # a loop, not nested generators: each module costs O(1) at any depth
+        while stack:
+            prefix, module = stack.pop()
+            if id(module) in memo:
                 continue
-            sub = prefix + ("." if prefix else "") + name
-            yield from module.named_modules(memo, sub, remove_duplicate)
+            if remove_duplicate:
+                memo.add(id(module))
+            yield prefix, module
+            dot = prefix + "." if prefix else ""
+            stack.extend(reversed([(dot + name, m) for name, m in module._modules.items() if m is not None]))
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():

@@ -20,6 +20,7 @@ not written into in place.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -130,7 +131,7 @@ def _merge(program: Program, step: Step, nxt: Step, fn: Any, kind: str) -> None:
     step.calls = step.calls + nxt.calls
     step.mult_adds += nxt.mult_adds
     step.pure = step.pure and nxt.pure
-    program.steps.remove(nxt)
+    nxt.dropped = True  # removed when the pass ends (_compact): removing it now would re-scan the list per merge
 
 
 def _lowered(step: Step) -> Fused | None:
@@ -151,9 +152,15 @@ def _with_followers(program: Program) -> Iterator[tuple[Step, Step]]:
     fusing pass may merge (merging removes the follower, which is then skipped)."""
     uses = _Uses(program)
     for step in list(program.steps):
-        nxt = uses.follower(step) if step in program.steps else None
+        nxt = uses.follower(step) if not step.dropped else None
         if nxt is not None:
             yield step, nxt
+    _compact(program)
+
+
+def _compact(program: Program) -> None:
+    """Remove the steps a pass merged into others."""
+    program.steps = [s for s in program.steps if not s.dropped]
 
 
 @register
@@ -183,8 +190,11 @@ def fuse_residual(program: Program) -> None:
     an array of the same shape and dtype: the add runs in the convolution's kernel, on each part of its
     output as soon as it is written (a residual block's second convolution)."""
     uses = _Uses(program)
-    for step in list(program.steps):
-        if step not in program.steps or step.kind not in ("Conv1d", "Conv2d", "Conv3d") \
+    steps = program.steps
+    at_of = {id(step): i for i, step in enumerate(steps)}  # positions stay put: a merged step's place is None
+    writes = _Writes(program)
+    for at, step in enumerate(list(steps)):
+        if steps[at] is not step or step.kind not in ("Conv1d", "Conv2d", "Conv3d") \
                 and not (isinstance(step.fn, FusedConv) and step.kind.startswith("Conv")):
             continue
         nxt = uses.sole_reader(step)
@@ -199,9 +209,8 @@ def fuse_residual(program: Program) -> None:
             continue
         # the identity may be made after the convolution (a downsample): the merged step runs where the
         # add ran, so nothing in between may write into the convolution's input
-        at, to = program.steps.index(step), program.steps.index(nxt)
-        source = program.root(step.args[0].slot)
-        if any(w.mutates is not None and program.root(w.mutates) == source for w in program.steps[at + 1:to]):
+        to = at_of[id(nxt)]
+        if steps[to] is not nxt or writes.between(program.root(step.args[0].slot), at, to):  # (nxt merged already)
             continue
         kernel.residual = True
         step.fn, step.kind = kernel, f"{step.kind}+{nxt.kind}"
@@ -209,8 +218,38 @@ def fuse_residual(program: Program) -> None:
         step.out = nxt.out
         step.calls = step.calls + nxt.calls
         step.mult_adds += nxt.mult_adds
-        program.steps[to] = step
-        del program.steps[at]
+        writes.moved(nxt, step, at, to)
+        steps[to], steps[at] = step, None
+        at_of[id(step)] = to
+    program.steps = [s for s in steps if s is not None]
+
+
+class _Writes:
+    """Where in a list of steps each root slot is written into in place, kept as the list is rewritten
+    (a step moved, one dropped), so that asking whether anything between two places writes into a root
+    costs a binary search, not a scan of the steps between."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.at: dict[int, list[int]] = {}  # root -> the sorted positions of the steps writing into it
+        for i, s in enumerate(program.steps):
+            if s.mutates is not None:
+                self.at.setdefault(program.root(s.mutates), []).append(i)
+
+    def between(self, root: int, start: int, end: int) -> bool:
+        """Whether a step strictly between positions ``start`` and ``end`` writes into ``root``."""
+        places = self.at.get(root, [])
+        i = bisect.bisect_right(places, start)
+        return i < len(places) and places[i] < end
+
+    def moved(self, old: Step, new: Step, start: int, end: int) -> None:
+        """``new`` (at ``start``) now stands at ``end`` in ``old``'s place; ``start`` is empty."""
+        for step, place in ((old, end), (new, start)):
+            if step.mutates is not None:
+                places = self.at[self.program.root(step.mutates)]
+                del places[bisect.bisect_left(places, place)]
+        if new.mutates is not None:
+            bisect.insort(self.at.setdefault(self.program.root(new.mutates), []), end)
 
 
 _ACTIVATION_OPS = {

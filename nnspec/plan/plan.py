@@ -20,7 +20,6 @@ raises PlanError (``nnspec run`` then runs the model's own forward, and says why
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,12 +28,14 @@ from typing import Any
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..inputs import bind
 from ..ir import observe_ops, stop_observing
+from ..ir.interpreter import _shape as describe_value
 from ..nn import Module
 from ..nn.lazy import first_call_pending, materialize
 from ..nn.module import RECORDER, _is_array, state_version
 from ..runtime.backend import get_array_module, resolve_dtype, synchronize
 from ..runtime.meta import MetaArray, SymbolicValueError
 from ..runtime.tensor import array_module
+from ..static import call_ends
 from ..trace import Call, ShapeTrace
 from .kernels import Fused
 from .passes import PASSES, _assign
@@ -95,16 +96,39 @@ class Compiled:
                         times.append((time.perf_counter() - start) * 1e3)
                     else:
                         run(env)
+                except NNSpecError as e:  # placed where the model file writes the step's op or layer
+                    raise _placed(e, step, env) from None
                 except _PYTHON_ERRORS as e:  # what the interpreter turns into nnspec errors, as it does
-                    raise ShapeError(f"{step.kind}: {type(e).__name__}: {e}", path=step.name) from None
+                    raise ShapeError(f"{step.kind}: {type(e).__name__}: {e}", path=step.name,
+                                     position=step.position) from None
                 except MemoryError:
-                    raise NNSpecRuntimeError(f"{step.kind}: out of memory", path=step.name) from None
+                    raise NNSpecRuntimeError(f"{step.kind}: out of memory", path=step.name,
+                                             position=step.position) from None
                 for s in free:
                     env[s] = None
         out = resolve(p.output, env)
         if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
             out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
         return out, times
+
+
+def _placed(e: NNSpecError, step: Step, env: list) -> NNSpecError:
+    """An error a step raised, placed as the interpreter places it: at the op's line in the forward (the
+    message naming the op and what it was given) or at the layer's entry in the model file."""
+    if e.position is not None and e.position.line is not None:
+        return e
+    if step.position is not None:
+        e.position = step.position
+    if step.module is not None:  # a layer: its path
+        e.path = e.path or step.name
+        return e
+    e.path = e.path or (step.name.rsplit(".", 1)[0] if "." in step.name else "(root)")  # the forward's module
+    if step.kind != "check":  # an op of a custom forward: "expand: ..." becomes ".expand() on (2, 3), 10: ..."
+        own = step.kind.strip(".()").split(".")[-1] + ": "  # the op's own name, as the interpreter strips it
+        message = e.message.removeprefix(own) if e.message.startswith(own) else e.message
+        given = ", ".join(describe_value(v) for v in resolve(step.args, env))
+        e.message = f"{step.kind} on {given}: {message}" if given else f"{step.kind}: {message}"
+    return e
 
 
 def _owner(a: Any) -> Any:
@@ -118,8 +142,7 @@ def _runner(step: Step):
     fn, out = step.fn, step.out
     args, kwargs = list(step.args), step.kwargs
     # (slot 0 is falsy: whether there is a Ref inside is asked of the Refs themselves, not their slot numbers)
-    flat = all(isinstance(a, Ref) or next(refs_in(a), None) is None for a in args) and \
-        next(refs_in(kwargs), None) is None
+    flat = all(isinstance(a, Ref) or not refs_in(a) for a in args) and not refs_in(kwargs)
     if flat:
         refs = [(i, a.slot) for i, a in enumerate(args) if isinstance(a, Ref)]
         if len(refs) == 1 and len(args) == 1 and not kwargs and isinstance(out, Ref):
@@ -230,7 +253,7 @@ class Plan:
             for name, fn in PASSES.items():
                 if self.passes[name]:
                     fn(program)
-        calls = [copy.copy(c) for c in trace.calls]
+        calls = [_copy_call(c) for c in trace.calls]
         return Compiled(program, calls, version)
 
     # ------------------------------------------------------------------ reading a plan
@@ -254,13 +277,20 @@ def _array_module_of(model: Module) -> Any:
     return get_array_module()
 
 
+def _copy_call(call: Call) -> Call:
+    """A shallow copy of a trace record (``copy.copy``'s generic path costs several times more, per record)."""
+    twin = object.__new__(Call)
+    twin.__dict__.update(call.__dict__)
+    return twin
+
+
 def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
     """The shape trace's records with the time of the steps that did each one's work. A record whose
     work a fused kernel did names it (``ran_in``, the kernel's first record's path); one no step did
     (an identity dropped, an op computed when the plan was compiled) says "not run"; the records inside a layer
     that runs as one step (a TransformerEncoder's layers) name that layer. A container's time is the sum of what
     it contains."""
-    calls = [copy.copy(c) for c in compiled.calls]
+    calls = [_copy_call(c) for c in compiled.calls]
     own = [0.0] * len(calls)
     done = set()
     for step, ms in zip(compiled.program.steps, times):
@@ -270,17 +300,25 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
             for i in step.calls[1:]:
                 if 0 <= i < len(calls) and i not in done:
                     calls[i].ran_in = calls[step.calls[0]].path
-    ends = []
+    # each record's time with what it contains, from one pass from the back: its own and its direct children's
+    n, ends, total = len(calls), call_ends(calls), list(own)
+    for i in range(n - 1, -1, -1):
+        j = i + 1
+        while j < ends[i]:  # the direct children: each child's end is where the next one starts
+            total[i] += total[j]
+            j = ends[j]
     for i, c in enumerate(calls):
-        end = i + 1
-        while end < len(calls) and calls[end].depth > c.depth:
-            end += 1
-        ends.append(end)
-        c.ms = sum(own[i:end])
-    for i in sorted(done):  # a step for a layer made of others (a TransformerEncoder) did its children's work
-        for j in range(i + 1, ends[i]):
-            if j not in done and calls[j].ran_in is None:
-                calls[j].ran_in = calls[i].path
+        c.ms = total[i]
+    # a step for a layer made of others (a TransformerEncoder) did its children's work: each record inside
+    # such a layer names the outermost one
+    inside: list[int] = []  # the records with a step that contain this one, outermost first
+    for j in range(n):
+        while inside and ends[inside[-1]] <= j:
+            inside.pop()
+        if inside and j not in done and calls[j].ran_in is None:
+            calls[j].ran_in = calls[inside[0]].path
+        if j in done:
+            inside.append(j)
     for i, c in enumerate(calls):
         if ends[i] == i + 1 and i not in done and c.ran_in is None:
             c.ran_in = "not run"

@@ -50,14 +50,15 @@ class Step:
     pure: bool = True  # no effect but its result: may be folded or dropped
     mult_adds: int = 0
     calls: list[int] = field(default_factory=list)  # trace records whose work it does (after fusion)
+    position: Any = None  # where it comes from in the model file (a Position), to place errors raised running it
+    dropped: bool = False  # merged into another step by a pass: removed when the pass ends
 
-    def refs(self) -> Iterator[int]:
+    def refs(self) -> list[int]:
         """The slots this step reads."""
-        yield from refs_in(self.args)
-        yield from refs_in(self.kwargs)
+        return refs_in(self.args) + refs_in(self.kwargs) if self.kwargs else refs_in(self.args)
 
-    def outputs(self) -> Iterator[int]:
-        yield from refs_in(self.out)
+    def outputs(self) -> list[int]:
+        return refs_in(self.out)
 
 
 def map_nested(value: Any, leaf: Callable[[Any], Any]) -> Any:
@@ -88,9 +89,28 @@ def leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-def refs_in(value: Any) -> Iterator[int]:
-    """The slots of the Refs inside ``value``."""
-    return (v.slot for v in leaves(value) if isinstance(v, Ref))
+def refs_in(value: Any) -> list[int]:
+    """The slots of the Refs inside ``value``, in order (as ``leaves`` finds them: the passes ask this of
+    every step several times, so it is a plain loop, not a chain of generators)."""
+    out: list[int] = []
+    _collect_refs(value, out)
+    return out
+
+
+def _collect_refs(value: Any, out: list[int]) -> None:
+    if isinstance(value, Ref):
+        out.append(value.slot)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            if isinstance(v, Ref):
+                out.append(v.slot)
+            elif isinstance(v, (tuple, list, dict, slice)):
+                _collect_refs(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_refs(v, out)
+    elif isinstance(value, slice):
+        _collect_refs((value.start, value.stop, value.step), out)
 
 
 def substitute(value: Any, mapping: dict[int, int]) -> Any:
@@ -121,9 +141,17 @@ class Program:
     views: set[int] = field(default_factory=set)  # slots that view another's memory (not the same array)
 
     def root(self, slot: int) -> int:
-        while self.roots.get(slot, slot) != slot:
-            slot = self.roots[slot]
-        return slot
+        """The slot whose memory ``slot`` is (the chain is followed once, then remembered)."""
+        root = self.roots.get(slot, slot)
+        if root == slot or self.roots.get(root, root) == root:
+            return root
+        chain = [slot]
+        while self.roots.get(root, root) != root:
+            chain.append(root)
+            root = self.roots[root]
+        for s in chain:
+            self.roots[s] = root
+        return root
 
 
 _ATTENTION = ("scaled_dot_product_attention", "multi_head_attention_forward")  # random where dropout_p > 0
@@ -229,7 +257,8 @@ class Recorder:
         i = len(self.values)
         same = self.index.get(id(value))
         base = getattr(value, "base", None)
-        self.roots[i] = same if same is not None else self.index.get(id(base), i) if base is not None else i
+        owner = same if same is not None else self.index.get(id(base), i) if base is not None else i
+        self.roots[i] = self.roots[owner] if owner != i else i  # its owner's root: roots are one step away
         if same is None and self.roots[i] != i:
             self.views.add(i)
         self.values.append(value)
@@ -282,7 +311,7 @@ class Recorder:
         stateful = stateful or (kind.startswith("FractionalMaxPool") and getattr(module, "_random_samples", None) is None)
         mutates = a[0].slot if inplace and a and isinstance(a[0], Ref) else None
         self._add(Step(real.forward, a, kw, None, self.paths.get(id(module), "") or "(root)", kind, real, call,
-                       mutates, pure=not (stateful or inplace)), out)
+                       mutates, pure=not (stateful or inplace), position=real.__dict__.get("_spec_position")), out)
         return out
 
     def op_call(self, module: Module, node, args: tuple, kwargs: dict, result: Any, ms: float) -> None:
@@ -309,7 +338,8 @@ class Recorder:
         base = self.paths.get(id(module), "")
         kind = f".{target}()" if node.op == "call_method" else target
         self._add(Step(fn, a, kw, None, f"{base}.{node.name}" if base else node.name, kind, None,
-                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random or checks)), result)
+                       len(self.trace.calls) - 1, mutates, pure=not (inplace or random or checks),
+                       position=node.position or module.__dict__.get("_spec_position")), result)
 
     def _add(self, step: Step, result: Any) -> None:
         step.out = self.result(result)

@@ -18,6 +18,7 @@ measures the peak of live activations the real run would reach.
 
 from __future__ import annotations
 
+import heapq
 import operator
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
@@ -40,25 +41,55 @@ newaxis = None
 
 
 class MemoryTracker:
-    """Bytes of live arrays: now, at peak, and in total over the run (symbolic sizes are not counted)."""
+    """Bytes of live arrays: now, at peak, and in total over the run (symbolic sizes are not counted).
+
+    It also finds where the peak is made: each op or layer call reports itself when it ends (``note_call``),
+    each array remembers the call it was made in, and at the peak the largest array alive names the call
+    (found with a heap of the live arrays by size, so each allocation costs O(log n))."""
 
     def __init__(self) -> None:
         self.live = 0
         self.peak = 0
         self.total = 0
         self.symbolic = False
+        self.calls: list[Any] = []  # what each finished op or layer call reported, in the order they ended
+        self._token_of: dict[int, int] = {}  # id of a live array -> its token
+        self._live: set[int] = set()  # the tokens of the live arrays
+        self._heap: list[tuple[int, int, int]] = []  # (-bytes, token, the call it is made in); freed ones too
+        self._tokens = 0
+        self._peak_call: int | None = None  # the index in ``calls`` of the call that made the largest array at peak
 
-    def alloc(self, nbytes: Any) -> bool:
+    def alloc(self, nbytes: Any, key: int | None = None) -> bool:
         if is_symbolic(nbytes):
             self.symbolic = True
             return False
         self.live += nbytes
         self.total += nbytes
-        self.peak = max(self.peak, self.live)
+        if key is not None:
+            self._tokens += 1
+            self._token_of[key] = self._tokens
+            self._live.add(self._tokens)
+            heapq.heappush(self._heap, (-nbytes, self._tokens, len(self.calls)))  # made in the call that ends next
+        if self.live > self.peak:
+            self.peak = self.live
+            heap = self._heap
+            while heap and heap[0][1] not in self._live:  # freed since: dropped once, so O(log n) amortised
+                heapq.heappop(heap)
+            self._peak_call = heap[0][2] if heap else None
         return True
 
-    def free(self, nbytes: int) -> None:
+    def free(self, nbytes: int, key: int | None = None) -> None:
         self.live -= nbytes
+        if key is not None:
+            self._live.discard(self._token_of.pop(key, 0))
+
+    @property
+    def peak_at(self) -> Any:
+        """What the call that made the largest array alive at the peak reported (None where none did)."""
+        i = self._peak_call
+        if i is None or not self.calls:
+            return None
+        return self.calls[min(i, len(self.calls) - 1)]
 
 
 _tracker: ContextVar[MemoryTracker | None] = ContextVar("nnspec_meta_memory", default=None)
@@ -67,6 +98,14 @@ _tracker: ContextVar[MemoryTracker | None] = ContextVar("nnspec_meta_memory", de
 def track_memory() -> AbstractContextManager[MemoryTracker]:
     """Count the bytes of the MetaArrays made inside the block that own their memory."""
     return scoped(_tracker, MemoryTracker())
+
+
+def note_call(where: Any) -> None:
+    """Called when an op or layer call ends, with what names it: the arrays made since the last call ended
+    were made in this one (an inner call ends first, so a layer's arrays are its own, not its container's)."""
+    tracker = _tracker.get()
+    if tracker is not None:
+        tracker.calls.append(where)
 
 
 # --------------------------------------------------------------------------- the array
@@ -98,18 +137,21 @@ class MetaArray:
     __array_priority__ = 1000  # NumPy scalars and arrays defer to our operators
 
     def __init__(self, shape: Any, dtype: Any = numpy.float32, base: MetaArray | None = None):
-        self.shape = tuple(_dim(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
-        self.dtype = numpy.dtype(dtype)
+        if type(shape) is tuple and all(type(s) is int for s in shape):  # the common case, checked cheaply
+            self.shape = shape
+        else:
+            self.shape = tuple(_dim(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        self.dtype = dtype if isinstance(dtype, numpy.dtype) else numpy.dtype(dtype)
         self.base = base
         self._owner = None
         if base is None:
             tracker = _tracker.get()
-            if tracker is not None and tracker.alloc(self.nbytes):
+            if tracker is not None and tracker.alloc(self.nbytes, id(self)):
                 self._owner = tracker
 
     def __del__(self) -> None:
         if self._owner is not None:
-            self._owner.free(self.nbytes)
+            self._owner.free(self.nbytes, id(self))
 
     @property
     def ndim(self) -> int:
