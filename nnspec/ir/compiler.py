@@ -1007,8 +1007,15 @@ def _expression_name(e: ast.expr) -> str:
 
 
 def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "") -> dict:
-    """The graphs of a forward, one per mode: {True: train graph, False: eval graph}."""
+    """The graphs of a forward, one per mode: {True: train graph, False: eval graph}.
+
+    The mode reaches a graph only through a ``training`` attribute (``self.training``, ``self.bn.training``):
+    submodules called from it pick their own mode when they run. A forward whose text never says ``training``
+    compiles once, and both modes share that graph (half the compile time of a model of many modules)."""
     try:
+        if "training" not in source.code:
+            graph = Compiler(module, source, inputs, True, path).compile()
+            return {True: graph, False: graph}
         return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
     except RecursionError:
         raise CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",

@@ -31,6 +31,11 @@ def _message() -> str:
     return f"the model has more than {MAX_MODULES:,} modules"
 
 
+def _copies(repeat: int, copy: int) -> str:
+    """What a ModuleList's repeat adds up to, for the message that refuses it at its ``repeat:``."""
+    return f" ({repeat:,} copies of {copy:,} module{'s' if copy != 1 else ''})"
+
+
 def _repeat(value: Any) -> int | None:
     """A ModuleList's ``repeat`` where it is a plain count (validation reports anything else)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
@@ -43,11 +48,11 @@ class _Nodes:
         self.filename = filename
         self.total = 0
 
-    def add(self, n: int, node, path: tuple) -> None:
+    def add(self, n: int, node, path: tuple, copies: str = "") -> None:
         self.total += n
         if self.total > MAX_MODULES:
             mark = node.start_mark
-            raise SpecError(_message(), path=".".join(map(str, path)) or "(root)",
+            raise SpecError(_message() + copies, path=".".join(map(str, path)) or "(root)",
                             position=Position(self.filename, mark.line + 1, mark.column + 1))
 
     def module(self, node, path: tuple) -> int:
@@ -86,7 +91,7 @@ class _Nodes:
         if kind == "ModuleList" and one is not None and isinstance(repeat, yaml.ScalarNode) and \
                 repeat.tag == _INT and _SMALL_INT.match(repeat.value) and int(repeat.value) > 0:
             copy = self.module(one, path + ("module",))
-            self.add((int(repeat.value) - 1) * copy, one, path + ("module",))
+            self.add((int(repeat.value) - 1) * copy, repeat, path + ("repeat",), _copies(int(repeat.value), copy))
             n += int(repeat.value) * copy
         return n
 
@@ -106,10 +111,10 @@ class _Data:
     def __init__(self, data: Any, filename: str):
         self.data, self.filename, self.total = data, filename, 0
 
-    def add(self, n: int, path: tuple) -> None:
+    def add(self, n: int, path: tuple, copies: str = "") -> None:
         self.total += n
         if self.total > MAX_MODULES:
-            raise SpecError(_message(), path=".".join(map(str, path)) or "(root)",
+            raise SpecError(_message() + copies, path=".".join(map(str, path)) or "(root)",
                             position=locate(self.data, path) or Position(self.filename))
 
     def module(self, node: Any, path: tuple) -> int:
@@ -125,7 +130,7 @@ class _Data:
         repeat = _repeat(node.get("repeat"))
         if kind == "ModuleList" and repeat and node.get("module") is not None:
             copy = self.module(node["module"], path + ("module",))
-            self.add((repeat - 1) * copy, path + ("module",))
+            self.add((repeat - 1) * copy, path + ("repeat",), _copies(repeat, copy))
             n += repeat * copy
         from .models import LAYER_SPECS  # a layer's module arguments (TransformerEncoder's encoder_layer)
 
