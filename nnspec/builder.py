@@ -15,7 +15,7 @@ import numpy
 from . import nn
 from .errors import CompileError, NNSpecError, Position
 from .ir import ForwardSource, compile_forward
-from .resources import MAX_MODULES, budget, empty, shape_only
+from .resources import MAX_MODULES, MODULES_WHY, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
 from .spec import locate, parse, read, validate, weight_renames
@@ -64,7 +64,7 @@ class Builder:
             return self.share(spec, loc, parent)
         self.modules += 1
         if self.modules > MAX_MODULES:
-            raise self.error(f"the model has more than {MAX_MODULES:,} modules", loc)
+            raise self.error(f"the model has more than {MAX_MODULES:,} modules, {MODULES_WHY}", loc)
         where = self._where(loc)  # placed before its children, which are placed from it
         try:
             module = self._build(spec, loc, parent)
@@ -97,11 +97,11 @@ class Builder:
                     ml.append(self.module(child, loc + ("modules", i), ml))
             else:
                 # copies multiply: refused before the first is built where they would pass the cap (a list of
-                # 10,000 lists of 10,000 layers would otherwise build 100,000 modules first)
+                # 10,000 lists of 10,000 layers would otherwise build 50,000 modules first)
                 each = _module_count(spec.module, {})
                 if self.modules + (spec.repeat or 0) * each > MAX_MODULES:
                     raise self.error(f"the model has more than {MAX_MODULES:,} modules ({spec.repeat:,} copies of "
-                                     f"{'a module' if each == 1 else f'{each:,} modules'})", loc + ("repeat",))
+                                     f"{'a module' if each == 1 else f'{each:,} modules'}), {MODULES_WHY}", loc + ("repeat",))
                 for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
             return ml

@@ -1,6 +1,6 @@
 """The model's modules counted before anything is constructed, validated or built, so a file over the cap
 (resources.MAX_MODULES) is refused in a moment: 150,000 entries of a Sequential, or a ModuleList of 10,000
-copies of a ModuleList of 10,000, are refused where the count passes the cap, not after building 100,000.
+copies of a ModuleList of 10,000, are refused where the count passes the cap, not after building 50,000.
 
 ``count_nodes`` reads the YAML node graph, before it becomes data (constructing and validating a 2 MB file
 take seconds): a lower bound that never counts a module that may not be there, so it refuses only what the
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import Position, SpecError
-from ..resources import MAX_MODULES
+from ..resources import MAX_MODULES, MODULES_WHY
 from .loader import MAX_DEPTH, locate
 
 _LISTS = ("Sequential", "ModuleList", "ModuleDict")  # containers whose one-key value is their modules
@@ -27,13 +27,13 @@ _INT = "tag:yaml.org,2002:int"
 _SMALL_INT = re.compile(r"^\+?(?:0|[1-9][0-9]{0,5})$")  # decimal as written (010 is YAML 1.1's octal 8)
 
 
-def _message() -> str:
-    return f"the model has more than {MAX_MODULES:,} modules"
+def _message(copies: str = "") -> str:
+    return f"the model has more than {MAX_MODULES:,} modules{copies}, {MODULES_WHY}"
 
 
 def _copies(repeat: int, copy: int) -> str:
     """What a ModuleList's repeat adds up to, for the message that refuses it at its ``repeat:``."""
-    return f" ({repeat:,} copies of {copy:,} module{'s' if copy != 1 else ''})"
+    return f" ({repeat:,} copies of {'a module' if copy == 1 else f'{copy:,} modules'})"
 
 
 def _repeat(value: Any) -> int | None:
@@ -52,7 +52,7 @@ class _Nodes:
         self.total += n
         if self.total > MAX_MODULES:
             mark = node.start_mark
-            raise SpecError(_message() + copies, path=".".join(map(str, path)) or "(root)",
+            raise SpecError(_message(copies), path=".".join(map(str, path)) or "(root)",
                             position=Position(self.filename, mark.line + 1, mark.column + 1))
 
     def module(self, node, path: tuple) -> int:
@@ -114,7 +114,7 @@ class _Data:
     def add(self, n: int, path: tuple, copies: str = "") -> None:
         self.total += n
         if self.total > MAX_MODULES:
-            raise SpecError(_message() + copies, path=".".join(map(str, path)) or "(root)",
+            raise SpecError(_message(copies), path=".".join(map(str, path)) or "(root)",
                             position=locate(self.data, path) or Position(self.filename))
 
     def module(self, node: Any, path: tuple) -> int:

@@ -324,11 +324,11 @@ def test_copies_of_copies_are_bounded_as_modules_are():
     inner = "{TransformerEncoder: {encoder_layer: {Linear: [1, 1]}, num_layers: 1000, enable_nested_tensor: false}}"
     middle = f"{{TransformerEncoder: {{encoder_layer: {inner}, num_layers: 1000, enable_nested_tensor: false}}}}"
     start = time.perf_counter()
-    with pytest.raises(NNSpecError, match="make the model more than 100,000 modules") as info:
+    with pytest.raises(NNSpecError, match="make the model more than 50,000 modules") as info:
         nnspec.loads(f"TransformerEncoder: {{encoder_layer: {middle}, num_layers: 1000, enable_nested_tensor: false}}",
                      filename="m.yaml")
     assert str(info.value).startswith("m.yaml:") and time.perf_counter() - start < 10
     layer = "{TransformerEncoderLayer: [4, 1, 4]}"
-    with pytest.raises(NNSpecError, match="more than 100,000 modules"):  # copies in different layers add up
+    with pytest.raises(NNSpecError, match="more than 50,000 modules"):  # copies in different layers add up
         nnspec.loads(f"Sequential: [{', '.join([f'{{TransformerEncoder: [{layer}, 4000, null, false]}}'] * 3)}]")
     assert len(nnspec.loads(f"TransformerEncoder: [{layer}, 300, null, false]").layers) == 300

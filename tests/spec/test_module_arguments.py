@@ -147,7 +147,7 @@ def test_shape_only_builds_keep_the_copies_shape_only_and_counted():
     m = nnspec.loads(FORMS["mapping"], meta=True)
     assert all(type(p.data).__name__ == "MetaArray" for p in m.parameters())
     with pytest.raises(nnspec.CompileError, match="the limit is"):
-        nnspec.loads(FORMS["mapping"].replace("num_layers: 2", "num_layers: 10000"), memory_limit=1_000_000)
+        nnspec.loads(FORMS["mapping"].replace("num_layers: 2", "num_layers: 4000"), memory_limit=1_000_000)
 
 
 def test_a_user_defined_layer_is_copied_whole():
