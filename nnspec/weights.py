@@ -142,10 +142,14 @@ def _check_entry(info: zipfile.ZipInfo, budget: _Budget) -> None:
 # .npz ----------------------------------------------------------------------
 
 def _zip_entry_count(p: Path) -> int:
-    """The number of entries a zip's end-of-central-directory record declares, read before the directory is."""
+    """The number of entries a zip's end-of-central-directory record declares, read before the directory is
+    (0 where it can't be told: the count of ``infolist()`` is checked after, before any entry is read)."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # the stdlib's own reader of that record (zip64 included);
+    if end_record is None:  # private, so a Python without it falls back to the directory's count
+        return 0
     with open(p, "rb") as f:
-        record = zipfile._EndRecData(f)  # the stdlib's own reader of that record (zip64 included)
-    return record[zipfile._ECD_ENTRIES_TOTAL] if record else 0
+        record = end_record(f)
+    return record[getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)] if record else 0
 
 
 def _load_npz(p: Path, budget: _Budget) -> dict[str, numpy.ndarray]:
