@@ -878,7 +878,11 @@ class Compiler:
                 return self.emit("call_function", f"operator.{name}", (self.materialize(left),
                                                                        self.materialize(right)), name=name, at=e)
             if type(op) in (ast.Is, ast.IsNot) and (left is None or right is None):
-                # a submodule, parameter or tensor is never None; an absent one compiled to None
+                # a submodule, parameter or tensor is never None; an absent one compiled to None. An input is
+                # compiled as given: the graph notes it, and a call that passes None is refused when it runs
+                for side in (left, right):
+                    if isinstance(side, Node) and side.op == "placeholder":
+                        self.graph.never_none.setdefault(side.target, self.source.position(e.lineno, e.col_offset))
                 same = (left is None) and (right is None)
                 result = same if isinstance(op, ast.Is) else not same
             elif type(op) in (ast.In, ast.NotIn) and isinstance(right, ModRef) and \

@@ -200,6 +200,20 @@ def test_a_wrong_module_dict_key_at_run_time_is_placed():
     assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "no key 'zzz'" in str(info.value)
 
 
+def test_an_input_tested_against_none_is_refused_as_none_where_it_runs():
+    # the forward is compiled for a given mask (the test folds to True): a None would need the other branch, which
+    # was never compiled, so the call is refused at the test's line instead of running the wrong branch
+    m = model("def forward(self, x, mask):\n    if mask is not None:\n        x = x * mask\n    return x").eval()
+    x = np.full((2, 4), 3, np.float32)
+    np.testing.assert_array_equal(m(x, np.zeros((2, 4), np.float32)), 0 * x)
+    with pytest.raises(nnspec.NNSpecRuntimeError) as info:
+        m(x, None)
+    assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "tests whether its input 'mask' is None" in \
+        str(info.value)
+    untested = model("def forward(self, x, mask):\n    return x").eval()  # an input passed through, never tested
+    np.testing.assert_array_equal(untested(x, None), x)
+
+
 @pytest.mark.parametrize("body, phrase", [
     ("n = 2 ** 1000\nfor i in range(40):\n    n = n * n\nreturn x", "the result would be too large"),
     ("s = 'ab'\nfor i in range(40):\n    s = s + s\nreturn x", "the result would be too large"),
