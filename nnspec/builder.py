@@ -19,7 +19,7 @@ from .resources import MAX_MODULES, MODULES_WHY, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
 from .spec import locate, parse, read, validate, weight_renames
-from .spec.loader import PosDict, PosList
+from .spec.loader import walk
 from .spec import models as S
 
 class Builder:
@@ -38,22 +38,14 @@ class Builder:
         its parent's by a key or two), so that placing each module costs O(1), not O(its depth)."""
         if self.data is None:
             return Position(self.filename)
-        node, best, keys = self.data, getattr(self.data, "pos", None), loc
+        start, keys = (self.data, getattr(self.data, "pos", None)), loc
         for cut in (1, 2, 3):
             found = self._located.get(loc[:-cut]) if len(loc) >= cut else None
             if found is not None:
-                (node, best), keys = found, loc[-cut:]
+                start, keys = found, loc[-cut:]
                 break
-        for i, key in enumerate(keys):  # as locate walks
-            if isinstance(node, PosDict) and key in node:
-                best, node = node.value_pos.get(key, best), node[key]
-            elif isinstance(node, PosList) and isinstance(key, int) and 0 <= key < len(node):
-                best, node = node.item_pos[key] if key < len(node.item_pos) else best, node[key]
-            elif isinstance(node, PosDict) and i == len(keys) - 1 and key in node.key_pos:
-                return node.key_pos[key]  # (only as the last key: not a place to walk on from)
-            # anything else is a union tag or a key that is not there: keep the best so far
-        self._located[loc] = (node, best)
-        return best or Position(self.filename)
+        self._located[loc] = reached = walk(*start, keys)  # (its node, its position)
+        return reached[1] or Position(self.filename)
 
     def error(self, message: str, loc: tuple) -> CompileError:
         return CompileError(message, path=".".join(map(str, loc)) or "(root)", position=self._where(loc))
@@ -95,13 +87,7 @@ class Builder:
             if spec.modules is not None:
                 for i, child in enumerate(spec.modules):
                     ml.append(self.module(child, loc + ("modules", i), ml))
-            else:
-                # copies multiply: refused before the first is built where they would pass the cap (a list of
-                # 10,000 lists of 10,000 layers would otherwise build 50,000 modules first)
-                each = _module_count(spec.module, {})
-                if self.modules + (spec.repeat or 0) * each > MAX_MODULES:
-                    raise self.error(f"the model has more than {MAX_MODULES:,} modules ({spec.repeat:,} copies of "
-                                     f"{'a module' if each == 1 else f'{each:,} modules'}), {MODULES_WHY}", loc + ("repeat",))
+            else:  # copies past the module cap were refused before validation (spec.count), none built
                 for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
             return ml
@@ -218,29 +204,6 @@ class Builder:
 
     def parameter(self, spec: S.ParameterSpec, loc: tuple) -> nn.Parameter:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
-
-
-def _module_count(spec: Any, memo: dict[int, int]) -> int:
-    """How many modules ``spec`` builds (a share builds none), each spec object counted once however often it
-    is repeated, so that counting is as fast as the spec is small."""
-    key = id(spec)
-    if key in memo:
-        return memo[key]
-    if isinstance(spec, S.ShareSpec):
-        n = 0
-    elif isinstance(spec, S.LayerSpec):
-        kwargs = spec.kwargs() if spec.module_fields else {}
-        n = 1 + sum(_module_count(kwargs[name], memo) for name in spec.module_fields if kwargs[name] is not None)
-    elif isinstance(spec, (S.SequentialSpec, S.ModuleDictSpec, S.UserModuleSpec)):
-        children = spec.modules.values() if isinstance(spec.modules, dict) else spec.modules
-        n = 1 + sum(_module_count(c, memo) for c in children if c is not None)
-    elif isinstance(spec, S.ModuleListSpec):
-        n = 1 + (sum(_module_count(c, memo) for c in spec.modules) if spec.modules is not None
-                 else (spec.repeat or 0) * _module_count(spec.module, memo))
-    else:  # parameter containers
-        n = 1
-    memo[key] = n
-    return n
 
 
 class Source:

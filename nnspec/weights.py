@@ -840,7 +840,7 @@ def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str
     Bounded: at most MAX_RENAMES rules, keys of at most MAX_KEY characters before and after each rule, and
     at most MAX_RENAME_STEPS regex steps in all (estimated before each rule is applied)."""
     if len(renames) > MAX_RENAMES:
-        raise WeightsError(f"{len(renames):,} rename rules, more than {MAX_RENAMES} (at most {MAX_RENAMES})",
+        raise WeightsError(f"{len(renames):,} rename rules, more than {MAX_RENAMES}",
                            position=renames[MAX_RENAMES].position)
     keys = list(state)
     steps = 0

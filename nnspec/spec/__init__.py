@@ -119,7 +119,7 @@ def weight_renames(data: Any, filename: str = "<string>") -> list:
         raise SpecError("weights.rename must be a list of [pattern, replacement] pairs", path="weights.rename",
                         position=where)
     if len(pairs) > MAX_RENAMES:
-        raise SpecError(f"weights.rename has {len(pairs):,} rules, more than {MAX_RENAMES} (at most {MAX_RENAMES})",
+        raise SpecError(f"weights.rename has {len(pairs):,} rules, more than {MAX_RENAMES}",
                         path="weights.rename", position=where)
     renames = []
     for i, pair in enumerate(pairs):

@@ -408,17 +408,21 @@ def locate(data: Any, loc: tuple, at_key: bool = False) -> Position | None:
 
     ``at_key`` points at the last key itself rather than its value (for an unknown key).
     """
-    best = getattr(data, "pos", None)
-    node = data
-    for i, key in enumerate(loc):
+    return walk(data, getattr(data, "pos", None), loc, at_key)[1]
+
+
+def walk(node: Any, best: Position | None, keys: tuple, at_key: bool = False) -> tuple[Any, Position | None]:
+    """``locate``'s walk from ``node`` (whose position is ``best``) along ``keys``: the node reached and the most
+    precise position known on the way (a caller that places many paths walks on from one it placed before)."""
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
         if isinstance(node, PosDict) and key in node:
-            last = at_key and i == len(loc) - 1
-            best = (node.key_pos if last else node.value_pos).get(key, best)
+            best = (node.key_pos if at_key and last else node.value_pos).get(key, best)
             node = node[key]
         elif isinstance(node, PosList) and isinstance(key, int) and 0 <= key < len(node):
             best = node.item_pos[key] if key < len(node.item_pos) else best
             node = node[key]
-        elif isinstance(node, PosDict) and i == len(loc) - 1 and key in node.key_pos:
+        elif isinstance(node, PosDict) and last and key in node.key_pos:
             best = node.key_pos[key]
         # anything else is a union tag or a key that is not there: keep the best so far
-    return best
+    return node, best
