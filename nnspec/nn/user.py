@@ -1,4 +1,10 @@
-"""``UserModule``: a module defined in a model file, with its own class name and forward."""
+"""Modules whose forward comes from a model file: ``UserModule``, and the ``CustomForward`` mixin it is made of.
+
+``CustomForward`` holds what a model file's ``forward`` compiles to (``nnspec.ir``): one graph per mode
+(``training`` is known when a graph is compiled). A ``UserModule`` is a plain Module with it; a subclass of a
+torch layer or container with its own forward (torchvision's ``LayerNorm2d(nn.LayerNorm)``) is the mixin
+over that class.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,10 @@ from typing import Any
 from .module import Module
 
 
-class UserModule(Module):
-    """A user-defined module: registries filled from the model file; repr shows its ``name``.
+class CustomForward:
+    """A forward compiled from a model file; without one, calling the module is its base class's call."""
 
-    Its forward comes from the model file's ``forward`` key, compiled by ``nnspec.ir``
-    into one graph per mode (``training`` is known when the graph is compiled);
-    without one, calling it raises torch's missing-forward error.
-    """
-
-    def __init__(self, name: str = "Module"):
-        super().__init__()
+    def _init_custom_forward(self, name: str) -> None:
         self.__dict__["_class_name"] = name
         self.__dict__["_forward_graphs"] = {}
 
@@ -34,3 +34,14 @@ class UserModule(Module):
         from ..ir.interpreter import Interpreter
 
         return Interpreter(self, self._forward_graphs[self.training]).run(*args, **kwargs)
+
+
+class UserModule(CustomForward, Module):
+    """A user-defined module: registries filled from the model file; repr shows its ``name``.
+
+    Without a forward, calling it raises torch's missing-forward error.
+    """
+
+    def __init__(self, name: str = "Module"):
+        super().__init__()
+        self._init_custom_forward(name)
