@@ -15,18 +15,21 @@ import numpy
 from . import nn
 from .errors import CompileError, NNSpecError, Position
 from .ir import ForwardSource, compile_forward
+from .ir.program import parse_functions
 from .resources import MAX_MODULES, MODULES_WHY, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
-from .spec import locate, parse, read, validate, weight_renames
+from .spec import functions_text, locate, parse, read, validate, weight_renames
 from .spec.loader import walk
 from .spec import models as S
 
 class Builder:
     """Builds one model file's spec; knows the parsed data so errors carry positions."""
 
-    def __init__(self, data: Any = None, filename: str = "<string>", text: str | None = None):
+    def __init__(self, data: Any = None, filename: str = "<string>", text: str | None = None,
+                 functions: dict | None = None):
         self.data = data
+        self.functions = functions or {}  # the file's module-level defs (its functions: text), by name
         self.filename = filename
         self.text = text  # the file's text, to place errors inside forward code
         self._lines: list[str] | None = None  # ... split into lines once, for every forward in it
@@ -128,7 +131,7 @@ class Builder:
                 if self._lines is None and self.text is not None:
                     self._lines = self.text.splitlines()
                 source = ForwardSource.locate(spec.forward, self._lines, self.filename, where)
-                m.__dict__["_forward_graphs"] = compile_forward(m, source, spec.inputs, ".".join(map(str, loc)))
+                compile_forward(m, source, spec.inputs, ".".join(map(str, loc)), self.functions)
             return m
         raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
 
@@ -206,6 +209,11 @@ class Builder:
         return nn.Parameter(self.array(spec, loc), requires_grad=spec.requires_grad)
 
 
+def _located(text: str, lines: list[str] | None, filename: str, where: Position) -> tuple[str, ForwardSource]:
+    source = ForwardSource.locate(text, lines, filename, where)
+    return source.code, source
+
+
 class Source:
     """A model file read, parsed and validated once, to build as often as needed (``nnspec run`` builds a
     shape-only twin to check first, then the model: the file is not parsed twice)."""
@@ -214,6 +222,11 @@ class Source:
         self.spec, self.expanded = validate(data, filename)
         self.renames = weight_renames(data, filename)
         self.filename, self.text = filename, text
+        self.functions: dict = {}
+        found = functions_text(data, filename)
+        if found is not None:
+            lines = text.splitlines() if text is not None else None
+            self.functions = parse_functions(*_located(found[0], lines, filename, found[1]))
 
     @classmethod
     def read(cls, path: str | Path) -> Source:
@@ -225,7 +238,7 @@ class Source:
         if seed is not None:
             random.manual_seed(seed)
         with budget(memory_limit), shape_only(meta):
-            model = Builder(self.expanded, self.filename, self.text).module(self.spec)
+            model = Builder(self.expanded, self.filename, self.text, self.functions).module(self.spec)
         model.__dict__["_weight_renames"] = self.renames  # applied by nnspec.weights.prepare, for --weights
         return model
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 from .. import nn
+from ..nn.user import CustomForward
 from ..errors import CompileError, NNSpecError
 from ..runtime import tensor as T
 from ..runtime.pyfuncs import MATH_CONSTANTS
@@ -25,6 +27,7 @@ from ..runtime.scalars import ERRORS, MAX_SEQ, checked
 from ..runtime.values import (ATTRIBUTES, DTYPES, RETURN_TYPES, TORCH_CONSTANTS, UNSUPPORTED_DTYPES, VALUE_TYPES,
                               value_attribute)
 from .graph import Graph, Node
+from .program import FunctionCode, Program, parse_program
 from .source import ForwardSource
 
 MAX_NODES = 100_000
@@ -148,7 +151,7 @@ class _Continue(Exception):
 NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn", "math": "math"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
-            "reversed", "round"}
+            "reversed", "round", "isinstance", "dict", "sum", "any", "all", "str"}
 RUNTIME_BUILTINS = {"int", "float", "bool", "len", "min", "max", "abs", "round", "tuple", "list"}  # on run values
 REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
                  "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
@@ -167,59 +170,103 @@ _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Lt
         ast.NotIn: lambda a, b: a not in b}
 
 
+MAX_INLINE = 32  # helper calls nested in one another (a recursive helper stops here)
+MAX_DICT_KEYS = MAX_SEQ
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A run-time value a forward is compiled for: an array (or a run-time size), with its shape where the
+    forward is compiled per input shape. Every other value of a call (None, numbers, strings, tuples of
+    them) is bound as a constant: one compile per way the forward is called."""
+
+    shape: tuple | None = None
+
+
+@dataclass(frozen=True)
+class UserFunction:
+    """A ``def`` of the model file: a module-level function, or a method bound to a module."""
+
+    code: FunctionCode
+    bound: ModRef | None = None  # the module a method is called on
+
+
+@dataclass(frozen=True)
+class DictMethod:
+    """``get``/``items``/``keys``/``values``/``pop``/``update``/``setdefault`` of a dict built in the forward."""
+
+    items: dict
+    name: str
+
+    def __hash__(self) -> int:
+        return id(self.items)
+
+
+@dataclass(frozen=True)
+class ClassOf:
+    """``self.__class__``: only its ``__name__`` is read (the module's class name)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Special:
+    """A torch function the compiler answers itself: ``torch._assert``, ``torch.jit.is_scripting()``, the type
+    ``torch.Tensor`` (for isinstance)."""
+
+    name: str
+
+
+class NeedsShapes(Exception):
+    """A test depends on an input's size: compile again, for the input shapes of the call."""
+
+
+# what a torch forward calls for its effect under scripting, tracing or compiling: False here, as in eager mode
+FALSE_FUNCTIONS = {"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.compiler.is_compiling",
+                   "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing", "torch.is_grad_enabled"}
+
+
+SPECIAL_FUNCTIONS = FALSE_FUNCTIONS | {"torch._assert", "torch.Tensor", "torch.jit.annotate"}
+
+
 def parse_forward(code: str, source: ForwardSource, inputs: list[str] | None) -> tuple[list[ast.stmt], list[str]]:
     """(body statements, input names) of a forward given with or without its ``def forward(self, ...)``."""
-    try:
-        tree = ast.parse(code, mode="exec")
-    except SyntaxError as e:
-        raise CompileError(f"forward: invalid Python syntax: {e.msg}",
-                           position=source.position(e.lineno or 1, (e.offset or 1) - 1)) from None
-    except (MemoryError, RecursionError):  # Python's parser on 100,000 nested operators (------x): its stack
-        raise CompileError("forward nests too deeply to parse", position=source.position(_deep_line(code), 0)) \
-            from None
-    body = tree.body
-    if len(body) == 1 and isinstance(body[0], ast.FunctionDef):
-        fn = body[0]
-        where = source.position(fn.lineno, fn.col_offset)
-        if fn.name != "forward":
-            raise CompileError(f"the function must be named forward, not {fn.name!r}", position=where)
-        a = fn.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
-            raise CompileError("forward takes plain positional inputs only (no defaults, *args or **kwargs)",
-                               position=where)
-        names = [arg.arg for arg in a.args]
-        if not names or names[0] != "self":
-            raise CompileError("forward's first parameter must be self", position=where)
-        names = names[1:]
-        if inputs is not None and list(inputs) != names:
-            raise CompileError(f"inputs: {list(inputs)} disagrees with the forward header's {names}", position=where)
-        if fn.decorator_list:
-            raise CompileError("decorators are not supported", position=where)
-        return fn.body, names
-    return body, list(inputs) if inputs is not None else ["x"]
+    program = parse_program(code, source, inputs)
+    return program.body, program.inputs
 
 
 class Compiler:
-    """Compiles one module's forward for one mode (``training`` is a compile-time constant)."""
+    """Compiles one module's forward for one mode (``training`` is a compile-time constant) and one way of
+    calling it: ``binding`` gives each parameter a Leaf (a run-time value: a placeholder) or a constant.
+    Without ``binding``, parameters without a default are run-time values and the others take their default."""
 
-    def __init__(self, module: nn.Module, source: ForwardSource, inputs: list[str] | None, training: bool,
-                 path: str = ""):
+    def __init__(self, module: nn.Module, source: ForwardSource | Program, inputs: list[str] | None, training: bool,
+                 path: str = "", functions: dict[str, FunctionCode] | None = None, binding: dict | None = None):
         self.module = module
-        self.source = source
+        self.program = source if isinstance(source, Program) else parse_program(source.code, source, inputs)
+        self.source = self.program.source
         self.training = training
         self.path = path
-        self.body, self.inputs = parse_forward(source.code, source, inputs)
+        self.functions = functions or {}
+        self.body, self.inputs = self.program.body, self.program.inputs
+        self.binding = binding
+        self.shaped = binding is not None and any(isinstance(v, Leaf) and v.shape is not None
+                                                  for v in _leaves(binding))
         self.graph = Graph(f"{module._get_name()}.forward")
         self.env: dict[str, Any] = {}
         self.state_nodes: dict[str, Node] = {}
         self.steps = 0
+        self.depth = 0  # helper calls being inlined
         self.where: ast.AST | None = None
+        self.shapes: dict[int, tuple] = {}  # id(placeholder) -> its shape, where compiled per input shape
 
     # ------------------------------------------------------------------ entry
 
     def compile(self) -> Graph:
-        for name in self.inputs:
-            self.env[name] = self.graph.create_node("placeholder", name, name=name)
+        if self.binding is None:
+            self.binding = self.default_binding()
+        for name, spec in self.binding.items():
+            self.env[name] = self.realize(name, spec)
         try:
             self.block(self.body)
             value = None
@@ -230,6 +277,45 @@ class Compiler:
         self.graph.create_node("output", "output", (self.materialize(value),), name="output")
         self.graph.lint()
         return self.graph
+
+    def default_binding(self) -> dict:
+        """The forward called with an array for each parameter without a default, the others left out."""
+        a = self.program.params
+        if a is None:
+            return {name: Leaf() for name in self.inputs}
+        positional = (a.posonlyargs + a.args)[1:]
+        defaults = [None] * (len(a.posonlyargs + a.args) - len(a.defaults)) + list(a.defaults)
+        binding: dict = {}
+        for arg, default in zip(positional, defaults[1:]):
+            binding[arg.arg] = Leaf() if default is None else self.constant_default(default)
+        for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+            binding[arg.arg] = Leaf() if default is None else self.constant_default(default)
+        if a.vararg:
+            binding[a.vararg.arg] = ()
+        if a.kwarg:
+            binding[a.kwarg.arg] = {}
+        return binding
+
+    def constant_default(self, e: ast.expr) -> Any:
+        value = self.expr(e)
+        if not _is_const(value):
+            raise self.error(f"a forward's default must be a constant, not {_describe(value)}", e)
+        return value
+
+    def realize(self, name: str, spec: Any) -> Any:
+        """A parameter's compile-time value: placeholders for its Leafs, constants as they are."""
+        if isinstance(spec, Leaf):
+            node = self.graph.create_node("placeholder", name, name=name)
+            if spec.shape is not None:
+                self.shapes[id(node)] = spec.shape
+            return node
+        if isinstance(spec, (tuple, list)):
+            items = [self.realize(f"{name}_{i}", v) for i, v in enumerate(spec)]
+            return tuple(items) if isinstance(spec, tuple) else items
+        if isinstance(spec, dict):
+            return {k: self.realize(f"{name}_{k}" if str(k).isidentifier() else f"{name}_{i}", v)
+                    for i, (k, v) in enumerate(spec.items())}
+        return spec
 
     # ------------------------------------------------------------------ helpers
 
@@ -373,6 +459,10 @@ class Compiler:
             self.block(s.body)  # no gradients are ever computed: torch.no_grad() and the like change nothing
         elif isinstance(s, ast.Pass):
             pass
+        elif isinstance(s, ast.Raise):  # reached when compiling: torch would raise here for this model and call
+            text = ast.get_source_segment(self.source.code, s.exc) if s.exc is not None else None
+            raise self.error(f"the forward raises {_cut(text or ast.unparse(s.exc) if s.exc else 'an error', 200)}"
+                             " (reached for this model and this call)", s)
         elif isinstance(s, ast.Break):
             raise _Break()
         elif isinstance(s, ast.Continue):
@@ -438,6 +528,9 @@ class Compiler:
             self.emit("call_function", "operator.setitem", (self.materialize(base), self.materialize(key),
                                                             self.materialize(value)), name="setitem", at=where)
             return
+        if isinstance(base, dict):
+            self.dict_store(base, key, value, where)
+            return
         if isinstance(base, list) and not _has_node(self.measure(key, where)):
             _no_spread(self, base, where)
             if isinstance(key, bool) or not isinstance(key, int):
@@ -463,9 +556,18 @@ class Compiler:
     def const_test(self, test: ast.expr) -> bool:
         value = self.expr(test)
         if isinstance(value, Node):
+            self.needs_shapes(value)
             raise self.error("an if must be decidable when the model is compiled (a hyperparameter, a constant, "
                              "or whether a submodule is None); this one depends on the input", test)
         return bool(self.truth(value))
+
+    def needs_shapes(self, value: Any) -> None:
+        """A test on a value the run computes: where it is computed from input sizes alone (Swin's
+        ``if window_size >= pad_H``) and the forward was not compiled for its inputs' shapes, compile again
+        for the shapes of the call. A test on data (``if x.sum() > 0``) is an error, as is one on a size
+        that stays unknown (a symbolic size in static inference)."""
+        if not self.shaped and _from_sizes(value) and any(isinstance(v, Leaf) for v in _leaves(self.binding or {})):
+            raise NeedsShapes()
 
     def truth(self, value: Any) -> Any:
         if isinstance(value, ModRef):  # torch: an empty ModuleList/ModuleDict is falsy, other modules truthy
@@ -515,6 +617,8 @@ class Compiler:
             return self.env[name]
         if name == "self":
             return Self()
+        if name in self.functions:
+            return UserFunction(self.functions[name])
         if name in NAMESPACES:
             return Namespace(NAMESPACES[name])
         if name in BUILTINS:
@@ -586,7 +690,40 @@ class Compiler:
             return value
         if isinstance(e, ast.Slice):
             return self.index(e)
+        if isinstance(e, ast.JoinedStr):  # an f-string of values known when compiling (a module's repr)
+            return self.fstring(e)
+        if isinstance(e, ast.Dict):  # a dict built in the forward: constant keys, any values
+            d: dict = {}
+            for k, v in zip(e.keys, e.values):
+                if k is None:  # {**other}
+                    for key, value in self.dict_items(self.expr(v), e):
+                        self.dict_store(d, key, value, e)
+                else:
+                    self.dict_store(d, self.expr(k), self.expr(v), e)
+            return d
         raise self.error(f"{_expression_name(e)} is not supported in a forward", e)
+
+    def fstring(self, e: ast.JoinedStr) -> str:
+        parts = []
+        for v in e.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+                continue
+            value = self.expr(v.value)
+            if not _is_const(self.measure(value, v)) or isinstance(value, list) and len(value) > MAX_SEQ:
+                raise self.error(f"an f-string takes values known when the model is compiled, not {_describe(value)}",
+                                 v)
+            spec = self.fstring(v.format_spec) if v.format_spec is not None else ""
+            if any(int(n) > 10_000 for n in re.findall(r"[0-9]+", spec)):
+                raise self.error(f"format spec {_cut(spec)!r}: a width or precision over 10,000", v)
+            if v.conversion in (ord("r"), ord("a")):
+                value = checked("repr", repr, value)
+            elif v.conversion == ord("s"):
+                value = checked("str", str, value)
+            parts.append(checked("format", format, value, spec))
+            if sum(map(len, parts)) > MAX_SEQ * 10:
+                raise self.error("an f-string longer than 100,000 characters", e)
+        return "".join(parts)
 
     def items(self, elts: list[ast.expr], where: ast.AST) -> list:
         """The values of a call's positional arguments or a display's items, ``*value`` spliced in: now where
@@ -620,6 +757,19 @@ class Compiler:
         return self.expr(e)
 
     def attribute(self, base: Any, name: str, e: ast.AST) -> Any:
+        if isinstance(base, ClassOf) and name in ("__name__", "__qualname__"):
+            return base.name
+        if isinstance(base, (Self, ModRef)):
+            ref = ModRef(self.module, "") if isinstance(base, Self) else base
+            if name == "__class__":
+                return ClassOf(ref.module._get_name())
+            method = _methods(ref.module).get(name)
+            if method is not None:
+                return UserFunction(method, ref if method.method else None)
+            if isinstance(ref.module, (nn.ModuleDict, nn.ParameterDict)) and name in ("items", "values", "keys"):
+                return BoundContainerMethod(ref, name)
+        if isinstance(base, dict) and name in ("get", "items", "keys", "values", "pop", "update", "setdefault"):
+            return DictMethod(base, name)
         if isinstance(base, Self):
             value = self.member(ModRef(self.module, ""), name)
             if value is None:
@@ -638,6 +788,10 @@ class Compiler:
             return value
         if isinstance(base, Namespace):
             full = ALIASES.get(f"{base.name}.{name}", f"{base.name}.{name}")
+            if full in SPECIAL_FUNCTIONS:
+                return Special(full)
+            if any(f.startswith(full + ".") for f in SPECIAL_FUNCTIONS) and full not in T.FUNCTIONS:
+                return Namespace(full)
             if full in ("F", "nn"):
                 return Namespace(full)
             if full in T.FUNCTIONS:
@@ -661,6 +815,10 @@ class Compiler:
             return ListAppend(base)
         if isinstance(base, (Node, StateRef, DynRef)):
             obj = self.materialize(base)
+            if name == "requires_grad" and isinstance(base, Node):  # no input or result has gradients here
+                return False
+            if name in ("shape", "ndim") and self.known_shape(obj) is not None:
+                return self.shape_value(obj, None if name == "shape" else "dim")
             if name == "shape":
                 return self.emit("call_method", "size", (obj,), name="size", at=e)
             if name == "ndim":
@@ -701,6 +859,12 @@ class Compiler:
                 return StateRef(_join(base.path, key)) if isinstance(m, nn.ParameterDict) else \
                     ModRef(registry[key], _join(base.path, key))
             raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
+        if isinstance(base, dict):
+            if not _is_const(key) or isinstance(key, list):
+                raise self.error(f"a dict's key must be a constant, not {_describe(key)}", e)
+            if key not in base:
+                raise self.error(f"no key {key!r} in the dict (keys: {_cut(', '.join(map(repr, base)))})", e)
+            return base[key]
         if isinstance(base, (tuple, list, str, range)) and not _has_node(self.measure(key, e)):
             if isinstance(base, (tuple, list)):
                 _no_spread(self, base, e)
@@ -717,11 +881,29 @@ class Compiler:
 
     def call(self, e: ast.Call) -> Any:
         fn = self.expr(e.func)
-        if any(k.arg is None for k in e.keywords):
-            raise self.error("**kwargs in calls are not supported", e)
         args = self.items(e.args, e)
-        kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
+        kwargs: dict[str, Any] = {}
+        for k in e.keywords:
+            value = self.expr(k.value)
+            if k.arg is not None:
+                kwargs[k.arg] = value
+                continue
+            if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+                raise self.error(f"** needs a dict with string keys built in the forward, not {_describe(value)}", k)
+            self.step(len(value))
+            kwargs.update(value)
         self.where = e
+        if isinstance(fn, UserFunction):
+            return self.inline(fn, args, kwargs, e)
+        if isinstance(fn, DictMethod):
+            return self.dict_method(fn, args, kwargs, e)
+        if isinstance(fn, Special):
+            return self.special(fn.name, args, kwargs, e)
+        if isinstance(fn, Method) and fn.name in ("size", "dim") and self.known_shape(fn.obj) is not None:
+            if kwargs or len(args) > (fn.name == "size"):
+                raise self.error(f"{fn.name}() takes {'at most one argument' if fn.name == 'size' else 'no arguments'}",
+                                 e)
+            return self.shape_value(fn.obj, fn.name, *args)
         if isinstance(fn, Builtin):
             if fn.name in RUNTIME_BUILTINS and any(_has_node(a) for a in (*args, *kwargs.values())):
                 return self.emit("call_function", f"builtins.{fn.name}", self.materialize(tuple(args)),
@@ -749,7 +931,7 @@ class Compiler:
             m = fn.module
             if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)):
                 raise self.error(f"{fn.path} is a {m._get_name()}: call one of its entries", e)
-            if isinstance(m, nn.UserModule) and not m._forward_graphs:
+            if isinstance(m, CustomForward) and not m.has_forward and isinstance(m, nn.UserModule):
                 raise self.error(f"{fn.path} ({m._get_name()}) has no forward", e)
             return self.emit("call_module", fn.path, self.materialize(tuple(args)), self.materialize(kwargs),
                              name=fn.path.replace(".", "_"), at=e)
@@ -770,6 +952,182 @@ class Compiler:
             raise self.error("calling self (recursion) is not supported", e)
         raise self.error(f"{_describe(fn)} is not callable", e)
 
+    # ------------------------------------------------------------------ helpers of the model file
+
+    def inline(self, f: UserFunction, args: list, kwargs: dict, e: ast.AST) -> Any:
+        """A helper method or function called: its body compiled here, its parameters bound to the call's
+        values (nothing is called when the forward runs: the graph holds what the body computes)."""
+        if self.depth >= MAX_INLINE:
+            raise self.error(f"helper calls nest more than {MAX_INLINE} deep (a recursive helper?)", e)
+        if any(isinstance(a, Spread) for a in args):
+            raise self.error(f"{f.code.name}(): *(a value computed in the forward) can't be bound to its "
+                             "parameters (its length is known only when the forward runs)", e)
+        if f.code.method:
+            if f.bound is None:
+                raise self.error(f"{f.code.name} is a method: call it on a module (self.{f.code.name}(...))", e)
+            args = [f.bound, *args]
+        saved = (self.env, self.source, self.where)
+        self.source = f.code.source
+        try:
+            self.env = self.bind(f.code, args, kwargs, e)
+            if f.bound is not None:
+                self.env["self"] = Self() if f.bound.path == "" and f.bound.module is self.module else f.bound
+            self.depth += 1
+            try:
+                self.block(f.code.fn.body)
+                value = None
+            except _Return as r:
+                value = r.value
+            except (_Break, _Continue):
+                raise self.error("break or continue outside a loop") from None
+            finally:
+                self.depth -= 1
+        finally:
+            self.env, self.source, self.where = saved
+        return value
+
+    def bind(self, code: FunctionCode, args: list, kwargs: dict, e: ast.AST) -> dict[str, Any]:
+        """Python's binding of a call's values to a def's parameters (defaults evaluated in the def's text)."""
+        a = code.fn.args
+        name = code.name
+        positional = a.posonlyargs + a.args
+        env: dict[str, Any] = {}
+        for param, value in zip(positional, args):
+            env[param.arg] = value
+        extra = list(args[len(positional):])
+        if extra and a.vararg is None:
+            raise self.error(f"{name}() takes {len(positional) - code.method} positional argument(s) but "
+                             f"{len(args) - code.method} were given", e)
+        if a.vararg is not None:
+            env[a.vararg.arg] = tuple(extra)
+        rest: dict[str, Any] = {}
+        names = {p.arg for p in a.args + a.kwonlyargs}
+        for key, value in kwargs.items():
+            if key in env and key in names:
+                raise self.error(f"{name}() got multiple values for argument {key!r}", e)
+            if key in names:
+                env[key] = value
+            elif a.kwarg is not None:
+                rest[key] = value
+            else:
+                raise self.error(f"{name}() got an unexpected keyword argument {key!r}", e)
+        if a.kwarg is not None:
+            env[a.kwarg.arg] = rest
+        defaults = dict(zip([p.arg for p in positional][len(positional) - len(a.defaults):], a.defaults))
+        defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        missing = [p.arg for p in positional + a.kwonlyargs if p.arg not in env and p.arg not in defaults]
+        if missing:
+            raise self.error(f"{name}() missing required argument(s): {', '.join(map(repr, missing))}", e)
+        for key, default in defaults.items():
+            if key not in env:
+                env[key] = self.expr(default)
+        return env
+
+    def dict_method(self, fn: DictMethod, args: list, kwargs: dict, e: ast.AST) -> Any:
+        d, name = fn.items, fn.name
+        if name in ("items", "keys", "values"):
+            if args or kwargs:
+                raise self.error(f"{name}() takes no arguments", e)
+            self.step(len(d))
+            return list(d.items()) if name == "items" else list(d) if name == "keys" else list(d.values())
+        if name == "update":
+            if len(args) > 1:
+                raise self.error("update() takes at most one positional argument", e)
+            for key, value in [*(self.dict_items(args[0], e) if args else []), *kwargs.items()]:
+                self.dict_store(d, key, value, e)
+            return None
+        if kwargs or not 1 <= len(args) <= 2:
+            raise self.error(f"{name}() takes a key and an optional default", e)
+        key = args[0]
+        if not _is_const(key) or isinstance(key, list):
+            raise self.error(f"a dict's key must be a constant, not {_describe(key)}", e)
+        if name == "get":
+            return d.get(key, args[1] if len(args) > 1 else None)
+        if name == "setdefault":
+            if key not in d:
+                self.dict_store(d, key, args[1] if len(args) > 1 else None, e)
+            return d[key]
+        if key in d:  # pop
+            return d.pop(key)
+        if len(args) > 1:
+            return args[1]
+        raise self.error(f"pop(): no key {key!r} (keys: {_cut(', '.join(map(repr, d)))})", e)
+
+    def dict_items(self, value: Any, e: ast.AST) -> list:
+        if isinstance(value, dict):
+            return list(value.items())
+        if isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+            return [tuple(p) for p in value]
+        raise self.error(f"a dict is made from a dict or (key, value) pairs, not {_describe(value)}", e)
+
+    def dict_store(self, d: dict, key: Any, value: Any, e: ast.AST) -> None:
+        if not _is_const(key) or isinstance(key, list):
+            raise self.error(f"a dict's key must be a constant, not {_describe(key)}", e)
+        if key not in d and len(d) >= MAX_DICT_KEYS:
+            raise self.error(f"a dict in the forward grows past {MAX_DICT_KEYS:,} keys", e)
+        self.step(1)
+        d[key] = self.measure(value, e)
+
+    def special(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        if name in FALSE_FUNCTIONS:
+            if args or kwargs:
+                raise self.error(f"{name}() takes no arguments", e)
+            return False
+        if name == "torch.jit.annotate":  # torch.jit.annotate(List[int], []): the value
+            if len(args) != 2 or kwargs:
+                raise self.error("torch.jit.annotate() takes a type and a value", e)
+            return args[1]
+        if name == "torch._assert":  # as an assert statement: decided now where it can be, else when it runs
+            if not 1 <= len(args) + len(kwargs) <= 2 or set(kwargs) - {"condition", "message"}:
+                raise self.error("torch._assert() takes a condition and a message", e)
+            test = args[0] if args else kwargs.get("condition")
+            message = args[1] if len(args) > 1 else kwargs.get("message")
+            text = message if isinstance(message, str) else None
+            if _has_node(self.measure(test, e)):
+                self.emit("call_function", "operator.check", (self.materialize(test), text), name="check", at=e)
+            elif not self.truth(test):
+                raise self.error("assertion failed" + (f": {_cut(text, 200)}" if text else ""), e)
+            return None
+        raise self.error(f"{name} can't be called", e)  # torch.Tensor(...)
+
+    def isinstance_(self, value: Any, kind: Any, e: ast.AST) -> bool:
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        for k in kinds:
+            if isinstance(k, Special) and k.name == "torch.Tensor":
+                if isinstance(value, (Node, StateRef, DynRef)):
+                    return True  # a value the run computes is a tensor here (a size is one too, as in tracing)
+            elif isinstance(k, Builtin) and k.name in ("int", "float", "bool", "str", "tuple", "list", "dict"):
+                if isinstance(value, {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple,
+                                      "list": list, "dict": dict}[k.name]):
+                    return True
+            else:
+                raise self.error(f"isinstance() of {_describe(k)} is not supported (torch.Tensor, int, float, "
+                                 "bool, str, tuple, list, dict)", e)
+        return False
+
+    def known_shape(self, obj: Any) -> tuple | None:
+        return self.shapes.get(id(obj)) if isinstance(obj, Node) else None
+
+    def shape_value(self, obj: Node, name: str | None, *args: Any) -> Any:
+        """``x.shape``/``x.size()``/``x.size(i)``/``x.dim()`` of an input whose shape the forward was compiled for:
+        its concrete sizes as constants (a symbolic size stays a value of the run)."""
+        shape = self.shapes[id(obj)]
+        if name == "dim":
+            return len(shape)
+        sizes = [d if isinstance(d, int) else None for d in shape]
+        if args:
+            (i,) = args
+            if isinstance(i, bool) or not isinstance(i, int) or not -len(shape) <= i < len(shape):
+                raise self.error(f"size(): dimension {_describe(i)} is out of range for {len(shape)} dims")
+            if sizes[i] is not None:
+                return sizes[i]
+            return self.emit("call_method", "size", (obj, i), name="size")
+        if all(d is not None for d in sizes):
+            return tuple(sizes)
+        whole = self.emit("call_method", "size", (obj,), name="size")
+        return tuple(d if d is not None else self.emit("call_function", "operator.getitem", (whole, i),
+                                                       name="getitem") for i, d in enumerate(sizes))
+
     def fold(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
         """A function of constants (``math.sqrt(2)``, ``torch.finfo(torch.float16)``), evaluated now."""
         try:
@@ -789,6 +1147,22 @@ class Compiler:
         return {"keys": keys, "values": values, "items": list(zip(keys, values))}[fn.name]
 
     def builtin(self, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        if name == "isinstance":
+            if len(args) != 2 or kwargs:
+                raise self.error("isinstance() takes two arguments", e)
+            return self.isinstance_(args[0], args[1], e)
+        if name == "dict":
+            if len(args) > 1:
+                raise self.error("dict() takes at most one positional argument", e)
+            items = dict(self.dict_items(args[0], e)) if args else {}
+            items.update(kwargs)
+            return self.measure(items, e)
+        if name in ("sum", "any", "all") and args and not kwargs and isinstance(args[0], (list, tuple)) and \
+                any(_has_node(a) for a in args[0]) and name == "sum":
+            total = args[1] if len(args) > 1 else 0
+            for item in args[0]:  # sum of tensors or run-time sizes: a chain of additions, as Python's is
+                total = self.binary(ast.Add(), total, item, e)
+            return total
         if name != "len":
             self.measure((*args, *kwargs.values()), e)
         if any(_has_node(a) for a in (*args, *kwargs.values())) and name != "len":
@@ -824,6 +1198,16 @@ class Compiler:
                     raise self.error(f"{name}() of {len(items):,} items is more than {MAX_SEQ:,}", e)
                 self.step(len(items))
                 return self.measure((tuple if name == "tuple" else list)(items), e)
+            if name in ("sum", "any", "all"):
+                items = self.iterable(args[0], e)
+                if not all(_is_const(v) for v in items):
+                    raise self.error(f"{name}() takes constants here", e)
+                self.step(len(items))
+                return checked(name, {"sum": sum, "any": any, "all": all}[name], items, *args[1:])
+            if name == "str":
+                if len(args) != 1 or not isinstance(args[0], (str, int, float, bool, type(None))):
+                    raise self.error("str() takes one number, string, bool or None here", e)
+                return checked("str", str, args[0])
             fn = {"int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs, "round": round}[name]
             if not all(isinstance(a, (*CONSTANT_TYPES, range)) or _is_const_tuple(a) for a in args):
                 raise self.error(f"{name}() takes constants here", e)
@@ -878,13 +1262,13 @@ class Compiler:
                 return self.emit("call_function", f"operator.{name}", (self.materialize(left),
                                                                        self.materialize(right)), name=name, at=e)
             if type(op) in (ast.Is, ast.IsNot) and (left is None or right is None):
-                # a submodule, parameter or tensor is never None; an absent one compiled to None. An input is
-                # compiled as given: the graph notes it, and a call that passes None is refused when it runs
-                for side in (left, right):
-                    if isinstance(side, Node) and side.op == "placeholder":
-                        self.graph.never_none.setdefault(side.target, self.source.position(e.lineno, e.col_offset))
+                # a submodule, parameter or tensor is never None; an absent one compiled to None. An input given
+                # None is compiled as None (one graph per way the forward is called)
                 same = (left is None) and (right is None)
                 result = same if isinstance(op, ast.Is) else not same
+            elif type(op) in (ast.In, ast.NotIn) and isinstance(right, dict) and _is_const(left) and \
+                    not isinstance(left, list):
+                result = (left in right) == isinstance(op, ast.In)  # 'labels' in kwargs
             elif type(op) in (ast.In, ast.NotIn) and isinstance(right, ModRef) and \
                     isinstance(right.module, (nn.ModuleDict, nn.ParameterDict)) and isinstance(left, str):
                 result = (left in right.module) == isinstance(op, ast.In)  # 'conv' in self.choices
@@ -903,6 +1287,7 @@ class Compiler:
         for i, v in enumerate(e.values):
             value = self.expr(v)
             if _has_node(self.measure(value, e)):
+                self.needs_shapes(value)
                 raise self.error("'and'/'or' work on values known when the model is compiled", e)
             truth = bool(self.truth(value))
             last = i == len(e.values) - 1
@@ -919,6 +1304,44 @@ class _NoneMarker:
 
 _NONE = _NoneMarker()
 _NESTED = (tuple, list, dict, slice)  # compile-time values that hold others
+
+
+_SIZE_OPS = {"operator.add", "operator.sub", "operator.mul", "operator.floordiv", "operator.mod", "operator.neg",
+             "operator.eq", "operator.ne", "operator.lt", "operator.le", "operator.gt", "operator.ge",
+             "operator.getitem", "operator.truediv", "builtins.int", "builtins.min", "builtins.max", "builtins.len",
+             "builtins.abs", "builtins.tuple", "builtins.list", "operator.unpack"}
+
+
+def _from_sizes(value: Any, depth: int = 0) -> bool:
+    """Whether a run-time value is computed from tensors' sizes alone (``x.size(1) % 7``), not their data."""
+    if isinstance(value, (tuple, list)):
+        return all(_from_sizes(v, depth) for v in value)
+    if not isinstance(value, Node):
+        return not isinstance(value, (StateRef, DynRef, Spread))
+    if depth > 200:
+        return False
+    if value.op == "call_method" and value.target in ("size", "dim", "numel"):
+        return True
+    if value.op == "call_function" and value.target in _SIZE_OPS:
+        return all(_from_sizes(a, depth + 1) for a in value.args)
+    return False
+
+
+def _leaves(spec: Any) -> list:
+    """The Leafs of a binding (a parameter's spec, or a dict of them), in placeholder order."""
+    if isinstance(spec, Leaf):
+        return [spec]
+    if isinstance(spec, (tuple, list)):
+        return [leaf for v in spec for leaf in _leaves(v)]
+    if isinstance(spec, dict):
+        return [leaf for v in spec.values() for leaf in _leaves(v)]
+    return []
+
+
+def _methods(module: nn.Module) -> dict[str, FunctionCode]:
+    """The helper methods of a module's forward text (none for a module without one)."""
+    program = module.__dict__.get("_forward_program")
+    return program.methods if program is not None else {}
 
 
 def _join(path: str, name: str) -> str:
@@ -938,6 +1361,8 @@ def _has_node(v: Any) -> bool:
         return True
     if isinstance(v, (tuple, list)):
         return any(_has_node(x) for x in v)
+    if isinstance(v, dict):
+        return any(_has_node(x) for x in v.values())
     if isinstance(v, slice):
         return any(_has_node(x) for x in (v.start, v.stop, v.step))
     return False
@@ -1010,23 +1435,186 @@ def _expression_name(e: ast.expr) -> str:
     return _EXPRESSIONS.get(type(e), type(e).__name__)
 
 
-def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "") -> dict:
-    """The graphs of a forward, one per mode: {True: train graph, False: eval graph}.
+MAX_VARIANTS = 64  # ways one module's forward is called (each compiled once)
 
-    The mode reaches a graph only through a ``training`` attribute (``self.training``, ``self.bn.training``):
-    submodules called from it pick their own mode when they run. A forward whose text never says ``training``
-    compiles once, and both modes share that graph (half the compile time of a model of many modules)."""
+
+def module_text(module: nn.Module, method: str) -> str | None:
+    """What a ``def extra_repr(self)`` or ``def __repr__(self)`` of the module's forward text returns, evaluated
+    when compiling (None where it has no such method): a str of the module's hyperparameters."""
+    d = module.__dict__
+    program = d.get("_forward_program")
+    if program is None or method not in program.methods:
+        return None
+    code = program.methods[method]
+    compiler = Compiler(module, program, None, bool(module.training), d["_forward_path"], d["_forward_functions"], {})
+    value = _guard(d["_forward_path"], program.source,
+                   lambda: compiler.inline(UserFunction(code, ModRef(module, "")), [], {}, code.fn))
+    if not isinstance(value, str):
+        raise CompileError(f"{method}() must return a str, not {_describe(value)}", path=d["_forward_path"] or "(root)",
+                           position=program.source.position(code.fn.lineno, code.fn.col_offset))
+    return value
+
+
+def _guard(path: str, source: ForwardSource, compile_: Any) -> Any:
     try:
-        if "training" not in source.code:
-            graph = Compiler(module, source, inputs, True, path).compile()
-            return {True: graph, False: graph}
-        return {mode: Compiler(module, source, inputs, mode, path).compile() for mode in (True, False)}
+        return compile_()
     except RecursionError:
         raise CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",
                            position=source.position(1, 0)) from None
     except MemoryError:
         raise CompileError("forward needs more memory to compile than there is", path=f"{path or '(root)'}.forward",
                            position=source.position(1, 0)) from None
+
+
+def _mode_independent(module: nn.Module) -> bool:
+    """Whether no text the forward may compile says ``training``: then one graph serves both modes."""
+    d = module.__dict__
+    return "training" not in d["_forward_program"].source.code and \
+        not any("training" in f.source.code for f in d["_forward_functions"].values())
+
+
+def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "",
+                   functions: dict[str, FunctionCode] | None = None) -> None:
+    """Give ``module`` the forward of ``source`` (with the file's ``functions``), compiled now for its default
+    call, one graph per mode: ``_forward_graphs`` = {True: train graph, False: eval graph}.
+
+    The mode reaches a graph only through a ``training`` attribute (``self.training``, ``self.bn.training``):
+    submodules called from it pick their own mode when they run. A forward whose text never says ``training``
+    compiles once, and both modes share that graph. Another way of calling it (``mask=None`` given a value,
+    a list of arrays, a flag) compiles when it first happens (``forward_graph``). A forward that tests an
+    input's size is compiled per input shape, when it runs."""
+    program = _guard(path, source, lambda: parse_program(source.code, source, inputs))
+    d = module.__dict__
+    d.update(_forward_program=program, _forward_functions=dict(functions or {}), _forward_path=path,
+             _forward_variants={}, _forward_shaped=False, _forward_graphs={})
+    compiler = Compiler(module, program, None, True, path, d["_forward_functions"])
+    d["_forward_defaults"] = defaults = _guard(path, source, compiler.default_binding)
+    modes = (True,) if _mode_independent(module) else (True, False)
+    try:
+        for mode in modes:
+            d["_forward_graphs"][mode] = _compile(module, mode, defaults)
+    except NeedsShapes:
+        d["_forward_shaped"], d["_forward_graphs"] = True, {}
+        return
+    if len(modes) == 1:
+        d["_forward_graphs"][False] = d["_forward_graphs"][True]
+    for mode in modes:  # the default call is the first variant of each mode
+        d["_forward_variants"][(mode if len(modes) == 2 else None, _key(defaults))] = d["_forward_graphs"][mode]
+
+
+def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "",
+                    functions: dict[str, FunctionCode] | None = None) -> dict:
+    """``attach_forward``, returning the default graphs ({} for a forward compiled per input shape)."""
+    attach_forward(module, source, inputs, path, functions)
+    return module.__dict__["_forward_graphs"]
+
+
+def _compile(module: nn.Module, mode: bool, binding: dict) -> Graph:
+    d = module.__dict__
+    program, path = d["_forward_program"], d["_forward_path"]
+    compiler = Compiler(module, program, None, mode, path, d["_forward_functions"], binding)
+    return _guard(path, program.source, compiler.compile)
+
+
+def _spec(value: Any, shaped: bool) -> Any:
+    """What a forward is compiled for, given a call's value: a Leaf for an array (or a run-time size),
+    the value itself for a constant, the same for the items of a tuple, list or dict."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return Leaf(tuple(d if type(d) is int else str(d) for d in value.shape) if shaped else None)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)):
+        items = [_spec(v, shaped) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
+        return {k: _spec(v, shaped) for k, v in value.items()}
+    return Leaf()  # a run-time size (symbolic in static inference), or another value the run makes
+
+
+def _key(spec: Any) -> Any:
+    if isinstance(spec, list):
+        return ("list",) + tuple(_key(v) for v in spec)
+    if isinstance(spec, tuple):
+        return ("tuple",) + tuple(_key(v) for v in spec)
+    if isinstance(spec, dict):
+        return ("dict",) + tuple((k, _key(v)) for k, v in spec.items())
+    return (type(spec).__name__, spec)  # 1, 1.0 and True apart
+
+
+def _flatten(value: Any, spec: Any, out: list) -> list:
+    if isinstance(spec, Leaf):
+        out.append(value)
+    elif isinstance(spec, (tuple, list)):
+        for v, s in zip(value, spec):
+            _flatten(v, s, out)
+    elif isinstance(spec, dict):
+        for k, s in spec.items():
+            _flatten(value[k], s, out)
+    return out
+
+
+def bind_call(module: nn.Module, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """A call's values by parameter name, as Python binds them (an omitted parameter takes its default)."""
+    from ..errors import NNSpecRuntimeError
+
+    d = module.__dict__
+    program, defaults = d["_forward_program"], d["_forward_defaults"]
+    name = f"{module._get_name()}.forward"
+    a = program.params
+    if a is None:
+        positional, kwonly, vararg, kwarg = list(program.inputs), [], None, None
+    else:
+        positional = [p.arg for p in (a.posonlyargs + a.args)[1:]]
+        kwonly = [p.arg for p in a.kwonlyargs]
+        vararg, kwarg = (a.vararg.arg if a.vararg else None), (a.kwarg.arg if a.kwarg else None)
+    if len(args) > len(positional) and vararg is None:
+        raise NNSpecRuntimeError(f"{name} takes {len(positional)} input(s) ({', '.join(positional)}), "
+                                 f"got {len(args)}")
+    values: dict[str, Any] = dict(zip(positional, args))
+    if vararg is not None:
+        values[vararg] = tuple(args[len(positional):])
+    rest: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in values or key not in positional + kwonly and kwarg is None:
+            raise NNSpecRuntimeError(f"{name} got an unexpected or repeated input {key!r}; its inputs are "
+                                     f"{', '.join(positional + kwonly)}")
+        if key in positional or key in kwonly:
+            values[key] = value
+        else:
+            rest[key] = value
+    if kwarg is not None:
+        values[kwarg] = rest
+    missing = [n for n in positional + kwonly if n not in values and isinstance(defaults.get(n, Leaf()), Leaf)]
+    if missing:
+        raise NNSpecRuntimeError(f"{name} is missing input(s) {', '.join(missing)}")
+    return {n: values[n] if n in values else defaults[n] for n in defaults}
+
+
+def forward_graph(module: nn.Module, args: tuple, kwargs: dict) -> tuple[Graph, list]:
+    """The graph compiled for this call of ``module``'s forward (compiled now if it is a new way of calling
+    it), and the call's run-time values in its placeholders' order."""
+    from ..errors import NNSpecRuntimeError
+
+    d = module.__dict__
+    values = bind_call(module, args, kwargs)
+    mode = bool(module.training)
+    for _ in range(2):
+        spec = {n: _spec(v, d["_forward_shaped"]) for n, v in values.items()}
+        key = (mode if not _mode_independent(module) else None, _key(spec))
+        graph = d["_forward_variants"].get(key)
+        if graph is None:
+            if len(d["_forward_variants"]) >= MAX_VARIANTS:
+                raise NNSpecRuntimeError(f"{module._get_name()}.forward was called in more than {MAX_VARIANTS} "
+                                         "ways (argument values, or input shapes where it tests them); each compiles "
+                                         "a graph, so nnspec stops there")
+            try:
+                graph = _compile(module, mode, spec)
+            except NeedsShapes:
+                d["_forward_shaped"] = True
+                continue
+            d["_forward_variants"][key] = graph
+        return graph, _flatten(values, spec, [])
+    raise AssertionError("unreachable: a forward compiled for shapes never asks for them again")
 
 
 def _deep_line(code: str) -> int:
@@ -1040,7 +1628,7 @@ def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["Compiler", "compile_forward", "MAX_NODES"]
+__all__ = ["Compiler", "attach_forward", "compile_forward", "forward_graph", "MAX_NODES"]
 
 
 def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> Any:

@@ -77,7 +77,6 @@ class Graph:
         self._used: set[str] = set()
         # inputs the forward tests against None (``if mask is not None``): compiled as given, never None. A call
         # passing None to one is refused when it runs, where the other branch would be needed (see Interpreter)
-        self.never_none: dict[str, Position | None] = {}
 
     def _unique(self, hint: str, exact: bool = False) -> str:
         """A name no node has yet: the hint itself (kept exactly for inputs), else hint_1, hint_2, ..."""

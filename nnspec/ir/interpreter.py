@@ -68,13 +68,6 @@ class Interpreter:
             raise NNSpecRuntimeError(
                 f"{self.module._get_name()}.forward takes {len(inputs)} input(s) ({names}), got {len(args)}"
             )
-        for node, value in zip(inputs, args):
-            if value is None and node.target in self.graph.never_none:
-                raise NNSpecRuntimeError(
-                    f"{self.module._get_name()}.forward tests whether its input {node.target!r} is None, and was "
-                    f"compiled for a given {node.target!r}; this call passes None (a forward compiled for each way "
-                    "it is called is not supported yet: pass a value, or test it in the caller)",
-                    position=self.graph.never_none[node.target])
         with T.array_module(_array_module(args, self.module)):
             return self._run(args, inputs)
 

@@ -1,13 +1,15 @@
 """Modules whose forward comes from a model file: ``UserModule``, and the ``CustomForward`` mixin it is made of.
 
-``CustomForward`` holds what a model file's ``forward`` compiles to (``nnspec.ir``): one graph per mode
-(``training`` is known when a graph is compiled). A ``UserModule`` is a plain Module with it; a subclass of a
-torch layer or container with its own forward (torchvision's ``LayerNorm2d(nn.LayerNorm)``) is the mixin
-over that class.
+``CustomForward`` holds what a model file's ``forward`` compiles to (``nnspec.ir``): a graph per mode
+(``training`` is known when a graph is compiled) and per way the forward is called (which inputs are arrays,
+None or flags; their shapes too where the forward tests a size). A ``UserModule`` is a plain Module with it; a
+subclass of a torch layer or container with its own forward (torchvision's ``LayerNorm2d(nn.LayerNorm)``) is
+the mixin over that class.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .module import Module
@@ -19,21 +21,57 @@ class CustomForward:
     def _init_custom_forward(self, name: str) -> None:
         self.__dict__["_class_name"] = name
         self.__dict__["_forward_graphs"] = {}
+        self.__dict__["_forward_program"] = None
 
     def _get_name(self) -> str:
         return self._class_name
 
     @property
+    def has_forward(self) -> bool:
+        return self.__dict__.get("_forward_program") is not None
+
+    @property
     def graph(self):
-        """The compiled forward graph for the current mode (None without a forward)."""
+        """The forward's graph for the current mode and its default call (None without a forward, or where
+        the forward is compiled per input shape)."""
         return self._forward_graphs.get(self.training)
 
+    def forward_parameters(self) -> list[inspect.Parameter]:
+        """The forward's inputs as its header writes them (after self); those with a default may be left out."""
+        from ..ir.compiler import Leaf
+
+        program = self.__dict__.get("_forward_program")
+        if program is None:
+            return []
+        defaults = self._forward_defaults
+        a = program.params
+        kinds = {}
+        if a is not None:
+            kinds = {p.arg: inspect.Parameter.KEYWORD_ONLY for p in a.kwonlyargs}
+        return [inspect.Parameter(n, kinds.get(n, inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                                  default=inspect.Parameter.empty if isinstance(defaults[n], Leaf) else defaults[n])
+                for n in program.inputs]
+
+    def extra_repr(self) -> str:
+        from ..ir.compiler import module_text
+
+        text = module_text(self, "extra_repr")
+        return super().extra_repr() if text is None else text
+
+    def __repr__(self) -> str:
+        from ..ir.compiler import module_text
+
+        text = module_text(self, "__repr__")
+        return super().__repr__() if text is None else text
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._forward_graphs:
+        if not self.has_forward:
             return super().forward(*args, **kwargs)
+        from ..ir.compiler import forward_graph
         from ..ir.interpreter import Interpreter
 
-        return Interpreter(self, self._forward_graphs[self.training]).run(*args, **kwargs)
+        graph, values = forward_graph(self, args, kwargs)
+        return Interpreter(self, graph).run(*values)
 
 
 class UserModule(CustomForward, Module):

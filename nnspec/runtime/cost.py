@@ -34,7 +34,7 @@ def module_mult_adds(module: Any, output: Any, inputs: tuple = ()) -> Any:
     """A layer call's mult-adds, by torchinfo's rule; 0 for a container or a custom forward."""
     if module._get_name() == "MultiheadAttention":
         return _attention_mult_adds(module, inputs)
-    if module._modules or getattr(module, "_forward_graphs", None):
+    if module._modules or module.__dict__.get("_forward_program") is not None:
         return 0  # its children (and ops) count for it
     out = _shape(output[0] if isinstance(output, (tuple, list)) and output else output)
     if not out:

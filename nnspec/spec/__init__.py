@@ -135,12 +135,29 @@ def weight_renames(data: Any, filename: str = "<string>") -> list:
     return renames
 
 
+def functions_text(data: Any, filename: str = "<string>") -> tuple[str, Position] | None:
+    """The root's ``functions:`` (module-level Python defs the forwards call) and where its value starts."""
+    if not isinstance(data, dict) or data.get("functions") is None:
+        return None
+    text = data["functions"]
+    where = getattr(data, "value_pos", {}).get("functions") or Position(filename)
+    if not isinstance(text, str):
+        raise SpecError(f"functions must be Python text (module-level defs), got {_short(text)}", path="functions",
+                        position=where)
+    if len(text) > 1_000_000:
+        raise SpecError("functions: more than 1,000,000 characters", path="functions", position=where)
+    return text, where
+
+
 def validate(data: Any, filename: str = "<string>") -> Any:
     """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated. The root's
     ``weights`` options are not part of the module (see ``weight_renames``)."""
     if isinstance(data, dict) and "weights" in data:
         weight_renames(data, filename)  # checked here, so a bad rename is a spec error like any other
         data = _without(data, "weights")
+    if isinstance(data, dict) and "functions" in data:  # the root's Python functions: compiled by the builder
+        functions_text(data, filename)
+        data = _without(data, "functions")
     expanded = expand(expand_blocks(data, filename))
     count_modules(expanded, filename)  # over the module cap: refused before validation and building
     try:
@@ -149,4 +166,4 @@ def validate(data: Any, filename: str = "<string>") -> Any:
         raise validation_errors(e, expanded, filename) from None
 
 
-__all__ = ["weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]
+__all__ = ["functions_text", "weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]

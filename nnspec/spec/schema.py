@@ -240,7 +240,10 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _BLOCK_NAME = r"^[A-Z][A-Za-z0-9_]*$"
 _ANNOTATIONS = ("title", "description", "default", "examples")
 _OWN_REPEAT = ("ModuleList", "ParameterList")  # their `repeat` is their own field, not a list item's
-EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks")  # what blocks.py takes off a module before validation
+EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks", "functions", "weights")  # what blocks.py takes off a module before validation
+
+
+_ROOT_ONLY = {key: {"$ref": "#/$defs/OnlyAtTheRoot"} for key in ("blocks", "functions", "weights")}
 
 
 def _mentions(node: Any, names: set[str]) -> bool:
@@ -310,7 +313,8 @@ def _extra_keys() -> dict:
     """The keys blocks.py takes off a module, as a module form has them. ``args`` and ``blocks`` are only let
     through here: the place that takes them (a block's body, the root) checks them, once, not once per form."""
     return {"when": _ref("When"), "repeat": _ref("Repeat"), "index": _ref("Index"),
-            "args": _ref("ArgsKey"), "blocks": _ref("BlocksKey")}
+            "args": _ref("ArgsKey"), "blocks": _ref("BlocksKey"), "functions": _ref("FunctionsKey"),
+            "weights": _ref("WeightsKey")}
 
 
 def _add_extra_keys(form: dict, kind: str | None) -> None:
@@ -393,10 +397,20 @@ def _extra_key_defs() -> dict:
         },
         "ArgsKey": {"description": "args: a block's arguments, in its definition (see BlockArgs)."},
         "BlocksKey": {"description": "blocks: the file's reusable blocks, at its root (see Blocks)."},
+        "FunctionsKey": {"type": "string", "description": "functions: module-level Python defs (as torch code "
+                         "has them: torchvision's stochastic_depth) that every forward in the file may call, at "
+                         "its root."},
+        "WeightsKey": {
+            "type": "object", "additionalProperties": False,
+            "description": "weights: how checkpoint keys map to this model's state_dict keys, at the root.",
+            "properties": {"rename": {"type": "array", "maxItems": 100, "description": "[pattern, replacement] "
+                                      "pairs (Python regular expressions), applied in order to every key.",
+                                      "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                                                "items": {"type": "string"}}}}},
         "OnlyInLists": _only("on an item of a module list (Sequential, ModuleList, a block's items)",
                              "repeat, index"),
         "OnlyInBlockDefinitions": _only("in a block's definition, under the root's blocks", "args"),
-        "OnlyAtTheRoot": _only("at the root of a model file", "blocks"),
+        "OnlyAtTheRoot": _only("at the root of a model file", "blocks, functions and weights"),
     }
 
 
@@ -455,28 +469,37 @@ def _places(forms: str, suffix: str) -> dict:
                            + (", or a block's use." if suffix else "."),
             "$ref": f"#/$defs/{forms}",
             "properties": {"index": _ref("OnlyInLists"), "args": _ref("OnlyInBlockDefinitions"),
-                           "blocks": _ref("OnlyAtTheRoot")},
+                           **_ROOT_ONLY},
             "allOf": [not_repeat],
         },
         "ListItem" + suffix: {
             "description": "An item of a module list: a module, which may be repeated (repeat: N, index: name).",
             "$ref": f"#/$defs/{forms}",
-            "properties": {"args": _ref("OnlyInBlockDefinitions"), "blocks": _ref("OnlyAtTheRoot")},
+            "properties": {"args": _ref("OnlyInBlockDefinitions"), **_ROOT_ONLY},
             "dependentRequired": {"index": ["repeat"]},
         },
     }
+    if not suffix:
+        out["Model"] = {
+            "description": "A model file without blocks: the root module, with functions: and weights: beside "
+                           "its keys.",
+            "$ref": f"#/$defs/{forms}",
+            "properties": {"index": _ref("OnlyInLists"), "args": _ref("OnlyInBlockDefinitions"),
+                           "blocks": _ref("OnlyAtTheRoot")},
+            "allOf": [not_repeat],
+        }
     if suffix:
         out["BlockBody"] = {
             "description": "A block's body: a module, with the block's args beside its keys.",
             "$ref": f"#/$defs/{forms}",
-            "properties": {"index": _ref("OnlyInLists"), "args": _ref("BlockArgs"), "blocks": _ref("OnlyAtTheRoot")},
+            "properties": {"index": _ref("OnlyInLists"), "args": _ref("BlockArgs"), **_ROOT_ONLY},
             "allOf": [not_repeat],
         }
         out["ModelWithBlocks"] = {
             "description": "A model file with blocks: the root module, with `blocks:` beside its keys.",
             "$ref": f"#/$defs/{forms}",
             "properties": {"index": _ref("OnlyInLists"), "args": _ref("OnlyInBlockDefinitions"),
-                           "blocks": _ref("Blocks")},
+                           "blocks": _ref("Blocks")},  # functions and weights: the forms' own keys
             "required": ["blocks"],
             "allOf": [not_repeat],
         }
@@ -553,7 +576,7 @@ def json_schema() -> dict:
                        "A file with `blocks:` at its root may use them as modules.",
         "if": {"type": "object", "required": ["blocks"]},
         "then": _ref("ModelWithBlocks"),
-        "else": _ref(ANY_MODULE),
+        "else": _ref("Model"),
         "$defs": copy.deepcopy(defs),
     }
 

@@ -54,7 +54,7 @@ REFUSED = [
     ("return x is self.w", 1, 10, "comparisons must be between values known"),
     ("for v in [*x.shape]:\n    pass\nreturn x", 1, 12, "can only loop over what is known"),
     ("a, *b = x.shape\nreturn x", 1, 3, "starred assignment is not supported"),
-    ("return self.conv(**{})", 1, 10, "**kwargs in calls are not supported"),
+    ("return self.conv(**x)", 1, 20, "** needs a dict"),
     ("return torch.bfloat16", 1, 10, "torch.bfloat16 is not supported: nnspec computes with NumPy's dtypes"),
     ("return x.dtype.nothing", 1, 10, "tensor attribute or method 'nothing' is not supported"),
     ("return math.sqrt(-1)", 1, 10, "math domain error"),
@@ -69,7 +69,7 @@ REFUSED = [
     ("with x:\n    pass\nreturn x", 1, 3, "'with' is not supported"),
     ("del x\nreturn x", 1, 3, "'del' is not supported"),
     ("global g\nreturn x", 1, 3, "'global' is not supported"),
-    ("raise ValueError()", 1, 3, "'raise' is not supported"),
+    ("raise ValueError()", 1, 3, "the forward raises ValueError()"),
     ("assert 1 == 2, 'sizes differ'\nreturn x", 1, 3, "assertion failed: sizes differ"),
     ("with open('f'):\n    pass\nreturn x", 1, 3, "'with' is not supported"),
     ("return f'{x}'", 1, 10, "an f-string is not supported"),
@@ -195,23 +195,38 @@ def test_runtime_errors_name_the_forward_line_the_op_and_the_shapes():
 
 def test_a_wrong_module_dict_key_at_run_time_is_placed():
     m = model("def forward(self, x, key):\n    return self.md[key](x)").eval()
-    with pytest.raises(nnspec.NNSpecRuntimeError) as info:
+    with pytest.raises(nnspec.NNSpecError) as info:  # a string input is compiled in: refused where it is used
         m(np.zeros((2, 4), np.float32), "zzz")
     assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "no key 'zzz'" in str(info.value)
 
 
-def test_an_input_tested_against_none_is_refused_as_none_where_it_runs():
-    # the forward is compiled for a given mask (the test folds to True): a None would need the other branch, which
-    # was never compiled, so the call is refused at the test's line instead of running the wrong branch
+def test_an_input_tested_against_none_compiles_for_each_way_it_is_called():
+    # a forward is compiled for each way it is called: mask given, mask None; each call runs its own branch
     m = model("def forward(self, x, mask):\n    if mask is not None:\n        x = x * mask\n    return x").eval()
     x = np.full((2, 4), 3, np.float32)
     np.testing.assert_array_equal(m(x, np.zeros((2, 4), np.float32)), 0 * x)
-    with pytest.raises(nnspec.NNSpecRuntimeError) as info:
-        m(x, None)
-    assert str(info.value).startswith(f"m.yaml:{BODY_LINE + 1}:") and "tests whether its input 'mask' is None" in \
-        str(info.value)
-    untested = model("def forward(self, x, mask):\n    return x").eval()  # an input passed through, never tested
-    np.testing.assert_array_equal(untested(x, None), x)
+    np.testing.assert_array_equal(m(x, None), x)
+    np.testing.assert_array_equal(m(x, mask=None), x)
+    assert len(m._forward_variants) == 2  # the default call (an array for each input) and mask=None
+
+
+def test_a_forward_with_defaults_keywords_and_helpers():
+    m = model("def _scale(self, x, k=2, *rest, **kw):\n"
+              "    return (x * k + sum(rest, 0)) * kw.get('mul', 1)\n"
+              "def forward(self, x, mask=None, *, flag: bool = False):\n"
+              "    y = self._scale(x, 3, x, x, mul=2)\n"
+              "    if mask is not None:\n"
+              "        y = y + mask\n"
+              "    d = {'a': y}\n"
+              "    d.update(b=1)\n"
+              "    return d['a'] * 0 if flag else d").eval()
+    x = np.full((2, 4), 1, np.float32)
+    out = m(x)
+    assert set(out) == {"a", "b"} and out["b"] == 1
+    np.testing.assert_array_equal(out["a"], (x * 3 + x + x) * 2)
+    np.testing.assert_array_equal(m(x, x)["a"], (x * 3 + x + x) * 2 + x)
+    np.testing.assert_array_equal(m(x, flag=True), 0 * x)
+    assert [str(p) for p in m.forward_parameters()] == ["x", "mask=None", "flag=False"]
 
 
 @pytest.mark.parametrize("body, phrase", [
