@@ -72,7 +72,7 @@ REFUSED = [
     ("raise ValueError()", 1, 3, "the forward raises ValueError()"),
     ("assert 1 == 2, 'sizes differ'\nreturn x", 1, 3, "assertion failed: sizes differ"),
     ("with open('f'):\n    pass\nreturn x", 1, 3, "'with' is not supported"),
-    ("return f'{x}'", 1, 10, "an f-string is not supported"),
+    ("return f'{x}'", 1, 10, "an f-string takes values known when the model is compiled"),
     ("return (y := x)", 1, 11, "':=' is not supported"),
     ("return self.conv(*1)", 1, 20, "* needs a sequence, not 1"),
     ("return x ** 2 if x else x", 1, 20, "an if must be decidable"),
