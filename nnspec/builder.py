@@ -19,7 +19,7 @@ from .ir.program import parse_functions
 from .resources import MAX_MODULES, MODULES_WHY, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
-from .spec import functions_text, locate, parse, read, validate, weight_renames
+from .spec import functions_text, locate, tied_parameters, parse, read, validate, weight_renames
 from .spec.loader import walk
 from .spec import models as S
 
@@ -223,6 +223,7 @@ class Source:
         self.renames = weight_renames(data, filename)
         self.filename, self.text = filename, text
         self.functions: dict = {}
+        self.tied = tied_parameters(data, filename)
         found = functions_text(data, filename)
         if found is not None:
             lines = text.splitlines() if text is not None else None
@@ -233,6 +234,32 @@ class Source:
         text, filename = read(path)
         return cls(parse(text, filename), filename, text)
 
+    def tie(self, model: nn.Module) -> None:
+        """Make each ``tied:`` target the same Parameter as its source (torch's ``a.weight = b.weight``)."""
+        tied = {}
+        for target, source, where in self.tied:
+            def find(key: str, what: str):
+                owner, _, name = key.rpartition(".")
+                try:
+                    module = model.get_submodule(owner) if owner else model
+                except (AttributeError, KeyError, TypeError):
+                    module = None
+                if module is None or name not in module._parameters or module._parameters[name] is None:
+                    raise CompileError(f"the model has no parameter {key!r} ({what})", path="tied",
+                                       position=where)
+                return module, name
+
+            tmod, tname = find(target, "the parameter to tie")
+            smod, sname = find(source, "the parameter it shares")
+            t, src = tmod._parameters[tname], smod._parameters[sname]
+            if tuple(t.shape) != tuple(src.shape) or str(t.dtype) != str(src.dtype):
+                raise CompileError(f"{target} is {t.dtype} {tuple(t.shape)}, {source} is {src.dtype} "
+                                   f"{tuple(src.shape)}: a tied parameter must have its source's shape and dtype",
+                                   path="tied", position=where)
+            tmod._parameters[tname] = src
+            tied[target] = source
+        model.__dict__["_tied"] = tied
+
     def build(self, *, seed: int | None = None, memory_limit: int | None = None, meta: bool = False) -> nn.Module:
         """The model (see ``load`` for the arguments)."""
         if seed is not None:
@@ -240,6 +267,7 @@ class Source:
         with budget(memory_limit), shape_only(meta):
             model = Builder(self.expanded, self.filename, self.text, self.functions).module(self.spec)
         model.__dict__["_weight_renames"] = self.renames  # applied by nnspec.weights.prepare, for --weights
+        self.tie(model)
         return model
 
 

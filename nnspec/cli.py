@@ -24,7 +24,7 @@ from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
 from .spec.schema import schema_text
 from .weights import MAX_REPORTED, compare as compare_weights, count_mismatches
-from .weights import load_weights, prepare as prepare_weights, rename_keys, save_weights
+from .weights import load_weights, prepare as prepare_weights, for_model, save_weights
 from .summary import forward_graphs, summary as make_summary
 from .runtime.meta import DataDependentError
 from .runtime.symbolic import Dim, parse_size
@@ -693,7 +693,7 @@ def weights_check(model: ModelArg, source: Annotated[Path, typer.Argument(help="
 
     def body() -> None:
         net = builder.load(model, meta=True)
-        state = rename_keys(load_weights(source), net.__dict__.get("_weight_renames", []))
+        state = for_model(net, load_weights(source))
         problems = compare_weights(net, state)
         if as_json:
             echo(json.dumps({"model": str(model), "weights": str(source), "ok": not problems,

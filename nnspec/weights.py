@@ -835,6 +835,19 @@ def _check_template(compiled: re.Pattern, replacement: str) -> None:
             raise re.error(f"unknown group name {ref!r}")
 
 
+def for_model(model: Module, state: Mapping[str, Any]) -> dict[str, Any]:
+    """``state`` as ``model`` names its keys: the model file's renames applied, then each tied parameter's
+    key filled from the key it is tied to where the file has only one of them (Hugging Face's
+    ``save_pretrained`` writes ``transformer.wte.weight`` and leaves out the ``lm_head.weight`` tied to it)."""
+    state = rename_keys(state, model.__dict__.get("_weight_renames", []))
+    for target, source in model.__dict__.get("_tied", {}).items():
+        if target not in state and source in state:
+            state[target] = state[source]
+        elif source not in state and target in state:
+            state[source] = state[target]
+    return state
+
+
 def rename_keys(state: Mapping[str, Any], renames: Sequence[Rename]) -> dict[str, Any]:
     """``state`` with each rename applied to every key, in order (DataParallel's ``module.`` prefix, say).
     Bounded: at most MAX_RENAMES rules, keys of at most MAX_KEY characters before and after each rule, and
@@ -1006,7 +1019,7 @@ def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights"
     another precision converted to the model's (with notes)."""
     from .errors import WeightsErrors
 
-    state = rename_keys(state, model.__dict__.get("_weight_renames", []))
+    state = for_model(model, state)
     problems = compare(model, state)
     if problems:
         errors = []

@@ -149,12 +149,50 @@ def functions_text(data: Any, filename: str = "<string>") -> tuple[str, Position
     return text, where
 
 
+MAX_TIED = 1_000
+_KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+
+
+def tied_parameters(data: Any, filename: str = "<string>") -> list[tuple[str, str, Position]]:
+    """The root's ``tied: {lm_head.weight: transformer.wte.weight}``: (target, source, position) for each
+    parameter that is the same Parameter as another, as ``self.lm_head.weight = self.transformer.wte.weight``
+    makes it in torch (state_dict lists both keys; parameters() the shared one once)."""
+    if not isinstance(data, dict) or data.get("tied") is None:
+        return []
+    tied = data["tied"]
+    where = getattr(data, "value_pos", {}).get("tied") or Position(filename)
+    if not isinstance(tied, dict):
+        raise SpecError(f"tied maps a parameter's key to the key of the parameter it shares, as "
+                        f"{{lm_head.weight: transformer.wte.weight}}; got {_short(tied)}", path="tied", position=where)
+    if len(tied) > MAX_TIED:
+        raise SpecError(f"tied has {len(tied):,} entries, more than {MAX_TIED:,}", path="tied", position=where)
+    out = []
+    for target, source in tied.items():
+        pos = getattr(tied, "value_pos", {}).get(target) or getattr(tied, "pos", {}).get(target) or where
+        for key in (target, source):
+            if not isinstance(key, str) or len(key) > 300 or not _KEY.match(key):
+                raise SpecError(f"{_short(key)} is not a state_dict key (dotted names, as "
+                                "transformer.wte.weight)", path=f"tied.{target}", position=pos)
+        if target == source:
+            raise SpecError(f"{target} is tied to itself", path=f"tied.{target}", position=pos)
+        out.append((target, source, pos))
+    targets = {t for t, _, _ in out}
+    for target, source, pos in out:
+        if source in targets:
+            raise SpecError(f"{target} is tied to {source}, which is itself tied to another; tie both to "
+                            "the same source", path=f"tied.{target}", position=pos)
+    return out
+
+
 def validate(data: Any, filename: str = "<string>") -> Any:
     """(root ModuleSpec, expanded data): blocks and shorthands expanded, then validated. The root's
     ``weights`` options are not part of the module (see ``weight_renames``)."""
     if isinstance(data, dict) and "weights" in data:
         weight_renames(data, filename)  # checked here, so a bad rename is a spec error like any other
         data = _without(data, "weights")
+    if isinstance(data, dict) and "tied" in data:  # parameters shared between modules: tied by the builder
+        tied_parameters(data, filename)
+        data = _without(data, "tied")
     if isinstance(data, dict) and "functions" in data:  # the root's Python functions: compiled by the builder
         functions_text(data, filename)
         data = _without(data, "functions")
@@ -166,4 +204,4 @@ def validate(data: Any, filename: str = "<string>") -> Any:
         raise validation_errors(e, expanded, filename) from None
 
 
-__all__ = ["functions_text", "weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]
+__all__ = ["functions_text", "tied_parameters", "weight_renames", "ModuleSpec", "expand", "loader", "locate", "parse", "read", "validate", "MODULE_TYPES"]

@@ -240,10 +240,10 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _BLOCK_NAME = r"^[A-Z][A-Za-z0-9_]*$"
 _ANNOTATIONS = ("title", "description", "default", "examples")
 _OWN_REPEAT = ("ModuleList", "ParameterList")  # their `repeat` is their own field, not a list item's
-EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks", "functions", "weights")  # what blocks.py takes off a module before validation
+EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks", "functions", "weights", "tied")  # what blocks.py takes off a module before validation
 
 
-_ROOT_ONLY = {key: {"$ref": "#/$defs/OnlyAtTheRoot"} for key in ("blocks", "functions", "weights")}
+_ROOT_ONLY = {key: {"$ref": "#/$defs/OnlyAtTheRoot"} for key in ("blocks", "functions", "weights", "tied")}
 
 
 def _mentions(node: Any, names: set[str]) -> bool:
@@ -314,7 +314,7 @@ def _extra_keys() -> dict:
     through here: the place that takes them (a block's body, the root) checks them, once, not once per form."""
     return {"when": _ref("When"), "repeat": _ref("Repeat"), "index": _ref("Index"),
             "args": _ref("ArgsKey"), "blocks": _ref("BlocksKey"), "functions": _ref("FunctionsKey"),
-            "weights": _ref("WeightsKey")}
+            "weights": _ref("WeightsKey"), "tied": _ref("TiedKey")}
 
 
 def _add_extra_keys(form: dict, kind: str | None) -> None:
@@ -400,6 +400,9 @@ def _extra_key_defs() -> dict:
         "FunctionsKey": {"type": "string", "description": "functions: module-level Python defs (as torch code "
                          "has them: torchvision's stochastic_depth) that every forward in the file may call, at "
                          "its root."},
+        "TiedKey": {"type": "object", "maxProperties": 1000, "additionalProperties": {"type": "string"},
+                    "description": "tied: parameters that are another's (torch's lm_head.weight = "
+                                   "transformer.wte.weight), as {key: the key it shares}, at the root."},
         "WeightsKey": {
             "type": "object", "additionalProperties": False,
             "description": "weights: how checkpoint keys map to this model's state_dict keys, at the root.",
@@ -410,7 +413,7 @@ def _extra_key_defs() -> dict:
         "OnlyInLists": _only("on an item of a module list (Sequential, ModuleList, a block's items)",
                              "repeat, index"),
         "OnlyInBlockDefinitions": _only("in a block's definition, under the root's blocks", "args"),
-        "OnlyAtTheRoot": _only("at the root of a model file", "blocks, functions and weights"),
+        "OnlyAtTheRoot": _only("at the root of a model file", "blocks, functions, tied and weights"),
     }
 
 

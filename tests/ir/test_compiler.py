@@ -374,3 +374,61 @@ def test_a_forward_too_deep_for_pythons_parser_is_placed_at_its_line(body):
     e = refused(body)
     line = body.count("\n") + 1
     assert "nests too deeply" in str(e) and str(e).startswith(f"m.yaml:{BODY_LINE + line - 1}:")
+
+
+def test_a_forward_that_tests_a_size_compiles_per_input_shape():
+    # Swin's `if window_size >= pad_H: shift = 0`: the test is on sizes alone, so the forward is compiled for the
+    # shapes of each call, each call taking its own branch
+    m = model("h = x.size(1)\n"
+              "pad = (4 - h % 4) % 4\n"
+              "if pad == 0:\n"
+              "    return x * 2\n"
+              "return x").eval()
+    np.testing.assert_array_equal(m(np.ones((2, 4), np.float32)), np.full((2, 4), 2, np.float32))
+    np.testing.assert_array_equal(m(np.ones((2, 3), np.float32)), np.ones((2, 3), np.float32))
+    assert m._forward_shaped and m.graph is None  # nothing to compile before shapes are known
+    found = nnspec.infer(m, [(5, 8)])
+    assert tuple(found.output_shape) == (5, 8)
+
+
+def test_a_test_on_data_is_still_refused_when_building():
+    assert "an if must be decidable" in str(refused("if x.sum() > 0:\n    return x\nreturn x"))
+
+
+def test_module_level_functions_and_a_repr_method():
+    m = nnspec.loads(
+        "functions: |\n"
+        "  @torch.fx.wrap\n"
+        "  def stochastic_depth(input, p: float, mode: str, training: bool = True):\n"
+        "      if p < 0.0 or p > 1.0:\n"
+        "          raise ValueError(f'drop probability has to be between 0 and 1, but got {p}')\n"
+        "      if not training or p == 0.0:\n"
+        "          return input\n"
+        "      return input * 0\n"
+        "  torch.fx.wrap('stochastic_depth')\n"
+        "name: StochasticDepth\n"
+        "attributes: {p: 0.5, mode: row}\n"
+        "forward: |\n"
+        "  def forward(self, input):\n"
+        "      return stochastic_depth(input, self.p, self.mode, self.training)\n"
+        "  def __repr__(self) -> str:\n"
+        "      s = f'{self.__class__.__name__}(p={self.p}, mode={self.mode})'\n"
+        "      return s\n", filename="m.yaml")
+    assert repr(m) == "StochasticDepth(p=0.5, mode=row)"
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(m.eval()(x), x)
+    np.testing.assert_array_equal(m.train()(x), 0 * x)
+
+
+@pytest.mark.parametrize("functions, phrase, line", [
+    ("def f(x):\n    return f(x)\n", "helper calls nest more than 32 deep", 3),
+    ("x = 1\n", "functions: holds only defs", 2),
+    ("@functools.lru_cache\ndef f(x):\n    return x\n", "decorator @functools.lru_cache is not supported", 2),
+    ("def f(x):\n    raise ValueError('no')\n", "the forward raises ValueError('no')", 3),
+])
+def test_functions_are_refused_at_their_place(functions, phrase, line):
+    text = "functions: |\n" + "".join(f"  {ln}\n" for ln in functions.splitlines()) + \
+        "name: M\nforward: |\n  def forward(self, x):\n      return f(x)\n"
+    with pytest.raises(nnspec.NNSpecError) as info:
+        nnspec.loads(text, filename="m.yaml")
+    assert phrase in str(info.value) and str(info.value).startswith(f"m.yaml:{line}:"), str(info.value)
