@@ -208,7 +208,17 @@ def _dtypes(value):
         return "int"
     if isinstance(value, (tuple, list)):
         return [_dtypes(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _dtypes(v) for k, v in value.items()}
     return type(value).__name__
+
+
+def _output_line(shape: Any, dtype: Any) -> str:
+    """``output: shape (2, 4), dtype float32``; a dict output (a Hugging Face model's) one line per key."""
+    if isinstance(shape, dict) and isinstance(dtype, dict):
+        return "\n".join(f"output {k}: shape {format_shape(v)}, dtype {format_shape(dtype.get(k))}"
+                         for k, v in shape.items())
+    return f"output: shape {format_shape(shape)}, dtype {format_shape(dtype)}"
 
 
 def _save_atomic(path: Path, write) -> None:
@@ -237,7 +247,8 @@ def run(
     input: Annotated[Optional[list[Path]], typer.Option(
         "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output).")] = None,
+        "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output, or a dict's "
+        "outputs under their names).")] = None,
     weights: Annotated[Optional[Path], typer.Option(
         "--weights", "-w", help="Load the model's state from this file: .safetensors, .npz, or PyTorch's "
         ".pt/.pth (read without torch; only tensors are admitted from its pickle).")] = None,
@@ -360,10 +371,13 @@ def run(
         out_shape = shapes(y)
         out_dtype = _dtypes(y)
         if output is not None:
-            outputs = list(y) if isinstance(y, (tuple, list)) else [y]
+            named_out = y if isinstance(y, dict) else None  # a dict's arrays are saved under its keys
+            outputs = list(y.values()) if named_out is not None else list(y) if isinstance(y, (tuple, list)) else [y]
             if not all(hasattr(v, "dtype") or isinstance(v, (int, float)) for v in outputs):
                 raise NNSpecRuntimeError(f"the output {format_shape(out_shape)} is not arrays; nothing to save")
-            if output.suffix == ".npz":  # arr_0, arr_1, ... as numpy.savez names them
+            if named_out is not None and output.suffix == ".npz":
+                _save_atomic(output, lambda f: numpy.savez(f, **{str(k): to_numpy(v) for k, v in named_out.items()}))
+            elif output.suffix == ".npz":  # arr_0, arr_1, ... as numpy.savez names them
                 _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in outputs]))
             elif len(outputs) > 1:
                 raise NNSpecRuntimeError(f"the model returns {len(outputs)} arrays; save them to a .npz file, not {output.name!r}")
@@ -385,7 +399,7 @@ def run(
             echo(_render(table(timed.calls), right={4}) + "\n")
         if rows is not None:
             echo(_render(profile_table(rows), right={2, 3, 4, 5, 6}) + "\n")
-        echo(f"output: shape {format_shape(out_shape)}, dtype {format_shape(out_dtype)}")
+        echo(_output_line(out_shape, out_dtype))
         ran = f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
         if repeat > 1:
             echo(f"time: median {timed.median_ms:.3f} ms, min {runs['min']:.3f}, max {runs['max']:.3f} "
@@ -493,7 +507,7 @@ def validate(
             rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
                          format_shape(c.output), _count(c.mult_adds) if c.mult_adds != 0 else ""])
         echo(_render(rows, right={4}))
-        echo(f"\noutput: shape {format_shape(found.output_shape)}, dtype {format_shape(_dtypes(found.output))}")
+        echo("\n" + _output_line(found.output_shape, _dtypes(found.output)))
         echo(f"mult-adds: {_count(found.mult_adds)}; memory: {_memory_line(found)}")
         for line in _assumption_lines(found):
             echo(line)

@@ -25,6 +25,10 @@ def shapes(value: Any) -> Any:
         return value
     if isinstance(value, (tuple, list)):
         return [shapes(v) for v in value]
+    if isinstance(value, dict):  # a forward's named outputs (Hugging Face's last_hidden_state, pooler_output)
+        return {str(k): shapes(v) for k, v in value.items()}
+    if value is None:
+        return "None"
     if isinstance(value, (str, int, float, bool)):  # a string input of a forward, an int from x.size(0)
         return repr(value)
     return type(value).__name__
@@ -35,6 +39,8 @@ def format_shape(s: Any) -> str:
         return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
     if isinstance(s, list):
         return ", ".join(format_shape(x) for x in s)
+    if isinstance(s, dict):
+        return ", ".join(f"{k}: {format_shape(v)}" for k, v in s.items())
     return str(s)
 
 
