@@ -1,48 +1,105 @@
-"""Match what a caller has (arrays, and named values such as ``--arg choice=conv``) to a model's inputs."""
+"""Match what a caller has (arrays, by position or by name, and named values such as ``--arg choice=conv``)
+to a model's inputs, as a Python call binds arguments to a forward's parameters."""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import NNSpecRuntimeError
-from .nn import Module, UserModule
+from .nn import Module
+from .nn.user import CustomForward
+
+_P = inspect.Parameter
+_BY_POSITION = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
+
+
+def forward_parameters(model: Module) -> list[inspect.Parameter]:
+    """The parameters of ``model``'s forward, ``self`` left out: every other function here reads them from this one.
+
+    A compiled forward's are its graph's inputs (placeholders), each required; any other module's are its
+    Python forward's signature (a layer's ``need_weights=True``), or for a custom forward not compiled (none
+    given), the forward of the class it is made over."""
+    graph = model.graph if isinstance(model, CustomForward) else None
+    if graph is not None:
+        return [_P(n.target, _P.POSITIONAL_OR_KEYWORD) for n in graph.placeholders]
+    forward = super(CustomForward, model).forward if isinstance(model, CustomForward) else model.forward
+    return list(inspect.signature(forward).parameters.values())
 
 
 def input_names(model: Module) -> list[str]:
-    """The forward's input names: a custom forward's placeholders, or the Python signature's."""
-    if isinstance(model, UserModule) and model.graph is not None:
-        return [n.target for n in model.graph.placeholders]
-    params = inspect.signature(model.forward).parameters.values()
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    """The names of the inputs ``model``'s forward takes by position, in order."""
+    return [p.name for p in forward_parameters(model) if p.kind in _BY_POSITION]
 
 
-def bind(model: Module, arrays: list[Any], named: dict[str, Any] | None = None) -> list[Any]:
-    """The positional arguments for ``model(*args)``: arrays fill the inputs not given by name, in order."""
+def describe(params: Sequence[inspect.Parameter]) -> str:
+    """The inputs as a forward's header writes them: ``input_ids, attention_mask=None``."""
+    return ", ".join(p.name if p.default is _P.empty else f"{p.name}={p.default!r}" for p in params)
+
+
+def bind_call(model: Module, arrays: Sequence[Any], named: dict[str, Any] | None = None,
+              names: Sequence[str | None] | None = None) -> tuple[list[Any], dict[str, Any]]:
+    """The arguments for ``model(*args, **kwargs)``.
+
+    ``names[i]`` names the input ``arrays[i]`` is for; an array without a name (None, or no ``names``) fills
+    the next input not given by name, in order. ``named`` gives other values by name (``choice="conv"``).
+    An input with a default that is not given is left out of the call, so that the forward's default applies:
+    inputs after it are passed by keyword."""
     named = dict(named or {})
-    params = inspect.signature(model.forward).parameters.values()
-    if not named and any(p.kind is p.VAR_POSITIONAL for p in params) and input_names(model) == []:
-        return list(arrays)  # forward(*args): nothing to check here (a module without a forward says so itself)
-    names = input_names(model)
-    unknown = [k for k in named if k not in names]
+    names = [None] * len(arrays) if names is None else list(names)
+    if len(names) != len(arrays):
+        raise ValueError(f"{len(names)} names for {len(arrays)} arrays")
+    everything = forward_parameters(model)
+    params = [p for p in everything if p.kind in (*_BY_POSITION, _P.KEYWORD_ONLY)]
+    by_position = [p for p in params if p.kind in _BY_POSITION]
+    if not params and not named and not any(names) and any(p.kind is _P.VAR_POSITIONAL for p in everything):
+        return list(arrays), {}  # forward(*args): nothing to check here (a module without a forward says so itself)
+    given: dict[str, Any] = {}
+    for name, value in [*((n, a) for n, a in zip(names, arrays) if n is not None), *named.items()]:
+        if name in given:
+            raise NNSpecRuntimeError(f"{model._get_name()}'s input {name!r} is given twice")
+        given[name] = value
+    unknown = [k for k in given if k not in {p.name for p in params}]
     if unknown:
         raise NNSpecRuntimeError(
-            f"{model._get_name()} has no input {', '.join(map(repr, unknown))}; its inputs are: {', '.join(names)}"
+            f"{model._get_name()} has no input {', '.join(map(repr, unknown))}; its inputs are: {describe(params)}"
         )
-    free = [n for n in names if n not in named]
-    required = free
-    if not isinstance(model, UserModule) or model.graph is None:  # a layer: trailing optional inputs may be left out
-        params = inspect.signature(model.forward).parameters
-        required = [n for n in free if params[n].default is inspect.Parameter.empty]
-    if not len(required) <= len(arrays) <= len(free):
+    loose = [a for n, a in zip(names, arrays) if n is None]
+    free = [p for p in by_position if p.name not in given]
+    missing = [p.name for p in free[len(loose):] if p.default is _P.empty]  # required ones precede the others
+    missing += [p.name for p in params if p.kind is _P.KEYWORD_ONLY and p.default is _P.empty and p.name not in given]
+    if missing or len(loose) > len(free):
+        got = f"{len(loose)} array(s)" + (f" by position and {', '.join(given)} by name" if given else "")
+        left = ", ".join(p.name for p in free)
+        why = f"{', '.join(missing)} missing" if missing else \
+            f"too many for the {len(free)} input(s) left to fill by position ({left})" if free else \
+            "too many: every input is given by name"
         raise NNSpecRuntimeError(
-            f"{model._get_name()} takes the input(s) {', '.join(names)}; got {len(arrays)} array(s)"
-            + (f" and {', '.join(named)} by name" if named else "")
-            + "; give one --input-shape or --input per array input and --arg name=value for the others"
+            f"{model._get_name()} takes the input(s) {describe(params)}; got {got}: {why}; give one --input-shape "
+            "or --input per array input (NAME=... for one by name) and --arg name=value for the others"
         )
-    values = dict(zip(free, arrays)) | named
-    if not isinstance(model, UserModule) or model.graph is None:  # a layer: a gap before a named input gets its default
-        params = inspect.signature(model.forward).parameters
-        last = max((names.index(n) for n in values), default=-1)
-        values = {n: values[n] if n in values else params[n].default for n in names[:last + 1]}
-    return [values[n] for n in names if n in values]
+    values = dict(zip((p.name for p in free), loose)) | given
+    # a positional-only input cannot be left out before a later one: it gets its default
+    last_fixed = max((i for i, p in enumerate(params) if p.kind is _P.POSITIONAL_ONLY and p.name in values), default=-1)
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for i, p in enumerate(params):
+        if p.name in values:
+            value = values[p.name]
+        elif i < last_fixed:
+            value = p.default
+        else:
+            continue
+        if p.kind is _P.KEYWORD_ONLY or len(args) < i:  # after a gap, or keyword-only: by name
+            kwargs[p.name] = value
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def call_inputs(model: Module, args: Sequence[Any], kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Each argument of ``model(*args, **kwargs)`` with the name of the input it is (``input0``... for a
+    forward that takes ``*args``), in the forward's order."""
+    names = input_names(model)
+    return [(names[i] if i < len(names) else f"input{i}", a) for i, a in enumerate(args)] + list(kwargs.items())

@@ -20,7 +20,7 @@ from typing import Any
 import numpy
 
 from .errors import NNSpecError, NNSpecRuntimeError, Position
-from .inputs import bind
+from .inputs import bind_call, call_inputs
 from .nn import Module
 from .runtime.backend import resolve_dtype
 from .runtime.meta import MetaArray, static_run, track_memory
@@ -49,6 +49,7 @@ class Inference:
     symbols: list[str] = field(default_factory=list)
     peak_call: Call | None = None  # the op or layer call that made the largest array alive at the peak
     peak_position: Position | None = None  # where the model file writes that op or layer
+    inputs: list[tuple[str, Any]] = field(default_factory=list)  # the forward's inputs as given: (name, value)
 
     @property
     def output_shape(self) -> Any:
@@ -79,12 +80,15 @@ def state_bytes(model: Module) -> tuple[int, int]:
 
 def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: dict[str, Any] | None = None,
           dtype: str = "float32", training: bool = False,
-          input_dtypes: Sequence[str | None] | None = None) -> Inference:
+          input_dtypes: Sequence[str | None] | None = None,
+          names: Sequence[str | None] | None = None) -> Inference:
     """Propagate ``input_shapes`` (ints, or ``Dim`` symbols) through ``model`` without computing anything.
 
     The model may be shape-only (``nnspec.load(path, meta=True)``, nothing allocated) or real; either way
     its state is not changed. A shape mismatch raises the NNSpecError a run would, placed in the model file.
     Inputs are of ``dtype``, except where ``input_dtypes`` names another for that input (int64 token ids).
+    ``names`` names the forward's input each shape is for (None: the next one not given by name; see
+    ``inputs.bind_call``); ``named`` gives non-array inputs by name.
     """
     dt = resolve_dtype(dtype)
     was_training = model.training
@@ -93,10 +97,10 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
         kinds = list(input_dtypes or [])
         inputs = [MetaArray(tuple(s), numpy.dtype(kinds[i]) if i < len(kinds) and kinds[i] else dt)
                   for i, s in enumerate(input_shapes)]
-        args = bind(model, inputs, named)
-        with assumptions() as log, track_memory() as memory, static_run(), ShapeTrace(model) as trace:
+        args, kwargs = bind_call(model, inputs, named, names)
+        with assumptions() as log, track_memory() as memory, static_run(), ShapeTrace(model, kwargs) as trace:
             try:
-                output = model(*args)
+                output = model(*args, **kwargs)
             except NNSpecError as e:
                 raise trace.place(e) from None
             except RecursionError:
@@ -112,7 +116,7 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     peak_call, peak_position = memory.peak_at if memory.peak_at is not None else (None, None)
     return Inference(trace.calls, trace.modules, output, _strongest(log), input_bytes, param_bytes, buffer_bytes,
                      memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols,
-                     peak_call, peak_position)
+                     peak_call, peak_position, call_inputs(model, args, kwargs))
 
 
 def _strongest(log: list[str]) -> list[str]:

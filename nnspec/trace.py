@@ -65,10 +65,12 @@ class Call:
 
 
 class ShapeTrace:
-    """Record every module call inside ``with ShapeTrace(model) as trace: model(x)``."""
+    """Record every module call inside ``with ShapeTrace(model) as trace: model(x)``; a call that passes
+    inputs by keyword, ``model(x, mask=m)``, gives them as ``kwargs`` (forward hooks see the positional ones)."""
 
-    def __init__(self, model: Module):
+    def __init__(self, model: Module, kwargs: dict[str, Any] | None = None):
         self.model = model
+        self.kwargs = dict(kwargs or {})
         self.calls: list[Call] = []
         self.modules: list[Module | None] = []  # the module of each call (None for a functional op)
         self._stack: list[tuple[Call, float, Module, list]] = []
@@ -142,7 +144,8 @@ class ShapeTrace:
 
     def _pre(self, path: str):
         def hook(module: Module, args: tuple) -> None:
-            call = Call(path, module._get_name(), len(self._stack), [shapes(a) for a in args])
+            given = (*args, *self.kwargs.values()) if module is self.model and not self._stack else args
+            call = Call(path, module._get_name(), len(self._stack), [shapes(a) for a in given])
             self.calls.append(call)
             self.modules.append(module)
             sources = [s for s in map(self._source, args) if s is not None]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import nnspec
-from nnspec.inputs import bind
+from nnspec.inputs import bind_call
 from nnspec.runtime.backend import get_backend, to_numpy
 from nnspec.spec import parse, read, validate
 
@@ -154,7 +154,8 @@ def check(case: Case, ref: dict, passes: dict | None = None, device: str = "cpu"
 
     def run(arrays):
         if passes is None:
-            return m(*bind(m, arrays, named))
+            args, kwargs = bind_call(m, arrays, named)
+            return m(*args, **kwargs)
         return nnspec.compile(m, named=named, passes=passes)(*arrays)
 
     m.to(case.dtype)

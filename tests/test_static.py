@@ -30,10 +30,11 @@ RUNNABLE = [c for c in CASES if c.inputs]
 
 def run_trace(case):
     net = build_nnspec(case).to(case.dtype).train(case.train)
-    from nnspec.inputs import bind
+    from nnspec.inputs import bind_call
 
-    with ShapeTrace(net) as trace:
-        y = net(*bind(net, make_inputs(case), case.named))
+    args, kwargs = bind_call(net, make_inputs(case), case.named)
+    with ShapeTrace(net, kwargs) as trace:
+        y = net(*args, **kwargs)
     return trace.calls, y
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
-from ..inputs import bind
+from ..inputs import bind_call
 from ..ir import observe_ops, stop_observing
 from ..ir.interpreter import _shape as describe_value
 from ..nn import Module
@@ -173,13 +173,15 @@ def _runner(step: Step):
 class Plan:
     """A model compiled per input signature (see the module's doc). Call it like the model."""
 
-    def __init__(self, model: Module, passes: dict[str, bool] | None = None, named: dict | None = None):
+    def __init__(self, model: Module, passes: dict[str, bool] | None = None, named: dict | None = None,
+                 names: Sequence[str | None] | None = None):
         unknown = sorted(set(passes or {}) - set(PASSES))
         if unknown:
             raise NNSpecRuntimeError(f"unknown pass(es) {', '.join(unknown)}; the passes are {', '.join(PASSES)}")
         self.model = model
         self.passes = {name: (passes or {}).get(name, True) for name in PASSES}
         self.named = dict(named or {})
+        self.names = None if names is None else list(names)  # the input each array is for (inputs.bind_call)
         self._compiled: dict[tuple, Compiled] = {}
 
     def __repr__(self) -> str:
@@ -223,23 +225,24 @@ class Plan:
         given = [MetaArray(*i) if i[0] != "value" else i[1] for i in sig.inputs]
         if first_call_pending(self.model):  # lazy modules make their parameters at their first call: before recording
             inputs = [x for x in given if isinstance(x, MetaArray)]
-            args = bind(self.model, inputs, self.named) if len(inputs) == len(given) else given
-            with ShapeTrace(self.model) as trace:
+            args, kwargs = bind_call(self.model, inputs, self.named, self.names) if len(inputs) == len(given) \
+                else (given, {})
+            with ShapeTrace(self.model, kwargs) as trace:
                 try:
-                    materialize(self.model, args)
+                    materialize(self.model, args, kwargs)
                 except NNSpecError as e:
                     raise trace.place(e) from None
         version = state_version()
         clone, readers, originals = shape_only_clone(self.model)
         inputs = [x for x in given if isinstance(x, MetaArray)]
-        args = bind(clone, inputs, self.named) if len(inputs) == len(given) else given
+        args, kwargs = bind_call(clone, inputs, self.named, self.names) if len(inputs) == len(given) else (given, {})
         paths = {id(m): path for path, m in clone.named_modules()}
-        with ShapeTrace(clone) as trace:
+        with ShapeTrace(clone, kwargs) as trace:
             recorder = Recorder(trace, readers, paths, originals)
             slots = [recorder.slot(x) for x in inputs]
             token, op_token = RECORDER.set(recorder), observe_ops(recorder.op_call)
             try:
-                output = clone(*args)
+                output = clone(*args, **kwargs)
             except SymbolicValueError as e:
                 raise PlanError(f"this forward cannot be planned ahead: {e}") from None
             except NNSpecError as e:
@@ -326,10 +329,12 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
 
 
 def compile(model: Module, input_shapes: Sequence[Sequence[int]] | None = None, *, dtype: Any = "float32",
-            named: dict | None = None, passes: dict[str, bool] | None = None) -> Plan:
+            named: dict | None = None, names: Sequence[str | None] | None = None,
+            passes: dict[str, bool] | None = None) -> Plan:
     """``model`` as an execution plan: compiled now for ``input_shapes`` where given, else per input
-    signature on first call. ``passes`` switches passes off by name (``{"fold_batchnorm": False}``)."""
-    plan = Plan(model, passes, named)
+    signature on first call. ``passes`` switches passes off by name (``{"fold_batchnorm": False}``);
+    ``names`` names the input each array is for, as ``static.infer``'s does."""
+    plan = Plan(model, passes, named, names)
     if input_shapes is not None:
         plan.compile(input_shapes, dtype)
     return plan

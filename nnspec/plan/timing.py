@@ -36,16 +36,16 @@ class Timed:
 
 
 def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, passes: dict | None = None,
-            repeat: int = 1, trace: bool = True, plan: bool = True) -> Timed:
+            repeat: int = 1, trace: bool = True, plan: bool = True, names: Sequence[str | None] | None = None) -> Timed:
     """Run ``model`` on ``inputs`` ``repeat`` times. With ``plan``, through ``nnspec.compile`` (falling back
     to the forward, with the reason, where the forward cannot be planned); timing each kernel only
     where ``trace`` is set, so that without it the runs carry no per-kernel overhead."""
     if plan:
-        p = Plan(model, passes, named)
+        p = Plan(model, passes, named, names)
         try:
             compiled = p.compiled(inputs)
         except PlanError as e:
-            timed = _eager(model, inputs, named, repeat, trace)
+            timed = _eager(model, inputs, named, names, repeat, trace)
             timed.reason = str(e)
             return timed
         runs, per_step, out = [], [], None
@@ -59,25 +59,26 @@ def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, 
         step_ms = [statistics.median(t) for t in zip(*per_step)] if trace else []
         calls = timed_calls(compiled, step_ms) if trace else []
         return Timed(out, calls, runs, compiled.program.steps, step_ms)
-    timed = _eager(model, inputs, named, repeat, trace)
+    timed = _eager(model, inputs, named, names, repeat, trace)
     timed.reason = "--no-plan"
     return timed
 
 
-def _eager(model: Module, inputs: Sequence[Any], named: dict | None, repeat: int, trace: bool = True) -> Timed:
+def _eager(model: Module, inputs: Sequence[Any], named: dict | None, names: Sequence[str | None] | None,
+           repeat: int, trace: bool = True) -> Timed:
     """The model's own forward, ``repeat`` times: under the shape trace's hooks where ``trace`` is set."""
-    from ..inputs import bind
+    from ..inputs import bind_call
 
-    args = bind(model, list(inputs), named)
+    args, kwargs = bind_call(model, list(inputs), named, names)
     runs, traces, out = [], [], None
     for _ in range(repeat):
-        with ShapeTrace(model) if trace else contextlib.nullcontext() as recording:
+        with ShapeTrace(model, kwargs) if trace else contextlib.nullcontext() as recording:
             start = time.perf_counter()
             try:
-                out = model(*args)
+                out = model(*args, **kwargs)
             except NNSpecError as e:
                 raise (recording.place(e) if recording is not None else e) from None
-            synchronize(get_array_module(*[a for a in args if hasattr(a, "shape")]))
+            synchronize(get_array_module(*[a for a in [*args, *kwargs.values()] if hasattr(a, "shape")]))
             runs.append((time.perf_counter() - start) * 1e3)
         if recording is not None:
             traces.append(recording.calls)
