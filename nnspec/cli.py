@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from . import builder, static, vocabulary
 from .errors import NNSpecError, NNSpecRuntimeError, Position, WeightsError, printable
+from .inputs import bind_call, call_inputs
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
@@ -135,15 +136,36 @@ INPUT_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "bool")
 @dataclass(frozen=True)
 class InputSpec:
     """An --input-shape: the shape, and for an integer or bool input its dtype and the range [0, high) of its
-    random values (None: the model's smallest Embedding size, else 2)."""
+    random values (None: the model's smallest Embedding size, else 2); ``name``: the forward's input it is
+    for, where given as NAME=... (None: the next input not given by name)."""
 
     shape: tuple
     dtype: str | None = None
     high: int | None = None
+    name: str | None = None
+
+
+def _input_name(text: str, option: str) -> tuple[str | None, str]:
+    """``NAME=rest`` as (NAME, rest) where the text before the first '=' is an identifier, else (None, text):
+    so a path such as ``./a=b.npy`` stays a path."""
+    name, eq, rest = text.partition("=")
+    if not eq or not name.isidentifier():
+        return None, text
+    if not rest:
+        raise typer.BadParameter(f"{text!r}: nothing after '='; write NAME=" + ("FILE" if option == "--input"
+                                 else "SHAPE, as in input_ids=int64:8,128"), param_hint=option)
+    return name, rest
 
 
 def _parse_input(text: str, symbolic: bool = False) -> InputSpec:
-    """``2,3,224,224``, or for an integer input ``int64:8,128`` (ids in [0, high) with ``int64<50257:8,128``)."""
+    """``2,3,224,224``, or for an integer input ``int64:8,128`` (ids in [0, high) with ``int64<50257:8,128``);
+    ``NAME=`` before either gives the forward's input NAME."""
+    name, text = _input_name(text, "--input-shape")
+    if name is None and "=" in text:  # a shape has no '=': this was meant as NAME=SHAPE
+        raise typer.BadParameter(f"{text!r}: {text.partition('=')[0]!r} is not an input name; write NAME=SHAPE, "
+                                 "as in input_ids=int64:8,128", param_hint="--input-shape")
+    if name is not None:
+        return replace(_parse_input(text, symbolic), name=name)
     head, colon, rest = text.partition(":")
     if not colon:
         return InputSpec(_parse_shape(text, symbolic))
@@ -174,8 +196,34 @@ def _named_args(arg: list[str] | None) -> dict[str, str]:
         name, eq, value = item.partition("=")
         if not eq or not name.isidentifier():
             raise typer.BadParameter(f"{item!r} is not name=value", param_hint="--arg")
+        if name in named:
+            raise typer.BadParameter(f"input {name!r} is given twice", param_hint="--arg")
         named[name] = value
     return named
+
+
+def _check_names(given: list[tuple[str, str | None]]) -> None:
+    """Refuse an input given twice by name, across --input-shape, --input and --arg ((option, name) pairs)."""
+    seen: dict[str, str] = {}
+    for option, name in given:
+        if name is None:
+            continue
+        if name in seen:
+            also = "" if seen[name] == option else f" (also with {seen[name]})"
+            raise typer.BadParameter(f"input {name!r} is given twice{also}", param_hint=option)
+        seen[name] = option
+
+
+def _inputs_json(pairs: list[tuple[str, Any]]) -> list[dict]:
+    """The forward's inputs as given: name, shape and dtype of an array, else the value (--arg)."""
+    return [{"name": n, "shape": shapes(v), "dtype": str(v.dtype)} if hasattr(v, "shape") else {"name": n, "value": v}
+            for n, v in pairs]
+
+
+def _inputs_line(pairs: list[tuple[str, Any]]) -> str:
+    """``inputs: input_ids (8, 128) int64; attention_mask (8, 128) int64``."""
+    parts = [f"{n} {format_shape(shapes(v))} {v.dtype}" if hasattr(v, "shape") else f"{n} {v!r}" for n, v in pairs]
+    return ("input: " if len(parts) == 1 else "inputs: ") + "; ".join(parts)
 
 
 def _check_dtype(dtype: str) -> None:
@@ -197,7 +245,9 @@ ArgOpt = Annotated[Optional[list[str]], typer.Option(
     "--arg", "-a", help="A non-array input of a custom forward, as name=value (a string), e.g. choice=conv.")]
 SymbolicShapeOpt = Annotated[Optional[list[str]], typer.Option(
     "--input-shape", "-s", help="Shape of an input, e.g. 2,3,224,224; a size may be a name, as in N,3,H,W. "
-    "An integer input (token ids) names its dtype first: int64:N,T. Repeat for several inputs.")]
+    "An integer input (token ids) names its dtype first: int64:N,T. NAME=... is the forward's input NAME "
+    "(attention_mask=int64:N,T); the others fill the inputs not given by name, in order, and an input with a "
+    "default may be left out. Repeat for several inputs.")]
 
 
 def _dtypes(value):
@@ -243,9 +293,14 @@ def run(
     input_shape: Annotated[Optional[list[str]], typer.Option(
         "--input-shape", "-s", help="Shape of a random input, e.g. 20,16,50. An integer input names its dtype "
         "first: int64:8,128 gives ids in [0, n), n the model's smallest Embedding size (int64<1000:8,128 sets n); "
-        "bool:8,128 gives random booleans. Repeat for several inputs.")] = None,
-    input: Annotated[Optional[list[Path]], typer.Option(
-        "--input", "-i", help="A .npy file to feed instead of random data. Repeat for several inputs.")] = None,
+        "bool:8,128 gives random booleans. NAME=... is the forward's input NAME (attention_mask=int64<2:8,128); "
+        "the others fill the inputs not given by name, in order, and an input with a default may be left out. "
+        "Repeat for several inputs.")] = None,
+    input: Annotated[Optional[list[str]], typer.Option(
+        "--input", "-i", help="A .npy file to feed instead of random data; NAME=FILE feeds the forward's input NAME "
+        "(input_ids=ids.npy). Text before the first '=' is a name only where it is an identifier, so ./a=b.npy is "
+        "the file a=b.npy. Repeat for several inputs; files and random inputs mix where one of the two kinds is "
+        "all named.")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Save the output to this .npy file (.npz for a tuple output, or a dict's "
         "outputs under their names).")] = None,
@@ -289,20 +344,26 @@ def run(
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --repeat 10 --quiet
 
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --profile
+
+      nnspec run models/examples/transformer_classifier.yaml -s 'tokens=int64<1000:8,48'   # '<' needs quotes
     """
     specs_in = [_parse_input(s) for s in input_shape or []]
-    shapes_in = [spec.shape for spec in specs_in]
+    files_in = [_input_name(t, "--input") for t in input or []]
     _check_dtype(dtype)
-    if not shapes_in and not input:
+    if not specs_in and not files_in:
         raise typer.BadParameter("give --input-shape or --input", param_hint="--input-shape")
-    if shapes_in and input:
-        raise typer.BadParameter("give --input-shape or --input, not both", param_hint="--input")
+    if any(s.name is None for s in specs_in) and any(n is None for n, _ in files_in):
+        raise typer.BadParameter("give positional inputs with --input-shape or --input, not both (their order "
+                                 "would be unknown); name one kind to mix them: --input NAME=FILE",
+                                 param_hint="--input")
     if output is not None and output.suffix not in (".npy", ".npz"):
         raise typer.BadParameter(f"{str(output)!r} must end in .npy or .npz", param_hint="--output")
     if output is not None and not output.resolve().parent.is_dir():
         raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
 
     named = _named_args(arg)
+    _check_names([("--input-shape", s.name) for s in specs_in] + [("--input", n) for n, _ in files_in]
+                 + [("--arg", n) for n in named])
     unknown = [p for p in disable_pass or [] if p not in PASSES]
     if unknown:
         raise typer.BadParameter(f"unknown pass {unknown[0]!r}; the passes are {', '.join(PASSES)}",
@@ -314,33 +375,36 @@ def run(
         backend = get_backend(device)
         limit = available_memory() if memory_limit is None else int(memory_limit * 1e6)
         dt = resolve_dtype(dtype)
-        if input:
-            arrays = []
-            for p in input:
-                try:
-                    a = numpy.load(p, allow_pickle=False)
-                except (OSError, ValueError) as e:
-                    raise NNSpecRuntimeError(f"cannot read input {str(p)!r}: {e}") from None
-                if not isinstance(a, numpy.ndarray) or a.dtype.kind not in "fiub":
-                    kind = "an .npz archive" if not isinstance(a, numpy.ndarray) else f"dtype {a.dtype}"
-                    raise NNSpecRuntimeError(f"input {str(p)!r} holds {kind}; give a .npy array of real numbers")
-                arrays.append(a)
-        else:
-            need = sum(math.prod(s) for s in shapes_in) * 8  # drawn in float64, then cast
-            free = available_memory()
-            if free is not None and need > free:
-                raise NNSpecRuntimeError(
-                    f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
-                )
+        files = []
+        for name, p in files_in:
+            what = f"input {p!r}" if name is None else f"input {name!r} ({p})"
+            try:
+                a = numpy.load(p, allow_pickle=False)
+            except (OSError, ValueError) as e:
+                whole = f"{name}={p}"  # NAME=FILE wins over a file of that name: say how to read the file
+                hint = f"; for the file {whole!r}, write ./{whole}" if name is not None and Path(whole).exists() else ""
+                raise NNSpecRuntimeError(f"cannot read {what}: {e}{hint}") from None
+            if not isinstance(a, numpy.ndarray) or a.dtype.kind not in "fiub":
+                kind = "an .npz archive" if not isinstance(a, numpy.ndarray) else f"dtype {a.dtype}"
+                raise NNSpecRuntimeError(f"{what} holds {kind}; give a .npy array of real numbers")
+            files.append(a)
+        shapes_in = [spec.shape for spec in specs_in]
+        need = sum(math.prod(s) for s in shapes_in) * 8  # drawn in float64, then cast
+        free = available_memory()
+        if free is not None and need > free:
+            raise NNSpecRuntimeError(
+                f"the random inputs {', '.join(map(str, shapes_in))} need {need:,} bytes; only {free:,} are free"
+            )
+        # the files' inputs, then the random ones: at most one of the two kinds has inputs without a name
+        names = [n for n, _ in files_in] + [spec.name for spec in specs_in]
         # integer and bool inputs keep their dtype (token ids, masks); floating ones run in the model's dtype
-        in_dtypes = [str(a.dtype) if a.dtype.kind in "iub" else None for a in arrays] if input \
-            else [spec.dtype for spec in specs_in]
+        in_dtypes = [str(a.dtype) if a.dtype.kind in "iub" else None for a in files] + [s.dtype for s in specs_in]
         # check shapes and memory on a shape-only twin before the model or its inputs are allocated
         source = builder.Source.read(model)  # parsed and validated once, built twice
         plan = source.build(meta=True, memory_limit=None if memory_limit is None else limit)
         plan.to(dtype)
         try:
-            found = static.infer(plan, [a.shape for a in arrays] if input else shapes_in, named=named,
+            found = static.infer(plan, [a.shape for a in files] + shapes_in, named=named, names=names,
                                  dtype=dtype, training=train, input_dtypes=in_dtypes)
         except DataDependentError:
             found = None  # a shape depends on values (a boolean mask): only the run itself can tell
@@ -355,15 +419,15 @@ def run(
         if state is not None:
             net.load_state_dict(state)
         net.to(dtype).to(backend.device).train(train)
-        if not input:
-            gen = random.generator()
-            arrays = [gen.standard_normal(spec.shape) if spec.dtype is None
-                      else gen.integers(0, 2, spec.shape).astype(bool) if spec.dtype == "bool"
-                      else gen.integers(0, _random_high(net, spec), spec.shape).astype(spec.dtype)
-                      for spec in specs_in]
+        gen = random.generator()
+        arrays = files + [gen.standard_normal(spec.shape) if spec.dtype is None
+                          else gen.integers(0, 2, spec.shape).astype(bool) if spec.dtype == "bool"
+                          else gen.integers(0, _random_high(net, spec), spec.shape).astype(spec.dtype)
+                          for spec in specs_in]
         xs = [backend.asarray(a if a.dtype.kind in "iub" else a.astype(dt)) for a in arrays]
+        given = call_inputs(net, *bind_call(net, xs, named, names))
         timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
-                        trace=not quiet or profile, plan=not no_plan)
+                        trace=not quiet or profile, plan=not no_plan, names=names)
         if timed.reason and not no_plan:
             echo(f"note: running the model's own forward{' (so no --profile)' if profile else ''}: "
                  f"{timed.reason}", err=True)
@@ -388,7 +452,8 @@ def run(
         how = {"kernels": len(timed.steps), "passes": [p for p in PASSES if p not in (disable_pass or [])]} \
             if timed.planned else None
         if as_json:
-            result = {"output": {"shape": out_shape, "dtype": out_dtype}, "time_ms": runs, "plan": how}
+            result = {"inputs": _inputs_json(given), "output": {"shape": out_shape, "dtype": out_dtype},
+                      "time_ms": runs, "plan": how}
             if not quiet:
                 result["trace"] = [c.to_json() for c in timed.calls]
             if rows is not None:
@@ -399,6 +464,8 @@ def run(
             echo(_render(table(timed.calls), right={4}) + "\n")
         if rows is not None:
             echo(_render(profile_table(rows), right={2, 3, 4, 5, 6}) + "\n")
+        if not quiet:
+            echo(_inputs_line(given))
         echo(_output_line(out_shape, out_dtype))
         ran = f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
         if repeat > 1:
@@ -447,6 +514,7 @@ def _infer(model: Path, input_shape: list[str] | None, dtype: str, train: bool, 
     _check_dtype(dtype)
     specs_in = [_parse_input(s, symbolic=True) for s in input_shape or []]
     named = _named_args(arg)
+    _check_names([("--input-shape", s.name) for s in specs_in] + [("--arg", n) for n in named])
 
     def body():
         net = builder.load(model, meta=True)
@@ -454,7 +522,7 @@ def _infer(model: Path, input_shape: list[str] | None, dtype: str, train: bool, 
         if not specs_in:
             return net, None
         return net, static.infer(net, [spec.shape for spec in specs_in], named=named, dtype=dtype, training=train,
-                                 input_dtypes=[spec.dtype for spec in specs_in])
+                                 input_dtypes=[spec.dtype for spec in specs_in], names=[s.name for s in specs_in])
 
     return body
 
@@ -481,7 +549,11 @@ def validate(
     A size may be a name (N,3,H,W): it stays symbolic, the sizes computed from it are printed as
     formulas, and the conditions the checks assumed about it are listed.
 
-    Example: nnspec validate models/resnet_blocks.yaml --input-shape N,3,H,W
+    Examples:
+
+      nnspec validate models/resnet_blocks.yaml --input-shape N,3,H,W
+
+      nnspec validate models/examples/transformer_classifier.yaml -s tokens=int64:N,T
     """
     infer = _infer(model, input_shape, dtype, train, arg)
 
@@ -496,7 +568,8 @@ def validate(
             return
         if as_json:
             echo(json.dumps({
-                "model": str(model), "ok": True, "trace": [c.to_json() for c in found.calls],
+                "model": str(model), "ok": True, "inputs": _inputs_json(found.inputs),
+                "trace": [c.to_json() for c in found.calls],
                 "output": {"shape": found.output_shape, "dtype": _dtypes(found.output)},
                 "assumptions": found.assumptions, "mult_adds": found.mult_adds,
                 "memory": _memory_json(found),
@@ -507,7 +580,8 @@ def validate(
             rows.append(["  " * c.depth + c.path, c.type, "; ".join(format_shape(s) for s in c.inputs),
                          format_shape(c.output), _count(c.mult_adds) if c.mult_adds != 0 else ""])
         echo(_render(rows, right={4}))
-        echo("\n" + _output_line(found.output_shape, _dtypes(found.output)))
+        echo(f"\n{_inputs_line(found.inputs)}")
+        echo(_output_line(found.output_shape, _dtypes(found.output)))
         echo(f"mult-adds: {_count(found.mult_adds)}; memory: {_memory_line(found)}")
         for line in _assumption_lines(found):
             echo(line)
@@ -551,7 +625,11 @@ def summary(
     parameters, kernel, mult-adds) and the memory of parameters, inputs and activations. Everything
     comes from static inference: nothing is run and no weights or activations are allocated.
 
-    Example: nnspec summary models/resnet_blocks.yaml --input-shape 1,3,224,224 --depth 1
+    Examples:
+
+      nnspec summary models/resnet_blocks.yaml --input-shape 1,3,224,224 --depth 1
+
+      nnspec summary models/examples/transformer_classifier.yaml -s tokens=int64:8,48
     """
     if output_format not in ("table", "json"):
         raise typer.BadParameter(f"{output_format!r}; choose table or json", param_hint="--format")
@@ -565,6 +643,7 @@ def summary(
         if as_json or output_format == "json":
             if found is not None:
                 info.pop("repr")
+                info["inputs"] = _inputs_json(found.inputs)
                 info["layers"] = [r.to_json() for r in rows if not r.hidden]
                 info["totals"]["mult_adds"] = found.mult_adds
                 info["memory"] = _memory_json(found)
