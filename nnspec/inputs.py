@@ -18,14 +18,14 @@ _BY_POSITION = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
 def forward_parameters(model: Module) -> list[inspect.Parameter]:
     """The parameters of ``model``'s forward, ``self`` left out: every other function here reads them from this one.
 
-    A compiled forward's are its graph's inputs (placeholders), each required; any other module's are its
-    Python forward's signature (a layer's ``need_weights=True``), or for a custom forward not compiled (none
-    given), the forward of the class it is made over."""
-    graph = model.graph if isinstance(model, CustomForward) else None
-    if graph is not None:
-        return [_P(n.target, _P.POSITIONAL_OR_KEYWORD) for n in graph.placeholders]
-    forward = super(CustomForward, model).forward if isinstance(model, CustomForward) else model.forward
-    return list(inspect.signature(forward).parameters.values())
+    A custom forward's are its header's (``CustomForward.forward_parameters``: ``mask=None`` may be left out);
+    any other module's are its Python forward's signature (a layer's ``need_weights=True``), or for a custom
+    forward not given, the forward of the class it is made over."""
+    if isinstance(model, CustomForward):
+        if model.has_forward:
+            return model.forward_parameters()
+        return list(inspect.signature(super(CustomForward, model).forward).parameters.values())
+    return list(inspect.signature(model.forward).parameters.values())
 
 
 def input_names(model: Module) -> list[str]:

@@ -29,6 +29,17 @@ forward: |
   def forward(self, a, b, c):
       return a - 2 * b + 4 * c
 """
+# inputs with defaults, as Hugging Face forwards have them
+HEADER = """\
+name: Header
+forward: |
+  def forward(self, x, mask=None, y=None):
+      if mask is not None:
+          x = x.masked_fill(mask, 0.0)
+      if y is not None:
+          x = x - 2 * y
+      return x
+"""
 # a float input and token ids
 EMB = """\
 name: Emb
@@ -51,7 +62,7 @@ def invoke(*args, code: int = 0) -> str:
 def files(tmp_path, monkeypatch):
     """Model files and .npy inputs in a temporary folder, which is the working directory."""
     monkeypatch.chdir(tmp_path)
-    for name, text in [("sub.yaml", SUB), ("three.yaml", THREE), ("emb.yaml", EMB)]:
+    for name, text in [("sub.yaml", SUB), ("three.yaml", THREE), ("emb.yaml", EMB), ("header.yaml", HEADER)]:
         (tmp_path / name).write_text(text)
     rng = np.random.default_rng(0)
     arrays = {"x": rng.standard_normal((2, 3, 4)).astype(np.float32),
@@ -118,7 +129,23 @@ def test_positional_files_and_random_inputs_do_not_mix(files):
     assert "give positional inputs with --input-shape or --input, not both" in out
 
 
-def test_inputs_with_defaults_may_be_left_out(files):
+def test_a_custom_forward_s_inputs_with_defaults_may_be_left_out(files):
+    """forward(self, x, mask=None, y=None): y given by name, the mask left out (so its default, None, applies)."""
+    out = invoke("run", "header.yaml", "-i", "x.npy", "-i", "y=y.npy", "-o", "out.npy")
+    assert "(root)  Header  (2, 3, 4); (2, 3, 4)" in out and "inputs: x (2, 3, 4) float32; y (2, 3, 4) float32" in out
+    np.testing.assert_allclose(np.load("out.npy"), files["x"] - 2 * files["y"], rtol=1e-6)
+    mask = files["z"] > 0
+    np.save("mask.npy", mask)
+    invoke("run", "header.yaml", "-i", "x.npy", "-i", "mask=mask.npy", "-o", "out.npy")
+    np.testing.assert_array_equal(np.load("out.npy"), np.where(mask, 0, files["x"]))
+    out = invoke("validate", "header.yaml", "-s", "N,T,4", "-s", "y=N,T,4")
+    assert "inputs: x (N, T, 4) float32; y (N, T, 4) float32\noutput: shape (N, T, 4), dtype float32" in out
+    out = invoke("run", "header.yaml", "-s", "mask=bool:2,3", code=1)
+    assert "Header takes the input(s) x, mask=None, y=None; got 0 array(s) by position and mask by name: " \
+        "x missing" in out
+
+
+def test_a_layer_s_inputs_with_defaults_may_be_left_out(files):
     """MultiheadAttention(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None, ...): the
     mask is given by name and the two before it are left out, so their defaults apply (weights returned)."""
     Path("mha.yaml").write_text("MultiheadAttention: {embed_dim: 4, num_heads: 2, batch_first: true}\n")

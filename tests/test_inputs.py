@@ -19,6 +19,16 @@ forward: |
   def forward(self, x, y):
       return x - 2 * y
 """
+HEADER = """\
+name: Header
+forward: |
+  def forward(self, x, mask=None, y=None, *, scale=1.0):
+      if mask is not None:
+          x = x.masked_fill(mask, 0.0)
+      if y is not None:
+          x = x - 2 * y
+      return x * scale
+"""
 
 
 class Layer(Module):
@@ -33,10 +43,15 @@ class PositionalOnly(Module):
         return (a, b, c)
 
 
-def test_forward_parameters_of_a_compiled_forward_are_its_inputs_each_required():
+def test_forward_parameters_of_a_custom_forward_are_its_header():
     params = inputs.forward_parameters(nnspec.loads(TWO))
     assert [(p.name, p.kind, p.default) for p in params] == [("x", P.POSITIONAL_OR_KEYWORD, P.empty),
                                                             ("y", P.POSITIONAL_OR_KEYWORD, P.empty)]
+    params = inputs.forward_parameters(nnspec.loads(HEADER))
+    assert [(p.name, p.kind, p.default) for p in params] == [
+        ("x", P.POSITIONAL_OR_KEYWORD, P.empty), ("mask", P.POSITIONAL_OR_KEYWORD, None),
+        ("y", P.POSITIONAL_OR_KEYWORD, None), ("scale", P.KEYWORD_ONLY, 1.0)]
+    assert inputs.input_names(nnspec.loads("name: NoForward")) == []  # Module's forward(*input)
 
 
 def test_forward_parameters_of_a_layer_are_its_signature():
@@ -68,17 +83,21 @@ def test_a_positional_only_input_before_a_given_one_gets_its_default():
     assert inputs.bind_call(m, ["B", "A"], names=["b", None]) == (["A", "B"], {})
 
 
-def test_a_header_with_defaults_leaves_them_out(monkeypatch):
-    """What a UserModule's header will give: forward(self, x, mask=None, y=None) with the mask left out."""
-    m = nnspec.loads(TWO)
-    header = [P("x", P.POSITIONAL_OR_KEYWORD), P("mask", P.POSITIONAL_OR_KEYWORD, default=None),
-              P("y", P.POSITIONAL_OR_KEYWORD, default=None)]
-    monkeypatch.setattr(inputs, "forward_parameters", lambda model: header)
-    assert inputs.bind_call(m, ["X"]) == (["X"], {})
-    assert inputs.bind_call(m, ["X", "Y"], names=[None, "y"]) == (["X"], {"y": "Y"})
-    assert inputs.call_inputs(m, ["X"], {"y": "Y"}) == [("x", "X"), ("y", "Y")]
-    with pytest.raises(NNSpecRuntimeError, match=r"its inputs are: x, mask=None, y=None"):
-        inputs.bind_call(m, ["X"], names=["z"])
+def test_a_custom_forward_s_defaults_apply_where_inputs_are_left_out():
+    m = nnspec.loads(HEADER)
+    x, y = np.ones((2, 3), np.float32), np.full((2, 3), 3, np.float32)
+    mask = np.array([[True, False, False]] * 2)
+    assert inputs.bind_call(m, [x]) == ([x], {})
+    args, kwargs = inputs.bind_call(m, [x, y], names=[None, "y"])
+    assert args == [x] and kwargs == {"y": y}  # the mask is not passed: its default, None, applies
+    assert inputs.call_inputs(m, args, kwargs) == [("x", x), ("y", y)]
+    np.testing.assert_array_equal(m(*args, **kwargs), x - 2 * y)
+    args, kwargs = inputs.bind_call(m, [x, mask], names=[None, "mask"])
+    np.testing.assert_array_equal(m(*args, **kwargs), np.where(mask, 0, x))
+    np.testing.assert_array_equal(nnspec.compile(m, names=["y", None])(y, x), x - 2 * y)
+    assert static.infer(m, [(2, 3), (2, 3)], names=[None, "y"]).output_shape == (2, 3)
+    with pytest.raises(NNSpecRuntimeError, match=r"its inputs are: x, mask=None, y=None, scale=1.0"):
+        inputs.bind_call(m, [x], names=["z"])
 
 
 @pytest.mark.parametrize("arrays, named, names, message", [
