@@ -45,7 +45,7 @@ def bind_call(model: Module, arrays: Sequence[Any], named: dict[str, Any] | None
     ``names[i]`` names the input ``arrays[i]`` is for; an array without a name (None, or no ``names``) fills
     the next input not given by name, in order. ``named`` gives other values by name (``choice="conv"``).
     An input with a default that is not given is left out of the call, so that the forward's default applies:
-    inputs after it are passed by keyword."""
+    inputs after it are passed by keyword. Arrays left over go to ``*args`` where the forward has one."""
     named = dict(named or {})
     names = [None] * len(arrays) if names is None else list(names)
     if len(names) != len(arrays):
@@ -53,7 +53,8 @@ def bind_call(model: Module, arrays: Sequence[Any], named: dict[str, Any] | None
     everything = forward_parameters(model)
     params = [p for p in everything if p.kind in (*_BY_POSITION, _P.KEYWORD_ONLY)]
     by_position = [p for p in params if p.kind in _BY_POSITION]
-    if not params and not named and not any(names) and any(p.kind is _P.VAR_POSITIONAL for p in everything):
+    varargs = any(p.kind is _P.VAR_POSITIONAL for p in everything)
+    if not params and not named and not any(names) and varargs:
         return list(arrays), {}  # forward(*args): nothing to check here (a module without a forward says so itself)
     given: dict[str, Any] = {}
     for name, value in [*((n, a) for n, a in zip(names, arrays) if n is not None), *named.items()]:
@@ -69,7 +70,8 @@ def bind_call(model: Module, arrays: Sequence[Any], named: dict[str, Any] | None
     free = [p for p in by_position if p.name not in given]
     missing = [p.name for p in free[len(loose):] if p.default is _P.empty]  # required ones precede the others
     missing += [p.name for p in params if p.kind is _P.KEYWORD_ONLY and p.default is _P.empty and p.name not in given]
-    if missing or len(loose) > len(free):
+    extra = loose[len(free):]  # every input by position is then given, so none is left out: they go to *args
+    if missing or extra and not varargs:
         got = f"{len(loose)} array(s)" + (f" by position and {', '.join(given)} by name" if given else "")
         left = ", ".join(p.name for p in free)
         why = f"{', '.join(missing)} missing" if missing else \
@@ -95,7 +97,7 @@ def bind_call(model: Module, arrays: Sequence[Any], named: dict[str, Any] | None
             kwargs[p.name] = value
         else:
             args.append(value)
-    return args, kwargs
+    return args + extra, kwargs
 
 
 def call_inputs(model: Module, args: Sequence[Any], kwargs: dict[str, Any]) -> list[tuple[str, Any]]:

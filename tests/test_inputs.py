@@ -38,6 +38,11 @@ class Layer(Module):
         return (a, b, c, d)
 
 
+class VarArgs(Module):
+    def forward(self, a, *rest):
+        return (a, rest)
+
+
 class PositionalOnly(Module):
     def forward(self, a, b=None, /, c=None):
         return (a, b, c)
@@ -75,6 +80,13 @@ def test_an_input_left_out_is_not_passed_and_later_ones_go_by_keyword():
     assert inputs.bind_call(layer, ["A", "D"], names=[None, "d"]) == (["A"], {"d": "D"})
     args, kwargs = inputs.bind_call(layer, ["A", "C"], names=[None, "c"])
     assert layer(*args, **kwargs) == ("A", None, "C", 2)  # b and d: the forward's own defaults
+
+
+def test_arrays_left_over_go_to_star_args():
+    assert inputs.bind_call(VarArgs(), ["A", "B", "C"]) == (["A", "B", "C"], {})
+    assert inputs.bind_call(VarArgs(), ["B", "A"], names=[None, "a"]) == (["A", "B"], {})
+    with pytest.raises(NNSpecRuntimeError, match="too many"):
+        inputs.bind_call(Layer(), ["A", "B", "C", "D"])
 
 
 def test_a_positional_only_input_before_a_given_one_gets_its_default():
