@@ -881,6 +881,8 @@ class Compiler:
 
     def call(self, e: ast.Call) -> Any:
         fn = self.expr(e.func)
+        if isinstance(fn, Special) and fn.name == "torch._assert":
+            return self.torch_assert(e)
         args = self.items(e.args, e)
         kwargs: dict[str, Any] = {}
         for k in e.keywords:
@@ -1077,18 +1079,22 @@ class Compiler:
             if len(args) != 2 or kwargs:
                 raise self.error("torch.jit.annotate() takes a type and a value", e)
             return args[1]
-        if name == "torch._assert":  # as an assert statement: decided now where it can be, else when it runs
-            if not 1 <= len(args) + len(kwargs) <= 2 or set(kwargs) - {"condition", "message"}:
-                raise self.error("torch._assert() takes a condition and a message", e)
-            test = args[0] if args else kwargs.get("condition")
-            message = args[1] if len(args) > 1 else kwargs.get("message")
-            text = message if isinstance(message, str) else None
-            if _has_node(self.measure(test, e)):
-                self.emit("call_function", "operator.check", (self.materialize(test), text), name="check", at=e)
-            elif not self.truth(test):
-                raise self.error("assertion failed" + (f": {_cut(text, 200)}" if text else ""), e)
-            return None
         raise self.error(f"{name} can't be called", e)  # torch.Tensor(...)
+
+    def torch_assert(self, e: ast.Call) -> None:
+        """``torch._assert(condition, message)``, as an assert statement: decided now where the condition is
+        known, else checked when the forward runs. The message is shown as written, never evaluated (torch
+        formats it only when the assertion fails: an f-string of run-time sizes is fine)."""
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg not in ("condition", "message")
+                                                                   for k in e.keywords) \
+                or not 1 <= len(e.args) + len(e.keywords) <= 2:
+            raise self.error("torch._assert() takes a condition and a message", e)
+        given = dict(zip(("condition", "message"), e.args)) | {k.arg: k.value for k in e.keywords}
+        if "condition" not in given:
+            raise self.error("torch._assert() takes a condition and a message", e)
+        self.assertion(ast.Assert(test=given["condition"], msg=given.get("message"), lineno=e.lineno,
+                                  col_offset=e.col_offset))
+        return None
 
     def isinstance_(self, value: Any, kind: Any, e: ast.AST) -> bool:
         kinds = kind if isinstance(kind, tuple) else (kind,)

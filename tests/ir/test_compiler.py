@@ -432,3 +432,13 @@ def test_functions_are_refused_at_their_place(functions, phrase, line):
     with pytest.raises(nnspec.NNSpecError) as info:
         nnspec.loads(text, filename="m.yaml")
     assert phrase in str(info.value) and str(info.value).startswith(f"m.yaml:{line}:"), str(info.value)
+
+
+def test_torch_assert_keeps_its_f_string_message_unevaluated():
+    m = model("n, h = x.shape\n"
+              "torch._assert(h == 4, f'Wrong image height! Expected 4 but got {h}!')\n"
+              "return x").eval()
+    np.testing.assert_array_equal(m(np.ones((2, 4), np.float32)), np.ones((2, 4), np.float32))
+    with pytest.raises(nnspec.NNSpecError) as info:
+        m(np.ones((2, 5), np.float32))
+    assert "assertion failed: f'Wrong image height! Expected 4 but got {h}!'" in str(info.value)
