@@ -4,7 +4,9 @@ its batch norms given statistics that keep the output sensitive to the input, an
 torchvision's own init (identity batch norms) lets the signal die out across the depth of these models (efficientnet_b0's
 logits come out near 1e-14), and random running statistics make the logits almost constant in the input: either
 way a comparison would see little of what the layers compute. So each BatchNorm2d gets a random affine term and
-the statistics of a random batch (one forward with momentum 1), which keeps every activation near unit scale.
+the statistics of a random batch (one forward with momentum 1), which keeps every activation near unit scale. The
+batch is of the size tested: statistics taken at 64x64 (2x2 in the last stage) blow efficientnet_b0's logits up to
+~2,000 at 224x224, where float32 alone (torch's, against float64) is off by 1e-4 of the largest.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def reference(name: str):
             m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
             m.momentum = 1.0
             m.train()
-        model(torch.randn(8, 3, 64, 64, generator=g))  # running statistics := this batch's
+        model(torch.randn(4, 3, 160, 160, generator=g))  # running statistics := this batch's
     for m, value in momentum.items():
         m.momentum = value
     return model.eval()
