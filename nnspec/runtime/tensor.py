@@ -1318,6 +1318,7 @@ METHODS: dict[str, Callable] = {
     "masked_fill_": _M.inplace_masked_fill,
     "fill_": _M.inplace_fill,
     "zero_": _M.inplace_zero,
+    "bernoulli_": _C.bernoulli_,
     "add_": _inplace_method("add_", add),
     "sub_": _inplace_method("sub_", sub),
     "mul_": _inplace_method("mul_", mul),

@@ -21,7 +21,7 @@ from .backend import get_array_module
 from .functional.core import _fits, as_dtype, torch_type_name
 from .meta import MetaArray, is_meta
 from .symbolic import Dim, SymbolicFloat, is_symbolic
-from .tensor import _BOOL, _F32, _I64, _array, _shape, _varargs, creation_module, promote_types
+from .tensor import _BOOL, _F32, _I64, _array, _shape, _varargs, creation_module, promote_types, write_into
 from .values import check_device
 
 # the C++ type names of torch's scalar-conversion messages ("value cannot be converted to type int64_t ...")
@@ -444,6 +444,20 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
     return _random("randn", _size_args("randn", sizes, size), _dtype(dtype) or _F32, creation_module(), True)
 
 
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Tensor.bernoulli_(p): each element set to 1 with probability p, else 0, from nnspec's seeded generator
+    (torchvision's stochastic_depth draws its noise so); p is a number or a 0-d array."""
+    x = _array(self, "bernoulli_")
+    _no_generator("bernoulli_", generator)
+    prob = _number(p, "bernoulli_", "p")
+    if isinstance(prob, builtins.float) and not 0.0 <= prob <= 1.0 or isinstance(prob, int) and not 0 <= prob <= 1:
+        raise NNSpecRuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={prob}")
+    if is_meta(x) or not isinstance(prob, (int, builtins.float)):
+        return write_into("bernoulli_", x, MetaArray(x.shape, x.dtype))  # shape-only: nothing is drawn
+    draw = random.generator().random(x.shape) < prob  # (*x.shape) bool, drawn on the host
+    return write_into("bernoulli_", x, get_array_module(x).asarray(draw.astype(x.dtype)))
+
+
 def _no_generator(op: str, generator: Any) -> None:
     if generator is not None:
         raise NNSpecRuntimeError(f"{op}(): generator= is not supported (nnspec draws from its seeded generator)")
@@ -490,6 +504,6 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, pin_
     return _from_data("new_tensor", data, _dtype(dtype) or x.dtype, meta if is_meta(x) else xp)
 
 
-__all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "new_empty", "new_full",
-           "new_ones", "new_tensor", "new_zeros", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
-           "tensor", "tril", "triu", "zeros", "zeros_like", "convert_scalar"]
+__all__ = ["arange", "bernoulli_", "empty", "empty_like", "eye", "full", "full_like", "linspace", "new_empty",
+           "new_full", "new_ones", "new_tensor", "new_zeros", "ones", "ones_like", "rand", "rand_like", "randn",
+           "randn_like", "tensor", "tril", "triu", "zeros", "zeros_like", "convert_scalar"]

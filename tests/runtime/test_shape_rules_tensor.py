@@ -133,9 +133,12 @@ def test_in_place_methods(data):
     agree(lambda x: M.inplace_fill(x, 2.5), (a, da))
     agree(lambda x, v: M.inplace_fill(x, v), (a, da), (b, db))
     agree(M.inplace_zero, (a, da))
+    agree(lambda x: C.bernoulli_(x, 0.0), (a, da))
+    agree(lambda x: C.bernoulli_(x, 1.5), (a, da))
 
 
-covers(*(T.METHODS[k] for k in ("add_", "sub_", "mul_", "div_", "clamp_")), M.inplace_fill, M.inplace_zero)
+covers(*(T.METHODS[k] for k in ("add_", "sub_", "mul_", "div_", "clamp_")), M.inplace_fill, M.inplace_zero,
+       C.bernoulli_)
 
 
 # --------------------------------------------------------------------------- reductions
