@@ -226,6 +226,8 @@ FALSE_FUNCTIONS = {"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.comp
                    "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing", "torch.is_grad_enabled"}
 
 
+# called in reference code for an effect that is not computing: torchvision's API-usage logging
+NO_OP_FUNCTIONS = {"_log_api_usage_once"}
 SPECIAL_FUNCTIONS = FALSE_FUNCTIONS | {"torch._assert", "torch.Tensor", "torch.jit.annotate"}
 
 
@@ -619,6 +621,8 @@ class Compiler:
             return Self()
         if name in self.functions:
             return UserFunction(self.functions[name])
+        if name in NO_OP_FUNCTIONS:
+            return Special(name)
         if name in NAMESPACES:
             return Namespace(NAMESPACES[name])
         if name in BUILTINS:
@@ -1075,6 +1079,8 @@ class Compiler:
             if args or kwargs:
                 raise self.error(f"{name}() takes no arguments", e)
             return False
+        if name in NO_OP_FUNCTIONS:
+            return None
         if name == "torch.jit.annotate":  # torch.jit.annotate(List[int], []): the value
             if len(args) != 2 or kwargs:
                 raise self.error("torch.jit.annotate() takes a type and a value", e)
