@@ -15,8 +15,12 @@ batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions ar
 given in GFLOP/s and as a share of the measured NumPy float32 matmul peak. The results
 go to bench/results/cpu-<date>.json, with the time to read, validate, build and plan ResNet-50.
 
+The reference rows (ViT-B/16, GPT-2, BERT-base) run nnspec's zoo file against the reference
+implementation itself (torchvision 0.28 / transformers 5.25, random weights, nnspec loading the
+reference's state_dict), and onnxruntime on the reference exported by torch.onnx.
+
 This is a measuring tool, never a test: it needs torch==2.13.0 (and onnxruntime for its
-column); tests never time anything.
+column, and torchvision/transformers for the reference rows); tests never time anything.
 """
 
 from __future__ import annotations
@@ -68,6 +72,14 @@ MODELS = {
     "resnet50 b1": ("models/zoo/resnet50.yaml", (1, 3, 224, 224)),
     "resnet50 b8": ("models/zoo/resnet50.yaml", (8, 3, 224, 224)),
     "mobilenet_v2 b8": ("models/zoo/mobilenet_v2.yaml", (8, 3, 224, 224)),
+}
+# today's reference models against their reference implementations themselves (torchvision, Hugging Face
+# transformers, random weights), nnspec loading the reference's own state_dict:
+# name: (model file, reference, input shape, input dtype)
+REFERENCES = {
+    "vit_b_16 b8": ("models/zoo/vit_b_16.yaml", "torchvision.vit_b_16", (8, 3, 224, 224), "float32"),
+    "gpt2 b8 s128": ("models/zoo/gpt2.yaml", "transformers.gpt2", (8, 128), "int64"),
+    "bert_base b8 s128": ("models/zoo/bert_base.yaml", "transformers.bert", (8, 128), "int64"),
 }
 # single convolutions: (in, out, kernel, stride, padding, input shape)
 CONVS = {
@@ -192,6 +204,72 @@ def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None 
     return row
 
 
+def reference_model(kind: str):
+    """The reference implementation, random weights, eval mode (torchvision through the shim the tests use:
+    its C extension can't load beside the CPU build of torch, and no model needs it)."""
+    import torch
+
+    torch.manual_seed(0)
+    if kind.startswith("torchvision."):
+        import types
+
+        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+        from torchvision import models
+
+        return getattr(models, kind.split(".", 1)[1])(weights=None).eval()
+    import transformers
+
+    if kind == "transformers.gpt2":
+        return transformers.GPT2LMHeadModel(transformers.GPT2Config()).eval()
+    return transformers.BertModel(transformers.BertConfig()).eval()
+
+
+def _main_output(y):
+    """The array a reference model is compared by: the logits, or BERT's last hidden state."""
+    if isinstance(y, dict) or hasattr(y, "keys"):
+        for key in ("logits", "last_hidden_state"):
+            if key in y:
+                return y[key]
+    return y[0] if isinstance(y, (tuple, list)) else y
+
+
+def reference_row(name: str, path: str, kind: str, shape: tuple, dtype: str, repeats: int) -> dict:
+    """nnspec (its plan, and its module-by-module forward) against the reference in torch eager and in
+    onnxruntime (the reference exported by torch.onnx), the same weights and the same input."""
+    import torch
+
+    torch.set_num_threads(int(THREADS))
+    ref = reference_model(kind)
+    net = nnspec.load(ROOT / path, seed=0).eval()
+    net.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(np.float32) if dtype == "float32" else \
+        rng.integers(0, 1000, shape).astype(np.int64)
+    tx = torch.from_numpy(x)
+    with torch.no_grad():
+        want = _main_output(ref(tx)).numpy()
+    plan = nnspec.compile(net)
+    got = np.asarray(_main_output(plan(x)))
+    row = {"name": name, "input": list(shape), "max_abs_diff": float(np.abs(got - want).max()),
+           "max_abs_output": float(np.abs(want).max())}
+    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(x), repeats)
+    time.sleep(0.3)
+    row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), max(2, repeats // 3), warmup=1)
+    time.sleep(0.3)
+
+    def torch_call():
+        with torch.no_grad():
+            ref(tx)
+
+    row["torch_ms"], row["torch_spread"] = timed(torch_call, repeats)
+    time.sleep(0.3)
+    session = onnx_session(ref, x)
+    if session is not None:
+        feed = {session.get_inputs()[0].name: x}
+        row["ort_ms"], row["ort_spread"] = timed(lambda: session.run(None, feed), repeats)
+    return row
+
+
 def conv_flops(spec: dict, shape: tuple) -> float:
     from nnspec import static
 
@@ -297,6 +375,10 @@ def main() -> None:
     for name, (model, shape) in MODELS.items():
         if args.k in name:
             rows.append(bench_row(name, model, shape, repeats))
+            print_row(rows[-1], peak)
+    for name, (path, kind, shape, dtype) in REFERENCES.items():
+        if args.k in name and (ROOT / path).exists():
+            rows.append(reference_row(name, path, kind, shape, dtype, repeats))
             print_row(rows[-1], peak)
     for name, (spec, shape) in CONVS.items():
         if args.k in name:
