@@ -119,8 +119,12 @@ class Builder:
                 m.register_parameter(key, self.parameter(p, loc + ("parameters", key)))
             for key, b in spec.buffers.items():
                 m.register_buffer(key, self.array(b, loc + ("buffers", key)), persistent=b.persistent)
+            lists = set()
             for key, value in spec.attributes.items():  # hyperparameters a forward reads (self.use_res_connect)
                 setattr(m, key, tuple(value) if isinstance(value, list) else value)
+                if isinstance(value, list):
+                    lists.add(key)
+            m.__dict__["_list_attributes"] = frozenset(lists)  # a forward reads them as lists (torch's types)
             for key, child in spec.modules.items():
                 if child is None:  # absent, like torch's `self.downsample = None`: an attribute, not a child
                     setattr(m, key, None)

@@ -27,6 +27,7 @@ from ..runtime.scalars import ERRORS, MAX_SEQ, checked
 from ..runtime.values import (ATTRIBUTES, DTYPES, RETURN_TYPES, TORCH_CONSTANTS, UNSUPPORTED_DTYPES, VALUE_TYPES,
                               value_attribute)
 from .graph import Graph, Node
+from .interpreter import Interpreter
 from .program import FunctionCode, Program, parse_program
 from .source import ForwardSource
 
@@ -181,6 +182,7 @@ class Leaf:
     them) is bound as a constant: one compile per way the forward is called."""
 
     shape: tuple | None = None
+    dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,10 @@ class UserFunction:
 
 @dataclass(frozen=True)
 class DictMethod:
-    """``get``/``items``/``keys``/``values``/``pop``/``update``/``setdefault`` of a dict built in the forward."""
+    """``get``/``items``/``keys``/``values``/``pop``/``update``/``setdefault`` of a dict built in the forward
+    (and ``copy``/``extend``/``index``/``count`` of a list)."""
 
-    items: dict
+    items: dict | list | tuple
     name: str
 
     def __hash__(self) -> int:
@@ -260,7 +263,9 @@ class Compiler:
         self.steps = 0
         self.depth = 0  # helper calls being inlined
         self.where: ast.AST | None = None
-        self.shapes: dict[int, tuple] = {}  # id(placeholder) -> its shape, where compiled per input shape
+        self.shapes: dict[int, Leaf] = {}  # id(placeholder) -> its Leaf, where compiled per input shape
+        self.meta: dict[int, Any] = {}  # id(node) -> its shape-only value, where compiled per input shape
+        self.meta_next = 0  # the next node of the graph to give a shape-only value
 
     # ------------------------------------------------------------------ entry
 
@@ -309,7 +314,7 @@ class Compiler:
         if isinstance(spec, Leaf):
             node = self.graph.create_node("placeholder", name, name=name)
             if spec.shape is not None:
-                self.shapes[id(node)] = spec.shape
+                self.shapes[id(node)] = spec
             return node
         if isinstance(spec, (tuple, list)):
             items = [self.realize(f"{name}_{i}", v) for i, v in enumerate(spec)]
@@ -650,6 +655,8 @@ class Compiler:
             return self.training
         if name in m.__dict__ and not name.startswith("_"):
             value = m.__dict__[name]
+            if name in m.__dict__.get("_list_attributes", ()):  # a list, as torch's: a fresh copy each read, so
+                return list(value)  # a forward's shift_size[0] = 0 changes its own copy, never the module
             if value is None or isinstance(value, CONSTANT_TYPES) or _is_const_tuple(value):
                 return _NONE if value is None else value
         return None
@@ -817,6 +824,9 @@ class Compiler:
                 raise self.error(err.message, e) from None
         if isinstance(base, list) and name == "append":
             return ListAppend(base)
+        if isinstance(base, (list, tuple)) and name in ("copy", "extend", "index", "count") and \
+                (isinstance(base, list) or name in ("index", "count")):
+            return DictMethod(base, name)  # a list's copy/extend/index/count, done when compiling
         if isinstance(base, (Node, StateRef, DynRef)):
             obj = self.materialize(base)
             if name == "requires_grad" and isinstance(base, Node):  # no input or result has gradients here
@@ -1031,6 +1041,8 @@ class Compiler:
 
     def dict_method(self, fn: DictMethod, args: list, kwargs: dict, e: ast.AST) -> Any:
         d, name = fn.items, fn.name
+        if isinstance(d, (list, tuple)):
+            return self.list_method(d, name, args, kwargs, e)
         if name in ("items", "keys", "values"):
             if args or kwargs:
                 raise self.error(f"{name}() takes no arguments", e)
@@ -1058,6 +1070,27 @@ class Compiler:
         if len(args) > 1:
             return args[1]
         raise self.error(f"pop(): no key {key!r} (keys: {_cut(', '.join(map(repr, d)))})", e)
+
+    def list_method(self, items: list | tuple, name: str, args: list, kwargs: dict, e: ast.AST) -> Any:
+        _no_spread(self, items, e)
+        if kwargs or len(args) != (name != "copy"):
+            raise self.error(f"{name}() takes {'no arguments' if name == 'copy' else 'one argument'} here", e)
+        self.step(len(items))
+        if name == "copy":
+            return list(items)
+        if name == "extend":
+            more = self.iterable(args[0], e)
+            if len(items) + len(more) > MAX_SEQ:
+                raise self.error(f"a list in the forward grows past {MAX_SEQ:,} items", e)
+            items.extend(self.measure(list(more), e))
+            return None
+        if not _is_const(args[0]) or _has_node(list(items)):
+            raise self.error(f"{name}() of a value computed in the forward is not supported", e)
+        if name == "count":
+            return list(items).count(args[0])
+        if args[0] not in items:
+            raise self.error(f"index(): {_describe(args[0])} is not in the list", e)
+        return list(items).index(args[0])
 
     def dict_items(self, value: Any, e: ast.AST) -> list:
         if isinstance(value, dict):
@@ -1118,12 +1151,61 @@ class Compiler:
         return False
 
     def known_shape(self, obj: Any) -> tuple | None:
-        return self.shapes.get(id(obj)) if isinstance(obj, Node) else None
+        """The shape of a value of the graph, where the forward is compiled for its inputs' shapes: an input's,
+        or a value computed from them by ops (``F.pad(input, ...)``), found by running those ops on shape-only
+        arrays (a value a submodule returns, or one that depends on data, stays unknown: None)."""
+        if not isinstance(obj, Node) or not self.shaped:
+            return None
+        if id(obj) in self.shapes:
+            return self.shapes[id(obj)].shape
+        value = self.meta_of(obj)
+        shape = getattr(value, "shape", None) if hasattr(value, "dtype") else None
+        return tuple(shape) if shape is not None and all(type(d) is int for d in shape) else None
+
+    def meta_of(self, node: Node) -> Any:
+        from ..runtime.meta import MetaArray
+
+        nodes = self.graph.nodes
+        while self.meta_next < len(nodes) and id(node) not in self.meta:
+            n = nodes[self.meta_next]
+            self.meta_next += 1
+            value: Any = _UNKNOWN
+            if n.op == "placeholder" and id(n) in self.shapes:
+                leaf = self.shapes[id(n)]
+                if all(type(d) is int for d in leaf.shape):
+                    value = MetaArray(leaf.shape, leaf.dtype or "float32")
+            elif n.op == "get_attr" and n.key is None:
+                try:
+                    array = Interpreter(self.module, self.graph)._lookup(n.target)
+                    array = array.data if isinstance(array, nn.Parameter) else array
+                    value = MetaArray(tuple(array.shape), array.dtype)
+                except Exception:  # noqa: BLE001 - a plain attribute: no shape to give
+                    value = _UNKNOWN
+            elif n.op in ("call_function", "call_method") and n.target != "operator.check":
+                value = self._meta_call(n)
+            self.meta[id(n)] = value
+        return self.meta.get(id(node), _UNKNOWN)
+
+    def _meta_call(self, n: Node) -> Any:
+        from ..runtime import meta as meta_xp
+        from .interpreter import _spliced
+
+        try:
+            args, kwargs = _spliced(n.args, self.meta), _spliced(n.kwargs, self.meta)
+        except KeyError:
+            return _UNKNOWN
+        if _unknown_in((args, kwargs)):
+            return _UNKNOWN
+        try:
+            with T.array_module(meta_xp):
+                return Interpreter(self.module, self.graph).execute(n, args, kwargs, self.meta)
+        except Exception:  # noqa: BLE001 - anything the op refuses is refused again when it runs
+            return _UNKNOWN
 
     def shape_value(self, obj: Node, name: str | None, *args: Any) -> Any:
-        """``x.shape``/``x.size()``/``x.size(i)``/``x.dim()`` of an input whose shape the forward was compiled for:
-        its concrete sizes as constants (a symbolic size stays a value of the run)."""
-        shape = self.shapes[id(obj)]
+        """``x.shape``/``x.size()``/``x.size(i)``/``x.dim()`` of a value whose shape is known when compiling
+        (see known_shape): its concrete sizes as constants."""
+        shape = self.known_shape(obj)
         if name == "dim":
             return len(shape)
         sizes = [d if isinstance(d, int) else None for d in shape]
@@ -1339,6 +1421,27 @@ def _from_sizes(value: Any, depth: int = 0) -> bool:
     return False
 
 
+class _Unknown:
+    """A value whose shape the compiler can't know before the run."""
+
+
+_UNKNOWN = _Unknown()
+
+
+def _unknown_in(value: Any, depth: int = 0) -> bool:
+    if value is _UNKNOWN:
+        return True
+    if depth > 50:
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_unknown_in(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_unknown_in(v, depth + 1) for v in value.values())
+    if isinstance(value, slice):
+        return any(_unknown_in(v, depth + 1) for v in (value.start, value.stop, value.step))
+    return False
+
+
 def _leaves(spec: Any) -> list:
     """The Leafs of a binding (a parameter's spec, or a dict of them), in placeholder order."""
     if isinstance(spec, Leaf):
@@ -1532,7 +1635,9 @@ def _spec(value: Any, shaped: bool) -> Any:
     """What a forward is compiled for, given a call's value: a Leaf for an array (or a run-time size),
     the value itself for a constant, the same for the items of a tuple, list or dict."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return Leaf(tuple(d if type(d) is int else str(d) for d in value.shape) if shaped else None)
+        if not shaped:
+            return Leaf()
+        return Leaf(tuple(d if type(d) is int else str(d) for d in value.shape), str(value.dtype))
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (tuple, list)):

@@ -442,3 +442,29 @@ def test_torch_assert_keeps_its_f_string_message_unevaluated():
     with pytest.raises(nnspec.NNSpecError) as info:
         m(np.ones((2, 5), np.float32))
     assert "assertion failed: f'Wrong image height! Expected 4 but got {h}!'" in str(info.value)
+
+
+def test_a_size_of_a_computed_value_and_a_list_attribute_copied():
+    # Swin's shifted_window_attention: the padded map's size decides the shift, and the shift list is the
+    # module's list attribute, copied then changed (never the module's own)
+    m = nnspec.loads(
+        "name: M\n"
+        "attributes: {window_size: [4, 4], shift_size: [2, 2]}\n"
+        "forward: |\n"
+        "  def forward(self, input):\n"
+        "      B, H, W = input.shape\n"
+        "      pad_r = (self.window_size[1] - W % self.window_size[1]) % self.window_size[1]\n"
+        "      pad_b = (self.window_size[0] - H % self.window_size[0]) % self.window_size[0]\n"
+        "      x = F.pad(input, (0, pad_r, 0, pad_b))\n"
+        "      _, pad_H, pad_W = x.shape\n"
+        "      shift_size = self.shift_size.copy()\n"
+        "      if self.window_size[0] >= pad_H:\n"
+        "          shift_size[0] = 0\n"
+        "      if self.window_size[1] >= pad_W:\n"
+        "          shift_size[1] = 0\n"
+        "      return torch.roll(x, shifts=(-shift_size[0], -shift_size[1]), dims=(1, 2))\n", filename="m.yaml")
+    for h, shift in ((3, (0, 2)), (5, (2, 2))):
+        x = np.arange(2 * h * 6, dtype=np.float32).reshape(2, h, 6)
+        padded = np.pad(x, ((0, 0), (0, 8 - h if h > 4 else 4 - h), (0, 2)))
+        np.testing.assert_array_equal(m(x), np.roll(padded, (-shift[0], -shift[1]), axis=(1, 2)))
+    assert m.shift_size == (2, 2)
