@@ -19,7 +19,6 @@ MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "vit_b_16.yaml"
 HAVE_TORCH = importlib.util.find_spec("torch") is not None and importlib.util.find_spec("torchvision") is not None
 live = pytest.mark.skipif(not HAVE_TORCH and not os.environ.get("NNSPEC_REQUIRE_TORCH"),
                           reason="torch and torchvision are not installed")
-pytestmark = live
 
 
 def torchvision_model(name: str):
@@ -53,6 +52,7 @@ def pair():
     return reference, model
 
 
+@live
 def test_repr_modules_and_state_dict_are_torchvision_s(pair):
     reference, model = pair
     assert repr(model) == repr(reference)
@@ -62,6 +62,7 @@ def test_repr_modules_and_state_dict_are_torchvision_s(pair):
         [(k, tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in reference.state_dict().items()]
 
 
+@live
 @pytest.mark.parametrize("shape", [(1, 3, 224, 224), (2, 3, 224, 224)])
 def test_output_matches_torchvision(pair, shape):
     import torch
