@@ -193,8 +193,17 @@ class Builder:
         return result
 
     def _structured(self, init, shape: tuple, loc: tuple) -> Any:
-        """The values of a tril, triu or arange init, broadcast over the leading dims (as int64 or bool; the
-        caller's assignment converts them to the array's dtype)."""
+        """The values of a tril, triu or arange init, broadcast over the leading dims, or of a relative position
+        index (as int64 or bool; the caller's assignment converts them to the array's dtype)."""
+        if isinstance(init, S.RelativePositionIndexInit):
+            wh, ww = init.relative_position_index.window_size
+            n = wh * ww
+            if shape not in ((n * n,), (n, n)):
+                raise self.error(f"a relative_position_index init of a {wh}x{ww} window fills shape [{n * n}] or "
+                                 f"[{n}, {n}], got shape {list(shape)}", loc + ("init",))
+            h, w = numpy.divmod(numpy.arange(n, dtype=numpy.int64), ww)  # each token's row and column in the window
+            index = (h[:, None] - h[None, :] + wh - 1) * (2 * ww - 1) + (w[:, None] - w[None, :] + ww - 1)  # (n, n)
+            return index.reshape(shape)
         if isinstance(init, (S.TrilInit, S.TriuInit)):
             if len(shape) < 2:
                 raise self.error(f"a {'tril' if isinstance(init, S.TrilInit) else 'triu'} init needs at least 2 dims, "

@@ -106,7 +106,8 @@ def torch_forward(text: str, inputs: list[str] | None):
 
 
 def structured(b: S.BufferSpec):
-    """A buffer's value where its init is a tril, triu or arange (as torch code makes it), else None."""
+    """A buffer's value where its init is a tril, triu, arange or relative position index (as torch code makes
+    it), else None."""
     shape, dtype = tuple(b.shape), DTYPES[b.dtype]
     if isinstance(b.init, (S.TrilInit, S.TriuInit)):
         ones = torch.ones(shape[-2:])
@@ -116,6 +117,15 @@ def structured(b: S.BufferSpec):
     if isinstance(b.init, S.ArangeInit):
         a = b.init.arange
         return (a.start + a.step * torch.arange(shape[-1])).expand(shape).to(dtype).clone()
+    if isinstance(b.init, S.RelativePositionIndexInit):  # torchvision's define_relative_position_index
+        wh, ww = b.init.relative_position_index.window_size
+        coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij"))  # 2, Wh, Ww
+        coords_flatten = torch.flatten(coords, 1)  # 2, Wh*Ww
+        relative_coords = (coords_flatten[:, :, None] - coords_flatten[:, None, :]).permute(1, 2, 0).contiguous()
+        relative_coords[:, :, 0] += wh - 1
+        relative_coords[:, :, 1] += ww - 1
+        relative_coords[:, :, 0] *= 2 * ww - 1
+        return relative_coords.sum(-1).reshape(shape).to(dtype)
     return None
 
 

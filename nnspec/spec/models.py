@@ -515,8 +515,20 @@ class ArangeInit(Spec):
     arange: ArangeArgs
 
 
+class WindowArgs(Spec):
+    window_size: tuple[Pos, Pos]
+
+
+class RelativePositionIndexInit(Spec):
+    """Swin's relative position index of a (Wh, Ww) window: for tokens a, b at (ha, wa), (hb, wb), the row of
+    the (2Wh-1)(2Ww-1)-row bias table for their offset, (ha - hb + Wh - 1) * (2Ww - 1) + wa - wb + Ww - 1.
+    Shape (Wh*Ww * Wh*Ww,), as torchvision's ShiftedWindowAttention registers it, or (Wh*Ww, Wh*Ww)."""
+
+    relative_position_index: WindowArgs
+
+
 Init = Union[Literal["zeros", "ones", "rand", "randn"], ConstantInit, UniformInit, NormalInit, TrilInit, TriuInit,
-             ArangeInit]
+             ArangeInit, RelativePositionIndexInit]
 FloatDtype = Literal["float16", "float32", "float64"]
 
 

@@ -469,3 +469,37 @@ def test_parameter_and_buffer_specs():
     assert list(m.state_dict()) == ["w", "c", "steps"]
     assert [n for n, _ in m.named_buffers()] == ["steps", "tmp"]
     assert repr(m) == "Model()"
+
+
+def test_relative_position_index_init_is_swin_s():
+    m = nnspec.loads(lines(
+        "name: Attention",
+        "buffers:",
+        "  flat: {shape: [36], dtype: int64, init: {relative_position_index: {window_size: [2, 3]}}}",
+        "  square: {shape: [6, 6], dtype: int64, init: {relative_position_index: {window_size: [2, 3]}}}",
+    ))
+    # tokens (h, w) in row-major order; the entry of (a, b) is the table row of their offset, as Swin's loop has it
+    tokens = [(h, w) for h in range(2) for w in range(3)]
+    want = [[(ha - hb + 1) * 5 + (wa - wb + 2) for hb, wb in tokens] for ha, wa in tokens]
+    assert m.square.dtype == np.int64 and m.square.tolist() == want
+    assert m.flat.tolist() == np.array(want).ravel().tolist()
+    assert m.flat.min() == 0 and m.flat.max() == 3 * 5 - 1  # every row of the (2*2-1)*(2*3-1) table is reachable
+    with pytest.raises(nnspec.NNSpecError, match=r"a relative_position_index init of a 2x3 window fills shape \[36\] "
+                                                 r"or \[6, 6\], got shape \[6\]"):
+        nnspec.loads("name: M\nbuffers:\n  b: {shape: [6], init: {relative_position_index: {window_size: [2, 3]}}}")
+    with pytest.raises(nnspec.NNSpecError, match="window_size"):
+        nnspec.loads("name: M\nbuffers:\n  b: {shape: [1], init: {relative_position_index: {window_size: [0, 1]}}}")
+
+
+def test_relative_position_index_init_is_torchvision_s():
+    pytest.importorskip("torch")
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    swin = pytest.importorskip("torchvision.models.swin_transformer")
+    for window in ([7, 7], [3, 5]):
+        reference = swin.ShiftedWindowAttention(8, window, [0, 0], 2).relative_position_index
+        m = nnspec.loads(f"name: M\nbuffers:\n  b: {{shape: [{reference.numel()}], dtype: int64, "
+                         f"init: {{relative_position_index: {{window_size: {window}}}}}}}")
+        np.testing.assert_array_equal(m.b, reference.numpy())
