@@ -24,6 +24,7 @@ from ..errors import CompileError, NNSpecError
 from ..runtime import tensor as T
 from ..runtime.pyfuncs import MATH_CONSTANTS
 from ..runtime.scalars import ERRORS, MAX_SEQ, checked
+from ..runtime.symbolic import is_symbolic
 from ..runtime.values import (ATTRIBUTES, DTYPES, RETURN_TYPES, TORCH_CONSTANTS, UNSUPPORTED_DTYPES, VALUE_TYPES,
                               value_attribute)
 from .graph import Graph, Node
@@ -246,7 +247,8 @@ class Compiler:
     Without ``binding``, parameters without a default are run-time values and the others take their default."""
 
     def __init__(self, module: nn.Module, source: ForwardSource | Program, inputs: list[str] | None, training: bool,
-                 path: str = "", functions: dict[str, FunctionCode] | None = None, binding: dict | None = None):
+                 path: str = "", functions: dict[str, FunctionCode] | None = None, binding: dict | None = None,
+                 values: list | None = None):
         self.module = module
         self.program = source if isinstance(source, Program) else parse_program(source.code, source, inputs)
         self.source = self.program.source
@@ -264,6 +266,8 @@ class Compiler:
         self.depth = 0  # helper calls being inlined
         self.where: ast.AST | None = None
         self.shapes: dict[int, Leaf] = {}  # id(placeholder) -> its Leaf, where compiled per input shape
+        self.values = list(values or [])  # the call's run-time values, in placeholder order (their real shapes)
+        self.actual: dict[int, tuple] = {}  # id(placeholder) -> its value's shape (symbolic sizes as they are)
         self.meta: dict[int, Any] = {}  # id(node) -> its shape-only value, where compiled per input shape
         self.meta_next = 0  # the next node of the graph to give a shape-only value
 
@@ -315,6 +319,9 @@ class Compiler:
             node = self.graph.create_node("placeholder", name, name=name)
             if spec.shape is not None:
                 self.shapes[id(node)] = spec
+                i = sum(1 for n in self.graph.nodes if n.op == "placeholder") - 1
+                if i < len(self.values) and hasattr(self.values[i], "shape"):
+                    self.actual[id(node)] = tuple(self.values[i].shape)
             return node
         if isinstance(spec, (tuple, list)):
             items = [self.realize(f"{name}_{i}", v) for i, v in enumerate(spec)]
@@ -1157,10 +1164,10 @@ class Compiler:
         if not isinstance(obj, Node) or not self.shaped:
             return None
         if id(obj) in self.shapes:
-            return self.shapes[id(obj)].shape
+            return self.actual.get(id(obj), self.shapes[id(obj)].shape)
         value = self.meta_of(obj)
         shape = getattr(value, "shape", None) if hasattr(value, "dtype") else None
-        return tuple(shape) if shape is not None and all(type(d) is int for d in shape) else None
+        return tuple(shape) if shape is not None else None
 
     def meta_of(self, node: Node) -> Any:
         from ..runtime.meta import MetaArray
@@ -1172,8 +1179,9 @@ class Compiler:
             value: Any = _UNKNOWN
             if n.op == "placeholder" and id(n) in self.shapes:
                 leaf = self.shapes[id(n)]
-                if all(type(d) is int for d in leaf.shape):
-                    value = MetaArray(leaf.shape, leaf.dtype or "float32")
+                shape = self.actual.get(id(n), leaf.shape)
+                if all(type(d) is int or is_symbolic(d) for d in shape):
+                    value = MetaArray(shape, leaf.dtype or "float32")
             elif n.op == "get_attr" and n.key is None:
                 try:
                     array = Interpreter(self.module, self.graph)._lookup(n.target)
@@ -1208,7 +1216,7 @@ class Compiler:
         shape = self.known_shape(obj)
         if name == "dim":
             return len(shape)
-        sizes = [d if isinstance(d, int) else None for d in shape]
+        sizes = [d if type(d) is int else None for d in shape]
         if args:
             (i,) = args
             if isinstance(i, bool) or not isinstance(i, int) or not -len(shape) <= i < len(shape):
@@ -1624,10 +1632,10 @@ def compile_forward(module: nn.Module, source: ForwardSource, inputs: list[str] 
     return module.__dict__["_forward_graphs"]
 
 
-def _compile(module: nn.Module, mode: bool, binding: dict) -> Graph:
+def _compile(module: nn.Module, mode: bool, binding: dict, values: list | None = None) -> Graph:
     d = module.__dict__
     program, path = d["_forward_program"], d["_forward_path"]
-    compiler = Compiler(module, program, None, mode, path, d["_forward_functions"], binding)
+    compiler = Compiler(module, program, None, mode, path, d["_forward_functions"], binding, values)
     return _guard(path, program.source, compiler.compile)
 
 
@@ -1725,7 +1733,7 @@ def forward_graph(module: nn.Module, args: tuple, kwargs: dict) -> tuple[Graph, 
                                          "ways (argument values, or input shapes where it tests them); each compiles "
                                          "a graph, so nnspec stops there")
             try:
-                graph = _compile(module, mode, spec)
+                graph = _compile(module, mode, spec, _flatten(values, spec, []))
             except NeedsShapes:
                 d["_forward_shaped"] = True
                 continue
