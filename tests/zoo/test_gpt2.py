@@ -85,8 +85,11 @@ def test_attention_mask_token_types_positions_and_logits_to_keep(pair):
     x = ids((2, 12), 3)
     mask = np.ones((2, 12), np.int64)
     mask[1, :3] = 0  # left padding
+    packed = np.concatenate([np.arange(5), np.arange(7)])[None]  # two sequences in a row
+    # HF's GPT2Model makes a cache unless use_cache=False, and looks for packed sequences only where there is none
     calls = [dict(attention_mask=mask), dict(token_type_ids=ids((2, 12), 4) % 7),
-             dict(position_ids=np.arange(12)[None] + 5), dict(logits_to_keep=1)]
+             dict(position_ids=np.arange(12)[None] + 5), dict(logits_to_keep=1), dict(position_ids=packed),
+             dict(position_ids=packed, use_cache=False)]
     for kwargs in calls:
         with torch.no_grad():
             want = reference(torch.from_numpy(x), **{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
