@@ -77,6 +77,7 @@ def _attention_mult_adds(module: Any, inputs: tuple) -> Any:
 _TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
 _ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow", "remainder"}
 _MATMUL = {"matmul", "mm", "bmm", "dot"}
+_ADD_MATMUL = {"addmm", "baddbmm"}  # input + a @ b: Hugging Face's Conv1D is torch.addmm(bias, x, weight)
 _NORMS = {"batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"}
 
 
@@ -90,8 +91,9 @@ def op_mult_adds(target: str, args: tuple, kwargs: dict, result: Any) -> Any:
     shapes = [_shape(a) for a in args]
     if name in _ELEMENTWISE:
         return _prod(out) if any(s is not None for s in shapes) else 0
-    if name in _MATMUL or name == "baddbmm":
-        a = shapes[1 if name == "baddbmm" else 0] if len(shapes) > (name == "baddbmm") else None
+    if name in _MATMUL or name in _ADD_MATMUL:  # addmm/baddbmm(input, a, b): the product a @ b (the add is free)
+        first = name in _ADD_MATMUL
+        a = shapes[1 if first else 0] if len(shapes) > first else None
         return _prod(out) * a[-1] if a else 0
     if name.startswith("conv"):
         w = _shape(args[1] if len(args) > 1 else kwargs.get("weight"))

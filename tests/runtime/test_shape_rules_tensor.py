@@ -536,3 +536,7 @@ def test_einsum_mult_adds():
     t = Dim.symbol("T")
     assert S.einsum_mult_adds("bqd,bkd->bqk", MetaArray((2, t, 8)), MetaArray((2, t, 8))) == 16 * t * t
     assert op_mult_adds("torch.bmm", (np.zeros((2, 3, 4)), np.zeros((2, 4, 5))), {}, np.zeros((2, 3, 5))) == 120
+    assert op_mult_adds("torch.addmm", (np.zeros(5), np.zeros((3, 4)), np.zeros((4, 5))), {}, np.zeros((3, 5))) == 60
+    assert op_mult_adds("addmm", (np.zeros(5), np.zeros((3, 4)), np.zeros((4, 5))), {}, np.zeros((3, 5))) == 60
+    assert op_mult_adds("torch.baddbmm", (np.zeros((2, 3, 5)), np.zeros((2, 3, 4)), np.zeros((2, 4, 5))), {},
+                        np.zeros((2, 3, 5))) == 120

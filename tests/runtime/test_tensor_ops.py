@@ -246,7 +246,8 @@ _OPERATOR_CASES: dict[str, list[Case]] = {
                  err_msg(NNSpecRuntimeError, i23, 0), err(NNSpecRuntimeError, b23, b23)],
     "mod": [c(i23, 2), c(i23, -2), c(x23 * 7, 2.0), c(x23 * 7, -1.5), c(i23, ints(2, -2, 3)), c(-7, 3),
             err_msg(NNSpecRuntimeError, i23, ints(1, 0, 1)), err(NNSpecRuntimeError, b23, True)],
-    "pow": [c(x23, 2), c(np.abs(x23), 0.5), c(2, i23 + 3), c(2.5, i23), c(i23, 2), c(x23, i23),
+    "pow": [c(x23, 2), c(np.abs(x23), 0.5), c(2, i23 + 3), c(2.5, i23), c(i23, 2), c(x23, i23), c(x23, 3.0),
+            c(np.abs(x23) + 0.1, -2), c(np.abs(x23) + 0.1, -0.5),
             c(ints(1, -1, 2, 0, -1, 3), ints(-1, -3, -2, -1, -2, 2)), c(np.array(2, np.int64), ints(-1, 2)),
             c(2, 10), err_msg(NNSpecRuntimeError, i23, -1), c(b23, True), c(b23, False), err(NNSpecRuntimeError, b23, b23)],
     "matmul": [c(x23, rnd(3, 4)), c(x234, x3[:, None].repeat(4, 0).reshape(4, 3)), c(x3, x3),
@@ -444,6 +445,16 @@ def test_matches_torch(registry, key):
                 _assert_same(torch, got, want, case.tol)
             except AssertionError as e:
                 raise AssertionError(f"{where}: {e}") from None
+
+
+@pytest.mark.torch
+def test_pow_by_3_and_minus_2_and_minus_half_is_torchs_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal(10_000).astype(np.float32)
+    for exponent, base in [(3.0, x), (3, x), (-2, x), (-0.5, np.abs(x)), (3.0, x.astype(np.float64))]:
+        want = torch.pow(torch.from_numpy(base), exponent).numpy()
+        np.testing.assert_array_equal(T.FUNCTIONS["torch.pow"](base, exponent), want)
+        np.testing.assert_array_equal(T.OPERATORS["pow"](base, exponent), want)
 
 
 @pytest.mark.torch

@@ -1,0 +1,147 @@
+"""models/zoo/gpt2.yaml against Hugging Face transformers' GPT2LMHeadModel(GPT2Config()), live: repr, module tree,
+state_dict, logits at two sequence lengths, the optional inputs, the weights files HF writes, the CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import nnspec
+from nnspec.cli import app
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "gpt2.yaml"
+HAVE_HF = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "safetensors"))
+live = pytest.mark.skipif(not HAVE_HF and not os.environ.get("NNSPEC_REQUIRE_TORCH"),
+                          reason="torch, transformers and safetensors are not installed")
+pytestmark = live
+
+
+def hf_model():
+    """GPT2LMHeadModel(GPT2Config()) with random weights (seed 0), in eval mode; its all-zero and all-one entries
+    (Conv1D biases, LayerNorms) redrawn, so that none hides a mistake."""
+    # transformers imports torchvision where it is installed, whose C extension can't load beside a CPU-only torch
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config()).eval()
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            if value.dtype.is_floating_point and ((value == 0).all() or (value == 1).all()):
+                value.add_(torch.randn(value.shape) * 0.1)
+    return model
+
+
+def close(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+
+
+def ids(shape: tuple, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 50257, shape, dtype=np.int64)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    reference = hf_model()
+    model = nnspec.load(MODEL, seed=0).eval()
+    result = model.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
+    assert (result.missing_keys, result.unexpected_keys) == ([], [])
+    return reference, model
+
+
+def test_repr_modules_and_state_dict_are_hf_s(pair):
+    reference, model = pair
+    assert repr(model) == repr(reference)
+    assert [(n, m._get_name()) for n, m in model.named_modules()] == \
+        [(n, m._get_name()) for n, m in reference.named_modules()]
+    assert [(k, tuple(v.shape), str(v.dtype)) for k, v in model.state_dict().items()] == \
+        [(k, tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in reference.state_dict().items()]
+
+
+@pytest.mark.parametrize("shape", [(2, 16), (1, 40)])
+def test_logits_match_hf(pair, shape):
+    import torch
+
+    reference, model = pair
+    x = ids(shape, sum(shape))
+    with torch.no_grad():
+        want = reference(torch.from_numpy(x)).logits.numpy()
+    close(model(x), want)
+
+
+def test_attention_mask_token_types_positions_and_logits_to_keep(pair):
+    import torch
+
+    reference, model = pair
+    x = ids((2, 12), 3)
+    mask = np.ones((2, 12), np.int64)
+    mask[1, :3] = 0  # left padding
+    packed = np.concatenate([np.arange(5), np.arange(7)])[None]  # two sequences in a row
+    # HF's GPT2Model makes a cache unless use_cache=False, and looks for packed sequences only where there is none
+    calls = [dict(attention_mask=mask), dict(token_type_ids=ids((2, 12), 4) % 7),
+             dict(position_ids=np.arange(12)[None] + 5), dict(logits_to_keep=1), dict(position_ids=packed),
+             dict(position_ids=packed, use_cache=False)]
+    for kwargs in calls:
+        with torch.no_grad():
+            want = reference(torch.from_numpy(x), **{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                                                     for k, v in kwargs.items()}).logits.numpy()
+        got = model(x, **kwargs)
+        if "attention_mask" in kwargs:  # HF's default sdpa and its eager path differ where a row is all padding
+            close(got[0], want[0])
+            close(got[1, 3:], want[1, 3:])
+        else:
+            close(got, want)
+    reference.set_attn_implementation("eager")  # the path the model file pastes: the padded rows too
+    try:
+        with torch.no_grad():
+            want = reference(torch.from_numpy(x), attention_mask=torch.from_numpy(mask)).logits.numpy()
+    finally:
+        reference.set_attn_implementation("sdpa")
+    close(model(x, attention_mask=mask), want)
+
+
+def test_weights_hf_writes(pair, tmp_path):
+    """torch.save(state_dict()) holds lm_head.weight beside transformer.wte.weight (one tied tensor) and loads as it
+    is; save_pretrained's model.safetensors leaves the tied key out, and nnspec, which cannot tie one parameter
+    across two modules, reports it missing: the file loads once the tie is made by hand."""
+    import torch
+
+    reference, model = pair
+    keys = list(reference.state_dict())
+    torch.save(reference.state_dict(), tmp_path / "gpt2.pt")
+    state = nnspec.load_weights(tmp_path / "gpt2.pt")
+    assert list(state) == keys and len(keys) == 149
+    reference.save_pretrained(tmp_path / "hf")
+    state = nnspec.load_weights(tmp_path / "hf" / "model.safetensors")
+    assert sorted(state) == sorted(k for k in keys if k != "lm_head.weight")
+    problems = nnspec.weights.compare(model, state)
+    assert [(p.kind, p.key) for p in problems] == [("missing", "lm_head.weight")]
+    state["lm_head.weight"] = state["transformer.wte.weight"]
+    model.load_state_dict(state)
+    x = ids((1, 8), 5)
+    with torch.no_grad():
+        want = reference(torch.from_numpy(x)).logits.numpy()
+    close(model(x), want)
+
+
+def test_cli_validate_run_and_summary():
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", str(MODEL), "-s", "int64:N,T"])
+    assert result.exit_code == 0, result.output
+    assert "output: shape (N, T, 50257), dtype float32" in result.output
+    result = runner.invoke(app, ["run", str(MODEL), "--input-shape", "int64:1,16", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "output: shape (1, 16, 50257), dtype float32" in result.output
+    result = runner.invoke(app, ["summary", str(MODEL)])
+    assert result.exit_code == 0, result.output
+    # HF's 124,439,808 parameters, and lm_head's own copy of the tied embedding (50257 x 768)
+    assert "parameters: 163,037,184 (163,037,184 trainable)" in result.output
