@@ -153,7 +153,7 @@ class _Continue(Exception):
 NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn", "math": "math"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
-            "reversed", "round", "isinstance", "dict", "sum", "any", "all", "str"}
+            "reversed", "round", "isinstance", "dict", "sum", "any", "all", "str", "hasattr", "slice"}
 RUNTIME_BUILTINS = {"int", "float", "bool", "len", "min", "max", "abs", "round", "tuple", "list"}  # on run values
 REFUSED_NAMES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr", "globals",
                  "locals", "vars", "input", "print", "breakpoint", "type", "object", "super", "dir"}
@@ -1142,6 +1142,16 @@ class Compiler:
                                   col_offset=e.col_offset))
         return None
 
+    def hasattr_(self, value: Any, name: str) -> bool:
+        """``hasattr(self, "token_type_ids")``: whether a module has that submodule, state, hyperparameter or
+        method; a tensor its attribute or method; other values (None, numbers, dicts) none of those."""
+        if isinstance(value, (Self, ModRef)):
+            ref = ModRef(self.module, "") if isinstance(value, Self) else value
+            return self.member(ref, name) is not None or name in _methods(ref.module) or name == "training"
+        if isinstance(value, (Node, StateRef, DynRef)):
+            return name in T.METHODS or name in _VALUE_ATTRIBUTES or name in ("shape", "ndim", "requires_grad")
+        return False
+
     def isinstance_(self, value: Any, kind: Any, e: ast.AST) -> bool:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         for k in kinds:
@@ -1253,6 +1263,14 @@ class Compiler:
             if len(args) != 2 or kwargs:
                 raise self.error("isinstance() takes two arguments", e)
             return self.isinstance_(args[0], args[1], e)
+        if name == "hasattr":
+            if len(args) != 2 or kwargs or not isinstance(args[1], str):
+                raise self.error("hasattr() takes an object and an attribute name", e)
+            return self.hasattr_(args[0], args[1])
+        if name == "slice":
+            if kwargs or not 1 <= len(args) <= 3 or any(isinstance(a, Spread) for a in args):
+                raise self.error("slice() takes one to three arguments", e)
+            return self.measure(slice(*args), e)
         if name == "dict":
             if len(args) > 1:
                 raise self.error("dict() takes at most one positional argument", e)
@@ -1618,6 +1636,14 @@ def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] |
             d["_forward_graphs"][mode] = _compile(module, mode, defaults)
     except NeedsShapes:
         d["_forward_shaped"], d["_forward_graphs"] = True, {}
+        return
+    except CompileError:
+        if not any(v is None for v in defaults.values()):
+            raise
+        # Hugging Face's forwards default every input to None, and their default call raises ("You have to
+        # specify either input_ids or inputs_embeds"): such a forward is compiled when it is called, for how
+        # it is called (its errors are placed then)
+        d["_forward_graphs"] = {}
         return
     if len(modes) == 1:
         d["_forward_graphs"][False] = d["_forward_graphs"][True]

@@ -468,3 +468,20 @@ def test_a_size_of_a_computed_value_and_a_list_attribute_copied():
         padded = np.pad(x, ((0, 0), (0, 8 - h if h > 4 else 4 - h), (0, 2)))
         np.testing.assert_array_equal(m(x), np.roll(padded, (-shift[0], -shift[1]), axis=(1, 2)))
     assert m.shift_size == (2, 2)
+
+
+def test_a_forward_whose_inputs_default_to_none_compiles_when_called():
+    # Hugging Face's forwards: every input None by default, and that call raises; compiled per call instead
+    m = model("def forward(self, input_ids=None, inputs_embeds=None):\n"
+              "    if (input_ids is None) ^ (inputs_embeds is not None):\n"
+              "        raise ValueError('You must specify exactly one of input_ids or inputs_embeds')\n"
+              "    if hasattr(self, 'lin') and not hasattr(self, 'nothing'):\n"
+              "        x = input_ids if input_ids is not None else inputs_embeds\n"
+              "    return x[:, slice(-2, None)]").eval()
+    assert m.graph is None  # nothing compiled when built
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_array_equal(m(x), x[:, -2:])
+    np.testing.assert_array_equal(m(inputs_embeds=x), x[:, -2:])
+    with pytest.raises(nnspec.NNSpecError) as info:
+        m()
+    assert "the forward raises ValueError('You must specify exactly one" in str(info.value)

@@ -110,9 +110,9 @@ def test_attention_mask_token_types_positions_and_logits_to_keep(pair):
 
 
 def test_weights_hf_writes(pair, tmp_path):
-    """torch.save(state_dict()) holds lm_head.weight beside transformer.wte.weight (one tied tensor) and loads as it
-    is; save_pretrained's model.safetensors leaves the tied key out, and nnspec, which cannot tie one parameter
-    across two modules, reports it missing: the file loads once the tie is made by hand."""
+    """torch.save(state_dict()) holds lm_head.weight beside transformer.wte.weight (one tied tensor);
+    save_pretrained's model.safetensors leaves the tied key out. Both load as they are (tied: in the model file),
+    through nnspec.weights.prepare (what --weights does) and through the CLI."""
     import torch
 
     reference, model = pair
@@ -123,14 +123,19 @@ def test_weights_hf_writes(pair, tmp_path):
     reference.save_pretrained(tmp_path / "hf")
     state = nnspec.load_weights(tmp_path / "hf" / "model.safetensors")
     assert sorted(state) == sorted(k for k in keys if k != "lm_head.weight")
-    problems = nnspec.weights.compare(model, state)
-    assert [(p.kind, p.key) for p in problems] == [("missing", "lm_head.weight")]
-    state["lm_head.weight"] = state["transformer.wte.weight"]
-    model.load_state_dict(state)
+    prepared, _ = nnspec.weights.prepare(model, state)
+    model.load_state_dict(prepared)
+    assert model.lm_head.weight is model.transformer.wte.weight
     x = ids((1, 8), 5)
     with torch.no_grad():
         want = reference(torch.from_numpy(x)).logits.numpy()
     close(model(x), want)
+    np.save(tmp_path / "ids.npy", x)
+    for weights in (tmp_path / "gpt2.pt", tmp_path / "hf" / "model.safetensors"):
+        result = CliRunner().invoke(app, ["run", str(MODEL), "--weights", str(weights), "--input",
+                                          f"input_ids={tmp_path / 'ids.npy'}", "-q", "-o", str(tmp_path / "y.npy")])
+        assert result.exit_code == 0, result.output
+        close(np.load(tmp_path / "y.npy"), want)
 
 
 def test_cli_validate_run_and_summary():
@@ -143,5 +148,5 @@ def test_cli_validate_run_and_summary():
     assert "output: shape (1, 16, 50257), dtype float32" in result.output
     result = runner.invoke(app, ["summary", str(MODEL)])
     assert result.exit_code == 0, result.output
-    # HF's 124,439,808 parameters, and lm_head's own copy of the tied embedding (50257 x 768)
-    assert "parameters: 163,037,184 (163,037,184 trainable)" in result.output
+    # HF's parameters() count: lm_head.weight is transformer.wte.weight, counted once
+    assert "parameters: 124,439,808 (124,439,808 trainable)" in result.output
