@@ -1,9 +1,10 @@
 """Every zoo model against the model it reproduces (tests/references.py): torchvision's, transformers', or a twin.
 
 Live (torch and the reference package installed): the reference is built with random weights
-(torch.manual_seed, then its 1-d and constant entries redrawn), its state saved as people save it
-(torch.save, safetensors, save_pretrained), and ``nnspec run MODEL --weights FILE`` must give the
-reference's outputs within 1e-4 on every file at both input sizes; nnspec's state_dict must be the
+(torch.manual_seed, then its 1-d and constant entries redrawn and its batch norms calibrated), its
+state saved as people save it (torch.save, safetensors, save_pretrained), and ``nnspec run MODEL
+--weights FILE --input ...`` (inputs by name where there are several) must give the reference's
+outputs within 1e-4 on every file at both input sizes; nnspec's state_dict must be the
 reference's key for key (order, shapes, dtypes), and ``nnspec summary -s`` must agree with torchinfo
 on the parameters and every layer's output shape.
 
@@ -14,7 +15,8 @@ the default run rebuilds those weights and compares.
 Versions: torch==2.13.0 (a CPU build) is the oracle. torchvision's wheels here are CUDA builds;
 torchvision==0.28.0 pairs with torch 2.13 and its model code is 0.29.1's, but its C extension does
 not load beside a CPU torch, so CI installs it with --no-deps and references.import_torchvision
-imports it without its C operators (no classification model needs them). transformers==5.25.0 and
+imports it without its C operators (no classification model needs them; the one place this is done,
+and why, is references._without_torchvision_ops). transformers==5.25.0 and
 safetensors==0.8.0 are pinned beside it in .ci/run.
 
 A row whose model file is not in models/zoo yet is skipped, saying so.
@@ -85,9 +87,14 @@ def golden(ref: Reference) -> dict:
     return json.loads(path.read_text())
 
 
+def named(inputs: dict[str, np.ndarray], name: str, value) -> str:
+    """A command-line input: by name where the forward takes several (input_ids=ids.npy), else as it is."""
+    return f"{name}={value}" if len(inputs) > 1 else str(value)
+
+
 def summary(ref: Reference, inputs: dict[str, np.ndarray]) -> dict:
     """``nnspec summary MODEL -s ... --format json`` on the shapes (and integer dtypes) of ``inputs``."""
-    shapes = [a for x in inputs.values() for a in ("-s", shape_arg(x))]
+    shapes = [a for name, x in inputs.items() for a in ("-s", named(inputs, name, shape_arg(x)))]
     return json.loads(invoke("summary", ref.path, *shapes, "--format", "json"))
 
 
@@ -154,7 +161,6 @@ class Live:
     inputs: list[dict[str, np.ndarray]]
     outputs: list[dict[str, np.ndarray]]
     files: dict[str, Path]
-    nnspec_model: object = None  # built once for the rows run through the library
 
 
 @pytest.fixture(scope="module")
@@ -194,23 +200,19 @@ def test_state_dict_is_the_reference_s(live):
 
 @pytest.mark.parametrize("live,kind,i", rows(live=True, per="files"), indirect=["live"], scope="module")
 def test_nnspec_runs_the_reference_s_file(live, kind, i, tmp_path):
-    """``nnspec run MODEL --weights FILE --input ...`` on each file the reference was saved to."""
-    ref, x, file = live.ref, live.inputs[i], live.files[kind]
-    if len(x) == 1 and len(ref.outputs) == 1:
-        np.save(tmp_path / "x.npy", next(iter(x.values())))
-        invoke("run", ref.path, "--weights", file, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy",
-               "--quiet")
-        got = {ref.outputs[0]: np.load(tmp_path / "y.npy")}
-    else:
-        # TODO(issue 14): run it through the CLI once inputs can be named there:
-        #   nnspec run models/zoo/bert_base.yaml --weights FILE --input input_ids=ids.npy
-        #     --input attention_mask=mask.npy --input token_type_ids=types.npy --output out.npz
-        # until then the library does what the CLI does (nnspec.load, nnspec.load_weights, the call)
-        if live.nnspec_model is None:
-            live.nnspec_model = nnspec.load(ref.path, seed=0).eval()
-        model = live.nnspec_model
-        model.load_state_dict(nnspec.load_weights(file))
-        got = nnspec_outputs(ref, model(*x.values()))
+    """``nnspec run MODEL --weights FILE --input ... --output ...`` on each file the reference was saved to."""
+    ref, x = live.ref, live.inputs[i]
+    args = []
+    for name, a in x.items():
+        np.save(tmp_path / f"{name}.npy", a)
+        args += ["--input", named(x, name, tmp_path / f"{name}.npy")]
+    out = tmp_path / ("y.npy" if len(ref.outputs) == 1 else "y.npz")
+    invoke("run", ref.path, "--weights", live.files[kind], *args, "--output", out, "--quiet")
+    if out.suffix == ".npy":
+        got = {ref.outputs[0]: np.load(out)}
+    else:  # a dict output is saved by its keys, a tuple as arr_0, arr_1, ...
+        with np.load(out) as saved:
+            got = {name: saved[name if name in saved else f"arr_{j}"] for j, name in enumerate(ref.outputs)}
     for name in ref.outputs:
         close(got[name], live.outputs[i][name])
 
