@@ -31,8 +31,10 @@ import numpy as np
 
 TESTS = Path(__file__).resolve().parents[1]
 # running this file puts tests/golden/ first on sys.path, where its folder torchvision/ would pass for a
-# namespace package; tests/ is what the helpers need
-sys.path[:] = [str(TESTS)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# namespace package; the helpers are in tests/, and nnspec is this checkout's (not whichever one an editable
+# install in a shared venv points to)
+sys.path[:] = [str(TESTS), str(TESTS.parent)] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from references import GOLDEN_REFERENCES, REFERENCES, build_reference, depends_on_input, digest, golden_model, \
     TORCHINFO_FIELDS, load_state, make_inputs, run_reference, state_layout, torchinfo_of, versions, view  # noqa: E402
