@@ -76,7 +76,7 @@ class Reference:
     files: tuple[str, ...] = ("pt", "safetensors")  # how the state is saved: see save()
     config: str | None = None  # transformers: the config class, built with its defaults
     call: dict = field(default_factory=dict)  # extra keyword arguments of the reference's call
-    same_repr: bool = True  # nnspec's repr and layer types are the reference's (HF classes: not asked)
+    same_repr: bool = True  # nnspec's repr, module tree and layer types are the reference's
     golden_view: dict = field(default_factory=dict)  # output name -> index: the slice the golden keeps
     notes: str = ""
 
@@ -133,11 +133,11 @@ REFERENCES = [
     Reference("gpt2", "transformers", "transformers.GPT2LMHeadModel",
               ((Arg("input_ids", (2, 16), "ids", 50257),), (Arg("input_ids", (1, 40), "ids", 50257),)),
               outputs=("logits",), files=("pt", "save_model", "save_pretrained"), config="transformers.GPT2Config",
-              call={"use_cache": False}, same_repr=False,
+              call={"use_cache": False},
               golden_view={"logits": (Ellipsis, slice(None, None, 97))}, notes=GPT2_NOTES),
     Reference("bert_base", "transformers", "transformers.BertModel", BERT_INPUTS,
               outputs=("last_hidden_state", "pooler_output"), files=("pt", "safetensors", "save_pretrained"),
-              config="transformers.BertConfig", same_repr=False,
+              config="transformers.BertConfig",
               golden_view={"last_hidden_state": (Ellipsis, slice(None, None, 4))}, notes=BERT_NOTES),
 ]
 BY_NAME = {r.name: r for r in REFERENCES}

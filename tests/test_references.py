@@ -192,6 +192,8 @@ def test_state_dict_is_the_reference_s(live):
     assert sum(p.numel() for p in model.parameters()) == params
     if ref.same_repr:
         assert repr(model) == repr(live.model)
+        assert [(n, m._get_name()) for n, m in model.named_modules()] == \
+            [(n, m._get_name()) for n, m in live.model.named_modules()]
     path = GOLDEN_REFERENCES / f"{ref.name}.json"
     if path.exists():  # the golden is still the reference's (a new torchvision or transformers changes it)
         recorded = json.loads(path.read_text())
