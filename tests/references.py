@@ -73,7 +73,7 @@ class Reference:
     constructor: str  # importable "module.attr"; called with weights=None (torchvision) or the config
     inputs: tuple[tuple[Arg, ...], ...]  # the input sets, each in the forward's order
     outputs: tuple[str, ...] = ("output",)  # names of the compared outputs (a ModelOutput's fields)
-    files: tuple[str, ...] = ("pt", "safetensors")  # how the state is saved: see save()
+    files: tuple[str, ...] = ("pt", "safetensors")  # how the state is saved: see save_reference()
     config: str | None = None  # transformers: the config class, built with its defaults
     call: dict = field(default_factory=dict)  # extra keyword arguments of the reference's call
     same_repr: bool = True  # nnspec's repr, module tree and layer types are the reference's
