@@ -112,21 +112,72 @@ SUMMARY_CASES = [
 
 def torchinfo_numbers(case: SummaryCase) -> dict:
     """torchinfo's view of the torch twin: every layer call, and the totals (needs torch and torchinfo)."""
-    import torch
-    import torchinfo
     from oracle import build
     from parity import Case, spec_of
 
     spec, _ = spec_of(Case(case.id, case.model))
-    twin = build(spec).eval()
+    return torchinfo_summary(build(spec).eval(), input_size=case.input)
+
+
+def torchinfo_summary(module, input_size=None, input_data=None) -> dict:
+    """torchinfo's view of a torch module: every layer (with its dotted name, and whether it ran: a
+    ModuleList is listed, never called), and the totals (needs torch and torchinfo)."""
+    import torch
+    import torchinfo
+
     with torch.no_grad():
-        stats = torchinfo.summary(twin, input_size=case.input, verbose=0, device="cpu")
+        stats = torchinfo.summary(module, input_size=input_size, input_data=input_data, verbose=0, device="cpu")
     layers = [{
         "type": info.class_name, "depth": info.depth, "output": list(info.output_size),
         "params": info.num_params, "macs": info.macs, "leaf": info.is_leaf_layer, "recursive": info.is_recursive,
+        "name": _dotted(info), "executed": info.executed,
     } for info in stats.summary_list]
     return {"layers": layers, "total_params": stats.total_params, "trainable_params": stats.trainable_params,
             "total_mult_adds": stats.total_mult_adds}
+
+
+def _dotted(info) -> str:
+    names = []
+    while info.parent_info is not None:
+        names.append(info.var_name)
+        info = info.parent_info
+    return ".".join(reversed(names))
+
+
+def _shapes(output) -> list:
+    """The shapes a layer row's output holds: its own, or each array's of a tuple or dict."""
+    if isinstance(output, dict):
+        return [s for v in output.values() for s in _shapes(v)]
+    if isinstance(output, list) and output and isinstance(output[0], (list, dict)):
+        return [s for v in output for s in _shapes(v)]
+    return [output]
+
+
+def summary_disagreements(rows: list[dict], ti: dict, types: bool = True) -> list[str]:
+    """Where ``nnspec summary --format json``'s layer rows disagree with torchinfo's layers: the module
+    calls in call order (nnspec's functional-op rows and torchinfo's never-called containers left out),
+    each one's output shape, a leaf's parameter count (unless either side counted it before: a shared
+    module, a tied weight) and, with ``types``, its class name. The totals are the caller's to check.
+    A module returning several arrays shows one in torchinfo (a tuple's first, a ModelOutput's last field):
+    it must be one of nnspec's; where torchinfo could size none (a cache object), there is nothing to ask."""
+    mine = [r for r in rows if not r["op"]]
+    theirs = [t for t in ti["layers"] if t.get("executed", True)]
+    out = []
+    if len(mine) != len(theirs):
+        out.append(f"nnspec lists {len(mine)} module calls, torchinfo {len(theirs)}")
+    for i, (m, t) in enumerate(zip(mine, theirs)):
+        where = f"call {i} ({m['name']} {m['type']}; torchinfo's {t.get('name', '?')} {t['type']})"
+        if types and m["type"] != t["type"]:
+            out.append(f"{where}: type {m['type']} against {t['type']}")
+        if t["output"] and t["output"] not in _shapes(m["output"]):
+            out.append(f"{where}: output {m['output']} against {t['output']}")
+        counted_before = m["shared"] or m["called_before"] or t["recursive"]
+        if t["leaf"] and not counted_before and m["params"] != t["params"]:
+            out.append(f"{where}: {m['params']} parameters against {t['params']}")
+        if len(out) >= 10:
+            out.append("...")
+            break
+    return out
 
 
 def load_torchinfo_golden() -> dict:

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from zoo import FROM_TORCHVISION, GOLDEN_ZOO, ZOO, build, randomized_state, torch_output, torchvision_golden, \
+from zoo import FROM_TORCHVISION, GOLDEN_ZOO, ZOO, build, close, randomized_state, torch_output, torchvision_golden, \
     twin, zoo_input, zoo_path
 
 import nnspec
@@ -16,11 +16,6 @@ from nnspec import static
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 SKIP_LIVE = not HAVE_TORCH and not os.environ.get("NNSPEC_REQUIRE_TORCH")
 live = pytest.mark.skipif(SKIP_LIVE, reason="torch is not installed (the golden tests cover this)")
-
-
-def close(got: np.ndarray, want: np.ndarray) -> None:
-    assert got.shape == want.shape and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
 
 
 @pytest.mark.parametrize("name", FROM_TORCHVISION)

@@ -38,6 +38,12 @@ ZOO = {
 FROM_TORCHVISION = ["vgg11_bn", "resnet18", "resnet50", "mobilenet_v2"]
 
 
+def close(got: np.ndarray, want: np.ndarray) -> None:
+    """nnspec's output against torch's: the same shape and dtype, within 1e-4 (relative, and of the largest value)."""
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+
+
 def zoo_path(name: str) -> Path:
     return ZOO_DIR / f"{name}.yaml"
 
