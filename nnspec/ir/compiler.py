@@ -571,6 +571,9 @@ class Compiler:
         value = self.expr(test)
         if isinstance(value, Node):
             self.needs_shapes(value)
+            if self.shaped and _from_sizes(value):
+                raise self.error("this if tests a size that is symbolic here (static inference with a named "
+                                 "size): give that input's sizes as numbers in --input-shape", test)
             raise self.error("an if must be decidable when the model is compiled (a hyperparameter, a constant, "
                              "or whether a submodule is None); this one depends on the input", test)
         return bool(self.truth(value))
