@@ -16,6 +16,7 @@ from . import nn
 from .errors import CompileError, NNSpecError, Position
 from .ir import ForwardSource, compile_forward
 from .ir.program import parse_functions
+from .nn.user import base_class, custom_class
 from .resources import MAX_MODULES, MODULES_WHY, budget, empty, shape_only
 from .runtime.meta import is_meta
 from .runtime import random
@@ -78,26 +79,36 @@ class Builder:
             for name in spec.module_fields:  # a module argument (TransformerEncoder's encoder_layer): built first
                 if kwargs[name] is not None:
                     kwargs[name] = self.module(kwargs[name], loc + (name,), parent)
-            return spec.layer(**kwargs)
+            sub = spec.subclass()
+            layer = self.instance(sub, spec.layer, kwargs)
+            self.attributes(layer, sub.attributes, loc)
+            self.forward(layer, sub.forward, sub.inputs, loc)
+            return layer
         if isinstance(spec, S.SequentialSpec):
-            seq = nn.Sequential() if spec.name == "Sequential" else type(spec.name, (nn.Sequential,), {})()
+            seq = self.instance(spec.subclass(), nn.Sequential)
+            self.attributes(seq, spec.attributes, loc)
             items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
             for key, child in items:
                 seq.add_module(str(key), self.module(child, loc + ("modules", key), seq))
+            self.forward(seq, spec.forward, spec.inputs, loc)
             return seq
         if isinstance(spec, S.ModuleListSpec):
-            ml = nn.ModuleList()
+            ml = self.instance(spec.subclass(), nn.ModuleList)
+            self.attributes(ml, spec.attributes, loc)
             if spec.modules is not None:
                 for i, child in enumerate(spec.modules):
                     ml.append(self.module(child, loc + ("modules", i), ml))
             else:  # copies past the module cap were refused before validation (spec.count), none built
                 for _ in range(spec.repeat or 0):  # neither form given: empty, as torch's ModuleList()
                     ml.append(self.module(spec.module, loc + ("module",), ml))
+            self.forward(ml, spec.forward, spec.inputs, loc)
             return ml
         if isinstance(spec, S.ModuleDictSpec):
-            md = nn.ModuleDict()
+            md = self.instance(spec.subclass(), nn.ModuleDict)
+            self.attributes(md, spec.attributes, loc)
             for key, child in spec.modules.items():
                 md[key] = self.module(child, loc + ("modules", key), md)
+            self.forward(md, spec.forward, spec.inputs, loc)
             return md
         if isinstance(spec, S.ParameterListSpec):
             pl = nn.ParameterList()
@@ -119,25 +130,52 @@ class Builder:
                 m.register_parameter(key, self.parameter(p, loc + ("parameters", key)))
             for key, b in spec.buffers.items():
                 m.register_buffer(key, self.array(b, loc + ("buffers", key)), persistent=b.persistent)
-            lists = set()
-            for key, value in spec.attributes.items():  # hyperparameters a forward reads (self.use_res_connect)
-                setattr(m, key, tuple(value) if isinstance(value, list) else value)
-                if isinstance(value, list):
-                    lists.add(key)
-            m.__dict__["_list_attributes"] = frozenset(lists)  # a forward reads them as lists (torch's types)
+            self.attributes(m, spec.attributes, loc)
             for key, child in spec.modules.items():
                 if child is None:  # absent, like torch's `self.downsample = None`: an attribute, not a child
                     setattr(m, key, None)
                 else:
                     m.add_module(key, self.module(child, loc + ("modules", key), m))
-            if spec.forward is not None:
-                where = self._where(loc + ("forward",))
-                if self._lines is None and self.text is not None:
-                    self._lines = self.text.splitlines()
-                source = ForwardSource.locate(spec.forward, self._lines, self.filename, where)
-                compile_forward(m, source, spec.inputs, ".".join(map(str, loc)), self.functions)
+            self.forward(m, spec.forward, spec.inputs, loc)
             return m
         raise self.error(f"cannot build a {type(spec).__name__}", loc)  # a spec class without a builder
+
+    @staticmethod
+    def instance(sub: S.Subclass, base: type, kwargs: dict | None = None) -> nn.Module:
+        """``base(**kwargs)``; or, where the file subclasses it (a forward of its own, or another name), an
+        instance of ``class <sub.name>(base)``, its forward still to compile (``forward``)."""
+        if sub.forward is None and sub.name == base.__name__:
+            return base(**(kwargs or {}))
+        cls = custom_class(sub.name, base)
+        m = cls.__new__(cls)
+        m._init_custom_forward(sub.name)  # first: the base's __init__ may name the module in an error
+        m.__init__(**(kwargs or {}))
+        return m
+
+    def attributes(self, m: nn.Module, attributes: dict, loc: tuple) -> None:
+        """The constants a forward reads (``self.use_res_connect``), set as torch's ``__init__`` sets them; one
+        may not replace what the class has (a layer's ``eps``). A list is set as a tuple, and a forward reads it
+        as a list (torch's type)."""
+        if attributes or isinstance(m, nn.CustomForward):
+            m.__dict__["_list_attributes"] = frozenset(k for k, v in attributes.items() if isinstance(v, list))
+        for key, value in attributes.items():
+            if key in m.__dict__ or key in m._parameters or key in m._buffers or key in m._modules \
+                    or hasattr(type(m), key):
+                owner = m._get_name() if type(m).__name__ == base_class(m).__name__ else \
+                    f"{m._get_name()} (a {base_class(m).__name__})"
+                raise self.error(f"{key!r} can't be an attribute name: {owner} has one already",
+                                 loc + ("attributes", key))
+            setattr(m, key, tuple(value) if isinstance(value, list) else value)
+
+    def forward(self, m: nn.Module, text: str | None, inputs: list[str] | None, loc: tuple) -> None:
+        """``m``'s forward, compiled from the file's text (placed in the file, for its errors)."""
+        if text is None:
+            return
+        where = self._where(loc + ("forward",))
+        if self._lines is None and self.text is not None:
+            self._lines = self.text.splitlines()
+        source = ForwardSource.locate(text, self._lines, self.filename, where)
+        compile_forward(m, source, inputs, ".".join(map(str, loc)), self.functions)
 
     def share(self, spec: S.ShareSpec, loc: tuple, parent: nn.Module | None) -> nn.Module:
         if parent is None:

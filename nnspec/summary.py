@@ -46,7 +46,7 @@ def summary(model: Module) -> dict[str, Any]:
 
 def forward_graphs(model: Module, training: bool = False) -> list[tuple[str, str, Any]]:
     """(path, class name, graph) of every module with a custom forward, each shared module once."""
-    from .nn import UserModule
+    from .nn.user import has_custom_forward
 
     return [(path, m._get_name(), m._forward_graphs[training]) for path, m in model.named_modules()
-            if isinstance(m, UserModule) and m._forward_graphs]
+            if has_custom_forward(m) and m._forward_graphs]

@@ -266,7 +266,7 @@ for op_id, expression, shapes in OPS:
 
 # --- the layer families that grow on their own: tests/cases_<family>.py, each calling add() above
 FAMILIES = ("activation", "attention", "conv", "loss", "normalization", "pooling", "rnn", "shape", "tensor",
-            "examples")
+            "examples", "subclass")
 for _family in FAMILIES:
     importlib.import_module(f"cases_{_family}")
 

@@ -20,6 +20,7 @@ EXAMPLE_INPUTS = {
     "vit": ([(2, 3, 32, 32)], {}, True),
     "transformer_classifier": ([(2, 12)], {0: 1000}, False),  # its encoder's dropout makes train mode random
     "lstm_tagger": ([(7,)], {0: 9}, False),
+    "densenet": ([(2, 3, 32, 32)], {}, True),  # _DenseBlock(nn.ModuleDict), _Transition(nn.Sequential)
 }
 for name, (inputs, ints, train) in EXAMPLE_INPUTS.items():
     add(f"example_{name}", f"{EXAMPLES}/{name}.yaml", *inputs, ints=ints)

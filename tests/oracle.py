@@ -28,21 +28,21 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
         for name in spec.module_fields:  # a module argument (TransformerEncoder's encoder_layer): built first
             if kwargs[name] is not None:
                 kwargs[name] = build(kwargs[name], parent)
-        return getattr(tnn, spec.type)(**kwargs)
+        return subclassed(spec.subclass(), getattr(tnn, spec.type), kwargs)
     if isinstance(spec, S.SequentialSpec):
-        seq = tnn.Sequential() if spec.name == "Sequential" else type(spec.name, (tnn.Sequential,), {})()
+        seq = subclassed(spec.subclass(), tnn.Sequential)
         items = spec.modules.items() if isinstance(spec.modules, dict) else enumerate(spec.modules)
         for key, child in items:
             seq.add_module(str(key), build(child, seq))
         return seq
     if isinstance(spec, S.ModuleListSpec):
-        ml = tnn.ModuleList()
+        ml = subclassed(spec.subclass(), tnn.ModuleList)
         children = spec.modules if spec.modules is not None else [spec.module] * spec.repeat
         for child in children:
             ml.append(build(child, ml))
         return ml
     if isinstance(spec, S.ModuleDictSpec):
-        md = tnn.ModuleDict()
+        md = subclassed(spec.subclass(), tnn.ModuleDict)
         for key, child in spec.modules.items():
             md[key] = build(child, md)
         return md
@@ -73,6 +73,18 @@ def build(spec, parent: tnn.Module | None = None) -> tnn.Module:
                 m.add_module(k, build(child, m))
         return m
     raise TypeError(f"no torch twin for {type(spec).__name__}")
+
+
+def subclassed(sub: S.Subclass, base: type, kwargs: dict | None = None) -> tnn.Module:
+    """``base(**kwargs)``, or where the file subclasses it, an instance of the class a torch user would have
+    written: ``class <sub.name>(base)`` with the file's forward (run by Python) and its attributes."""
+    if sub.forward is None and sub.name == base.__name__:
+        return base(**(kwargs or {}))
+    body = {"forward": torch_forward(sub.forward, sub.inputs)} if sub.forward is not None else {}
+    m = type(sub.name, (base,), body)(**(kwargs or {}))
+    for k, value in sub.attributes.items():
+        setattr(m, k, tuple(value) if isinstance(value, list) else value)
+    return m
 
 
 def layer_kwargs(spec: S.LayerSpec) -> dict:

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 def test_every_example_is_a_parity_case():
     assert sorted(p.stem for p in EXAMPLES.glob("*.yaml")) == sorted(EXAMPLE_INPUTS)
-    assert len(EXAMPLE_INPUTS) == 12
+    assert len(EXAMPLE_INPUTS) == 13
 
 
 def _stated(path: Path) -> tuple[list[str], str]:

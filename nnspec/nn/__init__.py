@@ -6,7 +6,7 @@ from .layers import *  # noqa: F403
 from .layers import __all__ as _layers
 from .module import Module
 from .parameter import Parameter
-from .user import UserModule
+from .user import CustomForward, UserModule
 
-__all__ = ["Module", "Parameter", "UserModule", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "init", *_layers]
+__all__ = ["Module", "Parameter", "CustomForward", "UserModule", "Sequential", "ModuleList", "ModuleDict",
+           "ParameterList", "ParameterDict", "init", *_layers]

@@ -9,6 +9,7 @@ the mixin over that class.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -83,3 +84,22 @@ class UserModule(CustomForward, Module):
     def __init__(self, name: str = "Module"):
         super().__init__()
         self._init_custom_forward(name)
+
+
+@functools.lru_cache(maxsize=4096)  # one class per (name, base), not one per module built (50,000 LayerNorm2d)
+def custom_class(name: str, base: type) -> type:
+    """``class <name>(base)`` with a forward from a model file: torchvision's ``LayerNorm2d(nn.LayerNorm)``,
+    ``_DenseBlock(nn.ModuleDict)``; without a compiled forward its instances run ``base``'s."""
+    return type(name, (CustomForward, base), {"__module__": __name__, "__qualname__": name})
+
+
+def base_class(module: Module) -> type:
+    """The nnspec class ``module`` subclasses in a model file (LayerNorm for a LayerNorm2d; Module for a
+    UserModule), else its own class: what its kernel, its cost and a plan's passes go by."""
+    mro = type(module).__mro__
+    return mro[mro.index(CustomForward) + 1] if CustomForward in mro else type(module)
+
+
+def has_custom_forward(module: Module) -> bool:
+    """Whether ``module`` runs a forward from a model file (not its base class's)."""
+    return isinstance(module, CustomForward) and module.has_forward

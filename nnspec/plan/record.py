@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import NNSpecRuntimeError
 from ..nn import Module, Parameter, UserModule
 from ..nn.module import _is_array
+from ..nn.user import base_class, has_custom_forward
 from ..runtime import tensor as T
 from ..runtime.meta import MetaArray
 
@@ -172,22 +173,27 @@ def bound_arguments(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
 
 
 def _known_forward(module: Module) -> bool:
-    """A forward the recorder sees through: a custom forward's graph, or a container's own loop."""
+    """A forward the recorder sees through: a custom forward's graph, or a container's own loop (a subclass
+    of a container or a layer without a forward of its own runs its base's)."""
     from ..nn.containers import Sequential
 
-    forward = type(module).forward
-    return isinstance(module, UserModule) and forward is UserModule.forward or forward is Sequential.forward \
-        or forward is Module.forward
+    if has_custom_forward(module):
+        return True
+    forward = base_class(module).forward
+    return forward is Sequential.forward or forward is Module.forward
 
 
 def is_leaf(module: Module) -> bool:
     """A layer whose own forward does the work: no children and no custom forward, or one of nnspec's layers
-    made of others (MultiheadAttention's out_proj, a TransformerEncoderLayer's), recorded as one step."""
+    made of others (MultiheadAttention's out_proj, a TransformerEncoderLayer's), recorded as one step. A
+    layer subclassed with a forward of its own is no leaf: its graph's ops are the steps."""
+    if has_custom_forward(module):
+        return False
     return (not module._modules and not isinstance(module, UserModule)) or _is_layer(module)
 
 
 def _is_layer(module: Module) -> bool:
-    return type(module).__module__.startswith("nnspec.nn.layers.")
+    return base_class(module).__module__.startswith("nnspec.nn.layers.")
 
 
 def shape_only_clone(model: Module) -> tuple[Module, dict[int, Callable[[], Any]], dict[int, Module]]:
@@ -304,7 +310,7 @@ class Recorder:
         finally:
             self.inside_leaf -= 1
         real = self.originals.get(id(module), module)
-        kind = module._get_name()
+        kind = base_class(module).__name__  # a renamed layer's (LayerNorm2d's) kernel, and passes, are its base's
         inplace = getattr(module, "inplace", False) is True
         stateful = module.training and (any(k in kind for k in _STATEFUL_IN_TRAINING) or bool(module._modules))
         # fractional max pooling without fixed samples draws them in every call, eval mode too

@@ -32,14 +32,16 @@ def _shape(v: Any) -> tuple | None:
 
 def module_mult_adds(module: Any, output: Any, inputs: tuple = ()) -> Any:
     """A layer call's mult-adds, by torchinfo's rule; 0 for a container or a custom forward."""
-    if module._get_name() == "MultiheadAttention":
+    if module.__dict__.get("_forward_program") is not None:
+        return 0  # a custom forward: its ops (and the modules it calls) count for it
+    name = _base_name(module)  # a renamed layer (a name-only subclass) counts as its base class
+    if name == "MultiheadAttention":
         return _attention_mult_adds(module, inputs)
-    if module._modules or module.__dict__.get("_forward_program") is not None:
-        return 0  # its children (and ops) count for it
+    if module._modules:
+        return 0  # its children count for it
     out = _shape(output[0] if isinstance(output, (tuple, list)) and output else output)
     if not out:
         return 0
-    name = module._get_name()
     total: Any = 0
     for pname, p in module._parameters.items():
         if p is None or ("weight" not in pname and "bias" not in pname):
@@ -54,6 +56,12 @@ def module_mult_adds(module: Any, output: Any, inputs: tuple = ()) -> Any:
         else:
             total = total + n * out[0]
     return total
+
+
+def _base_name(module: Any) -> str:
+    from ..nn.user import base_class  # nnspec.nn imports the runtime: imported when first needed
+
+    return base_class(module).__name__
 
 
 def _attention_mult_adds(module: Any, inputs: tuple) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import re
-from typing import Annotated, Any, ClassVar, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from .. import nn
 from ..errors import CONTROL_CHARS
@@ -97,6 +98,24 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$
 Scalar = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)],
                Annotated[str, StringConstraints(max_length=1000)], None]
 Constant = Union[Scalar, Annotated[list[Scalar], Field(max_length=64)]]
+# a forward's text (torch code, pasted), its input names where it has no `def forward(self, ...)` line, and the
+# constants it reads: a user-defined module's, and those of a layer or container written as a subclass
+ForwardText = Union[Annotated[str, StringConstraints(max_length=1_000_000)], None]
+InputNames = Union[list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]], None]
+Attributes = dict[Identifier, Constant]
+# the keys that make a layer or container a subclass of it, as torch code writes one: `class LayerNorm2d(nn.LayerNorm)`
+# with a forward of its own (or a name only: torchvision's `class _Transition(nn.Sequential)`)
+SUBCLASS_KEYS = ("name", "forward", "inputs", "attributes")
+
+
+class Subclass(NamedTuple):
+    """A layer or container as a model file subclasses it: its class name (the base's when not renamed), its
+    forward (None: the base's), the forward's input names, and the constants it reads (``self.dims``)."""
+
+    name: str
+    forward: str | None
+    inputs: list[str] | None
+    attributes: dict[str, Any]
 
 
 def _size(n: int, item: Any) -> Any:
@@ -117,14 +136,31 @@ class Spec(BaseModel):
 
 
 class LayerSpec(Spec):
-    """A torch.nn layer: ``type`` plus the constructor's arguments."""
+    """A torch.nn layer: ``type`` plus the constructor's arguments, and the subclass keys (SUBCLASS_KEYS)."""
 
     layer: ClassVar[type]  # the nnspec.nn class it builds
     positional: ClassVar[tuple[str, ...]]  # argument names in torch's positional order
     module_fields: ClassVar[tuple[str, ...]] = ()  # arguments that are modules, built first (ModuleArg)
+    # the subclass keys it takes: all of them, but one that is also a torch argument's name stays the argument
+    subclass_keys: ClassVar[tuple[str, ...]] = ()
 
     def kwargs(self) -> dict[str, Any]:
-        return {f.alias or k: getattr(self, k) for k, f in type(self).model_fields.items() if k != "type"}
+        return {f.alias or k: getattr(self, k) for k, f in type(self).model_fields.items()
+                if k != "type" and k not in self.subclass_keys}
+
+    def subclass(self) -> Subclass:
+        keys = self.subclass_keys
+        return Subclass(self.name if "name" in keys else self.layer.__name__,
+                        self.forward if "forward" in keys else None,
+                        self.inputs if "inputs" in keys else None,
+                        self.attributes if "attributes" in keys else {})
+
+    @model_validator(mode="after")
+    def _subclass_keys(self):
+        arguments = {f.alias or k for k, f in type(self).model_fields.items()
+                     if k != "type" and k not in self.subclass_keys}
+        _check_subclass(self.subclass(), self.layer.__name__, arguments)
+        return self
 
 
 # a constructor argument that is itself a module (TransformerEncoder's encoder_layer), written as a nested module:
@@ -152,10 +188,16 @@ def layer_spec(cls: type, **types: Any) -> type[LayerSpec]:
             positional.append(name)
     if types:
         raise TypeError(f"{cls.__name__}Spec: {sorted(types)} are not arguments of {cls.__name__}")
+    taken = {f.alias if isinstance(f, FieldInfo) and f.alias else k for k, (_, f) in fields.items()}
+    subclass_keys = tuple(k for k in SUBCLASS_KEYS if k not in taken)  # a torch argument keeps its own name
+    subclass_fields = {"name": (ClassName, cls.__name__), "forward": (ForwardText, None),
+                       "inputs": (InputNames, None), "attributes": (Attributes, Field(default_factory=dict))}
+    fields.update((k, subclass_fields[k]) for k in subclass_keys)
     spec = create_model(f"{cls.__name__}Spec", __base__=LayerSpec, __doc__=f"Spec of {cls.__name__}.", **fields)
     spec.layer = cls
     spec.positional = tuple(positional)
     spec.module_fields = tuple(module_fields)
+    spec.subclass_keys = subclass_keys
     return spec
 
 
@@ -568,21 +610,41 @@ class ShareSpec(Spec):
         {"type": "string", "pattern": rf"^{NAME_PATTERN[1:-1]}(\.{NAME_PATTERN[1:-1]})*$"})]
 
 
-class SequentialSpec(Spec):
+class _SubclassOf:
+    """A container that a model file may subclass (``name``, ``forward``, ``inputs``, ``attributes``)."""
+
+    def subclass(self) -> Subclass:
+        return Subclass(self.name, self.forward, self.inputs, self.attributes)
+
+    @model_validator(mode="after")
+    def _subclass_keys(self):
+        modules = self.modules if isinstance(self.modules, dict) else {}  # a dict's keys are attributes of it too
+        _check_subclass(self.subclass(), self.type, set(modules))
+        return self
+
+
+class SequentialSpec(_SubclassOf, Spec):
     """torch.nn.Sequential: a list (keys "0", "1", ...) or a mapping of named modules."""
 
     type: Literal["Sequential"]
     name: ClassName = "Sequential"  # a subclass's name, for its repr (torchvision's Conv2dNormActivation)
     modules: Union[list[ModuleSpec], dict[Name, ModuleSpec]] = Field(default_factory=list)
+    forward: ForwardText = None  # a subclass's own forward, else Sequential's
+    inputs: InputNames = None
+    attributes: Attributes = Field(default_factory=dict)
 
 
-class ModuleListSpec(Spec):
+class ModuleListSpec(_SubclassOf, Spec):
     """torch.nn.ModuleList: ``modules: [...]``, or ``repeat: N`` independent copies of ``module``."""
 
     type: Literal["ModuleList"]
+    name: ClassName = "ModuleList"
     modules: Union[list[ModuleSpec], None] = None
     repeat: Union[Annotated[StrictInt, Field(ge=0, le=MAX_REPEAT)], None] = None
     module: Union[ModuleSpec, None] = None
+    forward: ForwardText = None
+    inputs: InputNames = None
+    attributes: Attributes = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -590,11 +652,15 @@ class ModuleListSpec(Spec):
         return self
 
 
-class ModuleDictSpec(Spec):
+class ModuleDictSpec(_SubclassOf, Spec):
     """torch.nn.ModuleDict: a mapping of named modules."""
 
     type: Literal["ModuleDict"]
+    name: ClassName = "ModuleDict"  # torchvision's _DenseBlock(nn.ModuleDict)
     modules: dict[Name, ModuleSpec] = Field(default_factory=dict)
+    forward: ForwardText = None
+    inputs: InputNames = None
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class ParameterListSpec(Spec):
@@ -646,9 +712,9 @@ class UserModuleSpec(Spec):
     parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
     buffers: dict[Name, BufferSpec] = Field(default_factory=dict)
     modules: dict[Name, Union[ModuleSpec, None]] = Field(default_factory=dict)
-    attributes: dict[Identifier, Constant] = Field(default_factory=dict)
-    inputs: Union[list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]], None] = None
-    forward: Union[Annotated[str, StringConstraints(max_length=1_000_000)], None] = None
+    attributes: Attributes = Field(default_factory=dict)
+    inputs: InputNames = None
+    forward: ForwardText = None
 
     @model_validator(mode="after")
     def _distinct_names(self):
@@ -663,12 +729,28 @@ class UserModuleSpec(Spec):
                     raise LocatedValueError(f"{key!r} can't be {what} name: it is a Module attribute",
                                             (registry, key))
                 seen[key] = registry
-        if self.inputs is not None:
-            if self.forward is None:
-                raise LocatedValueError("inputs are given but there is no forward", ("inputs",))
-            if "self" in self.inputs or len(set(self.inputs)) != len(self.inputs):
-                raise LocatedValueError(f"inputs must be distinct names other than self, got {self.inputs}", ("inputs",))
+        _check_inputs(self.forward, self.inputs)
         return self
+
+
+def _check_inputs(forward: str | None, inputs: list[str] | None) -> None:
+    if inputs is not None:
+        if forward is None:
+            raise LocatedValueError("inputs are given but there is no forward", ("inputs",))
+        if "self" in inputs or len(set(inputs)) != len(inputs):
+            raise LocatedValueError(f"inputs must be distinct names other than self, got {inputs}", ("inputs",))
+
+
+def _check_subclass(sub: Subclass, base: str, own: set[str]) -> None:
+    """A layer's or container's subclass keys: inputs only with a forward, and attributes that replace
+    nothing the class has (a Module attribute, or ``own``: the layer's arguments, the ModuleDict's keys)."""
+    _check_inputs(sub.forward, sub.inputs)
+    for key in sub.attributes:
+        if keyword.iskeyword(key) or key in _RESERVED:
+            raise LocatedValueError(f"{key!r} can't be an attribute name: it is a Module attribute", ("attributes", key))
+        if key in own:
+            what = "a module" if base in CONTAINER_SPECS else "an argument"
+            raise LocatedValueError(f"{key!r} can't be an attribute name: it is {what} of the {base}", ("attributes", key))
 
 
 # a registry entry may not shadow anything a Module instance already has: methods, dunders, internals

@@ -37,7 +37,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from .blocks import ARG_TYPES, MAX_EXPANDED
-from .models import _RESERVED, CONTAINER_SPECS, LAYER_SPECS, ModuleSpec, ShareSpec, UserModuleSpec
+from .models import _RESERVED, CONTAINER_SPECS, LAYER_SPECS, SUBCLASS_KEYS, ModuleSpec, ShareSpec, UserModuleSpec
 from .shorthand import _CONTENTS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -138,23 +138,78 @@ def _describe_layers(defs: dict) -> None:
         d["properties"]["type"]["description"] = f"torch.nn.{kind}"
         call = f"{kind}({', '.join(spec.positional)})"
         for name, field in _arguments(spec).items():
+            if name in spec.subclass_keys:
+                continue  # described where they are shared (_subclass_keys)
             where = f"argument {spec.positional.index(name) + 1} of {call}" if name in spec.positional \
                 else f"keyword argument of {kind}"
             need = "required" if field.is_required() else "optional"
             d["properties"][name]["description"] = f"{name}: {where}; {need}."
 
 
+def _banned_names() -> dict:
+    """What no registry entry or attribute may be named: a Module attribute, or a Python keyword."""
+    # dunders are matched by pattern: which ones a class has depends on the Python version
+    reserved = sorted({n for n in _RESERVED if not (n.startswith("__") and n.endswith("__"))} | set(keyword.kwlist))
+    return {"not": {"anyOf": [{"enum": reserved}, {"pattern": "^__.*__$"}]}}
+
+
 def _user_module_rules(defs: dict) -> None:
     """UserModuleSpec's validator, where a schema can say it: reserved names, inputs only with forward."""
     d = defs[_def_name(UserModuleSpec)]
-    # dunders are matched by pattern: which ones a class has depends on the Python version
-    reserved = sorted({n for n in _RESERVED if not (n.startswith("__") and n.endswith("__"))} | set(keyword.kwlist))
-    banned = {"not": {"anyOf": [{"enum": reserved}, {"pattern": "^__.*__$"}]}}
     for registry in ("parameters", "buffers", "modules"):
         names = d["properties"][registry]["propertyNames"]
-        names.update(banned)
+        names.update(_banned_names())
     d["properties"]["inputs"]["anyOf"][0].update({"uniqueItems": True, "not": {"contains": {"const": "self"}}})
     d["allOf"] = [{"if": _given("inputs"), "then": _given("forward")}]
+
+
+_SUBCLASS_DEFS = {"name": "ClassName", "forward": "Forward", "inputs": "Inputs", "attributes": "Attributes"}
+_SUBCLASS_HELP = {
+    "name": "The class name, shown in the repr: of a user-defined module, or of a subclass of a layer or container "
+            "(`class LayerNorm2d(nn.LayerNorm)`; with no forward of its own it runs its base's, as torchvision's "
+            "`_Transition(nn.Sequential)`).",
+    "forward": "The forward, torch code pasted as it is (with or without its `def forward(self, ...)` line); "
+               "compiled by nnspec, never run by Python. On a layer or container: the forward of a subclass of it.",
+    "inputs": "The forward's input names, where its text has no `def forward(self, ...)` line (default [x]).",
+    "attributes": "Constants the forward reads as `self.<name>` (torch's `self.use_res_connect = ...` in "
+                  "`__init__`); none may replace what the module has already.",
+}
+
+
+def _subclass_keys(defs: dict) -> None:
+    """``name``, ``forward``, ``inputs`` and ``attributes`` (UserModuleSpec's, and those of every layer and
+    container a file may subclass) as shared $defs, each module's property a reference to them."""
+    user = defs[_def_name(UserModuleSpec)]["properties"]
+    for key, name in _SUBCLASS_DEFS.items():
+        shared = {k: v for k, v in user[key].items() if k not in ("title", "default", "description")}
+        defs[name] = {**shared, "description": _SUBCLASS_HELP[key]}
+    defs["Attributes"]["propertyNames"].update(_banned_names())
+    specs = [(s, s.subclass_keys) for s in LAYER_SPECS.values()] + \
+        [(s, tuple(SUBCLASS_KEYS)) for s in CONTAINER_SPECS.values() if "forward" in s.model_fields]
+    for spec, keys in specs:
+        d = defs[_def_name(spec)]
+        base = d["properties"]["type"].get("const", "Module")
+        text = {"name": f"name: the class name of a subclass of {base}, for the repr; optional (default {base}).",
+                "forward": f"forward: the subclass's own forward, run instead of {base}'s; optional.",
+                "inputs": "inputs: the forward's input names, where it has no def line; optional.",
+                "attributes": "attributes: constants the forward reads as self.<name>; optional."}
+        if spec is UserModuleSpec:
+            text["name"], text["forward"] = "name: the class name, for the repr; optional.", "forward: optional."
+        for key in keys:
+            prop = d["properties"][key]
+            d["properties"][key] = {**_ref(_SUBCLASS_DEFS[key]), "description": text[key],
+                                    **{k: v for k, v in prop.items() if k == "default"}}
+        if "inputs" in keys and spec is not UserModuleSpec:
+            d.setdefault("allOf", []).append(_ref("InputsNeedForward"))
+    defs["InputsNeedForward"] = {"description": "inputs name a forward's inputs: only with a forward.",
+                                 "if": _given("inputs"), "then": _given("forward")}
+
+    def beside_or_inside(key: str) -> dict:  # the one-key form: beside its type key, or in its mapping
+        inside = {"not": {"patternProperties": {"^[A-Z]": {"not": {"type": "object", **_given(key)}}}}}
+        return {"anyOf": [_given(key), inside]}
+
+    defs["OneKeyInputsNeedForward"] = {"description": "inputs name a forward's inputs: only with a forward.",
+                                       "if": beside_or_inside("inputs"), "then": beside_or_inside("forward")}
 
 
 def _arguments(spec: type) -> dict:
@@ -193,6 +248,8 @@ def _layer_one_key(kind: str, spec: type, defs: dict) -> dict:
     for name in names:
         if name not in pos and fields[name].is_required():
             rules.append(somewhere[name])
+    if {"inputs", "forward"} <= set(spec.subclass_keys):
+        rules.append(_ref("OneKeyInputsNeedForward"))
     out = {
         "type": "object",
         "description": f"{defs[normal]['description']} One-key form: {{{kind}: [{', '.join(pos)}]}}.",
@@ -214,7 +271,7 @@ def _container_one_key(kind: str, spec: type, defs: dict) -> dict:
         value = {"anyOf": [{"type": "null"}, _ref(normal, "properties", contents)],
                  "description": f"The {kind}'s {contents}."}
         outer = [n for n in names if n != contents]
-        rules = _repeat_rules(spec, kind)
+        rules = _repeat_rules(spec, kind) + ([_ref("InputsNeedForward")] if "inputs" in names else [])
     else:  # a user-defined module: the value holds its keys
         value = {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": False,
                                                "properties": {n: _ref(normal, "properties", n) for n in names}}],
@@ -539,6 +596,7 @@ def json_schema() -> dict:
         if rules:
             defs[_def_name(spec)]["allOf"] = rules
     _allow_substitutions(defs)
+    _subclass_keys(defs)
     _module_list_items(defs)
 
     bare = [k for k, s in {**LAYER_SPECS, **CONTAINER_SPECS}.items()
