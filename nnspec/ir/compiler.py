@@ -611,6 +611,8 @@ class Compiler:
                 continue
 
     def iterable(self, value: Any, where: ast.AST) -> list | range:
+        if isinstance(value, Self):  # for layer in self: a ModuleList or Sequential subclass's own entries
+            value = ModRef(self.module, "")
         if isinstance(value, range):
             return value
         if isinstance(value, (list, tuple)):
@@ -856,6 +858,8 @@ class Compiler:
         raise self.error(f"attribute {name!r} of {_describe(base)} is not supported", e)
 
     def subscript(self, base: Any, key: Any, e: ast.AST) -> Any:
+        if isinstance(base, Self):  # self[0]: an entry of a container subclass
+            base = ModRef(self.module, "")
         if isinstance(base, ModRef):
             m = base.module
             if isinstance(m, (nn.ModuleList, nn.Sequential, nn.ParameterList)) and isinstance(key, slice) \
@@ -955,7 +959,8 @@ class Compiler:
             return self.container_method(fn)
         if isinstance(fn, ModRef):
             m = fn.module
-            if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)):
+            if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)) and \
+                    not (isinstance(m, CustomForward) and m.has_forward):
                 raise self.error(f"{fn.path} is a {m._get_name()}: call one of its entries", e)
             if isinstance(m, CustomForward) and not m.has_forward and isinstance(m, nn.UserModule):
                 raise self.error(f"{fn.path} ({m._get_name()}) has no forward", e)
@@ -1309,6 +1314,8 @@ class Compiler:
                 return self.measure(list(reversed(self.iterable(args[0], e))), e)
             if name == "len":
                 (v,) = args
+                if isinstance(v, Self):
+                    v = ModRef(self.module, "")
                 if isinstance(v, ModRef):
                     return len(v.module)
                 if isinstance(v, (list, tuple, str)):

@@ -220,12 +220,7 @@ def test_a_sequential_subclass_reads_its_children_by_name():
     np.testing.assert_allclose(m(x), x + np.maximum(m.conv(x), 0), rtol=1e-6)
 
 
-# What the forward compiler (nnspec/ir/compiler.py) does not yet do for a container subclass: each is a line or two
-# there (Self taken as ModRef(self.module, "") in iterable, subscript and len; a container with a graph callable)
-_SELF_AS_CONTAINER = "compiler: self is not a ModRef in Compiler.iterable/subscript/builtin(len)"
-
-
-@pytest.mark.xfail(strict=True, reason=_SELF_AS_CONTAINER)
+# a container subclass's forward reads its own entries: for layer in self, self[0], len(self)
 @pytest.mark.parametrize("kind", ["ModuleList", "Sequential"])
 def test_a_list_subclass_loops_over_self(kind):
     m = nnspec.from_dict({kind: [{"Linear": [4, 4]}, "ReLU"], "name": "Stack",
@@ -234,14 +229,19 @@ def test_a_list_subclass_loops_over_self(kind):
     np.testing.assert_allclose(m(x), np.maximum(m[0](x), 0), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=_SELF_AS_CONTAINER)
 def test_a_list_subclass_indexes_self():
-    nnspec.from_dict({"ModuleList": [{"Linear": [4, 4]}], "name": "Stack", "forward": "return self[0](x) * len(self)"})
+    m = nnspec.from_dict({"ModuleList": [{"Linear": [4, 4]}], "name": "Stack",
+                          "forward": "return self[0](x) * len(self)"}, seed=0)
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(m(x), m[0](x), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="compiler: Compiler.call refuses to call a ModuleList/ModuleDict, with a "
-                                       "forward or not ('call one of its entries')")
 def test_a_forward_calls_a_module_dict_subclass():
-    nnspec.from_dict({"name": "Net", "modules": {"block": {"ModuleDict": {"a": {"Linear": [4, 4]}}, "name": "Block",
-                                                           "forward": "return self.a(x)"}},
-                      "forward": "return self.block(x)"})
+    m = nnspec.from_dict({"name": "Net", "modules": {"block": {"ModuleDict": {"a": {"Linear": [4, 4]}}, "name": "Block",
+                                                               "forward": "return self.a(x)"}},
+                          "forward": "return self.block(x)"}, seed=0)
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(m(x), m.block.a(x), rtol=1e-6)
+    with pytest.raises(nnspec.NNSpecError, match="call one of its entries"):  # one without a forward: as before
+        nnspec.from_dict({"name": "Net", "modules": {"block": {"ModuleDict": {"a": {"Linear": [4, 4]}}}},
+                          "forward": "return self.block(x)"})
