@@ -640,6 +640,8 @@ class Compiler:
             return UserFunction(self.functions[name])
         if name in NO_OP_FUNCTIONS:
             return Special(name)
+        if name == "Tensor":  # from torch import Tensor, as reference code has it (isinstance(input, Tensor))
+            return Special("torch.Tensor")
         if name in NAMESPACES:
             return Namespace(NAMESPACES[name])
         if name in BUILTINS:

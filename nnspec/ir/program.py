@@ -25,6 +25,9 @@ NO_OP_DECORATORS = frozenset({
     "torch.no_grad", "torch.inference_mode", "staticmethod", "torch.compiler.disable", "torch._dynamo.disable",
     "torch.jit._overload_method", "functools.wraps",
 })
+# a def with one of these declares a signature for TorchScript or type checkers; the def of that name without it
+# is the one that runs (torchvision's _DenseLayer.forward)
+OVERLOAD_DECORATORS = frozenset({"torch.jit._overload_method", "torch.jit._overload", "overload", "typing.overload"})
 MAX_FUNCTIONS = 1_000  # defs in one text
 
 
@@ -74,6 +77,10 @@ def _decorator_name(d: ast.expr) -> str:
     return ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else ""
 
 
+def _overload(s: ast.stmt) -> bool:
+    return isinstance(s, ast.FunctionDef) and any(_decorator_name(d) in OVERLOAD_DECORATORS for d in s.decorator_list)
+
+
 def _is_docstring(s: ast.stmt) -> bool:
     return isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
 
@@ -97,7 +104,7 @@ def _function(fn: ast.stmt, source: ForwardSource, what: str) -> FunctionCode:
 
 def parse_program(code: str, source: ForwardSource, inputs: list[str] | None) -> Program:
     """A ``forward:`` text: a bare body, or ``def forward(self, ...)`` with helper methods beside it."""
-    body = _parse(code, source, "forward")
+    body = [s for s in _parse(code, source, "forward") if not _overload(s)]
     defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     if not defs:
         return Program(source, body, None, list(inputs) if inputs is not None else ["x"])
@@ -134,7 +141,7 @@ def parse_program(code: str, source: ForwardSource, inputs: list[str] | None) ->
 def parse_functions(code: str, source: ForwardSource) -> dict[str, FunctionCode]:
     """The file's ``functions:`` text: module-level defs (and ``torch.fx.wrap("name")`` lines, which do nothing)."""
     functions: dict[str, FunctionCode] = {}
-    body = _parse(code, source, "functions")
+    body = [s for s in _parse(code, source, "functions") if not _overload(s)]
     if len(body) > MAX_FUNCTIONS:
         raise CompileError(f"functions: more than {MAX_FUNCTIONS:,} statements", position=source.position(1, 0))
     for s in body:

@@ -485,3 +485,18 @@ def test_a_forward_whose_inputs_default_to_none_compiles_when_called():
     with pytest.raises(nnspec.NNSpecError) as info:
         m()
     assert "the forward raises ValueError('You must specify exactly one" in str(info.value)
+
+
+def test_overload_declarations_are_skipped_and_tensor_is_torch_tensor():
+    # torchvision's _DenseLayer: two @torch.jit._overload_method declarations, then the forward that runs
+    m = model("@torch.jit._overload_method  # noqa: F811\n"
+              "def forward(self, input: List[Tensor]) -> Tensor:  # noqa: F811\n"
+              "    pass\n"
+              "@torch.jit._overload_method  # noqa: F811\n"
+              "def forward(self, input: Tensor) -> Tensor:  # noqa: F811\n"
+              "    pass\n"
+              "def forward(self, input):\n"
+              "    prev = [input] if isinstance(input, Tensor) else input\n"
+              "    return torch.cat(prev, 1)").eval()
+    x = np.ones((2, 3), np.float32)
+    assert m(x).shape == (2, 3) and m([x, x]).shape == (2, 6)
