@@ -166,6 +166,30 @@ def matmul_peak(repeats: int) -> float:
     return 2 * 2048**3 / (ms * 1e-3) / 1e9
 
 
+def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int, forward_repeats: int) -> dict:
+    """``row`` with the times of nnspec's plan, its module-by-module forward, ``torch_model`` in eager mode and
+    in onnxruntime (where it exports), each in its own block with a pause between."""
+    import torch
+
+    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(x), repeats)
+    time.sleep(0.3)
+    row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), forward_repeats, warmup=1)
+    time.sleep(0.3)
+    tx = torch.from_numpy(x)
+
+    def torch_call():
+        with torch.no_grad():
+            torch_model(tx)
+
+    row["torch_ms"], row["torch_spread"] = timed(torch_call, repeats)
+    time.sleep(0.3)
+    session = onnx_session(torch_model, x)
+    if session is not None:
+        feed = {session.get_inputs()[0].name: x}
+        row["ort_ms"], row["ort_spread"] = timed(lambda: session.run(None, feed), repeats)
+    return row
+
+
 def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None = None) -> dict:
     import torch
 
@@ -183,21 +207,7 @@ def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None 
     got = plan(x)
     err = float(np.abs(np.asarray(got) - want).max())
     row = {"name": name, "input": list(shape), "max_abs_diff": err, "plan_compile_ms": compile_ms}
-    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(x), repeats)
-    time.sleep(0.3)
-    row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), max(3, repeats // 2), warmup=1)
-    time.sleep(0.3)
-
-    def torch_call():
-        with torch.no_grad():
-            twin(tx)
-
-    row["torch_ms"], row["torch_spread"] = timed(torch_call, repeats)
-    time.sleep(0.3)
-    session = onnx_session(twin, x)
-    if session is not None:
-        feed = {session.get_inputs()[0].name: x}
-        row["ort_ms"], row["ort_spread"] = timed(lambda: session.run(None, feed), repeats)
+    time_runtimes(row, plan, net, twin, x, repeats, forward_repeats=max(3, repeats // 2))
     if flops:
         row["gflops"] = flops / (row["nnspec_ms"] * 1e-3) / 1e9
         row["torch_gflops"] = flops / (row["torch_ms"] * 1e-3) / 1e9
@@ -252,22 +262,7 @@ def reference_row(name: str, path: str, kind: str, shape: tuple, dtype: str, rep
     got = np.asarray(_main_output(plan(x)))
     row = {"name": name, "input": list(shape), "max_abs_diff": float(np.abs(got - want).max()),
            "max_abs_output": float(np.abs(want).max())}
-    row["nnspec_ms"], row["nnspec_spread"] = timed(lambda: plan(x), repeats)
-    time.sleep(0.3)
-    row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), max(2, repeats // 3), warmup=1)
-    time.sleep(0.3)
-
-    def torch_call():
-        with torch.no_grad():
-            ref(tx)
-
-    row["torch_ms"], row["torch_spread"] = timed(torch_call, repeats)
-    time.sleep(0.3)
-    session = onnx_session(ref, x)
-    if session is not None:
-        feed = {session.get_inputs()[0].name: x}
-        row["ort_ms"], row["ort_spread"] = timed(lambda: session.run(None, feed), repeats)
-    return row
+    return time_runtimes(row, plan, net, ref, x, repeats, forward_repeats=max(2, repeats // 3))
 
 
 def conv_flops(spec: dict, shape: tuple) -> float:

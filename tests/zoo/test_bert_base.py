@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import nnspec
+from torchvision_live import hf_model as shared_hf_model
+from zoo import close
 from nnspec.cli import app
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "bert_base.yaml"
@@ -25,25 +25,7 @@ pytestmark = live
 
 
 def hf_model():
-    """BertModel(BertConfig()) with random weights (seed 0), in eval mode; its all-zero and all-one float entries
-    (biases, LayerNorms) redrawn, so that none hides a mistake."""
-    # transformers imports torchvision where it is installed, whose C extension can't load beside a CPU-only torch
-    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
-    import torch
-    from transformers import BertConfig, BertModel
-
-    torch.manual_seed(0)
-    model = BertModel(BertConfig()).eval()
-    with torch.no_grad():
-        for value in model.state_dict().values():
-            if value.dtype.is_floating_point and ((value == 0).all() or (value == 1).all()):
-                value.add_(torch.randn(value.shape) * 0.1)
-    return model
-
-
-def close(got: np.ndarray, want: np.ndarray) -> None:
-    assert got.shape == want.shape and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+    return shared_hf_model("BertConfig", "BertModel")
 
 
 @pytest.fixture(scope="module")

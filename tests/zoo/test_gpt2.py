@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import nnspec
+from torchvision_live import hf_model as shared_hf_model
+from zoo import close
 from nnspec.cli import app
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "gpt2.yaml"
@@ -24,25 +24,7 @@ pytestmark = live
 
 
 def hf_model():
-    """GPT2LMHeadModel(GPT2Config()) with random weights (seed 0), in eval mode; its all-zero and all-one entries
-    (Conv1D biases, LayerNorms) redrawn, so that none hides a mistake."""
-    # transformers imports torchvision where it is installed, whose C extension can't load beside a CPU-only torch
-    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config()).eval()
-    with torch.no_grad():
-        for value in model.state_dict().values():
-            if value.dtype.is_floating_point and ((value == 0).all() or (value == 1).all()):
-                value.add_(torch.randn(value.shape) * 0.1)
-    return model
-
-
-def close(got: np.ndarray, want: np.ndarray) -> None:
-    assert got.shape == want.shape and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+    return shared_hf_model("GPT2Config", "GPT2LMHeadModel")
 
 
 def ids(shape: tuple, seed: int) -> np.ndarray:

@@ -100,3 +100,20 @@ def same_output(model: nnspec.Module, ref, shape: tuple) -> float:
     if shape[0] > 1:  # the logits depend on the input, well above the tolerance
         assert float(want.std(axis=0).mean()) > 1e-2 * float(np.abs(want).max())
     return float(np.abs(got - want).max())
+
+
+def hf_model(config: str, model: str):
+    """transformers' ``model(config())`` with random weights (seed 0), in eval mode; its all-zero and all-one float
+    entries (biases, LayerNorms) redrawn, so that none hides a mistake."""
+    # transformers imports torchvision where it is installed, whose C extension can't load beside a CPU-only torch
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    built = getattr(transformers, model)(getattr(transformers, config)()).eval()
+    with torch.no_grad():
+        for value in built.state_dict().values():
+            if value.dtype.is_floating_point and ((value == 0).all() or (value == 1).all()):
+                value.add_(torch.randn(value.shape) * 0.1)
+    return built
