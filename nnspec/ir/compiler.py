@@ -235,12 +235,6 @@ NO_OP_FUNCTIONS = {"_log_api_usage_once"}
 SPECIAL_FUNCTIONS = FALSE_FUNCTIONS | {"torch._assert", "torch.Tensor", "torch.jit.annotate"}
 
 
-def parse_forward(code: str, source: ForwardSource, inputs: list[str] | None) -> tuple[list[ast.stmt], list[str]]:
-    """(body statements, input names) of a forward given with or without its ``def forward(self, ...)``."""
-    program = parse_program(code, source, inputs)
-    return program.body, program.inputs
-
-
 class Compiler:
     """Compiles one module's forward for one mode (``training`` is a compile-time constant) and one way of
     calling it: ``binding`` gives each parameter a Leaf (a run-time value: a placeholder) or a constant.
@@ -1619,11 +1613,9 @@ def _guard(path: str, source: ForwardSource, compile_: Any) -> Any:
                            position=source.position(1, 0)) from None
 
 
-def _mode_independent(module: nn.Module) -> bool:
+def _mode_independent(program: Program, functions: dict[str, FunctionCode]) -> bool:
     """Whether no text the forward may compile says ``training``: then one graph serves both modes."""
-    d = module.__dict__
-    return "training" not in d["_forward_program"].source.code and \
-        not any("training" in f.source.code for f in d["_forward_functions"].values())
+    return "training" not in program.source.code and not any("training" in f.source.code for f in functions.values())
 
 
 def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] | None, path: str = "",
@@ -1642,7 +1634,9 @@ def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] |
              _forward_variants={}, _forward_shaped=False, _forward_graphs={})
     compiler = Compiler(module, program, None, True, path, d["_forward_functions"])
     d["_forward_defaults"] = defaults = _guard(path, source, compiler.default_binding)
-    modes = (True,) if _mode_independent(module) else (True, False)
+    # found once here, not at each call: one graph for both modes where the text never says training
+    d["_forward_one_mode"] = _mode_independent(program, d["_forward_functions"])
+    modes = (True,) if d["_forward_one_mode"] else (True, False)
     try:
         for mode in modes:
             d["_forward_graphs"][mode] = _compile(module, mode, defaults)
@@ -1763,7 +1757,7 @@ def forward_graph(module: nn.Module, args: tuple, kwargs: dict) -> tuple[Graph, 
     mode = bool(module.training)
     for _ in range(2):
         spec = {n: _spec(v, d["_forward_shaped"]) for n, v in values.items()}
-        key = (mode if not _mode_independent(module) else None, _key(spec))
+        key = (None if d["_forward_one_mode"] else mode, _key(spec))
         graph = d["_forward_variants"].get(key)
         if graph is None:
             if len(d["_forward_variants"]) >= MAX_VARIANTS:

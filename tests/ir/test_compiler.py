@@ -500,3 +500,14 @@ def test_overload_declarations_are_skipped_and_tensor_is_torch_tensor():
               "    return torch.cat(prev, 1)").eval()
     x = np.ones((2, 3), np.float32)
     assert m(x).shape == (2, 3) and m([x, x]).shape == (2, 6)
+
+
+@pytest.mark.parametrize("functions, phrase", [
+    ("[1, 2]", "functions must be Python text (module-level defs), got"),
+    ("'def f(x):\\n  return (x'", "functions: invalid Python syntax"),
+])
+def test_a_functions_key_that_is_not_python_text_is_placed(functions, phrase):
+    text = f"functions: {functions}\nname: M\nforward: 'return x'\n"
+    with pytest.raises(nnspec.NNSpecError) as info:
+        nnspec.loads(text, filename="m.yaml")
+    assert str(info.value).startswith("m.yaml:1:") and phrase in str(info.value), str(info.value)

@@ -19,18 +19,12 @@ from nnspec.nn.user import CustomForward, base_class, has_custom_forward
 from nnspec.plan.record import is_leaf
 from nnspec.runtime.symbolic import Dim
 from nnspec.static import infer
+from cases_subclass import LAYER_NORM_2D  # torchvision's LayerNorm2d.forward, written once
 
 ROOT = Path(__file__).resolve().parents[2]
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_TORCHVISION = HAVE_TORCH and importlib.util.find_spec("torchvision") is not None
 
-LAYER_NORM_2D = """\
-def forward(self, x: Tensor) -> Tensor:
-    x = x.permute(0, 2, 3, 1)
-    x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-    x = x.permute(0, 3, 1, 2)
-    return x
-"""
 LN2D = {"LayerNorm": [96], "eps": 1.0e-6, "name": "LayerNorm2d", "forward": LAYER_NORM_2D}
 
 

@@ -16,14 +16,8 @@ from nnspec import nn
 from nnspec.spec import validate
 from nnspec.spec.models import CONTAINER_SPECS, LAYER_SPECS, SUBCLASS_KEYS, layer_spec
 from nnspec.spec.schema import json_schema
+from cases_subclass import LAYER_NORM_2D  # torchvision's LayerNorm2d.forward, written once
 
-LAYER_NORM_2D = """\
-def forward(self, x: Tensor) -> Tensor:
-    x = x.permute(0, 2, 3, 1)
-    x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-    x = x.permute(0, 3, 1, 2)
-    return x
-"""
 
 
 def _error(text: str) -> str:
