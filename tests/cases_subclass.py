@@ -6,14 +6,8 @@ Imported by cases.py; each add() is one case."""
 from __future__ import annotations
 
 from cases import L, add
+from subclass_texts import LAYER_NORM_2D
 
-LAYER_NORM_2D = """\
-def forward(self, x: Tensor) -> Tensor:
-    x = x.permute(0, 2, 3, 1)
-    x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-    x = x.permute(0, 3, 1, 2)
-    return x
-"""
 add("subclass_layernorm2d", {"Sequential": [L("Conv2d", 3, 8, 3),
                                             {**L("LayerNorm", 8, eps=1e-6), "name": "LayerNorm2d",
                                              "forward": LAYER_NORM_2D}]}, (2, 3, 7, 6))

@@ -19,7 +19,7 @@ from nnspec.nn.user import CustomForward, base_class, has_custom_forward
 from nnspec.plan.record import is_leaf
 from nnspec.runtime.symbolic import Dim
 from nnspec.static import infer
-from cases_subclass import LAYER_NORM_2D  # torchvision's LayerNorm2d.forward, written once
+from subclass_texts import LAYER_NORM_2D
 
 ROOT = Path(__file__).resolve().parents[2]
 HAVE_TORCH = importlib.util.find_spec("torch") is not None

@@ -16,7 +16,7 @@ from nnspec import nn
 from nnspec.spec import validate
 from nnspec.spec.models import CONTAINER_SPECS, LAYER_SPECS, SUBCLASS_KEYS, layer_spec
 from nnspec.spec.schema import json_schema
-from cases_subclass import LAYER_NORM_2D  # torchvision's LayerNorm2d.forward, written once
+from subclass_texts import LAYER_NORM_2D
 
 
 
