@@ -2,7 +2,8 @@
 
     python bench/cpu.py                 # everything: a few minutes on 2 cores
     python bench/cpu.py --quick         # fewer repeats
-    python bench/cpu.py -k resnet18     # only the rows whose name contains this
+    python bench/cpu.py -k resnet18     # only the rows whose name contains this (-k again: or that)
+    python bench/cpu.py --numpy-first   # NumPy imported before nnspec (OpenBLAS's own thread timeout)
 
 nnspec runs each model through its execution plan (``nnspec.compile``); the "forward" column
 is the model's own forward, module by module, for comparison. Each runtime runs the same
@@ -40,14 +41,18 @@ from pathlib import Path
 THREADS = "2"
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, THREADS)
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "22")  # as importing nnspec first sets it (see nnspec/__init__)
 
-import numpy as np  # noqa: E402
+# which of NumPy and nnspec is imported first (nnspec, first, sets OPENBLAS_THREAD_TIMEOUT for OpenBLAS as
+# it loads; NumPy first leaves OpenBLAS's default): a user's script may do either
+NUMPY_FIRST = "--numpy-first" in sys.argv
+if NUMPY_FIRST:
+    import numpy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the torch twin builder (tests/oracle.py)
 
 import nnspec  # noqa: E402
+import numpy as np  # noqa: E402
 
 MLP = {"name": "MLP", "modules": {"fc1": {"Linear": [784, 1024]}, "fc2": {"Linear": [1024, 1024]},
                                   "fc3": {"Linear": [1024, 10]}},
@@ -384,29 +389,38 @@ def compile_time(path: str, shape: tuple, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
-    parser.add_argument("-k", default="", help="only rows whose name contains this")
+    parser.add_argument("-k", action="append", default=[],
+                        help="only rows whose name contains this (repeat -k for several)")
+    parser.add_argument("--numpy-first", action="store_true",
+                        help="import NumPy before nnspec (OpenBLAS then keeps its default thread timeout)")
     args = parser.parse_args()
+    keys = args.k or [""]
+
+    def wanted(name: str) -> bool:
+        return any(k in name for k in keys)
+
     repeats = 3 if args.quick else 10
     import torch
 
     peak = matmul_peak(repeats)
-    print(f"nnspec {nnspec.__version__}, torch {torch.__version__}, numpy {np.__version__}, {THREADS} threads; "
+    print(f"nnspec {nnspec.__version__}, torch {torch.__version__}, numpy {np.__version__}, {THREADS} threads, "
+          f"{'NumPy' if NUMPY_FIRST else 'nnspec'} imported first; "
           f"NumPy float32 matmul peak {peak:.0f} GFLOP/s")
     rows = []
     for name, (model, shape) in MODELS.items():
-        if args.k in name:
+        if wanted(name):
             rows.append(bench_row(name, model, shape, repeats))
             print_row(rows[-1], peak)
     for name, (path, kind, shape, dtype) in REFERENCES.items():
-        if args.k in name and (ROOT / path).exists():
+        if wanted(name) and (ROOT / path).exists():
             rows.append(reference_row(name, path, kind, shape, dtype, repeats))
             print_row(rows[-1], peak)
     for name, (spec, shape) in CONVS.items():
-        if args.k in name:
+        if wanted(name):
             rows.append(bench_row(name, spec, shape, repeats, conv_flops(spec, shape)))
             print_row(rows[-1], peak)
     compiled = {}
-    if args.k in "resnet50 compile":
+    if any(k in "resnet50 compile" for k in keys):
         compiled = compile_time("models/zoo/resnet50.yaml", (8, 3, 224, 224), repeats)
         print(f"\ncompile, resnet50 b8: read + validate + build (seeded weights) {compiled['load_ms']:.0f} ms, "
               f"and plan {compiled['load_and_plan_ms']:.0f} ms in all; shape-only read + validate + build "
@@ -419,6 +433,7 @@ def main() -> None:
                 rss[runtime] = found
         print("\npeak RSS, resnet18 b8 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "threads": int(THREADS),
+              "imported_first": "numpy" if NUMPY_FIRST else "nnspec",
               "numpy": np.__version__, "torch": torch.__version__, "matmul_peak_gflops": peak, "rows": rows,
               "peak_rss_mib_resnet18_b8": rss, "compile": compiled}
     out = ROOT / "bench" / "results" / f"cpu-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..runtime import functional as F
 from ..runtime.backend import get_array_module
-from ..runtime.kernels import conv as _conv, linear as _linear
-from ..runtime.kernels.parallel import over_batch
+from ..runtime.kernels import conv as _conv, conv_nhwc as _nhwc, linear as _linear
+from ..runtime.kernels.parallel import MIN_ELEMENTS, over_batch, single_threaded_blas
 from ..runtime.kernels.window import pad as _pad
 
 
@@ -108,12 +108,20 @@ class Fused:
 
 
 class FusedConv(Fused):
-    """Conv1d/2d/3d (zero, reflect, replicate or circular padding), with BatchNorm and activation."""
+    """Conv1d/2d/3d (zero, reflect, replicate or circular padding), with BatchNorm and activation.
+
+    ``method`` (set by the channels_last and winograd passes, for a batched Conv2d) is one of
+    ``conv_nhwc.METHODS``: the output is then channels-last, computed by that method from the weight as
+    it prepares it once (see ``prepared``); None runs the NCHW kernels of ``runtime.kernels.conv``."""
 
     op = "conv"
 
     def __init__(self, module: Any, folded: tuple | None = None, act: Activation | None = None):
         super().__init__(module, folded, act)
+        self.method: str | None = None
+        self.size: tuple | None = None  # the output's spatial sizes, as compiled (for choosing a method)
+        self._prepared: tuple = (None, None, None)  # (the weight it was made from, method, prepared weight)
+        self.shape: tuple = tuple(self.weight.shape)  # the weight's (O, C/groups, *k)
         m = module
         self.nd = len(m.kernel_size)
         self.stride, self.dilation, self.groups = tuple(m.stride), tuple(m.dilation), m.groups  # as compiled
@@ -135,20 +143,66 @@ class FusedConv(Fused):
             residual = None if residual is None else residual[None]
         act = self.act
 
-        def epilogue(part: Any, batch: slice) -> None:
+        def epilogue(part: Any, index: Any) -> None:  # index: where part is in the output (see conv_nhwc.conv2d)
             if residual is not None:
-                part += residual[batch]
+                part += residual[index]
             if act is not None:
                 act(part)
+        if self.method is not None and not unbatched:
+            return self._channels_last(x, w, b, epilogue if residual is not None or act is not None else None)
         if any(p for pair in self.pads for p in pair):
             x = self._padded(x)
         size = tuple((x.shape[2 + i] - self.dilation[i] * (w.shape[2 + i] - 1) - 1) // self.stride[i] + 1
                      for i in range(self.nd))
-        out = None if unbatched else self.out((x.shape[0], w.shape[0]) + size, x.dtype)
-        y = _conv.conv(x, w, b, self.stride, self.dilation, self.groups, out=out,
-                       scratch=None if self.pool is None else self.pool.take,
-                       epilogue=epilogue if residual is not None or act is not None else None)
-        return y[0] if unbatched else y
+        n = x.shape[0]
+        out = self.out((n, w.shape[0]) + size, x.dtype)
+        if out is None:
+            out = get_array_module(x).empty((n, w.shape[0]) + size, dtype=x.dtype)
+        scratch = None if self.pool is None else self.pool.take
+        tail = epilogue if residual is not None or act is not None else None
+
+        def part(batch: slice) -> None:
+            shifted = None if tail is None else \
+                (lambda y, b: tail(y, slice(batch.start + b.start, batch.start + b.stop)))
+            _conv.conv(x[batch], w, b, self.stride, self.dilation, self.groups, out=out[batch], scratch=scratch,
+                       epilogue=shifted)
+
+        if single_threaded_blas.active:  # a plan that splits its work itself (see plan._own_threads)
+            over_batch(get_array_module(x), n, MIN_ELEMENTS, part)
+        else:
+            part(slice(0, n))
+        return out[0] if unbatched else out
+
+    def describe(self) -> str:
+        return super().describe() + (f" ({self.method}, channels-last)" if self.method else "")
+
+    def prepared(self, w: Any) -> Any:
+        """The weight as ``method`` multiplies it, made at the first call and kept while the layer's weight is
+        the same array (a plan reads the layer's weights as they are when it was compiled; see
+        ``Plan.refresh``). A folded weight is dropped once prepared: the plan keeps one form of it."""
+        made_from, method, prepared = self._prepared
+        if w is None:  # folded, and prepared already
+            return prepared
+        if made_from is not w or method != self.method:
+            prepared = _nhwc.prepare(w, self.method)
+            self._prepared = (None if self.folded is not None else w, self.method, prepared)
+            self.shape = tuple(w.shape)
+            if self.folded is not None:
+                self.folded = (None, self.folded[1])
+        return prepared
+
+    def _channels_last(self, x: Any, w: Any, b: Any, epilogue: Any) -> Any:
+        prepared = self.prepared(w)
+        w = self.shape  # (O, C, kh, kw)
+        pads = tuple(self.pads)
+        if self.mode != "constant":  # reflect, replicate, circular: padded first
+            x, pads = _pad(x, self.pads, self.mode), ((0, 0), (0, 0))
+        kernel = tuple(w[2:])
+        size = tuple((x.shape[2 + i] + sum(pads[i]) - self.dilation[i] * (kernel[i] - 1) - 1) // self.stride[i] + 1
+                     for i in range(2))
+        out = self.out((x.shape[0],) + size + (w[0],), x.dtype)
+        return _nhwc.conv2d(x, prepared, self.method, b, kernel, self.stride, self.dilation, pads, out=out,
+                            scratch=None if self.pool is None else self.pool.take, epilogue=epilogue)
 
     def _padded(self, x: Any) -> Any:
         if self.mode != "constant" or self.pool is None:
@@ -197,7 +251,8 @@ class EvalBatchNorm:
         shift = -m.running_mean * scale if m.bias is None else m.bias.data - m.running_mean * scale
         shape = (1, -1) + (1,) * (x.ndim - 2)
         scale, shift = scale.reshape(shape), shift.reshape(shape)
-        y = xp.empty(x.shape, x.dtype) if self.pool is None or self.fresh else self.pool.take(x.shape, x.dtype)
+        take = None if self.pool is None or self.fresh else self.pool.take
+        y = _nhwc.empty_as(x, x.shape, x.dtype, take)  # in the input's layout (channels-last stays so)
 
         def part(b: slice) -> None:
             xp.multiply(x[b], scale, out=y[b])

@@ -11,6 +11,15 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
   writes into) is computed once, when the plan is made.
 - ``lower_kernels``: a layer whose forward reaches one kernel (convolution, linear, pooling,
   activations) calls it directly, its arguments normalised and checked when the plan was made.
+- ``channels_last``: batched 2-d convolutions write channels-last (NHWC) outputs, where every step
+  that reads them (transitively through the elementwise ops, pools and BatchNorms that keep a layout)
+  is one that only reads its input: the next convolution then multiplies it as it lies. Each such
+  convolution runs one of ``conv_nhwc``'s methods (im2col or depthwise here: results as exact as the
+  NCHW kernels'). A layout is never seen from outside: the forward's results, and anything a view is
+  taken of, stay NCHW.
+- ``winograd``: channels-last 3x3 stride-1 convolutions use Winograd's F(4x4, 3x3) or F(2x2, 3x3),
+  faster and about 10x less exact in float32 (relative errors about 1e-5); switch it off for results
+  as im2col's.
 - ``reuse_memory``: each slot is dropped after its last use, so the memory live at once is the
   largest live set, and convolution and linear kernels write into arrays the plan hands out again.
 
@@ -24,6 +33,8 @@ import bisect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..runtime.backend import get_array_module
+from ..runtime.kernels import conv_nhwc
 from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, Pool, folded_params
 from .lower import lower
 from .record import Program, Ref, Step, bound_arguments, refs_in, resolve, substitute
@@ -333,6 +344,151 @@ def lower_kernels(program: Program) -> None:
             kernel = lower(step, len(program.shapes[src][0]), program.shapes[src][1]) if src is not None else None
             if kernel is not None:
                 step.fn, step.args = kernel, (step.args[0],)
+
+
+# steps that read a channels-last array as the NCHW array it is, without a view of it, and may give a
+# channels-last result (elementwise ops, pools, BatchNorm, concatenation): a layout passes through them
+_LAYOUT_KEEPING_LAYERS = {
+    "ReLU", "ReLU6", "Tanh", "Sigmoid", "SiLU", "Hardswish", "Hardsigmoid", "GELU", "LeakyReLU", "ELU", "Mish",
+    "Hardtanh", "BatchNorm2d", "MaxPool2d", "AvgPool2d", "Identity", "Dropout", "Dropout2d",
+}
+_LAYOUT_KEEPING_OPS = {
+    "add", "iadd", "mul", "imul", "sub", "isub", "truediv", "itruediv",
+    "F.relu", "torch.relu", ".relu()", "torch.nn.functional.relu", "F.relu6", "F.hardtanh", "F.silu", "F.gelu",
+    "F.hardswish", "F.hardsigmoid", "F.sigmoid", "torch.sigmoid", ".sigmoid()", "F.max_pool2d", "F.avg_pool2d",
+    "torch.cat", "torch.concat",
+}
+# steps that read one and give a C-contiguous result
+_LAYOUT_ENDING = {"AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", "torch.nn.functional.adaptive_avg_pool2d"}
+
+
+def _conv2d_kernel(program: Program, step: Step) -> FusedConv | None:
+    """The fused kernel of a batched floating-point Conv2d's step (made now where it has none yet)."""
+    if not step.kind.startswith("Conv2d"):
+        return None
+    kernel = _lowered(step)
+    out = _single_output(step)
+    if not isinstance(kernel, FusedConv) or out is None or kernel.nd != 2:
+        return None
+    shape, dtype = program.shapes[out]
+    if len(shape) != 4 or str(dtype) not in ("float16", "float32", "float64"):
+        return None
+    if step.fn is not kernel:
+        step.fn, step.args, step.kwargs = kernel, (step.args[0],), {}
+    return kernel
+
+
+def _method(kernel: FusedConv, program: Program, exact: bool) -> str | None:
+    w = kernel.weight.data
+    args = (tuple(w.shape), kernel.stride, kernel.dilation, kernel.groups)
+    forced = getattr(program, "conv_method", None)
+    if forced is not None:
+        if forced == "nchw":
+            return None
+        if conv_nhwc.applicable(forced, *args):
+            return forced
+    return conv_nhwc.choose(*args, kernel.size, exact=exact)
+
+
+@register
+def channels_last(program: Program) -> None:
+    convs: dict[int, tuple[Step, FusedConv]] = {}
+    for step in program.steps:
+        kernel = _conv2d_kernel(program, step)
+        if kernel is not None:
+            kernel.size = tuple(program.shapes[_single_output(step)][0][2:])
+            if _method(kernel, program, exact=True) is not None:
+                convs[id(step)] = (step, kernel)
+    place = {id(step): i for i, step in enumerate(program.steps)}
+    last_write: dict[int, int] = {}  # root -> the place of the last step writing into it in place
+    for root, writers in _writers(program).items():
+        last_write[root] = max(place[id(w)] for w in writers)
+    while True:
+        taint, needs = _channels_last_slots(program, convs)
+        # a slot read by a step that needs NCHW is copied to NCHW just before it, where nothing writes
+        # into that memory afterwards (the copy would not see it); else its convolutions stay NCHW
+        bad: set[int] = set()
+        for slot, at in needs.items():
+            if last_write.get(program.root(slot), -1) > at:
+                bad |= taint[slot]
+        if not bad:
+            break
+        for i in bad:
+            convs.pop(i, None)
+    for step, kernel in convs.values():
+        kernel.method = _method(kernel, program, exact=True)
+    _convert_to_nchw(program, needs)
+
+
+def _channels_last_slots(program: Program, convs: dict) -> tuple[dict[int, set[int]], dict[int, int]]:
+    """(slot -> the convolutions whose channels-last output it may be, slot -> the place of the first step
+    that needs it NCHW, len(steps) for the forward's result)."""
+    taint: dict[int, set[int]] = {}
+    needs: dict[int, int] = {}
+    for at, step in enumerate(program.steps):
+        reads = step.refs()
+        came = set().union(*(taint.get(s, ()) for s in reads))
+        if id(step) in convs:
+            for s in step.outputs():
+                taint[s] = {id(step)}
+        elif not came or isinstance(step.fn, FusedConv) or step.kind in _LAYOUT_ENDING:
+            continue
+        elif step.kind in _LAYOUT_KEEPING_OPS or (step.module is not None and step.kind in _LAYOUT_KEEPING_LAYERS):
+            for s in step.outputs():
+                taint[s] = came
+        else:
+            for s in reads:
+                if s in taint:
+                    needs.setdefault(s, at)
+    for s in refs_in(program.output):
+        if s in taint:
+            needs.setdefault(s, len(program.steps))
+    return taint, needs
+
+
+def to_nchw(x: Any) -> Any:
+    """A C-contiguous (NCHW) copy of a channels-last array (the array itself where it is one already)."""
+    return get_array_module(x).ascontiguousarray(x)
+
+
+def _convert_to_nchw(program: Program, needs: dict[int, int]) -> None:
+    """A ``to_nchw`` step before the first step that needs each slot NCHW; it and every later reader but
+    the convolutions and layout-keeping steps (and the forward's result) read the copy."""
+    if not any(isinstance(s.fn, FusedConv) and s.fn.method for s in program.steps):
+        return
+    copies: dict[int, int] = {}
+    before: dict[int, list[Step]] = {}
+    for slot, at in needs.items():
+        new = program.slots
+        program.slots += 1
+        program.shapes.append(program.shapes[slot])
+        copies[slot] = new
+        first = program.steps[at] if at < len(program.steps) else None
+        step = Step(to_nchw, (Ref(slot),), {}, Ref(new), name=first.name if first else "(output)", kind="to_nchw",
+                    position=first.position if first else None)
+        before.setdefault(at, []).append(step)
+    steps: list[Step] = []
+    for at, step in enumerate(program.steps):
+        steps.extend(before.get(at, ()))
+        keeps = isinstance(step.fn, FusedConv) or step.kind in _LAYOUT_ENDING or step.kind in _LAYOUT_KEEPING_OPS \
+            or (step.module is not None and step.kind in _LAYOUT_KEEPING_LAYERS)
+        if not keeps:
+            mapping = {s: copies[s] for s in step.refs() if s in copies and needs[s] <= at}
+            if mapping:
+                step.args, step.kwargs = substitute(step.args, mapping), substitute(step.kwargs, mapping)
+        steps.append(step)
+    steps.extend(before.get(len(program.steps), ()))
+    program.output = substitute(program.output, copies)
+    program.steps = steps
+
+
+@register
+def winograd(program: Program) -> None:
+    """Channels-last convolutions whose measured best method is Winograd's take it (see conv_nhwc.choose)."""
+    for step in program.steps:
+        kernel = step.fn
+        if isinstance(kernel, FusedConv) and kernel.method is not None:
+            kernel.method = _method(kernel, program, exact=False)
 
 
 @register

@@ -20,6 +20,7 @@ raises PlanError (``nnspec run`` then runs the model's own forward, and says why
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,11 @@ from ..runtime.meta import MetaArray, SymbolicValueError
 from ..runtime.tensor import array_module
 from ..static import call_ends
 from ..trace import Call, ShapeTrace
-from .kernels import Fused
+from ..runtime.kernels.conv_nhwc import METHODS
+from ..runtime.kernels.parallel import single_threaded_blas, threads
+from .kernels import Fused, FusedConv
+
+_NOTHING = contextlib.nullcontext()
 from .passes import PASSES, _assign
 from .record import PlanError, Program, Recorder, Ref, Step, map_nested, refs_in, resolve, shape_only_clone
 
@@ -60,6 +65,10 @@ class Signature:
             + tuple((k, type(v).__name__, repr(v)) for k, v in self.named)
 
 
+# the convolution methods a plan may be told to use wherever they apply: "nchw" is the NCHW kernels alone
+# (no channels-last layout), the others conv_nhwc's
+CONV_METHODS = ("nchw",) + METHODS
+
 # a step's Python errors (NumPy refusing a write into a broadcast view): nnspec errors, as a forward's are
 _PYTHON_ERRORS = (ValueError, TypeError, IndexError, KeyError, ArithmeticError, AttributeError)
 
@@ -75,6 +84,7 @@ class Compiled:
         self.frees = program.frees or [[] for _ in program.steps]
         state = {id(read()) for read in program.state.values()}  # a parameter returned stays itself, as in torch
         self.constant_ids = {id(_owner(v)) for v in program.constants.values()} - state
+        self.own_threads = _own_threads(program)
 
     def run(self, inputs: Sequence[Any], profile: bool = False) -> tuple[Any, list[float] | None]:
         p = self.program
@@ -86,7 +96,7 @@ class Compiled:
         for s, v in p.constants.items():
             env[s] = v
         times: list[float] | None = [] if profile else None
-        with array_module(p.xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+        with array_module(p.xp), (single_threaded_blas if self.own_threads else _NOTHING):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
             for step, run, free in zip(p.steps, self.runners, self.frees):
                 try:
                     if profile:  # a device queues its kernels: each one's time is to its end
@@ -110,6 +120,22 @@ class Compiled:
         if self.constant_ids:  # a constant leaving the plan: the caller gets a copy of it, each run its own
             out = map_nested(out, lambda v: v.copy() if _is_array(v) and id(_owner(v)) in self.constant_ids else v)
         return out, times
+
+
+def _own_threads(program: Program) -> bool:
+    """Whether the plan runs with single-threaded BLAS, its kernels splitting the batch over nnspec's threads
+    themselves: where NumPy computes on more than one core, the inputs are batches of two or more and
+    convolutions run channels-last (each then does half the batch per thread). Mixing the two kinds of
+    threads costs more than either: OpenBLAS's threads spin for a while after each matmul (about 0.1 s
+    unless OPENBLAS_THREAD_TIMEOUT was set before NumPy was loaded) and take the cores from nnspec's. Measured
+    on 2 cores, ResNet-18 at batch 8: 132-141 ms this way whatever was imported first, against 138 (nnspec
+    first) or 178-226 ms (NumPy first) with the threads mixed."""
+    if getattr(program.xp, "__name__", "") != "numpy" or threads() < 2:
+        return False
+    if not any(isinstance(s.fn, FusedConv) and s.fn.method for s in program.steps):
+        return False
+    batches = [program.shapes[s][0][0] for s in program.inputs if program.shapes[s][0]]
+    return bool(batches) and min(batches) >= 2
 
 
 def _placed(e: NNSpecError, step: Step, env: list) -> NNSpecError:
@@ -174,10 +200,14 @@ class Plan:
     """A model compiled per input signature (see the module's doc). Call it like the model."""
 
     def __init__(self, model: Module, passes: dict[str, bool] | None = None, named: dict | None = None,
-                 names: Sequence[str | None] | None = None):
+                 names: Sequence[str | None] | None = None, conv_method: str | None = None):
         unknown = sorted(set(passes or {}) - set(PASSES))
         if unknown:
             raise NNSpecRuntimeError(f"unknown pass(es) {', '.join(unknown)}; the passes are {', '.join(PASSES)}")
+        if conv_method is not None and conv_method not in CONV_METHODS:
+            raise NNSpecRuntimeError(f"unknown convolution method {conv_method!r}; the methods are "
+                                     f"{', '.join(CONV_METHODS)}")
+        self.conv_method = conv_method
         self.model = model
         self.passes = {name: (passes or {}).get(name, True) for name in PASSES}
         self.named = dict(named or {})
@@ -252,6 +282,7 @@ class Plan:
                 RECORDER.reset(token)
             program = recorder.program(slots, output)
         program.xp = xp
+        program.conv_method = self.conv_method
         with array_module(xp):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
             for name, fn in PASSES.items():
                 if self.passes[name]:
@@ -330,14 +361,16 @@ def timed_calls(compiled: Compiled, times: Sequence[float]) -> list[Call]:
 
 def compile(model: Module, input_shapes: Sequence[Sequence[int]] | None = None, *, dtype: Any = "float32",
             named: dict | None = None, names: Sequence[str | None] | None = None,
-            passes: dict[str, bool] | None = None) -> Plan:
+            passes: dict[str, bool] | None = None, conv_method: str | None = None) -> Plan:
     """``model`` as an execution plan: compiled now for ``input_shapes`` where given, else per input
-    signature on first call. ``passes`` switches passes off by name (``{"fold_batchnorm": False}``);
-    ``names`` names the input each array is for, as ``static.infer``'s does."""
-    plan = Plan(model, passes, named, names)
+    signature on first call. ``passes`` switches passes off by name (``{"fold_batchnorm": False}``, and
+    ``{"winograd": False}`` for results as exact as im2col's); ``conv_method`` forces one of
+    ``CONV_METHODS`` on every convolution it applies to (the others keep their choice); ``names`` names the
+    input each array is for, as ``static.infer``'s does."""
+    plan = Plan(model, passes, named, names, conv_method)
     if input_shapes is not None:
         plan.compile(input_shapes, dtype)
     return plan
 
 
-__all__ = ["Compiled", "Fused", "Plan", "PlanError", "compile", "timed_calls"]
+__all__ = ["CONV_METHODS", "Compiled", "Fused", "Plan", "PlanError", "compile", "timed_calls"]

@@ -140,6 +140,7 @@ class Program:
     pool: Any = None  # the arrays its kernels reuse (reuse_memory)
     frees: list[list[int]] | None = None  # per step, the slots to drop after it (reuse_memory)
     views: set[int] = field(default_factory=set)  # slots that view another's memory (not the same array)
+    conv_method: str | None = None  # the convolution method forced on every layer it applies to ("nchw": none)
 
     def root(self, slot: int) -> int:
         """The slot whose memory ``slot`` is (the chain is followed once, then remembered)."""

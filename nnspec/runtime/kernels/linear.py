@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module
+from .parallel import single_threaded_blas, split_matmul
 
 
 def linear(x, weight, bias, out=None):
@@ -29,7 +30,10 @@ def linear(x, weight, bias, out=None):
             return out
         linear(flat, weight, bias, out=out.reshape(rows, weight.shape[0]))  # a view of out
         return out
-    y = xp.matmul(x, weight.T, out=out)
+    if x.ndim == 2 and single_threaded_blas.active:  # an execution plan splits the work itself
+        y = split_matmul(x, weight.T, xp.empty((x.shape[0], weight.shape[0]), x.dtype) if out is None else out)
+    else:
+        y = xp.matmul(x, weight.T, out=out)
     if bias is not None:
         y += bias
     return y

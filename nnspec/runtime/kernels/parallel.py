@@ -12,11 +12,16 @@ use. Work under ``MIN_ELEMENTS`` output elements is not split (a thread hand-off
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..backend import get_array_module
+
 MIN_ELEMENTS = 1 << 18
+
+_PREFIX = "nnspec-worker"
 
 _executor: ThreadPoolExecutor | None = None
 
@@ -47,13 +52,83 @@ def over_batch(xp: Any, n: int, elements: int, part: Callable[[slice], None]) ->
     batch has more than one item and the work has at least ``MIN_ELEMENTS`` elements; else once."""
     global _executor
     k = min(threads(), n) if getattr(xp, "__name__", "") == "numpy" and elements >= MIN_ELEMENTS else 1
-    if k <= 1:
+    if k <= 1 or threading.current_thread().name.startswith(_PREFIX):  # (a part splitting again runs whole)
         part(slice(0, n))
         return
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=max(threads() - 1, 1), thread_name_prefix="nnspec")
+        _executor = ThreadPoolExecutor(max_workers=max(threads() - 1, 1), thread_name_prefix=_PREFIX)
     bounds = [n * i // k for i in range(k + 1)]
     futures = [_executor.submit(part, slice(bounds[i], bounds[i + 1])) for i in range(1, k)]
     part(slice(bounds[0], bounds[1]))
     for f in futures:
         f.result()
+
+
+class _Blas:
+    """The BLAS libraries NumPy loaded, through threadpoolctl's controller (found once; setting a
+    library's thread count then costs about 1 us, where ``threadpool_limits`` scans for the libraries at
+    every call, about 0.24 ms). Nested and concurrent users share one count of how many are inside."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.saved: list[tuple[Any, int]] = []
+        self._libs: list[Any] | None = None
+
+    def libs(self) -> list[Any]:
+        if self._libs is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        return self._libs
+
+    @property
+    def active(self) -> bool:
+        """Whether some thread is inside: BLAS is single-threaded, and kernels split their work themselves."""
+        return self.inside > 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if self.inside == 0:
+                self.saved = [(lib, lib.get_num_threads()) for lib in self.libs()]
+                for lib, _ in self.saved:
+                    lib.set_num_threads(1)
+            self.inside += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        with self.lock:
+            self.inside -= 1
+            if self.inside == 0:
+                for lib, count in self.saved:
+                    lib.set_num_threads(count)
+
+
+single_threaded_blas = _Blas()
+
+
+def split_matmul(a: Any, b: Any, out: Any) -> Any:
+    """``matmul(a, b, out=out)`` for 2-d ``a`` (M, K), ``b`` (K, N) and a C-contiguous ``out`` (M, N): while
+    BLAS is single-threaded (``single_threaded_blas``) and NumPy computes, its rows (or, for a few rows,
+    its columns) split over threads; else one call."""
+    xp = get_array_module(a)
+    k = threads() if single_threaded_blas.active and getattr(xp, "__name__", "") == "numpy" else 1
+    m, n = out.shape
+    if k <= 1 or m * n * a.shape[1] < MIN_ELEMENTS * 16:
+        return xp.matmul(a, b, out=out)
+    if m >= 4 * k:
+        over_batch(xp, m, MIN_ELEMENTS, lambda rows: xp.matmul(a[rows], b, out=out[rows]))
+    else:  # a column block of out is a strided view BLAS writes as it is (its leading dimension n)
+        over_batch(xp, n, MIN_ELEMENTS, lambda cols: xp.matmul(a, b[:, cols], out=out[:, cols]))
+    return out
+
+
+def over_batch_blas(xp: Any, n: int, part: Callable[[slice], None]) -> None:
+    """``part(batch_slice)`` over slices of ``range(n)`` on this many threads, each calling BLAS
+    single-threaded (matmuls on a part of the batch each, no BLAS threads waiting on each other); once,
+    on BLAS's own threads, where the array module is not NumPy or the batch is one item."""
+    k = min(threads(), n) if getattr(xp, "__name__", "") == "numpy" else 1
+    if k <= 1:
+        part(slice(0, n))
+        return
+    with single_threaded_blas:
+        over_batch(xp, n, MIN_ELEMENTS, part)

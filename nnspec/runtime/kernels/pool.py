@@ -10,7 +10,7 @@ import numpy
 
 from ..backend import get_array_module
 from .parallel import over_batch
-from .window import pad_or_crop, windows
+from .window import empty_as, is_channels_last, pad_or_crop, windows
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
@@ -151,7 +151,7 @@ def _running_max(xp, x, kernel, stride, padding, dilation, out):
             ins.append(slice(start, start + (hi - lo - 1) * stride[i] + 1, stride[i]) if hi > lo else slice(0, 0))
         return (batch, Ellipsis) + tuple(outs), x[(batch, Ellipsis) + tuple(ins)]
 
-    y = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+    y = empty_as(x, x.shape[:2] + tuple(out), x.dtype)  # channels-last stays so
 
     def part(batch: slice) -> None:
         y[batch] = view(full, batch)[1]
@@ -226,6 +226,17 @@ def adaptive_avg_pool(x, output_size: Sequence[int]):
     nd = len(output_size)
     acc = _accumulator(x.dtype)
     spatial = x.shape[x.ndim - nd:]
+    if all(o > 0 and s % o == 0 for s, o in zip(spatial, output_size)) and x.ndim == nd + 2 \
+            and is_channels_last(x):
+        # equal bins of a channels-last input: the same sums over its (N, *S, C) memory, no copy
+        xt = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
+        tiled = xt.reshape(x.shape[:1] + tuple(v for s, o in zip(spatial, output_size) for v in (o, s // o))
+                           + x.shape[1:2])
+        y = tiled.sum(axis=tuple(2 + 2 * i for i in range(nd)), dtype=acc)
+        for s, o in zip(spatial, output_size):
+            if s // o > 1:
+                y = y / acc.type(s // o)
+        return xp.ascontiguousarray(y.astype(x.dtype, copy=False).transpose((0, nd + 1) + tuple(range(1, nd + 1))))
     if all(o > 0 and s % o == 0 for s, o in zip(spatial, output_size)):  # equal bins that tile the input
         tiled = x.reshape(x.shape[:x.ndim - nd] + tuple(v for s, o in zip(spatial, output_size) for v in (o, s // o)))
         y = tiled.sum(axis=tuple(x.ndim - nd + 2 * i + 1 for i in range(nd)), dtype=acc)

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..backend import get_array_module
+
+
+def is_channels_last(x: Any) -> bool:
+    """Whether ``x`` (N, C, *S) is laid out channels-last and not also C-contiguous (as with C or every
+    spatial size 1)."""
+    return x.ndim >= 3 and not x.flags.c_contiguous and \
+        x.transpose((0,) + tuple(range(2, x.ndim)) + (1,)).flags.c_contiguous
+
+
+def empty_as(x: Any, shape: tuple, dtype: Any, take: Callable | None = None) -> Any:
+    """A new (N, C, *S) array in ``x``'s layout: channels-last where ``x`` is, else C-contiguous; from
+    ``take(shape, dtype)`` (a plan's pool) where given."""
+    xp = get_array_module(x)
+    take = take or (lambda s, d: xp.empty(s, dtype=d))
+    if not is_channels_last(x) or len(shape) != x.ndim:
+        return take(tuple(shape), dtype)
+    nd = len(shape)
+    return take((shape[0],) + tuple(shape[2:]) + (shape[1],), dtype).transpose((0, nd - 1) + tuple(range(1, nd - 1)))
 
 
 def windows(x, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int], out: Sequence[int]):

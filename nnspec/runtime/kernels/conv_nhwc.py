@@ -1,0 +1,309 @@
+"""2-d convolutions on channels-last (NHWC) activations: im2col, Winograd and depthwise.
+
+An execution plan keeps the activations of a convolutional network channels-last: an array of the
+logical shape (N, C, H, W) whose memory is (N, H, W, C), as torch's ``channels_last`` memory format. Every
+op reads it as the NCHW array it is (NumPy follows the strides), so nothing changes in what is computed;
+the kernels here see the channels as the contiguous inner axis, where a convolution is a matmul over
+positions: (positions, K*C) @ (K*C, O) gives (positions, O), the next layer's NHWC input with no
+transposition.
+
+The methods, chosen per layer by ``choose`` (a plan may force one):
+
+- ``im2col``: the columns of a few images at a time, (images*P, kh*kw*C), gathered by one copy from a
+  strided view of every window, times the weight (kh*kw*C, O). A 1x1 stride-1 convolution is its own
+  columns (no copy).
+- ``winograd4`` / ``winograd2``: Winograd's minimal filtering F(4x4, 3x3) / F(2x2, 3x3) (Lavin and Gray,
+  2015) for 3x3, stride 1, one group. The input is cut into overlapping 6x6 (4x4) tiles, each tile
+  transformed (B^T d B), multiplied channel-wise with the transformed weights (G g G^T, made once) as
+  36 (16) matmuls of (tiles, C) @ (C, O), and transformed back (A^T m A). The transforms are matmuls
+  with the Kronecker products of the 1-d matrices, over every tile and channel at once. F(4x4) does
+  4x fewer multiplies in the matmul than direct convolution, F(2x2) 2.25x; in float32 F(4x4) is about
+  10x less exact than im2col (its transform matrices have entries up to 8 and 1/24): relative errors of
+  about 1e-5 where im2col's are about 1e-6. F(2x2)'s are about 2e-6.
+- ``depthwise``: one input channel per group: per kernel offset, a strided view of the input times that
+  offset's weights (C contiguous, so one vectorised multiply-add per offset).
+
+float16 computes in float32 and stores float16, as the NCHW kernels and torch's CPU kernels do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+from ..backend import get_array_module
+from .parallel import over_batch, over_batch_blas
+from .window import empty_as, is_channels_last  # noqa: F401 (the plan's kernels take them from here)
+
+METHODS = ("im2col", "winograd2", "winograd4", "depthwise")
+
+# a depthwise convolution adds up its kernel offsets over blocks of output rows of about this many bytes
+DEPTHWISE_BLOCK_BYTES = 1 << 20
+
+# the most memory a layer's Winograd-transformed weights may take (float32 sizes); see choose
+WINOGRAD_WEIGHT_BYTES = 8 << 20
+
+# each step of a method works on as many whole images as fit their working arrays in this many bytes
+CHUNK_BYTES = 8 << 20
+
+
+
+def _winograd_matrices(m: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(B^T, G, A^T) of F(m x m, 3 x 3), interpolation points 0, +-1, +-2 and infinity (Lavin and Gray)."""
+    if m == 2:
+        bt = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+        g = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        at = [[1, 1, 1, 0], [0, 1, -1, -1]]
+    else:
+        bt = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+              [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+        g = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+             [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
+        at = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+    return numpy.array(bt, numpy.float64), numpy.array(g, numpy.float64), numpy.array(at, numpy.float64)
+
+
+_KRON: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def _kron(xp: Any, m: int, dtype: Any) -> tuple[Any, Any]:
+    """(kron(B^T, B^T), kron(A^T, A^T)) in ``dtype``, on ``xp``'s device: the 2-d tile transforms as one
+    matrix each, applied to a tile flattened row by row."""
+    key = (m, xp.__name__ + str(dtype))
+    if key not in _KRON:
+        bt, _, at = _winograd_matrices(m)
+        _KRON[key] = (xp.asarray(numpy.kron(bt, bt), dtype=dtype), xp.asarray(numpy.kron(at, at), dtype=dtype))
+    return _KRON[key]
+
+
+def prepare(weight: Any, method: str) -> Any:
+    """The weight (O, C/groups, kh, kw) as ``method`` multiplies it, computed once per plan: (kh*kw*C, O)
+    for im2col, (a*a, C, O) transformed for Winograd (in float64, rounded once), (kh, kw, C) for
+    depthwise."""
+    xp = get_array_module(weight)
+    work = xp.float32 if weight.dtype == xp.float16 else weight.dtype
+    o, c, kh, kw = weight.shape
+    if method == "im2col":
+        return xp.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, o), dtype=work)
+    if method == "depthwise":
+        return xp.ascontiguousarray(weight.reshape(o, kh, kw).transpose(1, 2, 0), dtype=work)
+    m = 4 if method == "winograd4" else 2
+    _, g, _ = _winograd_matrices(m)
+    g = xp.asarray(g)
+    a = m + 2
+    u = xp.empty((a * a, c, o), dtype=work)
+    for start in range(0, o, 64):  # in float64 a block of output channels at a time (bounded working memory)
+        block = g @ weight[start:start + 64].astype(xp.float64) @ g.T  # (o', C, a, a)
+        u[:, :, start:start + 64] = block.reshape(block.shape[0], c, a * a).transpose(2, 1, 0)
+    return u
+
+
+def applicable(method: str, weight_shape: tuple, stride: tuple, dilation: tuple, groups: int) -> bool:
+    o, cg, kh, kw = weight_shape
+    if method == "depthwise":
+        return groups > 1 and cg == 1 and o == groups
+    if groups != 1:
+        return False
+    if method == "im2col":
+        return True
+    return (kh, kw) == (3, 3) and stride == (1, 1) and dilation == (1, 1)
+
+
+def choose(weight_shape: tuple, stride: tuple, dilation: tuple, groups: int, size: tuple,
+           exact: bool = False) -> str | None:
+    """The method for a layer, by rules measured on 2 cores (bench/cpu.py); None where the NCHW kernels
+    do better (grouped convolutions). ``exact`` never chooses Winograd: results as im2col's."""
+    if applicable("depthwise", weight_shape, stride, dilation, groups):
+        return "depthwise"
+    if groups != 1:
+        return None
+    o, c = weight_shape[:2]
+    if not exact and applicable("winograd4", weight_shape, stride, dilation, groups) and min(c, o) >= 16:
+        # measured at batch 8, ms, F(4x4) / F(2x2) / im2col: 64->64 @56 12.0 / 13.9 / 15.7, 128->128 @28
+        # 7.7 / 8.7 / 13.7, 256->256 @14 7.2 / 7.4 / 10.9, 512->512 @7 7.0 / 9.5 / 10.2 (its 2x2 tiles
+        # of 4x4 compute 64 outputs for 49, and still win). The transformed weights are kept beside the
+        # model's: 36/9 of the weight for F(4x4), 16/9 for F(2x2); above WINOGRAD_WEIGHT_BYTES a layer
+        # takes the smaller form, or im2col (ResNet-18's 512-channel layers: 38 MB each in F(4x4))
+        if min(size) >= 4 and 36 * c * o * 4 <= WINOGRAD_WEIGHT_BYTES:
+            return "winograd4"
+        if 16 * c * o * 4 <= WINOGRAD_WEIGHT_BYTES:
+            return "winograd2"
+    return "im2col"
+
+
+def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride: tuple, dilation: tuple,
+           pads: tuple, out: Any = None, scratch: Callable | None = None,
+           epilogue: Callable | None = None) -> Any:
+    """The convolution of ``x`` (N, C, H, W), of any memory layout, zero-padded by ``pads`` ((top, bottom),
+    (left, right)), as ``method`` with its ``prepared`` weight; returns (N, O, Ho, Wo) channels-last: a
+    transposed view of ``out`` (N, Ho, Wo, O) where given, else of a new array. ``epilogue(part, batch)``
+    runs on each part of the output (a channels-last (n, O, Ho, Wo) view) once it is written, after the bias."""
+    xp = get_array_module(x, prepared)
+    take = scratch or (lambda shape, dtype: xp.empty(shape, dtype=dtype))
+    store = x.dtype
+    work = xp.float32 if store == xp.float16 else store
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    o = prepared.shape[-1]
+    hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
+    ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    y = xp.empty((n, ho, wo, o), dtype=store) if out is None else out
+    if method in ("winograd2", "winograd4"):
+        m = 4 if method == "winograd4" else 2
+        # padded to whole tiles: the tiles cover (th*m + 2, tw*m + 2) of the padded input
+        extent = (-(-ho // m) * m + 2, -(-wo // m) * m + 2)
+    else:
+        extent = (hp, wp)
+    direct = (kh, kw) == (1, 1) and pads == ((0, 0), (0, 0)) and stride == (1, 1) and x.dtype == work \
+        and x.transpose(0, 2, 3, 1).flags.c_contiguous  # the input is its own columns
+
+    def run(batch: slice) -> None:
+        xb = x[batch]
+        src = xb.transpose(0, 2, 3, 1) if direct else _padded_nhwc(xp, xb, pads, extent, work, take)
+        yb = y[batch]
+
+        def finish(part: Any, start: int, rows: slice | None = None) -> None:
+            if bias is not None:
+                part += bias.astype(store, copy=False)
+            if epilogue is not None:
+                at = slice(batch.start + start, batch.start + start + part.shape[0])
+                epilogue(part.transpose(0, 3, 1, 2), at if rows is None else (at, slice(None), rows))
+
+        if method == "depthwise":
+            _depthwise(xp, src, prepared, stride, dilation, (ho, wo), yb, work, take, finish)
+        elif method == "im2col":
+            _im2col(xp, src, prepared, (kh, kw), stride, dilation, (ho, wo), yb, work, take, finish)
+        else:
+            _winograd(xp, src, prepared, m, (ho, wo), yb, work, take, finish)
+
+    if method == "depthwise":  # elementwise: the batch split over threads
+        over_batch(xp, n, y.size * kh * kw, run)
+    else:  # parts of the batch on threads, each with single-threaded BLAS (see parallel.over_batch_blas)
+        over_batch_blas(xp, n, run)
+    return y.transpose(0, 3, 1, 2)
+
+
+def _padded_nhwc(xp: Any, x: Any, pads: tuple, extent: tuple, work: Any, take: Callable) -> Any:
+    """x (N, C, H, W) as an (N, *extent, C) array in ``work``'s dtype: zeros before and after the input as
+    ``pads`` says, and after it up to ``extent`` (whole tiles)."""
+    n, c, h, w = x.shape
+    (top, _), (left, _) = pads
+    buf = take((n,) + tuple(extent) + (c,), work)
+    bottom, right = extent[0] - top - h, extent[1] - left - w
+    if top:
+        buf[:, :top] = 0
+    if bottom > 0:
+        buf[:, top + h:] = 0
+    if left:
+        buf[:, :, :left] = 0
+    if right > 0:
+        buf[:, :, left + w:] = 0
+    # the input cropped where a pad is negative or the tiles end before it
+    hs, ws = min(h, extent[0] - top), min(w, extent[1] - left)
+    buf[:, top:top + hs, left:left + ws] = x[:, :, :hs, :ws].transpose(0, 2, 3, 1)
+    return buf
+
+
+def _chunk(n: int, per_image: int) -> int:
+    """How many images a step works on at once."""
+    return max(1, min(n, CHUNK_BYTES // max(per_image, 1)))
+
+
+def _im2col(xp, src, wm, kernel, stride, dilation, size, y, work, take, finish) -> None:
+    n, hp, wp, c = src.shape
+    kh, kw = kernel
+    ho, wo = size
+    o = wm.shape[1]
+    p = ho * wo
+    direct = (kh, kw) == (1, 1) and stride == (1, 1) and (hp, wp) == (ho, wo)
+    store = y.dtype
+    step = _chunk(n, p * (kh * kw * c + o) * numpy.dtype(work).itemsize)
+    s0, s1, s2, s3 = src.strides
+    for b in range(0, n, step):
+        m = min(step, n - b)
+        if direct:
+            cols = src[b:b + m].reshape(m * p, c)
+        else:
+            # a window's row (kw * C values) is contiguous where the dilation is 1: one run to copy
+            row = (kw * c,) if dilation[1] == 1 else (kw, c)
+            win = xp.lib.stride_tricks.as_strided(
+                src[b:b + m], shape=(m, ho, wo, kh) + row,
+                strides=(s0, s1 * stride[0], s2 * stride[1], s1 * dilation[0]) + ((s3,) if dilation[1] == 1
+                                                                                 else (s2 * dilation[1], s3)))
+            cols = take((m, ho, wo, kh) + row, work)
+            cols[...] = win
+            cols = cols.reshape(m * p, kh * kw * c)
+        yb = y[b:b + m]
+        if store == work:
+            xp.matmul(cols, wm, out=yb.reshape(m * p, o))
+        else:
+            yb[...] = xp.matmul(cols, wm).reshape(yb.shape)
+        finish(yb, b)
+
+
+def _winograd(xp, src, u, m, size, y, work, take, finish) -> None:
+    """F(m x m, 3 x 3) over the whole tiles of ``src`` (N, th*m + 2, tw*m + 2, C) padded already."""
+    n, hp, wp, c = src.shape
+    a = m + 2
+    th, tw = (hp - 2) // m, (wp - 2) // m
+    ho, wo = size
+    o = u.shape[2]
+    kb, ka = _kron(xp, m, work)
+    t = th * tw
+    itemsize = numpy.dtype(work).itemsize
+    step = _chunk(n, t * (2 * a * a * c + a * a * o + m * m * o) * itemsize)
+    s0, s1, s2, s3 = src.strides
+    whole = ho == th * m and wo == tw * m and y.dtype == work
+    for b in range(0, n, step):
+        k = min(step, n - b)
+        tiles = xp.lib.stride_tricks.as_strided(src[b:b + k], shape=(a, a, k, th, tw, c),
+                                                strides=(s1, s2, s0, s1 * m, s2 * m, s3))
+        d = take((a, a, k, th, tw, c), work)
+        d[...] = tiles
+        v = take((a * a, k * t, c), work)
+        xp.matmul(kb, d.reshape(a * a, k * t * c), out=v.reshape(a * a, k * t * c))
+        mm = take((a * a, k * t, o), work)
+        xp.matmul(v, u, out=mm)
+        z = take((m, m, k, th, tw, o), work)
+        xp.matmul(ka, mm.reshape(a * a, k * t * o), out=z.reshape(m * m, k * t * o))
+        tiles_out = z.transpose(2, 3, 0, 4, 1, 5)  # (k, th, m, tw, m, O)
+        yb = y[b:b + k]
+        if whole:
+            yb.reshape(k, th, m, tw, m, o)[...] = tiles_out
+        else:
+            full = take((k, th, m, tw, m, o), work)
+            full[...] = tiles_out
+            yb[...] = full.reshape(k, th * m, tw * m, o)[:, :ho, :wo]
+        finish(yb, b)
+
+
+def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> None:
+    """Per kernel offset, the strided view of the input (C contiguous) times that offset's weights, added
+    up a block of output rows at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES)."""
+    n = src.shape[0]
+    kh, kw = wk.shape[:2]
+    ho, wo = size
+    c = y.shape[3]
+    rows = max(1, DEPTHWISE_BLOCK_BYTES // max(n * wo * c * numpy.dtype(work).itemsize, 1))
+    acc_all = y if y.dtype == work else take(y.shape, work)
+    tmp_all = take((n, min(rows, ho), wo, c), work)
+    for r0 in range(0, ho, rows):  # the bias and epilogue on each block, in cache
+        r1 = min(ho, r0 + rows)
+        acc, tmp = acc_all[:, r0:r1], tmp_all[:, :r1 - r0]
+        for i in range(kh):
+            top = r0 * stride[0] + i * dilation[0]
+            for j in range(kw):
+                q = j * dilation[1]
+                view = src[:, top:top + (r1 - r0 - 1) * stride[0] + 1:stride[0], q:q + (wo - 1) * stride[1] + 1:stride[1]]
+                if i == 0 and j == 0:
+                    xp.multiply(view, wk[0, 0], out=acc)
+                else:
+                    xp.multiply(view, wk[i, j], out=tmp)
+                    acc += tmp
+        if acc_all is not y:
+            y[:, r0:r1] = acc
+        finish(y[:, r0:r1], 0, slice(r0, r1))

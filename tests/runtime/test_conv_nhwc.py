@@ -1,0 +1,170 @@
+"""The channels-last convolution methods (im2col, Winograd F(2x2) and F(4x4), depthwise) against the float64
+loop reference, from NCHW and channels-last inputs, into given arrays, with the epilogue told where each
+part lies; and the rules that choose them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnspec.runtime.kernels import conv_nhwc as K
+from nnspec.runtime.kernels import parallel
+from nnspec.runtime.kernels.window import empty_as, is_channels_last
+from test_conv_methods import reference
+
+# how far each method may be from the exact result, as a fraction of the output's largest magnitude
+# (float32): im2col and depthwise round like the NCHW kernels; Winograd's transforms (entries up to 8 and
+# 1/24 for F(4x4)) lose about 10x more (measured at most 1.7e-5 for 3x3 layers of up to 512 channels)
+TOLERANCE = {"im2col": 1e-5, "depthwise": 1e-5, "winograd2": 1e-5, "winograd4": 1e-4}
+FLOAT16 = 2e-2
+
+CASES = [  # (input shape, weight shape, stride, dilation, pads ((top, bottom), (left, right)))
+    ((2, 5, 11, 13), (7, 5, 3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+    ((3, 4, 9, 10), (6, 4, 3, 3), (1, 1), (1, 1), ((0, 2), (1, 0))),  # uneven pads, sizes not whole tiles
+    ((2, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # whole 4x4 tiles
+    ((1, 3, 5, 4), (2, 3, 3, 3), (1, 1), (1, 1), ((0, 0), (0, 0))),  # outputs smaller than a tile
+    ((2, 4, 12, 11), (5, 4, 3, 2), (2, 1), (1, 2), ((1, 0), (2, 2))),
+    ((2, 3, 16, 16), (8, 3, 7, 7), (2, 2), (1, 1), ((3, 3), (3, 3))),  # a ResNet stem
+    ((3, 6, 7, 7), (4, 6, 1, 1), (1, 1), (1, 1), ((0, 0), (0, 0))),  # 1x1: the input is its columns
+    ((3, 6, 7, 7), (4, 6, 1, 1), (2, 2), (1, 1), ((0, 0), (0, 0))),
+    ((2, 8, 10, 9), (8, 1, 3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # depthwise
+    ((2, 8, 10, 9), (8, 1, 3, 3), (2, 2), (2, 1), ((2, 1), (1, 1))),
+    ((2, 4, 9, 9), (4, 1, 5, 5), (1, 1), (1, 1), ((2, 2), (2, 2))),
+]
+
+
+def _ids(case):
+    return f"{case[0]}-{case[1]}-s{case[2]}-d{case[3]}-p{case[4]}"
+
+
+def _methods(case):
+    shape, wshape, stride, dilation, _ = case
+    groups = shape[1] if wshape[1] == 1 and shape[1] > 1 else 1
+    return [m for m in K.METHODS if K.applicable(m, wshape, stride, dilation, groups)]
+
+
+PARAMS = [(case, m) for case in CASES for m in _methods(case)]
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+@pytest.mark.parametrize("case,method", PARAMS, ids=[f"{_ids(c)}-{m}" for c, m in PARAMS])
+def test_every_method_matches_the_loop_reference(case, method, dtype, layout):
+    shape, wshape, stride, dilation, pads = case
+    rng = np.random.default_rng(sum(shape) + sum(wshape))
+    x = rng.standard_normal(shape).astype(dtype)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    w = (rng.standard_normal(wshape) / np.sqrt(np.prod(wshape[1:]))).astype(dtype)
+    b = rng.standard_normal(wshape[0]).astype(dtype)
+    groups = shape[1] if method == "depthwise" else 1
+    padded = np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + pads)
+    want = reference(padded, w, b, stride, dilation, groups)
+    got = K.conv2d(x, K.prepare(w, method), method, b, wshape[2:], stride, dilation, pads)
+    assert got.shape == want.shape and got.dtype == np.dtype(dtype)
+    assert is_channels_last(got) or got.shape[1] == 1 or got.shape[2] * got.shape[3] == 1
+    scale = np.abs(want).max()
+    tol = FLOAT16 if dtype == "float16" else TOLERANCE[method] if dtype == "float32" else 1e-12
+    assert np.abs(got - want).max() <= tol * scale, (np.abs(got - want).max() / scale, tol)
+
+
+@pytest.mark.parametrize("case,method", PARAMS, ids=[f"{_ids(c)}-{m}" for c, m in PARAMS])
+def test_into_a_given_array_with_the_epilogue_told_where_each_part_lies(case, method, monkeypatch):
+    """Working in small parts (one image, a few rows): each part's epilogue gets the index of that part in
+    the whole output, so a residual read there lines up; the result is the same as in one part."""
+    shape, wshape, stride, dilation, pads = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal(wshape).astype(np.float32)
+    prepared = K.prepare(w, method)
+    whole = K.conv2d(x, prepared, method, None, wshape[2:], stride, dilation, pads)
+    residual = rng.standard_normal(whole.shape).astype(np.float32)
+    monkeypatch.setattr(K, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(K, "DEPTHWISE_BLOCK_BYTES", 1)
+    seen = []
+
+    def epilogue(part, index):
+        seen.append(index)
+        part += residual[index]
+        np.maximum(part, 0, out=part)
+
+    n, o, ho, wo = whole.shape
+    out = np.full((n, ho, wo, o), np.nan, np.float32)
+    taken = []
+
+    def scratch(s, dt):
+        taken.append(np.full(s, np.nan, dt))  # garbage in every working array: nothing may rely on zeros
+        return taken[-1]
+
+    got = K.conv2d(x, prepared, method, None, wshape[2:], stride, dilation, pads, out=out, scratch=scratch,
+                   epilogue=epilogue)
+    assert np.shares_memory(got, out) and got.shape == whole.shape
+    np.testing.assert_allclose(got, np.maximum(whole + residual, 0), rtol=1e-5, atol=1e-5)
+    assert len(seen) > 1 or (n == 1 and method != "depthwise")  # in parts: images, or rows
+    covered = np.zeros(whole.shape, bool)
+    for index in seen:
+        assert not covered[index].any()
+        covered[index] = True
+    assert covered.all()
+
+
+def test_the_winograd_weights_are_made_in_blocks_as_in_one_go():
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((150, 3, 3, 3))  # three blocks of output channels
+    for method, m in (("winograd2", 2), ("winograd4", 4)):
+        _, g, _ = K._winograd_matrices(m)
+        whole = (g @ w @ g.T).reshape(150, 3, -1).transpose(2, 1, 0)
+        np.testing.assert_allclose(K.prepare(w, method), whole, rtol=1e-12)
+        assert K.prepare(w.astype(np.float16), method).dtype == np.float32  # float16 computes in float32
+
+
+def test_the_rules_choose_by_shape_memory_and_exactness():
+    three = (64, 64, 3, 3)
+    assert K.choose(three, (1, 1), (1, 1), 1, (56, 56)) == "winograd4"
+    assert K.choose(three, (1, 1), (1, 1), 1, (56, 56), exact=True) == "im2col"  # exact: never Winograd
+    assert K.choose(three, (1, 1), (1, 1), 1, (3, 3)) == "winograd2"  # smaller than a 4x4 tile
+    assert K.choose(three, (2, 2), (1, 1), 1, (28, 28)) == "im2col"
+    assert K.choose((64, 8, 3, 3), (1, 1), (1, 1), 1, (56, 56)) == "im2col"  # too few channels to pay
+    # transformed weights over WINOGRAD_WEIGHT_BYTES: F(2x2)'s smaller ones, then im2col
+    assert K.choose((256, 256, 3, 3), (1, 1), (1, 1), 1, (14, 14)) == "winograd2"
+    assert K.choose((512, 512, 3, 3), (1, 1), (1, 1), 1, (7, 7)) == "im2col"
+    assert K.choose((32, 1, 3, 3), (2, 2), (1, 1), 32, (56, 56)) == "depthwise"
+    assert K.choose((32, 2, 3, 3), (1, 1), (1, 1), 16, (56, 56)) is None  # other groups: the NCHW kernels
+    assert K.choose((64, 1, 3, 3), (1, 1), (1, 1), 32, (56, 56)) is None  # two outputs per channel
+
+
+def test_layouts_are_recognised_and_kept():
+    x = np.zeros((2, 3, 4, 5), np.float32)
+    cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    assert not is_channels_last(x) and is_channels_last(cl)
+    assert not is_channels_last(np.zeros((2, 1, 4, 5)).transpose(0, 1, 2, 3))  # C-contiguous as well
+    made = empty_as(cl, (2, 6, 2, 2), np.float64)
+    assert made.shape == (2, 6, 2, 2) and is_channels_last(made) and made.dtype == np.float64
+    assert empty_as(x, (2, 6, 2, 2), np.float32).flags.c_contiguous
+
+
+def test_single_threaded_blas_nests_and_restores_the_thread_count():
+    libs = parallel.single_threaded_blas.libs()
+    if not libs:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    before = [lib.get_num_threads() for lib in libs]
+    with parallel.single_threaded_blas:
+        with parallel.single_threaded_blas:
+            assert parallel.single_threaded_blas.active
+            assert all(lib.get_num_threads() == 1 for lib in libs)
+        assert all(lib.get_num_threads() == 1 for lib in libs)
+    assert not parallel.single_threaded_blas.active
+    assert [lib.get_num_threads() for lib in libs] == before
+
+
+@pytest.mark.parametrize("shape", [(300, 200, 90), (3, 400, 700), (1, 2, 3)])
+def test_split_matmul_is_the_matmul(shape, monkeypatch):
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    m, k, n = shape
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    out = np.empty((m, n))
+    with parallel.single_threaded_blas:
+        got = parallel.split_matmul(a, b, out)
+    assert got is out
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
