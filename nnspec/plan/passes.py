@@ -197,8 +197,8 @@ def _foldable_shape(program: Program, step: Step, kernel: Fused) -> bool:
 
 @register
 def fuse_residual(program: Program) -> None:
-    """A convolution whose output's only use is ``out += identity`` (or ``out + identity``), the identity
-    an array of the same shape and dtype: the add runs in the convolution's kernel, on each part of its
+    """A convolution whose output's only use is ``out += identity`` (or ``out + identity``, ``identity + out``),
+    the identity an array of the same shape and dtype: the add runs in the convolution's kernel, on each part of its
     output as soon as it is written (a residual block's second convolution)."""
     uses = _Uses(program)
     steps = program.steps
@@ -215,6 +215,8 @@ def fuse_residual(program: Program) -> None:
                 or nxt.module is not None or nxt.kind not in ("iadd", "add") or nxt.kwargs or len(nxt.args) != 2:
             continue
         first, other = nxt.args
+        if nxt.kind == "add" and other == Ref(out) and first != Ref(out):  # identity + conv: the same sum
+            first, other = other, first
         if first != Ref(out) or not isinstance(other, Ref) or program.root(other.slot) == program.root(out) \
                 or program.shapes[other.slot] != program.shapes[out]:
             continue
@@ -346,6 +348,11 @@ def lower_kernels(program: Program) -> None:
                 step.fn, step.args = kernel, (step.args[0],)
 
 
+# a convolution of fewer mult-adds stays NCHW (unless a method is forced): its per-call work (padding into a
+# new layout, the strided views) costs more than channels-last saves. Measured on 2 cores: LeNet-5's two
+# convolutions (0.9 and 1.9 M mult-adds at batch 8)
+CHANNELS_LAST_MIN_MULT_ADDS = 1 << 22
+
 # steps that read a channels-last array as the NCHW array it is, without a view of it, and may give a
 # channels-last result (elementwise ops, pools, BatchNorm, concatenation): a layout passes through them
 _LAYOUT_KEEPING_LAYERS = {
@@ -397,7 +404,8 @@ def channels_last(program: Program) -> None:
         kernel = _conv2d_kernel(program, step)
         if kernel is not None:
             kernel.size = tuple(program.shapes[_single_output(step)][0][2:])
-            if _method(kernel, program, exact=True) is not None:
+            small = step.mult_adds < CHANNELS_LAST_MIN_MULT_ADDS and program.conv_method is None
+            if not small and _method(kernel, program, exact=True) is not None:
                 convs[id(step)] = (step, kernel)
     place = {id(step): i for i, step in enumerate(program.steps)}
     last_write: dict[int, int] = {}  # root -> the place of the last step writing into it in place

@@ -103,12 +103,15 @@ def matmul_peak(xp: Any, n: int = 1024) -> float:
 
 
 def profile_rows(timed: Timed, peak: float) -> list[dict]:
-    """One row per kernel of the plan, slowest first: time, share, mult-adds, GFLOP/s, % of the matmul peak."""
+    """One row per kernel of the plan, slowest first: time, share, mult-adds, GFLOP/s, % of the matmul peak;
+    a channels-last convolution's kind names its method ("Conv2d+BatchNorm2d+ReLU (winograd4)")."""
     total = sum(timed.step_ms) or 1.0
     rows = []
     for step, ms in zip(timed.steps, timed.step_ms):
         gflops = 2 * step.mult_adds / (ms * 1e6) if ms > 0 and step.mult_adds else 0.0
-        rows.append({"kernel": step.name, "kind": step.kind, "ms": ms, "share": ms / total,
+        method = getattr(step.fn, "method", None)  # a convolution's, where it runs channels-last
+        kind = f"{step.kind} ({method})" if method else step.kind
+        rows.append({"kernel": step.name, "kind": kind, "ms": ms, "share": ms / total,
                      "mult_adds": step.mult_adds, "gflops": gflops, "of_peak": gflops / peak if peak else 0.0})
     rows.sort(key=lambda r: -r["ms"])
     return rows

@@ -43,6 +43,9 @@ METHODS = ("im2col", "winograd2", "winograd4", "depthwise")
 # a depthwise convolution adds up its kernel offsets over blocks of output rows of about this many bytes
 DEPTHWISE_BLOCK_BYTES = 1 << 20
 
+# a layer of fewer mult-adds (about) runs whole: handing half of it to a thread costs more than it saves
+SPLIT_MULT_ADDS = 1 << 22
+
 # the most memory a layer's Winograd-transformed weights may take (float32 sizes); see choose
 WINOGRAD_WEIGHT_BYTES = 8 << 20
 
@@ -182,8 +185,10 @@ def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride:
 
     if method == "depthwise":  # elementwise: the batch split over threads
         over_batch(xp, n, y.size * kh * kw, run)
-    else:  # parts of the batch on threads, each with single-threaded BLAS (see parallel.over_batch_blas)
-        over_batch_blas(xp, n, run)
+    elif n * ho * wo * o * kh * kw * c >= SPLIT_MULT_ADDS:  # parts of the batch on threads, each with
+        over_batch_blas(xp, n, run)  # single-threaded BLAS (see parallel.over_batch_blas)
+    else:
+        run(slice(0, n))
     return y.transpose(0, 3, 1, 2)
 
 

@@ -1,0 +1,201 @@
+"""The channels_last and winograd passes: which convolutions run channels-last and by which method, where
+the plan copies back to NCHW, that a layout is never seen from outside, and that the plan splits its
+work over its own threads where it runs channels-last on a batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from zoo import randomized_state
+
+import nnspec
+from nnspec.plan import PASSES, passes
+from nnspec.plan.passes import to_nchw
+from nnspec.runtime.kernels import conv_nhwc
+from nnspec.runtime.kernels.window import is_channels_last
+
+BLOCK = {
+    "name": "Block",
+    "modules": {
+        "stem": {"Conv2d": [3, 16, 7], "stride": 2, "padding": 3, "bias": False},
+        "bn0": {"BatchNorm2d": [16]},
+        "pool": {"MaxPool2d": [3], "stride": 2, "padding": 1},
+        "conv1": {"Conv2d": [16, 16, 3], "padding": 1, "bias": False},
+        "bn1": {"BatchNorm2d": [16]},
+        "conv2": {"Conv2d": [16, 16, 3], "padding": 1, "bias": False},
+        "bn2": {"BatchNorm2d": [16]},
+        "down": {"Conv2d": [16, 24, 1], "stride": 2},
+        "dw": {"Conv2d": [24, 24, 3], "padding": 1, "groups": 24},
+        "fc": {"Linear": [24, 5]},
+    },
+    "forward": """
+def forward(self, x):
+    y = F.relu(self.bn0(self.stem(x)))
+    y = self.pool(y)
+    out = F.relu(self.bn1(self.conv1(y)))
+    out = self.bn2(self.conv2(out))
+    out += y
+    out = F.relu(out)
+    out = F.relu6(self.dw(self.down(out)))
+    return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
+""",
+}
+
+
+@pytest.fixture(autouse=True)
+def small_layers_too(monkeypatch):
+    """These models are small: their convolutions run channels-last as large ones do."""
+    monkeypatch.setattr(passes, "CHANNELS_LAST_MIN_MULT_ADDS", 0)
+
+
+def model(spec: dict, seed: str = "layout") -> nnspec.Module:
+    m = nnspec.from_dict(spec, seed=0).eval()
+    m.load_state_dict(randomized_state(m, seed))
+    return m
+
+
+def data(shape, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def methods(plan) -> dict[str, str | None]:
+    return {s.name: getattr(s.fn, "method", None) for s in plan.steps() if s.kind.startswith("Conv2d")}
+
+
+def test_a_residual_network_runs_channels_last_with_each_layer_s_method():
+    m = model(BLOCK)
+    x = data((4, 3, 32, 32))
+    want = m(x)
+    plan = nnspec.compile(m)
+    got = plan(x)
+    assert methods(plan) == {"stem": "im2col", "conv1": "winograd4", "conv2": "winograd4", "down": "im2col",
+                             "dw": "depthwise"}
+    assert not any(s.kind == "to_nchw" for s in plan.steps())  # the pooled result is NCHW already
+    assert got.flags.c_contiguous
+    scale = np.abs(want).max()
+    assert np.abs(got - want).max() <= 1e-4 * scale
+    exact = nnspec.compile(m, passes={"winograd": False})
+    assert np.abs(exact(x) - want).max() <= 1e-5 * scale
+    assert set(methods(exact).values()) == {"im2col", "depthwise"}
+    nchw = nnspec.compile(m, passes={"channels_last": False})
+    np.testing.assert_allclose(nchw(x), want, rtol=1e-5, atol=1e-5 * scale)
+    assert set(methods(nchw).values()) == {None}
+
+
+@pytest.mark.parametrize("method", ["nchw", "im2col", "winograd2", "winograd4", "depthwise"])
+def test_a_forced_method_runs_wherever_it_applies(method):
+    m = model(BLOCK)
+    x = data((2, 3, 24, 24), seed=1)
+    plan = nnspec.compile(m, conv_method=method)
+    got, want = plan(x), m(x)
+    chosen = methods(plan)
+    if method == "nchw":
+        assert set(chosen.values()) == {None}
+    elif method.startswith("winograd"):
+        assert chosen["conv1"] == chosen["conv2"] == method and chosen["stem"] == "im2col"
+    else:
+        assert method in chosen.values()
+    tol = 1e-4 if method == "winograd4" else 1e-5
+    assert np.abs(got - want).max() <= tol * np.abs(want).max()
+
+
+def test_an_unknown_method_is_an_error_naming_the_methods():
+    with pytest.raises(nnspec.NNSpecError, match="unknown convolution method 'fft'.*nchw, im2col, winograd2"):
+        nnspec.compile(model(BLOCK), conv_method="fft")
+    assert {"channels_last", "winograd"} <= set(PASSES)
+
+
+VIEWS = {
+    "name": "Views",
+    "modules": {"conv": {"Conv2d": [4, 16, 3], "padding": 1}, "conv2": {"Conv2d": [16, 16, 3], "padding": 1}},
+    "forward": """
+def forward(self, x):
+    y = F.relu(self.conv(x))
+    flat = y.view(y.size(0), -1)
+    z = self.conv2(y)
+    return flat.sum(1), z, y[:, :2]
+""",
+}
+
+
+def test_a_step_that_needs_nchw_reads_a_copy_and_the_results_are_nchw():
+    """.view() and slicing take views, which need the memory NCHW: one copy before the first of them; the
+    convolutions still read the channels-last original, and every result leaves the plan NCHW."""
+    m = model(VIEWS)
+    x = data((2, 4, 9, 9), seed=2)
+    plan = nnspec.compile(m)
+    got, want = plan(x), m(x)
+    kinds = [s.kind for s in plan.steps()]
+    assert kinds.count("to_nchw") == 2  # y (for the view and the slice), and the second convolution's result
+    assert methods(plan) == {"conv": "im2col", "conv2": "winograd4"}
+    for g, w in zip(got, want):
+        assert not is_channels_last(g)
+        assert np.abs(g - w).max() <= 1e-4 * np.abs(w).max()
+
+
+WRITTEN_AFTER = {
+    "name": "WrittenAfter",
+    "modules": {"conv": {"Conv2d": [4, 16, 3], "padding": 1}},
+    "forward": """
+def forward(self, x):
+    y = self.conv(x)
+    flat = y.view(-1)
+    y.mul_(2)
+    return flat
+""",
+}
+
+
+def test_memory_written_after_an_nchw_reader_keeps_its_convolution_nchw():
+    """A copy would not see the write through y that the view must show: that convolution stays NCHW."""
+    m = model(WRITTEN_AFTER)
+    x = data((2, 4, 9, 9), seed=3)
+    plan = nnspec.compile(m)
+    np.testing.assert_allclose(plan(x), m(x), rtol=1e-5, atol=1e-5)
+    assert methods(plan) == {"conv": None}
+
+
+def test_the_plan_splits_a_batch_over_its_own_threads_with_single_threaded_blas(monkeypatch):
+    from nnspec.runtime.kernels import parallel
+
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    import nnspec.plan.plan as plan_module
+
+    monkeypatch.setattr(plan_module, "threads", lambda: 2)
+    monkeypatch.setattr(conv_nhwc, "SPLIT_MULT_ADDS", 0)  # this model's layers are small
+    m = model(BLOCK)
+    seen = []
+    original = parallel.over_batch
+
+    def spy(xp, n, elements, part):
+        seen.append(parallel.single_threaded_blas.active)
+        return original(xp, n, elements, part)
+
+    monkeypatch.setattr(parallel, "over_batch", spy)
+    batch = nnspec.compile(m, [(4, 3, 32, 32)])
+    assert next(iter(batch._compiled.values())).own_threads
+    batch(data((4, 3, 32, 32)))
+    assert seen and all(seen)
+    one = nnspec.compile(m, [(1, 3, 32, 32)])
+    assert not next(iter(one._compiled.values())).own_threads  # one image: BLAS's own threads
+    assert not nnspec.compile(m, [(4, 3, 32, 32)], passes={"channels_last": False})._one(None).own_threads
+    assert one._one(None).program.steps and batch._one(None).program.steps
+
+
+def test_to_nchw_copies_only_what_is_not_nchw():
+    x = np.zeros((2, 3, 4, 5), np.float32)
+    assert to_nchw(x) is x
+    cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    assert to_nchw(cl).flags.c_contiguous and not np.shares_memory(to_nchw(cl), cl)
+
+
+def test_a_small_convolution_stays_nchw_unless_a_method_is_forced(monkeypatch):
+    monkeypatch.setattr(passes, "CHANNELS_LAST_MIN_MULT_ADDS", 1 << 22)
+    m = model(BLOCK)
+    x = data((2, 3, 32, 32))  # the stem: 2 * 16 * 16 * 16 * 147 = 1.2 M mult-adds
+    plan = nnspec.compile(m)
+    plan(x)
+    assert methods(plan)["stem"] is None
+    forced = nnspec.compile(m, conv_method="im2col")
+    np.testing.assert_allclose(forced(x), m(x), rtol=1e-4, atol=1e-5)
+    assert methods(forced)["stem"] == "im2col"
