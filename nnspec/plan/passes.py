@@ -348,10 +348,12 @@ def lower_kernels(program: Program) -> None:
                 step.fn, step.args = kernel, (step.args[0],)
 
 
-# a convolution of fewer mult-adds stays NCHW (unless a method is forced): its per-call work (padding into a
-# new layout, the strided views) costs more than channels-last saves. Measured on 2 cores: LeNet-5's two
-# convolutions (0.9 and 1.9 M mult-adds at batch 8)
-CHANNELS_LAST_MIN_MULT_ADDS = 1 << 22
+# a network whose 2-d convolutions do fewer mult-adds in all stays NCHW (unless a method is forced): the
+# per-call work of channels-last (padding into the new layout, the strided views) costs more than it saves
+# there. Measured on 2 cores: LeNet-5 at batch 8 (2.8 M mult-adds). A small layer inside a larger network
+# runs channels-last with the rest: NCHW kernels on a channels-last input are slower still (MobileNetV2's
+# 7x7 depthwise layers: 4.7 ms against 0.5)
+CHANNELS_LAST_MIN_MULT_ADDS = 1 << 24
 
 # steps that read a channels-last array as the NCHW array it is, without a view of it, and may give a
 # channels-last result (elementwise ops, pools, BatchNorm, concatenation): a layout passes through them
@@ -404,9 +406,11 @@ def channels_last(program: Program) -> None:
         kernel = _conv2d_kernel(program, step)
         if kernel is not None:
             kernel.size = tuple(program.shapes[_single_output(step)][0][2:])
-            small = step.mult_adds < CHANNELS_LAST_MIN_MULT_ADDS and program.conv_method is None
-            if not small and _method(kernel, program, exact=True) is not None:
+            if _method(kernel, program, exact=True) is not None:
                 convs[id(step)] = (step, kernel)
+    work = sum(step.mult_adds for step, _ in convs.values())
+    if work < CHANNELS_LAST_MIN_MULT_ADDS and program.conv_method is None:
+        return  # a small network: the NCHW kernels
     place = {id(step): i for i, step in enumerate(program.steps)}
     last_write: dict[int, int] = {}  # root -> the place of the last step writing into it in place
     for root, writers in _writers(program).items():

