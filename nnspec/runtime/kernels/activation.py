@@ -67,6 +67,9 @@ def gelu(x, approximate: str):
     if approximate == "tanh":
         inner = xc.dtype.type(math.sqrt(2 / math.pi)) * (xc + xc.dtype.type(0.044715) * xc * xc * xc)
         y = 0.5 * xc * (1 + xp.tanh(inner))
+    elif xc.dtype == xp.float32 and xc.ndim:  # 1 + erf(z) as erfc(-z): in cache, and exact in the tail
+        y = xc * special.one_plus_erf(xc * xc.dtype.type(1 / math.sqrt(2)))
+        y *= xc.dtype.type(0.5)
     else:
         y = 0.5 * xc * (1 + special.erf(xc * xc.dtype.type(1 / math.sqrt(2))))
     return xp.asarray(y).astype(x.dtype, copy=False)  # a 0-d input's arithmetic gives a scalar: an array again

@@ -49,8 +49,11 @@ SPLIT_MULT_ADDS = 1 << 22
 # the most memory a layer's Winograd-transformed weights may take (float32 sizes); see choose
 WINOGRAD_WEIGHT_BYTES = 8 << 20
 
-# each step of a method works on as many whole images as fit their working arrays in this many bytes
+# each step of a method works on as many whole images as fit their working arrays in this many bytes;
+# im2col, where one image's columns and output are larger, on blocks of output rows of about ROW_BYTES
+# (ResNet's 7x7 stem: 1.1 MB blocks where a whole image's columns take 7.4 MB)
 CHUNK_BYTES = 8 << 20
+ROW_BYTES = 1 << 20
 
 
 
@@ -161,12 +164,13 @@ def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride:
         extent = (-(-ho // m) * m + 2, -(-wo // m) * m + 2)
     else:
         extent = (hp, wp)
-    direct = (kh, kw) == (1, 1) and pads == ((0, 0), (0, 0)) and stride == (1, 1) and x.dtype == work \
-        and x.transpose(0, 2, 3, 1).flags.c_contiguous  # the input is its own columns
+    # a channels-last input with nothing to pad is read as it lies (a 1x1 stride-1 one is its own columns)
+    as_is = extent == (h, w) and pads == ((0, 0), (0, 0)) and x.dtype == work \
+        and x.transpose(0, 2, 3, 1).flags.c_contiguous
 
     def run(batch: slice) -> None:
         xb = x[batch]
-        src = xb.transpose(0, 2, 3, 1) if direct else _padded_nhwc(xp, xb, pads, extent, work, take)
+        src = xb.transpose(0, 2, 3, 1) if as_is else _padded_nhwc(xp, xb, pads, extent, work, take)
         yb = y[batch]
 
         def finish(part: Any, start: int, rows: slice | None = None) -> None:
@@ -219,35 +223,43 @@ def _chunk(n: int, per_image: int) -> int:
 
 
 def _im2col(xp, src, wm, kernel, stride, dilation, size, y, work, take, finish) -> None:
+    """Columns of a few whole images at a time (CHUNK_BYTES), or of a block of output rows of one image
+    (ROW_BYTES) where one image's are larger, times the weight; the bias and epilogue on each part as it is
+    written (in cache)."""
     n, hp, wp, c = src.shape
     kh, kw = kernel
     ho, wo = size
     o = wm.shape[1]
-    p = ho * wo
     direct = (kh, kw) == (1, 1) and stride == (1, 1) and (hp, wp) == (ho, wo)
     store = y.dtype
-    step = _chunk(n, p * (kh * kw * c + o) * numpy.dtype(work).itemsize)
+    itemsize = numpy.dtype(work).itemsize
+    per_row = wo * ((0 if direct else kh * kw * c) + o) * itemsize
+    step = _chunk(n, ho * per_row)
+    rows = ho if step > 1 or ho * per_row <= CHUNK_BYTES else max(1, ROW_BYTES // max(per_row, 1))
     s0, s1, s2, s3 = src.strides
+    # a window's row (kw * C values) is contiguous where the dilation is 1: one run to copy
+    row = (kw * c,) if dilation[1] == 1 else (kw, c)
+    inner = (s3,) if dilation[1] == 1 else (s2 * dilation[1], s3)
     for b in range(0, n, step):
         m = min(step, n - b)
-        if direct:
-            cols = src[b:b + m].reshape(m * p, c)
-        else:
-            # a window's row (kw * C values) is contiguous where the dilation is 1: one run to copy
-            row = (kw * c,) if dilation[1] == 1 else (kw, c)
-            win = xp.lib.stride_tricks.as_strided(
-                src[b:b + m], shape=(m, ho, wo, kh) + row,
-                strides=(s0, s1 * stride[0], s2 * stride[1], s1 * dilation[0]) + ((s3,) if dilation[1] == 1
-                                                                                 else (s2 * dilation[1], s3)))
-            cols = take((m, ho, wo, kh) + row, work)
-            cols[...] = win
-            cols = cols.reshape(m * p, kh * kw * c)
-        yb = y[b:b + m]
-        if store == work:
-            xp.matmul(cols, wm, out=yb.reshape(m * p, o))
-        else:
-            yb[...] = xp.matmul(cols, wm).reshape(yb.shape)
-        finish(yb, b)
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            q = m * (r1 - r0) * wo
+            if direct:
+                cols = src[b:b + m, r0:r1].reshape(q, c)
+            else:
+                win = xp.lib.stride_tricks.as_strided(
+                    src[b:b + m, r0 * stride[0]:], shape=(m, r1 - r0, wo, kh) + row,
+                    strides=(s0, s1 * stride[0], s2 * stride[1], s1 * dilation[0]) + inner)
+                cols = take((m, r1 - r0, wo, kh) + row, work)
+                cols[...] = win
+                cols = cols.reshape(q, kh * kw * c)
+            yb = y[b:b + m, r0:r1]  # contiguous: whole images, or a block of rows of one
+            if store == work:
+                xp.matmul(cols, wm, out=yb.reshape(q, o))
+            else:
+                yb[...] = xp.matmul(cols, wm).reshape(yb.shape)
+            finish(yb, b, None if rows == ho else slice(r0, r1))
 
 
 def _winograd(xp, src, u, m, size, y, work, take, finish) -> None:
