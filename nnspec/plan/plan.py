@@ -85,6 +85,9 @@ class Compiled:
         state = {id(read()) for read in program.state.values()}  # a parameter returned stays itself, as in torch
         self.constant_ids = {id(_owner(v)) for v in program.constants.values()} - state
         self.own_threads = _own_threads(program)
+        for step in program.steps:  # channels-last convolutions' weights, in the form each method multiplies
+            if isinstance(step.fn, FusedConv) and step.fn.method:
+                step.fn.prepared(step.fn.params()[0])
 
     def run(self, inputs: Sequence[Any], profile: bool = False) -> tuple[Any, list[float] | None]:
         p = self.program
