@@ -334,8 +334,8 @@ def run(
     The model is first checked statically (shapes, and the memory it needs against --memory-limit),
     so a mistake or a model too big for the machine fails before anything is allocated. It then
     runs as an execution plan: one flat list of kernels, with BatchNorm folded into convolutions,
-    activations fused, identities dropped and memory reused (see --disable-pass). The times in the
-    trace are the plan's kernels' own.
+    activations fused, identities dropped, memory reused and convolutions run channels-last, 3x3 ones
+    by Winograd's method (see --disable-pass). The times in the trace are the plan's kernels' own.
 
     Examples:
 
@@ -344,6 +344,8 @@ def run(
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --repeat 10 --quiet
 
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --profile
+
+      nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --disable-pass winograd   # as exact as im2col
 
       nnspec run models/examples/transformer_classifier.yaml -s 'tokens=int64<1000:8,48'   # '<' needs quotes
     """

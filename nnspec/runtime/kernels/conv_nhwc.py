@@ -237,9 +237,11 @@ def _im2col(xp, src, wm, kernel, stride, dilation, size, y, work, take, finish) 
     step = _chunk(n, ho * per_row)
     rows = ho if step > 1 else max(1, ROW_BYTES // max(per_row, 1))
     s0, s1, s2, s3 = src.strides
-    # a window's row (kw * C values) is contiguous where the dilation is 1: one run to copy
-    row = (kw * c,) if dilation[1] == 1 else (kw, c)
-    inner = (s3,) if dilation[1] == 1 else (s2 * dilation[1], s3)
+    # a window's row (kw * C values) is one run where the dilation is 1 and the channels of a position are
+    # next to each other's (not so for an NCHW input of one channel read as it lies): one run to copy
+    merged = dilation[1] == 1 and s2 == c * s3
+    row = (kw * c,) if merged else (kw, c)
+    inner = (s3,) if merged else (s2 * dilation[1], s3)
     for b in range(0, n, step):
         m = min(step, n - b)
         for r0 in range(0, ho, rows):
