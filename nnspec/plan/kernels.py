@@ -22,12 +22,15 @@ class Pool:
     the pool's own: CPython counts every other one exactly (a slot still live, a view of it, anything
     that kept it), so reuse can never overwrite a value someone holds. Buffers are kept across runs,
     so after the first run a plan allocates nothing for its kernels, and what it holds is about the
-    largest set of arrays live at once.
+    largest set of arrays live at once. Each thread takes from buffers of its own: the working arrays
+    of a kernel that splits its batch over threads are then taken in the same order at every run, where
+    with shared buffers the threads' interleaving could leave a larger buffer held for a smaller array
+    and make a later run allocate again.
     """
 
     def __init__(self, xp: Any):
         self.xp = xp
-        self.buffers: list[Any] = []  # raw uint8 arrays, by size
+        self.by_thread: dict[int, list[Any]] = {}  # thread -> raw uint8 arrays, by size
         self.lock = threading.Lock()  # two threads running one plan never take the same buffer
 
     def take(self, shape: tuple, dtype: Any) -> Any:
@@ -36,14 +39,19 @@ class Pool:
         for s in shape:
             need *= s
         with self.lock:
-            for buf in self.buffers:
+            buffers = self.by_thread.setdefault(threading.get_ident(), [])
+            for buf in buffers:
                 if buf.nbytes >= need and sys.getrefcount(buf) <= _FREE:
                     break
             else:
                 buf = self.xp.empty(max(need, 1), dtype=self.xp.uint8)
-                self.buffers.append(buf)
-                self.buffers.sort(key=lambda b: b.nbytes)
+                buffers.append(buf)
+                buffers.sort(key=lambda b: b.nbytes)
             return buf[:need].view(dtype).reshape(shape)  # the view holds the buffer before the lock opens
+
+    @property
+    def buffers(self) -> list[Any]:
+        return [b for buffers in self.by_thread.values() for b in buffers]
 
     @property
     def nbytes(self) -> int:
