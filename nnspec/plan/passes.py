@@ -421,7 +421,7 @@ def channels_last(program: Program) -> None:
         # into that memory afterwards (the copy would not see it); else its convolutions stay NCHW
         bad: set[int] = set()
         for slot, at in needs.items():
-            if last_write.get(program.root(slot), -1) > at:
+            if last_write.get(program.root(slot), -1) >= at:  # (the step needing NCHW may be the writer)
                 bad |= taint[slot]
         if not bad:
             break

@@ -199,3 +199,24 @@ def test_a_small_convolution_stays_nchw_unless_a_method_is_forced(monkeypatch):
     forced = nnspec.compile(m, conv_method="im2col")
     np.testing.assert_allclose(forced(x), m(x), rtol=1e-4, atol=1e-5)
     assert methods(forced)["stem"] == "im2col"
+
+
+WRITTEN_THERE = {
+    "name": "WrittenThere",
+    "modules": {"conv": {"Conv2d": [4, 16, 3], "padding": 1}},
+    "forward": """
+def forward(self, x):
+    y = self.conv(x)
+    y.clamp_(-0.1, 0.1)
+    return y + 1
+""",
+}
+
+
+def test_a_step_that_needs_nchw_and_writes_in_place_keeps_its_convolution_nchw():
+    """clamp_ is no layout-keeping op: on a copy, its write would be lost to the add that reads y after it."""
+    m = model(WRITTEN_THERE)
+    x = data((2, 4, 9, 9), seed=4)
+    plan = nnspec.compile(m)
+    np.testing.assert_allclose(plan(x), m(x), rtol=1e-6, atol=1e-6)
+    assert methods(plan) == {"conv": None}
