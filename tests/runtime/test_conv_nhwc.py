@@ -103,13 +103,32 @@ def test_into_a_given_array_with_the_epilogue_told_where_each_part_lies(case, me
                    epilogue=epilogue)
     assert np.shares_memory(got, out) and got.shape == whole.shape
     np.testing.assert_allclose(got, np.maximum(whole + residual, 0), rtol=1e-5, atol=1e-5)
-    # in parts: images, or rows (Winograd works on whole images)
-    assert len(seen) > 1 or ho == 1 or (n == 1 and method.startswith("winograd"))
+    # in parts: images, or rows (Winograd works on whole images, a depthwise einsum on the whole batch)
+    at_once = (n == 1 and method.startswith("winograd")) or (method == "depthwise" and stride[1] > 1)
+    assert len(seen) > 1 or ho == 1 or at_once
     covered = np.zeros(whole.shape, bool)
     for index in seen:
         assert not covered[index].any()
         covered[index] = True
     assert covered.all()
+
+
+DEPTHWISE = [c for c in CASES if c[1][1] == 1 and c[0][1] > 1]
+
+
+@pytest.mark.parametrize("einsum", [0, 1 << 30], ids=["einsum", "offset_by_offset"])
+@pytest.mark.parametrize("case", DEPTHWISE, ids=[_ids(c) for c in DEPTHWISE])
+def test_both_depthwise_paths_match_the_loop_reference(case, einsum, monkeypatch):
+    """Offset by offset over row blocks (stride 1, few channels), or one einsum over a view of every
+    window (a stride along W, or many channels): each for every depthwise case."""
+    monkeypatch.setattr(K, "EINSUM_CHANNELS", einsum)
+    shape, wshape, stride, dilation, pads = case
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal(wshape).astype(np.float32)
+    want = reference(np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + pads), w, None, stride, dilation, shape[1])
+    got = K.conv2d(x, K.prepare(w, "depthwise"), "depthwise", None, wshape[2:], stride, dilation, pads)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
 def test_the_winograd_weights_are_made_in_blocks_as_in_one_go():
