@@ -150,8 +150,10 @@ def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride:
            epilogue: Callable | None = None) -> Any:
     """The convolution of ``x`` (N, C, H, W), of any memory layout, zero-padded by ``pads`` ((top, bottom),
     (left, right)), as ``method`` with its ``prepared`` weight; returns (N, O, Ho, Wo) channels-last: a
-    transposed view of ``out`` (N, Ho, Wo, O) where given, else of a new array. ``epilogue(part, batch)``
-    runs on each part of the output (a channels-last (n, O, Ho, Wo) view) once it is written, after the bias."""
+    transposed view of ``out`` (N, Ho, Wo, O) where given, else of a new array. ``epilogue(part, index)``
+    runs on each part of the output (a channels-last (n, O, rows, Wo) view) once it is written, after the
+    bias: ``index`` is where the part lies in the output, a batch slice or (batch slice, all channels, row
+    slice). The batch is split over threads (parallel.over_batch_blas) where the layer is large enough."""
     xp = get_array_module(x, prepared)
     take = scratch or (lambda shape, dtype: xp.empty(shape, dtype=dtype))
     store = x.dtype
