@@ -98,3 +98,18 @@ def test_unknown_pass_and_no_plan_conflicts_are_usage_errors():
     assert "fold_batchnorm" in result.output
     result = invoke("run", RESNET, "-s", "2,3,32,32", "--no-plan", "--profile")
     assert result.exit_code == 2 and "need the plan" in result.output
+
+
+def test_disable_pass_winograd_or_channels_last_from_the_command_line():
+    """The exactness switches the README gives: --profile names each convolution's method; with
+    --disable-pass winograd none is Winograd's, with --disable-pass channels_last none is named at all."""
+    methods = {}
+    for off in (None, "winograd", "channels_last"):
+        result = invoke("run", RESNET, "-s", "2,3,32,32", "--profile", "--json",
+                        *(["--disable-pass", off] if off else []))
+        assert result.exit_code == 0, result.output
+        kinds = [r["kind"] for r in json.loads(result.stdout)["profile"]]
+        methods[off] = {k.split(" (")[1].rstrip(")") for k in kinds if " (" in k}
+    assert "winograd4" in methods[None]
+    assert methods["winograd"] and not any(m.startswith("winograd") for m in methods["winograd"])
+    assert methods["channels_last"] == set()

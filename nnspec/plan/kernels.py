@@ -11,7 +11,7 @@ from ..runtime import functional as F
 from ..runtime.backend import get_array_module
 from ..runtime.kernels import conv as _conv, conv_nhwc as _nhwc, linear as _linear
 from ..runtime.kernels.parallel import MIN_ELEMENTS, over_batch, single_threaded_blas
-from ..runtime.kernels.window import pad as _pad
+from ..runtime.kernels.window import empty_as, pad as _pad
 
 
 class Pool:
@@ -181,9 +181,6 @@ class FusedConv(Fused):
             part(slice(0, n))
         return out[0] if unbatched else out
 
-    def describe(self) -> str:
-        return super().describe() + (f" ({self.method}, channels-last)" if self.method else "")
-
     def prepared(self, w: Any) -> Any:
         """The weight as ``method`` multiplies it, made at the first call and kept while the layer's weight is
         the same array (a plan reads the layer's weights as they are when it was compiled; see
@@ -260,7 +257,7 @@ class EvalBatchNorm:
         shape = (1, -1) + (1,) * (x.ndim - 2)
         scale, shift = scale.reshape(shape), shift.reshape(shape)
         take = None if self.pool is None or self.fresh else self.pool.take
-        y = _nhwc.empty_as(x, x.shape, x.dtype, take)  # in the input's layout (channels-last stays so)
+        y = empty_as(x, x.shape, x.dtype, take)  # in the input's layout (channels-last stays so)
 
         def part(b: slice) -> None:
             xp.multiply(x[b], scale, out=y[b])

@@ -11,12 +11,12 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
   writes into) is computed once, when the plan is made.
 - ``lower_kernels``: a layer whose forward reaches one kernel (convolution, linear, pooling,
   activations) calls it directly, its arguments normalised and checked when the plan was made.
-- ``channels_last``: batched 2-d convolutions write channels-last (NHWC) outputs, where every step
-  that reads them (transitively through the elementwise ops, pools and BatchNorms that keep a layout)
-  is one that only reads its input: the next convolution then multiplies it as it lies. Each such
-  convolution runs one of ``conv_nhwc``'s methods (im2col or depthwise here: results as exact as the
-  NCHW kernels'). A layout is never seen from outside: the forward's results, and anything a view is
-  taken of, stay NCHW.
+- ``channels_last``: batched 2-d convolutions write channels-last (NHWC) outputs, which the next
+  convolution multiplies as they lie, through the elementwise ops, pools and BatchNorms that keep a
+  layout. Each runs one of ``conv_nhwc``'s methods (im2col or depthwise here: results as exact as the
+  NCHW kernels'). A layout is never seen from outside: a ``to_nchw`` copy goes before the first step
+  that needs NCHW (a view, the forward's result), unless something writes into that memory from there
+  on (a copy would not see it): that convolution then stays NCHW.
 - ``winograd``: channels-last 3x3 stride-1 convolutions use Winograd's F(4x4, 3x3) or F(2x2, 3x3),
   faster and about 10x less exact in float32 (relative errors about 1e-5); switch it off for results
   as im2col's.
@@ -197,9 +197,9 @@ def _foldable_shape(program: Program, step: Step, kernel: Fused) -> bool:
 
 @register
 def fuse_residual(program: Program) -> None:
-    """A convolution whose output's only use is ``out += identity`` (or ``out + identity``, ``identity + out``),
-    the identity an array of the same shape and dtype: the add runs in the convolution's kernel, on each part of its
-    output as soon as it is written (a residual block's second convolution)."""
+    """A convolution whose output's only use is ``out += identity`` (or ``out + identity``, ``identity +
+    out``), the identity an array of the same shape and dtype: the add runs in the convolution's kernel, on
+    each part of its output as soon as it is written (a residual block's second convolution)."""
     uses = _Uses(program)
     steps = program.steps
     at_of = {id(step): i for i, step in enumerate(steps)}  # positions stay put: a merged step's place is None
@@ -371,6 +371,17 @@ _LAYOUT_KEEPING_OPS = {
 _LAYOUT_ENDING = {"AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", "torch.nn.functional.adaptive_avg_pool2d"}
 
 
+def _keeps_layout(step: Step) -> bool:
+    """Whether ``step`` passes a channels-last input on as it is (else it reads a copy to NCHW)."""
+    return step.kind in _LAYOUT_KEEPING_OPS or (step.module is not None and step.kind in _LAYOUT_KEEPING_LAYERS)
+
+
+def _reads_any_layout(step: Step) -> bool:
+    """Whether ``step`` reads a channels-last input as it lies: a convolution, a layout-keeping step, or one
+    whose result is C-contiguous whatever its input's layout."""
+    return isinstance(step.fn, FusedConv) or step.kind in _LAYOUT_ENDING or _keeps_layout(step)
+
+
 def _conv2d_kernel(program: Program, step: Step) -> FusedConv | None:
     """The fused kernel of a batched floating-point Conv2d's step (made now where it has none yet)."""
     if not step.kind.startswith("Conv2d"):
@@ -390,7 +401,7 @@ def _conv2d_kernel(program: Program, step: Step) -> FusedConv | None:
 def _method(kernel: FusedConv, program: Program, exact: bool) -> str | None:
     w = kernel.weight.data
     args = (tuple(w.shape), kernel.stride, kernel.dilation, kernel.groups)
-    forced = getattr(program, "conv_method", None)
+    forced = program.conv_method
     if forced is not None:
         if forced == "nchw":
             return None
@@ -401,14 +412,15 @@ def _method(kernel: FusedConv, program: Program, exact: bool) -> str | None:
 
 @register
 def channels_last(program: Program) -> None:
-    convs: dict[int, tuple[Step, FusedConv]] = {}
+    convs: dict[int, tuple[Step, FusedConv, str]] = {}  # id(step) -> (step, its kernel, its method)
     for step in program.steps:
         kernel = _conv2d_kernel(program, step)
         if kernel is not None:
             kernel.size = tuple(program.shapes[_single_output(step)][0][2:])
-            if _method(kernel, program, exact=True) is not None:
-                convs[id(step)] = (step, kernel)
-    work = sum(step.mult_adds for step, _ in convs.values())
+            method = _method(kernel, program, exact=True)
+            if method is not None:
+                convs[id(step)] = (step, kernel, method)
+    work = sum(step.mult_adds for step, _, _ in convs.values())
     if work < CHANNELS_LAST_MIN_MULT_ADDS and program.conv_method is None:
         return  # a small network: the NCHW kernels
     place = {id(step): i for i, step in enumerate(program.steps)}
@@ -427,8 +439,8 @@ def channels_last(program: Program) -> None:
             break
         for i in bad:
             convs.pop(i, None)
-    for step, kernel in convs.values():
-        kernel.method = _method(kernel, program, exact=True)
+    for _, kernel, method in convs.values():
+        kernel.method = method
     _convert_to_nchw(program, needs)
 
 
@@ -445,7 +457,7 @@ def _channels_last_slots(program: Program, convs: dict) -> tuple[dict[int, set[i
                 taint[s] = {id(step)}
         elif not came or isinstance(step.fn, FusedConv) or step.kind in _LAYOUT_ENDING:
             continue
-        elif step.kind in _LAYOUT_KEEPING_OPS or (step.module is not None and step.kind in _LAYOUT_KEEPING_LAYERS):
+        elif _keeps_layout(step):
             for s in step.outputs():
                 taint[s] = came
         else:
@@ -466,8 +478,6 @@ def to_nchw(x: Any) -> Any:
 def _convert_to_nchw(program: Program, needs: dict[int, int]) -> None:
     """A ``to_nchw`` step before the first step that needs each slot NCHW; it and every later reader but
     the convolutions and layout-keeping steps (and the forward's result) read the copy."""
-    if not any(isinstance(s.fn, FusedConv) and s.fn.method for s in program.steps):
-        return
     copies: dict[int, int] = {}
     before: dict[int, list[Step]] = {}
     for slot, at in needs.items():
@@ -482,9 +492,7 @@ def _convert_to_nchw(program: Program, needs: dict[int, int]) -> None:
     steps: list[Step] = []
     for at, step in enumerate(program.steps):
         steps.extend(before.get(at, ()))
-        keeps = isinstance(step.fn, FusedConv) or step.kind in _LAYOUT_ENDING or step.kind in _LAYOUT_KEEPING_OPS \
-            or (step.module is not None and step.kind in _LAYOUT_KEEPING_LAYERS)
-        if not keeps:
+        if not _reads_any_layout(step):
             mapping = {s: copies[s] for s in step.refs() if s in copies and needs[s] <= at}
             if mapping:
                 step.args, step.kwargs = substitute(step.args, mapping), substitute(step.kwargs, mapping)

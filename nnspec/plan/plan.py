@@ -41,8 +41,6 @@ from ..trace import Call, ShapeTrace
 from ..runtime.kernels.conv_nhwc import METHODS
 from ..runtime.kernels.parallel import single_threaded_blas, threads
 from .kernels import Fused, FusedConv
-
-_NOTHING = contextlib.nullcontext()
 from .passes import PASSES, _assign
 from .record import PlanError, Program, Recorder, Ref, Step, map_nested, refs_in, resolve, shape_only_clone
 
@@ -99,7 +97,10 @@ class Compiled:
         for s, v in p.constants.items():
             env[s] = v
         times: list[float] | None = [] if profile else None
-        with array_module(p.xp), (single_threaded_blas if self.own_threads else _NOTHING):  # arrays a forward makes from sizes (torch.arange) are made where the plan runs
+        # arrays a forward makes from sizes (torch.arange) are made where the plan runs; a plan that splits its
+        # batch over nnspec's threads runs with single-threaded BLAS (see _own_threads)
+        blas = single_threaded_blas if self.own_threads else contextlib.nullcontext()
+        with array_module(p.xp), blas:
             for step, run, free in zip(p.steps, self.runners, self.frees):
                 try:
                     if profile:  # a device queues its kernels: each one's time is to its end

@@ -9,9 +9,9 @@ transposition.
 
 The methods, chosen per layer by ``choose`` (a plan may force one):
 
-- ``im2col``: the columns of a few images at a time, (images*P, kh*kw*C), gathered by one copy from a
-  strided view of every window, times the weight (kh*kw*C, O). A 1x1 stride-1 convolution is its own
-  columns (no copy).
+- ``im2col``: the columns of a few images at a time (or of a block of output rows of one), (positions,
+  kh*kw*C), gathered by one copy from a strided view of every window, times the weight (kh*kw*C, O). A
+  1x1 stride-1 convolution is its own columns (no copy).
 - ``winograd4`` / ``winograd2``: Winograd's minimal filtering F(4x4, 3x3) / F(2x2, 3x3) (Lavin and Gray,
   2015) for 3x3, stride 1, one group. The input is cut into overlapping 6x6 (4x4) tiles, each tile
   transformed (B^T d B), multiplied channel-wise with the transformed weights (G g G^T, made once) as
@@ -20,8 +20,8 @@ The methods, chosen per layer by ``choose`` (a plan may force one):
   4x fewer multiplies in the matmul than direct convolution, F(2x2) 2.25x; in float32 F(4x4) is about
   10x less exact than im2col (its transform matrices have entries up to 8 and 1/24): relative errors of
   about 1e-5 where im2col's are about 1e-6. F(2x2)'s are about 2e-6.
-- ``depthwise``: one input channel per group: per kernel offset, a strided view of the input times that
-  offset's weights (C contiguous, so one vectorised multiply-add per offset).
+- ``depthwise``: one input channel per group: per kernel offset, a view of the input times that offset's
+  weights, or one einsum over a view of every window (see ``_depthwise``).
 
 float16 computes in float32 and stores float16, as the NCHW kernels and torch's CPU kernels do.
 """
@@ -36,7 +36,6 @@ import numpy
 
 from ..backend import get_array_module
 from .parallel import over_batch, over_batch_blas
-from .window import empty_as, is_channels_last  # noqa: F401 (the plan's kernels take them from here)
 
 METHODS = ("im2col", "winograd2", "winograd4", "depthwise")
 
@@ -59,7 +58,6 @@ WINOGRAD_WEIGHT_BYTES = 8 << 20
 # (ResNet's 7x7 stem: 1.1 MB blocks where a whole image's columns take 7.4 MB)
 CHUNK_BYTES = 8 << 20
 ROW_BYTES = 1 << 20
-
 
 
 def _winograd_matrices(m: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
@@ -308,12 +306,12 @@ def _winograd(xp, src, u, m, size, y, work, take, finish) -> None:
 
 
 def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> None:
-    """Per kernel offset, a view of the input times that offset's weights, added up a block of output rows
-    at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES). Each offset's weights are tiled along the
-    row, so that at stride 1, where a view's (Wo, C) is one contiguous run, NumPy's loops run over Wo*C
-    values at once, not over C (measured on 2 cores, 4 images, 32 channels at 112x112: 4.1 ms against
-    10.0 with the weights broadcast). A stride along W reads strided views as they are (96 channels,
-    112 -> 56: 8.3 ms, against 12.3 splitting the input into contiguous phases first)."""
+    """With a stride along W or many channels, one einsum over a view of every window (EINSUM_CHANNELS).
+    Else, per kernel offset, a view of the input times that offset's weights, added up a block of output
+    rows at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES). Each offset's weights are tiled along
+    the row: a view's (Wo, C) is one contiguous run, so NumPy's loops run over Wo*C values at once, not
+    over C (measured on 2 cores, 4 images, 32 channels at 112x112: 4.1 ms against 10.0 with the weights
+    broadcast)."""
     n = src.shape[0]
     kh, kw = wk.shape[:2]
     ho, wo = size

@@ -123,7 +123,7 @@ def split_matmul(a: Any, b: Any, out: Any) -> Any:
 
 
 def over_batch_blas(xp: Any, n: int, part: Callable[[slice], None]) -> None:
-    """``part(batch_slice)`` over slices of ``range(n)`` on this many threads, each calling BLAS
+    """``part(batch_slice)`` over slices of ``range(n)`` on nnspec's threads, each calling BLAS
     single-threaded (matmuls on a part of the batch each, no BLAS threads waiting on each other); once,
     on BLAS's own threads, where the array module is not NumPy or the batch is one item."""
     k = min(threads(), n) if getattr(xp, "__name__", "") == "numpy" else 1

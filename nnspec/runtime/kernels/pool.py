@@ -226,24 +226,19 @@ def adaptive_avg_pool(x, output_size: Sequence[int]):
     nd = len(output_size)
     acc = _accumulator(x.dtype)
     spatial = x.shape[x.ndim - nd:]
-    if all(o > 0 and s % o == 0 for s, o in zip(spatial, output_size)) and x.ndim == nd + 2 \
-            and is_channels_last(x):
-        # equal bins of a channels-last input: the same sums over its (N, *S, C) memory, no copy
-        xt = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
-        tiled = xt.reshape(x.shape[:1] + tuple(v for s, o in zip(spatial, output_size) for v in (o, s // o))
-                           + x.shape[1:2])
-        y = tiled.sum(axis=tuple(2 + 2 * i for i in range(nd)), dtype=acc)
-        for s, o in zip(spatial, output_size):
-            if s // o > 1:
-                y = y / acc.type(s // o)
-        return xp.ascontiguousarray(y.astype(x.dtype, copy=False).transpose((0, nd + 1) + tuple(range(1, nd + 1))))
     if all(o > 0 and s % o == 0 for s, o in zip(spatial, output_size)):  # equal bins that tile the input
-        tiled = x.reshape(x.shape[:x.ndim - nd] + tuple(v for s, o in zip(spatial, output_size) for v in (o, s // o)))
-        y = tiled.sum(axis=tuple(x.ndim - nd + 2 * i + 1 for i in range(nd)), dtype=acc)
+        # a channels-last input is summed over its (N, *S, C) memory as it lies, with no copy
+        last = x.ndim == nd + 2 and is_channels_last(x)
+        v = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,)) if last else x
+        lead = 1 if last else x.ndim - nd
+        bins = tuple(b for s, o in zip(spatial, output_size) for b in (o, s // o))
+        y = v.reshape(v.shape[:lead] + bins + v.shape[lead + nd:]).sum(
+            axis=tuple(lead + 2 * i + 1 for i in range(nd)), dtype=acc)
         for s, o in zip(spatial, output_size):
             if s // o > 1:
                 y = y / acc.type(s // o)
-        return xp.ascontiguousarray(y.astype(x.dtype, copy=False))
+        y = y.astype(x.dtype, copy=False)
+        return xp.ascontiguousarray(y.transpose((0, nd + 1) + tuple(range(1, nd + 1))) if last else y)
     y = x.astype(acc, copy=False)
     sizes = []
     for i in range(nd):

