@@ -167,6 +167,7 @@ _CMP_NAME = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt:
 # what ``value.<name>`` may read where value is computed in the forward (besides tensor methods)
 _VALUE_ATTRIBUTES = frozenset(T.TENSOR_ATTRIBUTES).union(*ATTRIBUTES.values(),
                                                          *(t._fields for t in RETURN_TYPES.values()))
+_AS_IS = frozenset({Node, *PLAIN_CONSTANTS})  # the types _materialize passes through at once
 _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
         ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.In: lambda a, b: a in b,
         ast.NotIn: lambda a, b: a not in b}
@@ -391,6 +392,8 @@ class Compiler:
         return self._materialize(self.measure(value))
 
     def _materialize(self, value: Any) -> Any:
+        if type(value) in _AS_IS:  # the usual argument: a node or a number, checked first
+            return value
         if isinstance(value, StateRef):
             if value.path not in self.state_nodes:
                 self.state_nodes[value.path] = self.emit("get_attr", value.path, name=value.path.replace(".", "_"))

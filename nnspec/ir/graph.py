@@ -19,6 +19,7 @@ import keyword
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..errors import CompileError, Position
@@ -67,6 +68,13 @@ def _nodes_in(value: Any) -> list[Node]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _identifier(hint: str) -> str:
+    """``hint`` made a Python identifier for a node's name (an unrolled loop names the same few hints)."""
+    base = re.sub(r"\W", "_", hint).strip("_").lower() or "v"
+    return "_" + base if base[0].isdigit() or keyword.iskeyword(base) or base == "self" else base
+
+
 class Graph:
     """An ordered list of nodes ending in one ``output``."""
 
@@ -83,9 +91,7 @@ class Graph:
         if exact and hint not in self._used:
             self._used.add(hint)
             return hint
-        base = re.sub(r"\W", "_", hint).strip("_").lower() or "v"
-        if base[0].isdigit() or keyword.iskeyword(base) or base == "self":
-            base = "_" + base
+        base = _identifier(hint)
         n = self._names.get(base, 0)
         name = base if n == 0 else f"{base}_{n}"
         while name in self._used:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import Position
 
@@ -18,9 +18,16 @@ class ForwardSource:
     col: int = 0  # file columns before the code's own column 0
 
     exact: bool = True  # False: escapes in a quoted string shift lines, so only the value's start is known
+    _positions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def position(self, lineno: int, col_offset: int) -> Position:
         """The file position of an ``ast`` location inside the code (lineno 1-based, col_offset in UTF-8 bytes)."""
+        key = (lineno, col_offset)
+        if key not in self._positions:  # an unrolled loop asks for the same few places, node after node
+            self._positions[key] = self._position(lineno, col_offset)
+        return self._positions[key]
+
+    def _position(self, lineno: int, col_offset: int) -> Position:
         if self.line is None:
             return Position(self.filename)
         if not self.exact:
@@ -53,3 +60,4 @@ class ForwardSource:
 def _common_indent(text: str) -> int:
     widths = [len(ln) - len(ln.lstrip(" ")) for ln in text.splitlines() if ln.strip()]
     return min(widths) if widths else 0
+
