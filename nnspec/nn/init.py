@@ -19,7 +19,7 @@ def _array(t: Any) -> Any:
     return t.data if isinstance(t, Parameter) else t
 
 
-_CHUNK = 1 << 22  # elements drawn at once: the host's float64 draws stay small beside the array they fill
+_CHUNK = 1 << 16  # elements drawn at once (512 KiB of float64): freed draws of many MiB stay resident in the C heap
 
 
 def _draw(t: Any, draw) -> Any:
