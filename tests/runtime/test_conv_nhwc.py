@@ -103,7 +103,8 @@ def test_into_a_given_array_with_the_epilogue_told_where_each_part_lies(case, me
                    epilogue=epilogue)
     assert np.shares_memory(got, out) and got.shape == whole.shape
     np.testing.assert_allclose(got, np.maximum(whole + residual, 0), rtol=1e-5, atol=1e-5)
-    # in parts: images, or rows (Winograd works on whole images, a depthwise einsum on the whole batch)
+    # in parts: images, or rows (Winograd works on whole images, a depthwise einsum over every window on
+    # the whole batch)
     at_once = (n == 1 and method.startswith("winograd")) or (method == "depthwise" and stride[1] > 1)
     assert len(seen) > 1 or ho == 1 or at_once
     covered = np.zeros(whole.shape, bool)
@@ -116,12 +117,15 @@ def test_into_a_given_array_with_the_epilogue_told_where_each_part_lies(case, me
 DEPTHWISE = [c for c in CASES if c[1][1] == 1 and c[0][1] > 1]
 
 
-@pytest.mark.parametrize("einsum", [0, 1 << 30], ids=["einsum", "offset_by_offset"])
+@pytest.mark.parametrize("by_rows", [True, False], ids=["rows", "windows"])
 @pytest.mark.parametrize("case", DEPTHWISE, ids=[_ids(c) for c in DEPTHWISE])
-def test_both_depthwise_paths_match_the_loop_reference(case, einsum, monkeypatch):
-    """Offset by offset over row blocks (stride 1, few channels), or one einsum over a view of every
-    window (a stride along W, or many channels): each for every depthwise case."""
-    monkeypatch.setattr(K, "EINSUM_CHANNELS", einsum)
+def test_both_depthwise_paths_match_the_loop_reference(case, by_rows, monkeypatch):
+    """One einsum per block of rows over the views of whole input rows (no stride along W), or one einsum
+    over a view of every window (a stride along W): each for every depthwise case it can take."""
+    if by_rows and case[2][1] > 1:
+        pytest.skip("a stride along W is never read by rows")
+    if not by_rows:
+        monkeypatch.setattr(K, "_by_rows", lambda *a: False)
     shape, wshape, stride, dilation, pads = case
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(np.float32)

@@ -11,7 +11,10 @@ from . import special
 
 def relu(x, inplace: bool = False):
     xp = get_array_module(x)
-    return xp.maximum(x, x.dtype.type(0), out=x if inplace else xp.empty_like(x))  # 0-d stays an array
+    out = x if inplace else xp.empty_like(x)  # 0-d stays an array
+    if x.dtype.kind == "f":  # NaN stays NaN either way; NumPy's clip has a SIMD loop, maximum by a scalar none
+        return xp.clip(x, x.dtype.type(0), x.dtype.type("inf"), out=out)
+    return xp.maximum(x, x.dtype.type(0), out=out)
 
 
 def hardtanh(x, min_val: float, max_val: float, inplace: bool = False):

@@ -39,13 +39,14 @@ from .parallel import over_batch, over_batch_blas
 
 METHODS = ("im2col", "winograd2", "winograd4", "depthwise")
 
-# a depthwise convolution adds up its kernel offsets over blocks of output rows of about this many bytes
+# a depthwise convolution without a stride along W sums its kernel offsets over blocks of output rows of
+# about this many bytes (whole images where they are smaller), one einsum each whose loop runs along a row
+# (Wo*C values). On one core, 4 images, ms, this / an einsum over every window / offset by offset with
+# NumPy's multiply and add (two passes each): 144 channels at 56 2.4 / 3.1 / 3.9, 32 at 112 2.2 / 7.5 /
+# 3.7, 576 at 14 0.58 / 0.47 / 0.97. With a stride along W (no view of the input is one run) the einsum
+# over every window does best: 96 channels 112 -> 56, 4.2 against 7.3 for the rows of the input split
+# by column parity and 4.9 for every column computed and every other kept
 DEPTHWISE_BLOCK_BYTES = 1 << 20
-
-# ... except with a stride along W, or at least this many channels: there NumPy's einsum over a view of
-# every window, one pass, does better. Measured on 2 cores, 4 images, ms, einsum / offset by offset:
-# 96 channels 112 -> 56 4.1 / 11.2, 576 at 14 0.70 / 1.03, 144 at 56 4.5 / 4.6; 32 at 112 14.9 / 5.3
-EINSUM_CHANNELS = 128
 
 # a layer of fewer mult-adds (about) runs whole: handing half of it to a thread costs more than it saves
 SPLIT_MULT_ADDS = 1 << 22
@@ -173,14 +174,18 @@ def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride:
     as_is = extent == (h, w) and pads == ((0, 0), (0, 0)) and x.dtype == work \
         and x.transpose(0, 2, 3, 1).flags.c_contiguous
 
+    # the bias tiled along an output row: added to a (rows, Wo*O) view, NumPy's loop runs over Wo*O values at
+    # once, not over O (MobileNetV2's 96-channel 112x112 layer: 2.4 ms against 3.4 on one core)
+    row_bias = None if bias is None else xp.tile(bias.astype(store, copy=False), wo)
+
     def run(batch: slice) -> None:
         xb = x[batch]
         src = xb.transpose(0, 2, 3, 1) if as_is else _padded_nhwc(xp, xb, pads, extent, work, take)
         yb = y[batch]
 
         def finish(part: Any, start: int, rows: slice | None = None) -> None:
-            if bias is not None:
-                part += bias.astype(store, copy=False)
+            if row_bias is not None:
+                _add_along_rows(part, row_bias)
             if epilogue is not None:
                 at = slice(batch.start + start, batch.start + start + part.shape[0])
                 epilogue(part.transpose(0, 3, 1, 2), at if rows is None else (at, slice(None), rows))
@@ -199,6 +204,17 @@ def conv2d(x: Any, prepared: Any, method: str, bias: Any, kernel: tuple, stride:
     else:
         run(slice(0, n))
     return y.transpose(0, 3, 1, 2)
+
+
+def _add_along_rows(part: Any, row_bias: Any) -> None:
+    """``part`` (n, rows, Wo, O) += the bias, given tiled to (Wo*O,): over (n, rows, Wo*O) where each row is
+    one run of memory (always so for a part of the output), else broadcast."""
+    n, rows, wo, o = part.shape
+    if part.strides[3] == part.itemsize and part.strides[2] == o * part.itemsize:
+        flat = part.reshape(n, rows, wo * o)  # a view: (Wo, O) is contiguous
+        flat += row_bias
+    else:
+        part += row_bias[:o]
 
 
 def _padded_nhwc(xp: Any, x: Any, pads: tuple, extent: tuple, work: Any, take: Callable) -> Any:
@@ -305,49 +321,55 @@ def _winograd(xp, src, u, m, size, y, work, take, finish) -> None:
         finish(yb, b)
 
 
+def _by_rows(stride_w: int, s2: int, s3: int, c: int) -> bool:
+    """Whether a depthwise convolution reads its input by rows: no stride along W, and each position's C
+    values next to the next position's (a padded copy or a channels-last input always has them so)."""
+    return stride_w == 1 and s2 == c * s3
+
+
 def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> None:
-    """With a stride along W or many channels, one einsum over a view of every window (EINSUM_CHANNELS).
-    Else, per kernel offset, a view of the input times that offset's weights, added up a block of output
-    rows at a time (its sums stay in cache: DEPTHWISE_BLOCK_BYTES). Each offset's weights are tiled along
-    the row: a view's (Wo, C) is one contiguous run, so NumPy's loops run over Wo*C values at once, not
-    over C (measured on 2 cores, 4 images, 32 channels at 112x112: 4.1 ms against 10.0 with the weights
-    broadcast)."""
+    """Without a stride along W, each output row is one sum of products over the 9 (kh*kw) views of the
+    input rows it reads, each view an (H, W*C) run (a step along W is C values): one einsum per block of
+    rows, its loop over Wo*C values with the weights tiled along the row. With a stride along W no view
+    is one run, and one einsum over a view of every window does better (see EINSUM_ROWS)."""
     n = src.shape[0]
     kh, kw = wk.shape[:2]
     ho, wo = size
     c = y.shape[3]
     sh, sw = stride
     dh, dw = dilation
-    if sw > 1 or c >= EINSUM_CHANNELS:  # one einsum over a view of every window (see EINSUM_CHANNELS)
-        s0, s1, s2, s3 = src.strides
+    s0, s1, s2, s3 = src.strides
+    acc_all = y if y.dtype == work else take(y.shape, work)
+    numpy_out = getattr(xp, "__name__", "") == "numpy"
+
+    def einsum(subscripts: str, view: Any, weight: Any, out: Any) -> None:
+        if numpy_out:
+            xp.einsum(subscripts, view, weight, out=out)
+        else:
+            out[...] = xp.einsum(subscripts, view, weight)
+
+    if not _by_rows(sw, s2, s3, c):  # one einsum over a view of every window
         win = xp.lib.stride_tricks.as_strided(src, shape=(n, ho, wo, kh, kw, c),
                                               strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
-        acc = y if y.dtype == work else take(y.shape, work)
-        if getattr(xp, "__name__", "") == "numpy":
-            xp.einsum("nhwijc,ijc->nhwc", win, wk, out=acc)
-        else:
-            acc[...] = xp.einsum("nhwijc,ijc->nhwc", win, wk)
-        if acc is not y:
-            y[...] = acc
+        einsum("nhwijc,ijc->nhwc", win, wk, acc_all)
+        if acc_all is not y:
+            y[...] = acc_all
         finish(y, 0)
         return
-    tiled = xp.ascontiguousarray(xp.broadcast_to(wk[:, :, None, :], (kh, kw, wo, c)))
-    rows = max(1, DEPTHWISE_BLOCK_BYTES // max(n * wo * c * numpy.dtype(work).itemsize, 1))
-    acc_all = y if y.dtype == work else take(y.shape, work)
-    tmp_all = take((n, min(rows, ho), wo, c), work)
-    for r0 in range(0, ho, rows):  # the bias and epilogue on each block, in cache
-        r1 = min(ho, r0 + rows)
-        acc, tmp = acc_all[:, r0:r1], tmp_all[:, :r1 - r0]
-        for i in range(kh):
-            top = r0 * sh + i * dh
-            across = slice(top, top + (r1 - r0 - 1) * sh + 1, sh)
-            for j in range(kw):
-                view = src[:, across, j * dw:j * dw + (wo - 1) * sw + 1:sw]
-                if i == 0 and j == 0:
-                    xp.multiply(view, tiled[0, 0], out=acc)
-                else:
-                    xp.multiply(view, tiled[i, j], out=tmp)
-                    acc += tmp
-        if acc_all is not y:
-            y[:, r0:r1] = acc
-        finish(y[:, r0:r1], 0, slice(r0, r1))
+    row = wo * c
+    tiled = xp.ascontiguousarray(xp.broadcast_to(wk[:, :, None, :], (kh, kw, wo, c))).reshape(kh, kw, row)
+    per_image = ho * row * numpy.dtype(work).itemsize
+    images = max(1, min(n, DEPTHWISE_BLOCK_BYTES // max(per_image, 1)))
+    rows = ho if images > 1 else max(1, DEPTHWISE_BLOCK_BYTES // max(row * numpy.dtype(work).itemsize, 1))
+    for b in range(0, n, images):  # the bias and epilogue on each block, in cache
+        m = min(images, n - b)
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            view = xp.lib.stride_tricks.as_strided(src[b:, r0 * sh:], shape=(m, r1 - r0, kh, kw, row),
+                                                   strides=(s0, s1 * sh, s1 * dh, s2 * dw, s3))
+            acc = acc_all[b:b + m, r0:r1]
+            einsum("nrijl,ijl->nrl", view, tiled, acc.reshape(m, r1 - r0, row))
+            part = y[b:b + m, r0:r1]
+            if acc_all is not y:
+                part[...] = acc
+            finish(part, b, None if rows == ho else slice(r0, r1))
