@@ -184,6 +184,16 @@ class FusedConv(Fused):
             part(slice(0, n))
         return out[0] if unbatched else out
 
+    def prepare_weights(self) -> None:
+        """Make the weight its method multiplies (at compile, so the first run is not slower)."""
+        if self.method:
+            self.prepared(self.params()[0])
+
+    def stage(self) -> tuple:
+        """(prepared weight, bias, activation): what ``conv_nhwc.separable`` takes of a channels-last layer."""
+        w, b = self.params()
+        return self.prepared(w), b, self.act
+
     def prepared(self, w: Any) -> Any:
         """The weight as ``method`` multiplies it, made at the first call and kept while the layer's weight is
         the same array (a plan reads the layer's weights as they are when it was compiled; see
@@ -225,6 +235,35 @@ class FusedConv(Fused):
                 buf[lead + (slice(shape[2 + d] - b, None),)] = 0
         buf[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(x.shape[2:], self.pads))] = x
         return buf
+
+
+class FusedSeparable(Fused):
+    """A channels-last depthwise convolution with the 1x1 convolutions around it, each with its BatchNorm
+    and activation, run together by ``conv_nhwc.separable`` (the fuse_separable pass): ``expand`` or
+    ``project`` may be None, and the project may add a residual (fuse_residual's)."""
+
+    op = "separable"
+    method = "separable"
+
+    def __init__(self, expand: FusedConv | None, depthwise: FusedConv, project: FusedConv | None):
+        super().__init__(depthwise.module)
+        self.stages = (expand, depthwise, project)
+        self.residual = project is not None and project.residual
+
+    def prepare_weights(self) -> None:
+        for k in self.stages:
+            if k is not None:
+                k.prepare_weights()
+
+    def __call__(self, x: Any, residual: Any = None) -> Any:
+        expand, dw, project = self.stages
+        wk, bias, act = dw.stage()
+        o = dw.shape[0] if project is None else project.shape[0]
+        out = self.out((x.shape[0],) + tuple(dw.size) + (o,), x.dtype)
+        return _nhwc.separable(
+            x, (wk, bias, act, dw.stride, dw.dilation, tuple(dw.pads)),
+            expand=None if expand is None else expand.stage(), project=None if project is None else project.stage(),
+            residual=residual, out=out, scratch=None if self.pool is None else self.pool.take)
 
 
 class FusedLinear(Fused):

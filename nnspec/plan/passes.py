@@ -20,6 +20,10 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
 - ``winograd``: channels-last 3x3 stride-1 convolutions use Winograd's F(4x4, 3x3) or F(2x2, 3x3),
   faster and about 10x less exact in float32 (relative errors about 1e-5); switch it off for results
   as im2col's.
+- ``fuse_separable``: a channels-last depthwise convolution with the 1x1 convolutions before and after it
+  (an inverted residual's expand and project, either may be missing) runs as one kernel on blocks of
+  rows (``conv_nhwc.separable``): the expanded channels never leave the cache; the results are those of
+  the layers one after the other, to rounding.
 - ``reuse_memory``: each slot is dropped after its last use, so the memory live at once is the
   largest live set, and convolution and linear kernels write into arrays the plan hands out again.
 
@@ -35,7 +39,7 @@ from typing import Any
 
 from ..runtime.backend import get_array_module
 from ..runtime.kernels import conv_nhwc
-from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, Pool, folded_params
+from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, FusedSeparable, Pool, folded_params
 from .lower import lower
 from .record import Program, Ref, Step, bound_arguments, refs_in, resolve, substitute
 
@@ -509,6 +513,74 @@ def winograd(program: Program) -> None:
         kernel = step.fn
         if isinstance(kernel, FusedConv) and kernel.method is not None:
             kernel.method = _method(kernel, program, exact=False)
+
+
+def _pointwise(step: Step | None) -> FusedConv | None:
+    """The kernel of a channels-last 1x1 stride-1 unpadded convolution of one group (im2col reads it as a
+    matmul), where ``step`` is one."""
+    kernel = None if step is None else step.fn
+    if isinstance(kernel, FusedConv) and kernel.method == "im2col" and kernel.shape[2:] == (1, 1) \
+            and kernel.stride == (1, 1) and kernel.groups == 1 and not any(p for pair in kernel.pads for p in pair):
+        return kernel
+    return None
+
+
+@register
+def fuse_separable(program: Program) -> None:
+    """A channels-last depthwise convolution (zero padding, float32 or float64) with the 1x1 convolution
+    whose output only it reads, and the 1x1 convolution that alone reads its own output (an inverted
+    residual's expand, depthwise and project; at least one of the two), run as one kernel on blocks of
+    rows, the expanded channels never leaving the cache (``conv_nhwc.separable``). The merged step runs
+    where the last of them ran, so nothing in between may write into the first one's input."""
+    uses = _Uses(program)
+    steps = program.steps
+    at_of = {id(step): i for i, step in enumerate(steps)}
+    producer = {s: step for step in steps for s in step.outputs()}
+    writes = _Writes(program)
+    for step in list(steps):
+        dw = step.fn
+        out = _single_output(step)
+        if not isinstance(dw, FusedConv) or dw.method != "depthwise" or dw.residual or dw.mode != "constant" \
+                or out is None or str(program.shapes[out][1]) not in ("float32", "float64"):
+            continue
+        before = producer.get(step.args[0].slot)
+        expand = _pointwise(before)
+        if expand is not None and (expand.residual or uses.follower(before) is not step):
+            expand = None
+        after = uses.sole_reader(step)
+        project = _pointwise(after)
+        if project is not None and after.args[0] != Ref(out):
+            project = None
+        if expand is not None and steps[at_of[id(before)]] is not before:
+            expand = None  # a 1x1 convolution between two depthwise ones is the first's project, not both
+        last = after if project is not None else step
+        end = at_of[id(last)]
+        if expand is not None and writes.between(program.root(before.args[0].slot), at_of[id(before)], end):
+            expand = None  # the merged step would read the expand's input after it was written into
+        if expand is None and (project is None or writes.between(program.root(step.args[0].slot),
+                                                                 at_of[id(step)], end)):
+            continue
+        members = [before] * (expand is not None) + [step] + [after] * (project is not None)
+        fused = Step(FusedSeparable(expand, dw, project), (members[0].args[0],) + tuple(last.args[1:]), {}, last.out,
+                     name=_common_name([s.name for s in members]), kind=" > ".join(s.kind for s in members),
+                     module=step.module, call=step.call, calls=[c for s in members for c in s.calls],
+                     mult_adds=sum(s.mult_adds for s in members), position=step.position)
+        for s in members:
+            steps[at_of[id(s)]] = None
+        steps[end] = fused
+        at_of[id(fused)] = end
+    program.steps = [s for s in steps if s is not None]
+
+
+def _common_name(names: list[str]) -> str:
+    """The module path the names share ("features.2.conv" of "features.2.conv.0.0" and "features.2.conv.2")."""
+    parts = [n.split(".") for n in names]
+    common = []
+    for items in zip(*parts):
+        if len(set(items)) > 1:
+            break
+        common.append(items[0])
+    return ".".join(common) or names[0]
 
 
 @register

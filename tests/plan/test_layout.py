@@ -207,3 +207,85 @@ def test_a_small_convolution_stays_nchw_unless_a_method_is_forced(monkeypatch):
     np.testing.assert_allclose(forced(x), m(x), rtol=1e-4, atol=1e-5)
     assert methods(forced)["stem"] == "im2col"
 
+
+
+# --------------------------------------------------------------------------- fuse_separable
+
+INVERTED = {
+    "name": "Inverted",
+    "modules": {
+        "stem": {"Conv2d": [3, 8, 3], "padding": 1, "bias": False}, "bn0": {"BatchNorm2d": [8]},
+        "e1": {"Conv2d": [8, 24, 1], "bias": False}, "be1": {"BatchNorm2d": [24]},
+        "d1": {"Conv2d": [24, 24, 3], "padding": 1, "groups": 24, "bias": False}, "bd1": {"BatchNorm2d": [24]},
+        "p1": {"Conv2d": [24, 8, 1], "bias": False}, "bp1": {"BatchNorm2d": [8]},
+        "e2": {"Conv2d": [8, 24, 1]},
+        "d2": {"Conv2d": [24, 24, 3], "stride": 2, "padding": 1, "groups": 24},
+        "p2": {"Conv2d": [24, 12, 1]},
+        "d3": {"Conv2d": [12, 12, 3], "padding": 1, "groups": 12},
+        "p3": {"Conv2d": [12, 12, 1]},
+        "fc": {"Linear": [12, 5]},
+    },
+    "forward": """
+def forward(self, x):
+    x = F.relu6(self.bn0(self.stem(x)))
+    x = x + self.bp1(self.p1(F.relu6(self.bd1(self.d1(F.relu6(self.be1(self.e1(x))))))))
+    x = self.p2(F.relu(self.d2(F.relu(self.e2(x)))))
+    x = self.p3(F.relu6(self.d3(x))) + x
+    return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+""",
+}
+
+
+def separable_steps(plan, x) -> dict[str, str]:
+    return {s.name: s.kind for s in plan.steps([x]) if getattr(s.fn, "method", None) == "separable"}
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 13, 12), (1, 3, 10, 10)], ids=["batch", "one_image"])
+def test_inverted_residuals_run_as_one_kernel_each_with_the_same_results(shape):
+    m = model(INVERTED)
+    x = data(shape, seed=2)
+    want = m(x)
+    plan = nnspec.compile(m)
+    assert separable_steps(plan, x) == {  # named by the first layer (the modules share no path)
+        "e1": "Conv2d+BatchNorm2d+F.relu6 > Conv2d+BatchNorm2d+F.relu6 > Conv2d+BatchNorm2d+add",
+        "e2": "Conv2d+F.relu > Conv2d+F.relu > Conv2d",
+        "d3": "Conv2d+F.relu6 > Conv2d+add",  # p2's output is d3's input and the residual: no expand
+    }
+    assert [s.kind.startswith("Conv2d") for s in plan.steps([x])].count(True) == 4  # the stem stands apart
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(plan(x), want, rtol=1e-5, atol=1e-5 * scale)
+    apart = nnspec.compile(m, passes={"fuse_separable": False})
+    assert not separable_steps(apart, x) and methods(apart)["d2"] == "depthwise"
+    np.testing.assert_allclose(apart(x), plan(x), rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_a_layer_whose_output_is_read_elsewhere_stays_out_of_the_fused_kernel():
+    spec = dict(INVERTED, forward="""
+def forward(self, x):
+    x = F.relu6(self.bn0(self.stem(x)))
+    e = F.relu6(self.be1(self.e1(x)))
+    y = self.bp1(self.p1(F.relu6(self.bd1(self.d1(e)))))
+    return y, e.sum()
+""")
+    m = model(spec)
+    x = data((2, 3, 9, 9), seed=3)
+    plan = nnspec.compile(m)
+    assert separable_steps(plan, x) == {"d1": "Conv2d+BatchNorm2d+F.relu6 > Conv2d+BatchNorm2d"}
+    for got, want in zip(plan(x), m(x)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_an_input_written_between_its_layers_keeps_them_apart():
+    # the fused kernel would run where the project ran, after h += 1, and read the new h
+    spec = dict(INVERTED, forward="""
+def forward(self, x):
+    h = self.stem(x)
+    e = F.relu6(self.e1(h))
+    h += 1
+    return self.p1(F.relu6(self.d1(e))) + h
+""")
+    m = model(spec)
+    x = data((2, 3, 9, 9), seed=4)
+    plan = nnspec.compile(m)
+    assert separable_steps(plan, x) == {"d1": "Conv2d+F.relu6 > Conv2d+add"}  # e1 apart
+    np.testing.assert_allclose(plan(x), m(x), rtol=1e-5, atol=1e-5 * np.abs(m(x)).max())

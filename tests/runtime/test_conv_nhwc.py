@@ -195,3 +195,78 @@ def test_split_matmul_is_the_matmul(shape, monkeypatch):
         got = parallel.split_matmul(a, b, out)
     assert got is out
     np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- separable: 1x1, depthwise, 1x1
+
+SEPARABLE = [  # (input shape, expanded channels, output channels or None, kernel, stride, dilation, pads)
+    ((2, 4, 12, 11), 12, 5, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # an inverted residual
+    ((2, 4, 12, 12), 12, 6, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))),  # stride 2
+    ((1, 3, 9, 10), 9, 3, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # one image: its rows on threads
+    ((2, 5, 10, 9), 10, 4, (5, 5), (1, 2), (2, 1), ((3, 1), (0, 2))),  # dilated, uneven pads, W stride
+    ((2, 4, 9, 9), 8, 4, (3, 3), (1, 1), (1, 1), ((0, 0), (0, 0))),  # no padding
+    ((2, 4, 8, 8), 8, 4, (3, 3), (1, 1), (1, 1), ((4, 4), (1, 1))),  # blocks wholly inside the padding
+    ((2, 6, 9, 8), None, 5, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # no expand (MobileNetV2's first)
+    ((2, 4, 9, 8), 8, None, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))),  # no project (a squeeze-excite next)
+]
+
+
+def _relu6(a):
+    np.clip(a, 0, 6, out=a)
+
+
+def _separately(x, w1, b1, wd, bd, w2, b2, kernel, stride, dilation, pads, residual):
+    """The same layers one after the other, through conv2d and the epilogue as a plan runs them."""
+    e = x if w1 is None else K.conv2d(x, K.prepare(w1, "im2col"), "im2col", b1, (1, 1), (1, 1), (1, 1),
+                                      ((0, 0), (0, 0)), epilogue=lambda part, i: _relu6(part))
+    d = K.conv2d(e, K.prepare(wd, "depthwise"), "depthwise", bd, kernel, stride, dilation, pads,
+                 epilogue=lambda part, i: _relu6(part))
+    if w2 is None:
+        return d
+    return K.conv2d(d, K.prepare(w2, "im2col"), "im2col", b2, (1, 1), (1, 1), (1, 1), ((0, 0), (0, 0)),
+                    epilogue=None if residual is None else lambda part, i: part.__iadd__(residual[i]))
+
+
+@pytest.mark.parametrize("block", [1 << 20, 1], ids=["whole", "row_by_row"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", SEPARABLE, ids=[f"{c[0]}-{c[1]}-{c[2]}-k{c[3]}-s{c[4]}-d{c[5]}-p{c[6]}"
+                                                 for c in SEPARABLE])
+def test_separable_is_the_three_layers_one_after_the_other(case, dtype, block, monkeypatch):
+    """The fused kernel against expand, depthwise and project run as three conv2d calls, in blocks of
+    rows or whole images, a residual added where the output has the input's shape; scratch arrays come
+    full of NaN (nothing may rely on zeros) and the output lands in the array given."""
+    monkeypatch.setattr(K, "SEPARABLE_BLOCK_BYTES", block)
+    shape, ce, co, kernel, stride, dilation, pads = case
+    rng = np.random.default_rng(sum(shape))
+    n, cin, h, w = shape
+    ce = ce or cin
+    x = np.ascontiguousarray(rng.standard_normal((n, h, w, cin)).astype(dtype)).transpose(0, 3, 1, 2)
+    w1 = None if ce == cin and case[1] is None else rng.standard_normal((ce, cin, 1, 1)).astype(dtype) / 2
+    wd = rng.standard_normal((ce, 1) + kernel).astype(dtype) / 3
+    w2 = None if co is None else rng.standard_normal((co, ce, 1, 1)).astype(dtype) / 3
+    b1, bd = rng.standard_normal(ce).astype(dtype), rng.standard_normal(ce).astype(dtype)
+    b2 = None if co is None else rng.standard_normal(co).astype(dtype)
+    want_shape = _separately(x, w1, b1, wd, bd, w2, b2, kernel, stride, dilation, pads, None).shape
+    residual = rng.standard_normal(want_shape).astype(dtype) if co is not None and want_shape[1:] == shape[1:] \
+        else None
+    want = _separately(x, w1, b1, wd, bd, w2, b2, kernel, stride, dilation, pads, residual)
+    out = np.full((n,) + want.shape[2:] + (want.shape[1],), np.nan, dtype)
+    got = K.separable(
+        x, (K.prepare(wd, "depthwise"), bd, _relu6, stride, dilation, pads),
+        expand=None if w1 is None else (K.prepare(w1, "im2col"), b1, _relu6),
+        project=None if w2 is None else (K.prepare(w2, "im2col"), b2, None),
+        residual=residual, out=out, scratch=lambda s, dt: np.full(s, np.nan, dt))
+    assert np.shares_memory(got, out) and got.shape == want.shape and is_channels_last(got)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+
+
+def test_separable_reads_an_nchw_input_as_well():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)  # C-contiguous NCHW
+    w1, wd, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((8, 4, 1, 1), (8, 1, 3, 3), (4, 8, 1, 1)))
+    pads = ((1, 1), (1, 1))
+    want = _separately(x, w1, None, wd, None, w2, None, (3, 3), (1, 1), (1, 1), pads, None)
+    got = K.separable(x, (K.prepare(wd, "depthwise"), None, _relu6, (1, 1), (1, 1), pads),
+                      expand=(K.prepare(w1, "im2col"), None, _relu6), project=(K.prepare(w2, "im2col"), None, None))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
