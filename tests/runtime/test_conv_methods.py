@@ -43,8 +43,10 @@ CASES = [  # (input shape, weight shape, stride, dilation, groups)
     ((4, 5, 7, 7), (8, 5, 1, 1), (1, 1), (1, 1), 1),  # 1x1: no columns
     ((4, 5, 7, 7), (8, 5, 1, 1), (2, 2), (1, 1), 1),  # 1x1 strided: columns
 ]
-METHODS = {  # thresholds that force each method (columns of one image at a time, or several; or shifts)
+METHODS = {  # thresholds that force each method (columns of one image at a time, or several, multiplied per
+    # image or as one matrix; or shifts)
     "im2col_batch": dict(COLUMN_BYTES=1 << 30, SHIFTED_COLUMNS=1 << 40),
+    "im2col_batch_one_matmul": dict(COLUMN_BYTES=1 << 30, SHIFTED_COLUMNS=1 << 40, BATCHED_WEIGHT_ENTRIES=0),
     "im2col_per_image": dict(COLUMN_BYTES=1, SHIFTED_COLUMNS=1 << 40),
     "im2col_two_images": None,  # set per case below: two images' columns
     "shifted": dict(COLUMN_BYTES=1, SHIFTED_COLUMNS=0),

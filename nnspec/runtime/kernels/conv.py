@@ -17,6 +17,13 @@ from .window import conv_out_size, pad_or_crop, windows
 # takes 0.14 ms with the batch merged into one matmul, 0.44 ms with one matmul per image.
 COLUMN_BYTES = 8 << 20
 
+# ... as one matmul over all of them, or, where the weight matrix (O/G, C/G * K) has at most this many
+# entries, as a batched matmul per image (columns (images, G, C/G * K, P): the output is written in
+# place, with no transposing copy of it). On 2 cores, us, batched / one matmul: LeNet's 1->6 5x5 at 32x32,
+# batch 8, 72 / 86, its 6->16 at 14x14 112 / 183; 3->8 3x3 at 12x12, batch 64, 141 / 236; 32->32 3x3
+# at 30x30, batch 8 (9,216 entries) 1316 / 1263; 64->64 3x3 at 10x10, batch 32, 2822 / 1853
+BATCHED_WEIGHT_ENTRIES = 8192
+
 # a stride-1 convolution whose columns for one image exceed twice COLUMN_BYTES is a sum of shifted
 # matmuls instead (no columns at all). Measured on 2 cores at batch 8, 3x3: 256->64 at 56x56 (29 MB of
 # columns per image) 44.8 ms shifted vs 84.3 im2col; 64->64 at 56x56 (7 MB) 21.4 vs 15.6; 32->32 at
@@ -43,8 +50,9 @@ def conv(x, weight, bias, stride: Sequence[int], dilation: Sequence[int], groups
     - stride 1 with columns too large even for one image at a time: one matmul per kernel offset on a
       shifted flat view of the input (no copy at all), computed on the padded width and cropped;
     - otherwise im2col: for as many images as fit in COLUMN_BYTES, columns (G, C/G * K, images * P)
-      gathered by one copy from a strided view of every window, and one matmul per group. A 1x1,
-      stride-1 convolution is its own columns.
+      gathered by one copy from a strided view of every window, and one matmul per group (for a small
+      weight, columns per image and one batched matmul: see BATCHED_WEIGHT_ENTRIES). A 1x1, stride-1
+      convolution is its own columns.
     float16 on NumPy computes in float32 (NumPy's float16 matmul is two orders of magnitude slower)
     and stores float16, as torch's CPU kernels do.
     """
@@ -110,15 +118,22 @@ def _im2col(xp, x, weight, stride, dilation, g, size, out, scratch, finish):
         finish(y, slice(0, n))
         return y
     chunk = max(1, COLUMN_BYTES // (c * kk * p * x.dtype.itemsize))
+    per_image = (o // g) * cg * kk <= BATCHED_WEIGHT_ENTRIES
+    nd = len(k)
     for b in range(0, n, chunk):
         xb, m = x[b:b + chunk], min(chunk, n - b)
         win = windows(xb, k, stride, dilation, size).reshape((m, g, cg) + size + k)
-        nd = len(k)
+        yb = y[b:b + m]
+        if per_image:  # columns (m, G, C/G * K, P), one matmul per image in one call
+            cols = _empty(xp, (m, g, cg) + k + size, x.dtype, scratch)
+            cols[...] = win.transpose((0, 1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + tuple(range(3, 3 + nd)))
+            xp.matmul(wm, cols.reshape(m, g, cg * kk, p), out=yb.reshape(m, g, o // g, p))
+            finish(yb, slice(b, b + m))
+            continue
         order = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
         cols = _empty(xp, (g, cg) + k + (m,) + size, x.dtype, scratch)
         cols[...] = win.transpose(order)
         cols = cols.reshape(g, cg * kk, m * p)
-        yb = y[b:b + m]
         if m == 1:
             xp.matmul(wm, cols, out=yb.reshape(g, o // g, p))
         else:
