@@ -20,6 +20,8 @@ passes={"fold_batchnorm": False})``); tests check every one against the plan wit
 - ``winograd``: channels-last 3x3 stride-1 convolutions use Winograd's F(4x4, 3x3) or F(2x2, 3x3),
   faster and about 10x less exact in float32 (relative errors about 1e-5); switch it off for results
   as im2col's.
+- ``fuse_pool``: a channels-last convolution whose output only a MaxPool2d reads (a ResNet's stem) runs
+  with the pool one image at a time: the batch's convolution output is never made whole.
 - ``fuse_separable``: a channels-last depthwise convolution with the 1x1 convolutions before and after it
   (an inverted residual's expand and project, either may be missing) runs as one kernel on blocks of
   rows (``conv_nhwc.separable``): the expanded channels never leave the cache; the results are those of
@@ -37,9 +39,11 @@ import bisect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..runtime import functional as F
 from ..runtime.backend import get_array_module
 from ..runtime.kernels import conv_nhwc
-from .kernels import Activation, EvalBatchNorm, Fused, FusedConv, FusedLinear, FusedSeparable, Pool, folded_params
+from .kernels import (Activation, EvalBatchNorm, Fused, FusedConv, FusedConvPool, FusedLinear, FusedSeparable, Pool,
+                      folded_params)
 from .lower import lower
 from .record import Program, Ref, Step, bound_arguments, refs_in, resolve, substitute
 
@@ -513,6 +517,19 @@ def winograd(program: Program) -> None:
         kernel = step.fn
         if isinstance(kernel, FusedConv) and kernel.method is not None:
             kernel.method = _method(kernel, program, exact=False)
+
+
+@register
+def fuse_pool(program: Program) -> None:
+    """A channels-last convolution whose output only a MaxPool2d layer reads (a ResNet's stem) runs with it,
+    one image at a time (``FusedConvPool``): the batch's convolution output is never made whole."""
+    for step, nxt in _with_followers(program):
+        kernel = step.fn
+        m = nxt.module
+        if isinstance(kernel, FusedConv) and kernel.method is not None and not kernel.residual \
+                and nxt.kind == "MaxPool2d" and m is not None and not m.return_indices:
+            args = F.pool_args(m.kernel_size, m.stride, m.padding, m.dilation, 2) + (m.ceil_mode,)
+            _merge(program, step, nxt, FusedConvPool(kernel, args), f"{step.kind}+{nxt.kind}")
 
 
 def _pointwise(step: Step | None) -> FusedConv | None:

@@ -40,7 +40,7 @@ from ..static import call_ends
 from ..trace import Call, ShapeTrace
 from ..runtime.kernels.conv_nhwc import METHODS
 from ..runtime.kernels.parallel import single_threaded_blas, threads
-from .kernels import Fused, FusedConv, FusedSeparable
+from .kernels import Fused, FusedConv, FusedConvPool, FusedSeparable
 from .passes import PASSES, _assign
 from .record import PlanError, Program, Recorder, Ref, Step, map_nested, refs_in, resolve, shape_only_clone
 
@@ -84,7 +84,7 @@ class Compiled:
         self.constant_ids = {id(_owner(v)) for v in program.constants.values()} - state
         self.own_threads = _own_threads(program)
         for step in program.steps:  # channels-last convolutions' weights, in the form each method multiplies
-            if isinstance(step.fn, (FusedConv, FusedSeparable)):
+            if isinstance(step.fn, (FusedConv, FusedConvPool, FusedSeparable)):
                 step.fn.prepare_weights()
 
     def run(self, inputs: Sequence[Any], profile: bool = False) -> tuple[Any, list[float] | None]:
@@ -136,7 +136,7 @@ def _own_threads(program: Program) -> bool:
     first) or 178-226 ms (NumPy first) with the threads mixed."""
     if getattr(program.xp, "__name__", "") != "numpy" or threads() < 2:
         return False
-    if not any(isinstance(s.fn, (FusedConv, FusedSeparable)) and s.fn.method for s in program.steps):
+    if not any(isinstance(s.fn, (FusedConv, FusedConvPool, FusedSeparable)) and s.fn.method for s in program.steps):
         return False
     batches = [program.shapes[s][0][0] for s in program.inputs if program.shapes[s][0]]
     return bool(batches) and min(batches) >= 2

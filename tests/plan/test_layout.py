@@ -289,3 +289,28 @@ def forward(self, x):
     plan = nnspec.compile(m)
     assert separable_steps(plan, x) == {"d1": "Conv2d+F.relu6 > Conv2d+add"}  # e1 apart
     np.testing.assert_allclose(plan(x), m(x), rtol=1e-5, atol=1e-5 * np.abs(m(x)).max())
+
+
+# --------------------------------------------------------------------------- fuse_pool
+
+
+@pytest.mark.parametrize("pool", [
+    {"MaxPool2d": [3], "stride": 2, "padding": 1},  # a ResNet's stem
+    {"MaxPool2d": [2], "stride": 2, "ceil_mode": True},  # a partial window at the edge
+    {"MaxPool2d": [3], "stride": 1, "padding": 1, "dilation": 2},
+], ids=["resnet", "ceil", "dilated"])
+@pytest.mark.parametrize("batch", [3, 1])
+def test_a_convolution_and_its_max_pool_run_image_by_image_with_the_same_results(pool, batch):
+    spec = {"name": "Stem", "modules": {"conv": {"Conv2d": [3, 8, 3], "stride": 2, "padding": 1},
+                                        "bn": {"BatchNorm2d": [8]}, "pool": pool, "head": {"Conv2d": [8, 4, 1]}},
+            "forward": "def forward(self, x):\n    return self.head(self.pool(F.relu(self.bn(self.conv(x)))))\n"}
+    m = model(spec)
+    x = data((batch, 3, 19, 17), seed=5)
+    want = m(x)
+    plan = nnspec.compile(m)
+    got = plan(x)
+    assert [s.kind for s in plan.steps([x])][:2] == ["Conv2d+BatchNorm2d+F.relu+MaxPool2d", "Conv2d"]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    apart = nnspec.compile(m, passes={"fuse_pool": False})
+    assert "MaxPool2d" in [s.kind for s in apart.steps([x])]
+    np.testing.assert_array_equal(apart(x), got)
