@@ -10,8 +10,8 @@ is the model's own forward, module by module, for comparison. Each runtime runs 
 model with the same weights on the same input. Each one is
 timed in its own block: warm-up runs, then the median and spread of several repeats (at least
 10, and enough for a block of 0.1 s: a sub-millisecond model's median of 10 moved by 30 % from run to
-run), with a pause between blocks; the blocks run in turn twice (ROUNDS), and each runtime's lower
-median counts. Calls are not alternated between libraries, because NumPy's
+run), with a pause between blocks; the blocks run in turn twice (ROUNDS), or up to 6 times where they
+are short (until each runtime's blocks last 0.6 s in all), and each runtime's lowest median counts. Calls are not alternated between libraries, because NumPy's
 and torch's thread pools then fight and slow each other down. Both use 2 threads.
 Peak RSS is measured for each runtime in a separate process. The table gives ms per
 batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions are also
@@ -165,7 +165,9 @@ def onnx_session(twin, x):
                 print("  (no onnxruntime column: torch's ONNX exporter needs `pip install onnx`)", file=sys.stderr)
                 _SAID["onnx"] = True
             return None
-        print(f"  (onnx export failed: {type(e).__name__}: {e})", file=sys.stderr)
+        # the first line names the op; torch appends the whole traced graph (a thousand lines for GPT-2)
+        first = (str(e).splitlines() or [""])[0]
+        print(f"  (onnx export failed: {type(e).__name__}: {first})", file=sys.stderr)
         return None
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(THREADS)
@@ -197,10 +199,10 @@ def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int
         feed = {session.get_inputs()[0].name: x}
         calls["ort"] = lambda: session.run(None, feed)
     row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), forward_repeats, warmup=1)
-    repeats = _enough(calls.values(), repeats)
-    row["repeats"] = repeats
+    repeats, rounds = _enough(calls.values(), repeats)
+    row["repeats"], row["rounds"] = repeats, rounds
     best: dict[str, tuple[float, float]] = {}
-    for _ in range(ROUNDS):  # the blocks in turn, ROUNDS times: each runtime's best block counts
+    for _ in range(rounds):  # the blocks in turn, ``rounds`` times: each runtime's best block counts
         for name, call in calls.items():
             time.sleep(0.3)
             found = timed(call, repeats)
@@ -215,13 +217,20 @@ def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int
 # run to the next (LeNet-5 at batch 8: 0.87x torch, then 1.33x, the code unchanged); of 250 calls, by a few
 BLOCK_SECONDS = 0.1
 MAX_REPEATS = 1000
+# and where blocks are that short, more rounds of them, until each runtime's blocks last about this long in
+# all: this machine's slow spells last longer than a block (LeNet-5 b8 again, 0.38 ms, then 0.59, then 0.38
+# in three runs of two rounds)
+ROUND_SECONDS = 0.6
+MAX_ROUNDS = 6
 
 
-def _enough(calls, repeats: int) -> int:
-    """``repeats``, or more for fast calls: as many as make the slowest runtime's block last BLOCK_SECONDS
-    (each runtime runs the same number)."""
+def _enough(calls, repeats: int) -> tuple[int, int]:
+    """(repeats, rounds): ``repeats``, or more for fast calls, as many as make the slowest runtime's block
+    last BLOCK_SECONDS; ROUNDS rounds, or more where blocks are short (each runtime runs the same number)."""
     slowest = max(timed(call, 3, warmup=1)[0] for call in calls) * 1e-3
-    return max(repeats, min(MAX_REPEATS, math.ceil(BLOCK_SECONDS / max(slowest, 1e-6))))
+    repeats = max(repeats, min(MAX_REPEATS, math.ceil(BLOCK_SECONDS / max(slowest, 1e-6))))
+    rounds = max(ROUNDS, min(MAX_ROUNDS, math.ceil(ROUND_SECONDS / (repeats * max(slowest, 1e-6)))))
+    return repeats, rounds
 
 
 def bench_row(name: str, model, shape: tuple, repeats: int, flops: float | None = None) -> dict:
