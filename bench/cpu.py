@@ -11,7 +11,7 @@ model with the same weights on the same input. Each one is
 timed in its own block: warm-up runs, then the median and spread of several repeats (at least
 10, and enough for a block of 0.1 s: a sub-millisecond model's median of 10 moved by 30 % from run to
 run), with a pause between blocks; the blocks run in turn twice (ROUNDS), or up to 6 times where they
-are short (until each runtime's blocks last 0.6 s in all), and each runtime's lowest median counts. Calls are not alternated between libraries, because NumPy's
+are short (until each runtime's blocks last 3 s in all), and each runtime's lowest median counts. Calls are not alternated between libraries, because NumPy's
 and torch's thread pools then fight and slow each other down. Both use 2 threads.
 Peak RSS is measured for each runtime in a separate process. The table gives ms per
 batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions are also
@@ -217,10 +217,11 @@ def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int
 # run to the next (LeNet-5 at batch 8: 0.87x torch, then 1.33x, the code unchanged); of 250 calls, by a few
 BLOCK_SECONDS = 0.1
 MAX_REPEATS = 1000
-# and where blocks are that short, more rounds of them, until each runtime's blocks last about this long in
-# all: this machine's slow spells last longer than a block (LeNet-5 b8 again, 0.38 ms, then 0.59, then 0.38
-# in three runs of two rounds)
-ROUND_SECONDS = 0.6
+# and where blocks are short, more rounds of them, until each runtime's blocks last about this long in all:
+# this machine's slow spells last longer than a block (LeNet-5 b8 again: 0.38 ms, then 0.59, then 0.38 in
+# three runs of two rounds; nnspec's MobileNetV2 b8 65 ms in one run and 76 in the next, its forward column
+# slow in the same row)
+ROUND_SECONDS = 3.0
 MAX_ROUNDS = 6
 
 
