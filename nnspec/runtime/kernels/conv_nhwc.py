@@ -478,12 +478,13 @@ def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tu
                 else:
                     ev = e[:m * (hi - lo) * w]
                     xp.matmul(xn[i0:i1, lo:hi].reshape(-1, cin), w1, out=ev)
-                    if b1_t is not None:
-                        flat = ev.reshape(m * (hi - lo), w * c)
-                        flat += b1_t
+                    rows_e = ev.reshape(m, hi - lo, w, c)[:, :, :cols]
+                    if b1_t is not None:  # the bias added on the way into the block: no pass of its own
+                        xp.add(rows_e, b1_t[:cols * c].reshape(cols, c), out=dst)
+                    else:
+                        dst[...] = rows_e
                     if act1 is not None:
-                        act1(ev)
-                    dst[...] = ev.reshape(m, hi - lo, w, c)[:, :, :cols]
+                        act1(dst)
             d = y[i0:i1, r0:r1] if project is None else acc[:m, :nr]
             _depthwise_rows(xp, block, wk, tiled, stride, dilation, 0, nr, d)
             if bd_t is not None:
