@@ -11,8 +11,9 @@ model with the same weights on the same input. Each one is
 timed in its own block: warm-up runs, then the median and spread of several repeats (at least
 10, and enough for a block of 0.1 s: a sub-millisecond model's median of 10 moved by 30 % from run to
 run), with a pause between blocks; the blocks run in turn twice (ROUNDS), or up to 6 times where they
-are short (until each runtime's blocks last 3 s in all), and each runtime's lowest median counts. Calls are not alternated between libraries, because NumPy's
-and torch's thread pools then fight and slow each other down. Both use 2 threads.
+are short (until each runtime's blocks last 3 s in all), and each runtime's lowest median counts.
+Calls are not alternated between libraries, because NumPy's and torch's thread pools then fight and
+slow each other down. Both use 2 threads.
 Peak RSS is measured for each runtime in a separate process. The table gives ms per
 batch and the ratios nnspec/torch and nnspec/onnxruntime. Single convolutions are also
 given in GFLOP/s and as a share of the measured NumPy float32 matmul peak. The results

@@ -205,6 +205,7 @@ SEPARABLE = [  # (input shape, expanded channels, output channels or None, kerne
     ((1, 3, 9, 10), 9, 3, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # one image: its rows on threads
     ((2, 5, 10, 9), 10, 4, (5, 5), (1, 2), (2, 1), ((3, 1), (0, 2))),  # dilated, uneven pads, W stride
     ((2, 4, 9, 9), 8, 4, (3, 3), (1, 1), (1, 1), ((0, 0), (0, 0))),  # no padding
+    ((2, 4, 9, 12), 8, 4, (3, 3), (2, 2), (1, 1), ((0, 0), (0, 0))),  # the last input column read by no window
     ((2, 4, 8, 8), 8, 4, (3, 3), (1, 1), (1, 1), ((4, 4), (1, 1))),  # blocks wholly inside the padding
     ((2, 6, 9, 8), None, 5, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),  # no expand (MobileNetV2's first)
     ((2, 4, 9, 8), 8, None, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))),  # no project (a squeeze-excite next)

@@ -454,7 +454,7 @@ def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tu
     bd_t = row_bias(bd, wo)
     if expand is not None:
         w1, b1, act1 = expand
-        b1_t = row_bias(b1, w)
+        b1_rows = None if b1 is None else row_bias(b1, cols).reshape(cols, c)  # along the block's columns
     if project is not None:
         w2, b2, act2 = project
         b2_t = row_bias(b2, wo)
@@ -479,8 +479,8 @@ def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tu
                     ev = e[:m * (hi - lo) * w]
                     xp.matmul(xn[i0:i1, lo:hi].reshape(-1, cin), w1, out=ev)
                     rows_e = ev.reshape(m, hi - lo, w, c)[:, :, :cols]
-                    if b1_t is not None:  # the bias added on the way into the block: no pass of its own
-                        xp.add(rows_e, b1_t[:cols * c].reshape(cols, c), out=dst)
+                    if b1_rows is not None:  # the bias added on the way into the block: no pass of its own
+                        xp.add(rows_e, b1_rows, out=dst)
                     else:
                         dst[...] = rows_e
                     if act1 is not None:
