@@ -135,6 +135,47 @@ def test_both_depthwise_paths_match_the_loop_reference(case, by_rows, monkeypatc
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
+IM2COL = [c for c in CASES if c[1][1] > 1 or c[0][1] == 1]
+
+
+@pytest.mark.parametrize("planar", [True, False], ids=["planar", "channels_last"])
+@pytest.mark.parametrize("case", IM2COL, ids=[_ids(c) for c in IM2COL])
+def test_both_im2col_paths_match_the_loop_reference(case, planar, monkeypatch):
+    """An NCHW input whose window has few values is gathered into columns as it lies (zero where a window
+    leaves the input, in row blocks of one image too); a larger one is made channels-last first. Each
+    path, forced, for every im2col case, the other path's copy made to fail."""
+    monkeypatch.setattr(K, "PLANAR_K", 1 << 30 if planar else 0)
+    if planar:
+        monkeypatch.setattr(K, "_padded_nhwc", lambda *a: pytest.fail("made channels-last"))
+    else:
+        monkeypatch.setattr(K, "_im2col_planar", lambda *a: pytest.fail("gathered as it lies"))
+    shape, wshape, stride, dilation, pads = case
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal(wshape).astype(np.float32)
+    b = rng.standard_normal(wshape[0]).astype(np.float32)
+    want = reference(np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + pads), w, b, stride, dilation, 1)
+    for row_bytes in (K.ROW_BYTES, 1):  # whole images, then one output row at a time
+        monkeypatch.setattr(K, "ROW_BYTES", row_bytes)
+        monkeypatch.setattr(K, "CHUNK_BYTES", row_bytes)
+        got = K.conv2d(x, K.prepare(w, "im2col"), "im2col", b, wshape[2:], stride, dilation, pads)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_a_small_nchw_input_is_gathered_as_it_lies_and_a_channels_last_one_is_not(monkeypatch):
+    """The choice between the paths: MobileNetV2's 3-channel 3x3 stem (27 values a window) from an NCHW
+    input is gathered as it lies; ResNet's 7x7 (147) and a channels-last input are not."""
+    seen = []
+    monkeypatch.setattr(K, "_im2col_planar", lambda *a: seen.append("planar"))
+    monkeypatch.setattr(K, "_im2col", lambda *a: seen.append("channels_last"))
+    x = np.zeros((1, 3, 16, 16), np.float32)
+    for shape, layout in (((8, 3, 3, 3), "nchw"), ((8, 3, 7, 7), "nchw"), ((8, 3, 3, 3), "channels_last")):
+        xi = x if layout == "nchw" else np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        w = np.zeros(shape, np.float32)
+        K.conv2d(xi, K.prepare(w, "im2col"), "im2col", None, shape[2:], (2, 2), (1, 1), ((1, 1), (1, 1)))
+    assert seen == ["planar", "channels_last", "channels_last"]
+
+
 def test_the_winograd_weights_are_made_in_blocks_as_in_one_go():
     rng = np.random.default_rng(1)
     w = rng.standard_normal((150, 3, 3, 3))  # three blocks of output channels
