@@ -11,7 +11,8 @@ The methods, chosen per layer by ``choose`` (a plan may force one):
 
 - ``im2col``: the columns of a few images at a time (or of a block of output rows of one), (positions,
   kh*kw*C), gathered by one copy from a strided view of every window, times the weight (kh*kw*C, O). A
-  1x1 stride-1 convolution is its own columns (no copy).
+  1x1 stride-1 convolution is its own columns (no copy). An NCHW input with few values to a window (a
+  3-channel stem) is gathered as it lies, one copy per kernel offset (see PLANAR_K).
 - ``winograd4`` / ``winograd2``: Winograd's minimal filtering F(4x4, 3x3) / F(2x2, 3x3) (Lavin and Gray,
   2015) for 3x3, stride 1, one group. The input is cut into overlapping 6x6 (4x4) tiles, each tile
   transformed (B^T d B), multiplied channel-wise with the transformed weights (G g G^T, made once) as
