@@ -13,6 +13,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "22")
 from . import nn, static
 from .builder import from_dict, load, loads
 from .errors import CompileError, NNSpecError, NNSpecRuntimeError, ShapeError, SpecError, WeightsError
+from .interop import to_torch
 from .nn import Module, Parameter
 from .plan import Plan, PlanError, compile
 from .runtime import functional
@@ -25,5 +26,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "Module", "NNSpecError", "NNSpecRuntimeError", "Parameter", "Plan", "PlanError", "ShapeError",
     "SpecError", "WeightsError", "compile", "from_dict", "functional", "infer", "load", "load_weights", "loads",
-    "manual_seed", "nn", "save_weights", "static",
+    "manual_seed", "nn", "save_weights", "static", "to_torch",
 ]

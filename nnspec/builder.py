@@ -145,11 +145,13 @@ class Builder:
         """``base(**kwargs)``; or, where the file subclasses it (a forward of its own, or another name), an
         instance of ``class <sub.name>(base)``, its forward still to compile (``forward``)."""
         if sub.forward is None and sub.name == base.__name__:
-            return base(**(kwargs or {}))
-        cls = custom_class(sub.name, base)
-        m = cls.__new__(cls)
-        m._init_custom_forward(sub.name)  # first: the base's __init__ may name the module in an error
-        m.__init__(**(kwargs or {}))
+            m = base(**(kwargs or {}))
+        else:
+            cls = custom_class(sub.name, base)
+            m = cls.__new__(cls)
+            m._init_custom_forward(sub.name)  # first: the base's __init__ may name the module in an error
+            m.__init__(**(kwargs or {}))
+        m.__dict__["_init_kwargs"] = dict(kwargs or {})  # the call that made it, for nnspec.to_torch
         return m
 
     def attributes(self, m: nn.Module, attributes: dict, loc: tuple) -> None:
@@ -158,6 +160,7 @@ class Builder:
         as a list (torch's type)."""
         if attributes or isinstance(m, nn.CustomForward):
             m.__dict__["_list_attributes"] = frozenset(k for k, v in attributes.items() if isinstance(v, list))
+            m.__dict__["_attribute_names"] = tuple(attributes)
         for key, value in attributes.items():
             if key in m.__dict__ or key in m._parameters or key in m._buffers or key in m._modules \
                     or hasattr(type(m), key):
