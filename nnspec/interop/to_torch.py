@@ -14,7 +14,7 @@ time on torch tensors: each call_function is torch's function of that name (``F.
 submodule. Nothing from the file is executed as Python: the graph's targets are looked up among the
 names nnspec's registries know. Autograd, optimizers, ``torch.compile`` and DDP see ordinary torch ops.
 The graph is compiled per way the forward is called, as nnspec does (``forward_graph``): the module's
-nnspec twin, kept beside it (``module._nnspec_module``), compiles it, in the torch module's mode.
+nnspec twin, kept beside it (``module._nnspec_twin``), compiles it, in the torch module's mode.
 ``module.nnspec_code()`` prints the graph as Python.
 
 torch is needed here only (the ``torch`` extra), imported when ``to_torch`` is called.
@@ -34,6 +34,7 @@ from .. import nn
 from ..errors import NNSpecError
 from ..ir.compiler import forward_graph
 from ..ir.graph import Graph, Node, map_args
+from ..nn.lazy import is_lazy
 from ..nn.user import CustomForward, base_class, has_custom_forward
 from ..runtime import tensor as T
 from ..runtime.values import Device, DType, FInfo, IInfo
@@ -57,10 +58,11 @@ def to_torch(model: nn.Module | str | Path, *, weights: str | Path | None = None
         from ..builder import load
 
         model = load(model, seed=seed)
-        if weights is not None:
-            from ..weights import load_weights
+        if weights is not None:  # as ``nnspec run --weights``: renames applied, every mismatch refused
+            from ..weights import load_weights, prepare
 
-            load_weights(model, weights)
+            state, _ = prepare(model, load_weights(weights), str(weights))
+            model.load_state_dict(state)
     converter = _Converter(torch)
     out = converter.module(model, "")
     out.train(model.training)
@@ -124,6 +126,22 @@ class _Converter:
             kwargs[k] = v
         return kwargs
 
+    @staticmethod
+    def inferred(cls: type, m: nn.Module, kwargs: dict) -> dict:
+        """``kwargs`` with the arguments torch's ``cls`` requires and the file left out taken from ``m``: a
+        lazy layer (LazyConv2d) that has run is a Conv2d whose ``in_channels`` its first input gave."""
+        import inspect
+
+        try:
+            params = inspect.signature(cls.__init__).parameters
+        except (TypeError, ValueError):  # pragma: no cover - a builtin signature
+            return kwargs
+        for name, p in params.items():
+            if name != "self" and name not in kwargs and p.default is inspect.Parameter.empty \
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(m, name):
+                kwargs[name] = getattr(m, name)
+        return kwargs
+
     # ------------------------------------------------------------------ modules
     def cls(self, m: nn.Module) -> type:
         """torch's class for ``m``: its base by name, or a subclass named as the file names it."""
@@ -171,9 +189,9 @@ class _Converter:
         elif base in CONTAINERS or base == "Module":
             out = cls()
         else:  # a layer: made by torch's __init__ from the file's arguments
-            out = cls(**self.kwargs(m))
+            out = cls(**self.inferred(cls, m, self.kwargs(m)))
         self.modules[id(m)] = out
-        object.__setattr__(out, "_nnspec_module", m)
+        _keep_twin(out, m)
         if base not in ("ParameterList", "ParameterDict"):
             self.state(m, out)
             for k in m.__dict__.get("_attribute_names", ()):
@@ -196,6 +214,8 @@ class _Converter:
             if p is None:
                 if k not in out._parameters:
                     out.register_parameter(k, None)
+                continue
+            if is_lazy(p):  # not made yet: torch's lazy layer makes its own in its first call, as nnspec's would
                 continue
             made = self.parameters.get(id(p))
             if made is None:
@@ -221,7 +241,7 @@ class _Converter:
 
     def copy_into(self, m: nn.Module, out: Any) -> None:
         self.modules[id(m)] = out
-        object.__setattr__(out, "_nnspec_module", m)
+        _keep_twin(out, m)
         self.state(m, out)
         for k, child in m._modules.items():
             if child is not None and out._modules.get(k) is not None:
@@ -229,12 +249,30 @@ class _Converter:
 
 
 # ---------------------------------------------------------------------- the torch side of a file's forward
+class _Twin:
+    """The nnspec module a torch module was made from, which compiles its forward. A copy of the torch
+    module (``copy.deepcopy``: an EMA of the weights) shares it: what it compiles depends on the modules'
+    structure and constants, never on the values of their weights."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __deepcopy__(self, memo: dict) -> _Twin:
+        return self
+
+
+def _keep_twin(out: Any, m: nn.Module) -> None:
+    object.__setattr__(out, "_nnspec_twin", _Twin(m))
+
+
 def _text_method(base: type, method: str):
     """``extra_repr`` / ``__repr__`` as the file's forward text defines it (nnspec evaluates it), else torch's."""
     def text(self) -> str:
         from ..ir.compiler import module_text
 
-        found = module_text(self._nnspec_module, method)
+        found = module_text(self._nnspec_twin.module, method)
         return getattr(base, method)(self) if found is None else found
     text.__name__ = method
     return text
@@ -242,7 +280,7 @@ def _text_method(base: type, method: str):
 
 def _code(self) -> str:
     """The forward's graph for the default call in this mode, as Python (after one call, else None)."""
-    twin = self._nnspec_module
+    twin = self._nnspec_twin.module
     twin.training = self.training
     graph = twin.graph
     return None if graph is None else str(graph)
@@ -275,7 +313,7 @@ def _shaped(value: Any, torch: Any) -> Any:
 def _forward(self, *args: Any, **kwargs: Any) -> Any:
     import torch
 
-    twin = self._nnspec_module
+    twin = self._nnspec_twin.module
     twin.training = self.training
     graph, values = forward_graph(twin, _shaped(args, torch), _shaped(kwargs, torch))
     values = [v.tensor if isinstance(v, _Shaped) else v for v in values]

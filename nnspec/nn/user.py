@@ -24,8 +24,8 @@ class CustomForward:
         self.__dict__["_forward_graphs"] = {}
         self.__dict__["_forward_program"] = None
 
-    def _get_name(self) -> str:
-        return self._class_name
+    def _get_name(self) -> str:  # (from __dict__: while copy.deepcopy rebuilds one, it has no name yet)
+        return self.__dict__.get("_class_name", type(self).__name__)
 
     @property
     def has_forward(self) -> bool:

@@ -853,3 +853,17 @@ def test_a_failed_load_changes_nothing():
         m.load_state_dict(bad)
     for k, v in m.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+def test_a_user_module_deep_copies_with_its_name_and_forward():
+    """copy.deepcopy of a module whose forward comes from a model file: a new module with its own weights,
+    the same name, repr and outputs (rebuilding one used to recurse while it had no name yet)."""
+    import copy
+
+    m = nnspec.load(Path(__file__).resolve().parents[2] / "models/seed/model_two_convs.yaml", seed=0)
+    c = copy.deepcopy(m)
+    x = np.ones((1, 1, 28, 28), np.float32)
+    assert c._get_name() == m._get_name() and repr(c) == repr(m)
+    np.testing.assert_array_equal(c(x), m(x))
+    c.conv1.weight.data[...] = 0
+    assert not np.array_equal(c(x), m(x))
