@@ -278,12 +278,13 @@ def _text_method(base: type, method: str):
     return text
 
 
-def _code(self) -> str:
-    """The forward's graph for the default call in this mode, as Python (after one call, else None)."""
+def _code(self) -> str | None:
+    """The forward's graph for the default call in this mode, as Python, each line ending in the model file's
+    line it came from (after a first call, else None)."""
     twin = self._nnspec_twin.module
     twin.training = self.training
     graph = twin.graph
-    return None if graph is None else str(graph)
+    return None if graph is None else graph.python_code(positions=True)
 
 
 class _Shaped:

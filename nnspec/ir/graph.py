@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..errors import CompileError, Position
+from ..errors import CompileError, Position, printable
 
 OPS = ("placeholder", "get_attr", "call_module", "call_function", "call_method", "output")
 
@@ -134,17 +134,22 @@ class Graph:
 
     # ------------------------------------------------------------------ printing
 
-    def python_code(self) -> str:
-        """The graph as the Python a reader would write: one line per node."""
+    def python_code(self, positions: bool = False) -> str:
+        """The graph as the Python a reader would write: one line per node; with ``positions``, each line
+        ends in a comment naming the model file's line it came from (the file named once, above)."""
         inputs = ", ".join(["self"] + [n.target for n in self.placeholders])
         lines = [f"def forward({inputs}):"]
+        files = {n.position.file for n in self.nodes if n.position is not None and n.position.line is not None}
+        if positions and len(files) == 1:
+            lines.insert(0, f"# {printable(next(iter(files)) or '<string>')}")
         for node in self.nodes:
             if node.op == "placeholder":
                 continue
-            if node.op == "output":
-                lines.append(f"    return {_fmt(node.args[0])}")
-            else:
-                lines.append(f"    {node.name} = {_expr(node)}")
+            line = f"    return {_fmt(node.args[0])}" if node.op == "output" else f"    {node.name} = {_expr(node)}"
+            where = node.position
+            if positions and where is not None and where.line is not None:
+                line += f"  # line {where.line}" if len(files) == 1 else f"  # {where}"
+            lines.append(line)
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import zlib
 
 import numpy as np
@@ -160,7 +161,8 @@ def test_a_torch_module_copies_compiles_and_prints_its_forward():
         assert torch.equal(t(x), want) and not torch.equal(twin(x), want)
         assert torch.allclose(torch.compile(t, backend="eager")(x), want)
     code = t.nnspec_code()
-    assert code.startswith("def forward(self, x):") and "self.conv1(x)" in code and "F.relu" in code
+    assert code.startswith(f"# {SEED}\ndef forward(self, x):") and "F.relu" in code
+    assert re.search(r"conv1 = self\.conv1\(x\)  # line \d+", code)
 
 
 def test_without_torch_the_error_says_what_to_install(monkeypatch):

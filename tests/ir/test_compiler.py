@@ -184,6 +184,14 @@ def test_the_graph_prints_as_code_and_json():
     m.graph.lint()
 
 
+def test_the_code_names_the_file_line_each_node_came_from():
+    m = model("def forward(self, x, key):\n    y = self.md[key](self.lin(x))\n    return F.relu(y + self.w[0])\n")
+    code = m.graph.python_code(positions=True).splitlines()
+    assert code[0] == "# m.yaml" and code[1] == "def forward(self, x, key):"
+    assert code[2] == f"    lin = self.lin(x)  # line {BODY_LINE + 1}"
+    assert code[-2] == f"    relu = F.relu(add)  # line {BODY_LINE + 2}" and code[-1] == "    return relu"
+
+
 def test_runtime_errors_name_the_forward_line_the_op_and_the_shapes():
     m = model("y = self.lin(x)\nz = y + x[:, :3]\nreturn z").eval()
     with pytest.raises(nnspec.ShapeError) as info:
