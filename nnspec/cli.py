@@ -729,6 +729,67 @@ def schema(
     _guard(body)
 
 
+@app.command("import")
+def import_(
+    source: Annotated[str, typer.Argument(
+        help="The torch module to write out: the dotted name of the function or class that makes it, called "
+             "with no arguments, as package.module.name or package.module:name (torchvision.models.resnet18).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The model file to write (.yaml).")],
+    weights: Annotated[Optional[Path], typer.Option(
+        "--weights", "-w", help="The weights file to write, .safetensors or .npz (default: the model file's "
+                                "name with .safetensors).")] = None,
+    input_shape: Annotated[Optional[list[str]], typer.Option(
+        "--input-shape", "-s", help="Shape of an example input, e.g. 1,3,224,224: the written model's output "
+                                    "is checked against the module's on random values. Repeat for several "
+                                    "inputs.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="torch.manual_seed before the module is made.")] = 0,
+) -> None:
+    """Write a torch.nn.Module as a model file and its weights (needs torch).
+
+    The module tree is kept as it is: torch.nn layers as entries with their arguments, containers as
+    containers, other modules as user-defined modules of their class name, each forward traced with
+    torch.fx and written as forward text. nnspec then builds the file and checks that its repr and
+    state_dict are the module's (and, given --input-shape, its outputs). The named function is Python
+    code of your environment: it runs, as `python -c` would run it.
+
+    Examples:
+
+      nnspec import torchvision.models.resnet18 -o resnet18.yaml -s 1,3,224,224
+
+      nnspec import mypackage.models:Net -o net.yaml -w net.safetensors
+    """
+    if output.suffix not in (".yaml", ".yml", ".json"):
+        raise typer.BadParameter(f"{str(output)!r} must end in .yaml, .yml or .json", param_hint="--output")
+    weights = weights if weights is not None else output.with_suffix(".safetensors")
+    _check_out(weights)
+
+    def body() -> None:
+        import importlib
+
+        from .interop import ImportFromTorchError, from_torch
+
+        try:
+            import torch
+        except ImportError:
+            raise ImportFromTorchError("nnspec import needs torch (pip install 'nnspec[torch]')") from None
+        module_name, _, attr = source.replace(":", ".").rpartition(".")
+        if not module_name or not all(p.isidentifier() for p in source.replace(":", ".").split(".")):
+            raise ImportFromTorchError(f"{source!r} is not a dotted name (package.module.name)")
+        try:
+            maker = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as e:
+            raise ImportFromTorchError(f"can't find {source}: {e}") from None
+        torch.manual_seed(seed)
+        module = maker().eval()
+        shapes = [_parse_shape(s) for s in input_shape or []]
+        inputs = tuple(torch.randn(shape) for shape in shapes)
+        data = from_torch(module, inputs, path=output, weights=weights)
+        echo(f"wrote {output} ({data.get('name') or data.get('type')}, {len(module.state_dict())} state entries) "
+             f"and {weights}" + (f"; outputs checked on {', '.join(input_shape or [])}" if inputs else ""))
+
+    _guard(body)
+
+
 weights_app = typer.Typer(help="Make, convert and check weight files (.safetensors, .npz, PyTorch's .pt/.pth).",
                           no_args_is_help=True)
 app.add_typer(weights_app, name="weights")

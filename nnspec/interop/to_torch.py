@@ -23,8 +23,10 @@ torch is needed here only (the ``torch`` extra), imported when ``to_torch`` is c
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import operator
+import types
 from pathlib import Path
 from typing import Any
 
@@ -158,12 +160,13 @@ class _Converter:
         custom = has_custom_forward(m)
         if own == torch_base.__name__ and not custom and torch_base is not torch.nn.Module:
             return torch_base
-        key = (own, torch_base, custom)
+        params = tuple(m.forward_parameters()) if custom else ()
+        key = (own, torch_base, custom, tuple((p.name, p.kind, repr(p.default)) for p in params))
         made = self.classes.get(key)
         if made is None:
             body: dict[str, Any] = {"__module__": "nnspec.generated", "__qualname__": own}
             if custom:
-                body["forward"] = _forward
+                body["forward"] = _forward_with_signature(params)
             if isinstance(m, CustomForward):
                 body["extra_repr"] = _text_method(torch_base, "extra_repr")
                 body["__repr__"] = _text_method(torch_base, "__repr__")
@@ -288,20 +291,32 @@ def _code(self) -> str | None:
 
 
 class _Shaped:
-    """A torch tensor as nnspec's forward compiler sees a call's array: its shape and NumPy dtype."""
+    """A torch tensor as nnspec's forward compiler sees a call's array: its shape and NumPy dtype, read when
+    asked (a forward compiled per input shape). Under torch.fx's tracing the tensor is a Proxy, whose shape is
+    not known: there it has none."""
 
-    __slots__ = ("tensor", "shape", "dtype")
+    __slots__ = ("tensor", "traced")
 
-    def __init__(self, tensor: Any):
-        self.tensor = tensor
-        self.shape = tuple(tensor.shape)
-        name = str(tensor.dtype).removeprefix("torch.")
-        self.dtype = numpy.dtype(name) if hasattr(numpy, name) else numpy.dtype("float32")
+    def __init__(self, tensor: Any, traced: bool = False):
+        self.tensor, self.traced = tensor, traced  # (a Proxy's attributes are ops: never read here)
+
+    @property
+    def shape(self) -> tuple | None:
+        return None if self.traced else tuple(self.tensor.shape)
+
+    @property
+    def dtype(self) -> Any:
+        if self.traced:
+            return None
+        name = str(self.tensor.dtype).removeprefix("torch.")
+        return numpy.dtype(name) if hasattr(numpy, name) else numpy.dtype("float32")
 
 
 def _shaped(value: Any, torch: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return _Shaped(value)
+    if isinstance(value, torch.fx.Proxy):
+        return _Shaped(value, traced=True)
     if isinstance(value, tuple):
         return tuple(_shaped(v, torch) for v in value)
     if isinstance(value, list):
@@ -319,6 +334,28 @@ def _forward(self, *args: Any, **kwargs: Any) -> Any:
     graph, values = forward_graph(twin, _shaped(args, torch), _shaped(kwargs, torch))
     values = [v.tensor if isinstance(v, _Shaped) else v for v in values]
     return _Run(self, graph, torch).run(values)
+
+
+def _forward_with_signature(params: tuple) -> Any:
+    """``_forward`` for one class, whose ``inspect.signature`` (and torch.fx's placeholders) are the file's
+    forward's inputs, not ``*args, **kwargs``: its ``__wrapped__`` is a function of those parameters, made by
+    renaming the parameters of an empty one (no code is generated)."""
+    def template(self):  # pragma: no cover - never called: only its signature is read
+        return None
+
+    positional = [p for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    keyword = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    names = ("self", *(p.name for p in positional), *(p.name for p in keyword))
+    code = template.__code__.replace(co_argcount=1 + len(positional), co_kwonlyargcount=len(keyword),
+                                     co_varnames=names, co_nlocals=len(names))
+    defaults = tuple(p.default for p in positional if p.default is not inspect.Parameter.empty)
+    signature = types.FunctionType(code, {}, "forward", defaults or None)
+    signature.__kwdefaults__ = {p.name: p.default for p in keyword if p.default is not inspect.Parameter.empty} \
+        or None
+    forward = types.FunctionType(_forward.__code__, _forward.__globals__, "forward", None, _forward.__closure__)
+    forward.__doc__ = "The model file's forward, run as nnspec's compiled graph on torch tensors."
+    forward.__wrapped__ = signature
+    return forward
 
 
 _NAMESPACES = {"builtins": builtins, "math": math}
@@ -407,12 +444,11 @@ class _Run:
         return obj
 
     def operator(self, name: str, args: tuple, kwargs: dict) -> Any:
-        if name == "check":
+        if name == "check":  # torch._assert: an AssertionError as Python's, and what torch.fx traces
             condition, message, op, other = (list(args) + [None, None, None])[:4]
             if op is not None:
                 condition = getattr(operator, op)(condition, other)
-            if not bool(condition):
-                raise AssertionError(message) if message is not None else AssertionError()
+            self.torch._assert(condition, "" if message is None else message)
             return None
         if name == "unpack":
             value, n = args
@@ -434,14 +470,9 @@ class _Run:
     def resolve(self, node: Node, env: dict) -> Any:
         target: Any = self.module
         for part in node.target.split("."):
-            found = None
-            for registry in (target._modules, target._parameters, target._buffers):
-                if part in registry:
-                    found = registry[part]
-                    break
-            else:
+            if not any(part in registry for registry in (target._modules, target._parameters, target._buffers)):
                 raise ToTorchError(f"{type(self.module).__name__} has no attribute {node.target!r}")
-            target = found
+            target = getattr(target, part)  # torch's own lookup: under torch.fx, a parameter is then a get_attr
         if node.key is not None:
             target = target[env[id(node.key)]]
         return target
