@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "22")
 from . import nn, static
 from .builder import from_dict, load, loads
 from .errors import CompileError, NNSpecError, NNSpecRuntimeError, ShapeError, SpecError, WeightsError
-from .interop import from_torch, to_torch
+from .interop import export_onnx, from_torch, to_torch
 from .nn import Module, Parameter
 from .plan import Plan, PlanError, compile
 from .runtime import functional
@@ -25,6 +25,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CompileError", "Module", "NNSpecError", "NNSpecRuntimeError", "Parameter", "Plan", "PlanError", "ShapeError",
-    "SpecError", "WeightsError", "compile", "from_dict", "from_torch", "functional", "infer", "load", "load_weights", "loads",
+    "SpecError", "WeightsError", "compile", "export_onnx", "from_dict", "from_torch", "functional", "infer", "load", "load_weights", "loads",
     "manual_seed", "nn", "save_weights", "static", "to_torch",
 ]

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
+
 from ..errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..inputs import bind_call
 from ..ir import observe_ops, stop_observing
@@ -377,4 +379,19 @@ def compile(model: Module, input_shapes: Sequence[Sequence[int]] | None = None, 
     return plan
 
 
-__all__ = ["CONV_METHODS", "Compiled", "Fused", "Plan", "PlanError", "compile", "timed_calls"]
+def record(model: Module, input_shapes: Sequence[Sequence[Any]], dtypes: Sequence[str] | None = None, *,
+           named: dict | None = None) -> Program:
+    """``model``'s forward for inputs of these shapes recorded as a Program, with no pass run: the steps an
+    exporter translates. A size may be symbolic (a ``Dim``): the sizes computed from it are then Dims in the
+    steps' arguments (``x.view(N, -1)``)."""
+    plan = Plan(model, {name: False for name in PASSES}, named, None, None)
+    dtypes = list(dtypes or ["float32"] * len(input_shapes))
+    def dtype_of(dt: Any) -> str:  # torch's float names, or an integer or bool input (token ids)
+        return str(numpy.dtype(dt)) if numpy.dtype(str(dt)).kind in "iub" else str(resolve_dtype(dt))
+
+    sig = Signature(tuple((tuple(s), dtype_of(dt)) for s, dt in zip(input_shapes, dtypes)),
+                    tuple(sorted((named or {}).items(), key=lambda kv: kv[0])))
+    return plan._compile(sig, _array_module_of(model)).program
+
+
+__all__ = ["CONV_METHODS", "Compiled", "Fused", "Plan", "PlanError", "compile", "record", "timed_calls"]
