@@ -668,15 +668,14 @@ def _roll(e, step, args, kwargs):
     for shift, dim in zip(shifts, dims):
         dim = int(dim) % x.ndim
         size = x.shape[dim]
-        if is_symbolic(size):
-            raise e.fail("torch.roll along a dim of symbolic size has no ONNX translation in nnspec yet")
-        k = int(shift) % int(size)
+        k = int(shift) % int(size) if not is_symbolic(size) else int(shift)
         if not k:
             continue
+        # rolled by k: the last k, then the rest (counted from the end, so no size is needed: |k| < the size)
+        cut = e.constant([-k], numpy.int64)  # k > 0: x[-k:], x[:-k]; k < 0: x[-k:], x[:-k] with -k > 0
         axis = e.constant([dim], numpy.int64, "axes")
-        tail = e.one("Slice", [out, e.constant([int(size) - k], numpy.int64), e.constant([int(size)], numpy.int64),
-                               axis])
-        head = e.one("Slice", [out, e.constant([0], numpy.int64), e.constant([int(size) - k], numpy.int64), axis])
+        tail = e.one("Slice", [out, cut, e.constant([_INT64_MAX], numpy.int64), axis])
+        head = e.one("Slice", [out, e.constant([0], numpy.int64), cut, axis])
         out = e.one("Concat", [tail, head], axis=dim)
     return out
 
@@ -733,3 +732,266 @@ def _getitem_op(e, step, args, kwargs):
     if not isinstance(obj, V):  # a tuple's item (a layer's (output, weights)): the graph has nothing to do
         return obj[index]
     return _index(e, obj, index)
+
+
+# ---------------------------------------------------------------------- attention and transformer layers
+def _param(e, m: Any, path: str, name: str) -> str:
+    return e.initializer(getattr(m, name), f"{path}.{name}" if path not in ("", "(root)") else name)
+
+
+def _linear_of(e, m: Any, path: str, x: str) -> str:
+    y = e.one("MatMul", [x, e.one("Transpose", [_param(e, m, path, "weight")], perm=[1, 0])])
+    return e.one("Add", [y, _param(e, m, path, "bias")]) if m.bias is not None else y
+
+
+def _rows(e, w: str, start: int, stop: int) -> str:
+    """Rows start:stop of an (R, C) initializer (a runtime folds it)."""
+    return e.one("Slice", [w, e.constant([start], numpy.int64), e.constant([stop], numpy.int64),
+                           e.constant([0], numpy.int64, "axes")])
+
+
+def _mask_bias(e, mask: V, dtype: Any) -> str:
+    """An attention mask as what is added to the scores: a bool one is -inf where True, a float one itself."""
+    if mask.dtype == numpy.bool_:
+        return e.one("Where", [mask.name, e.constant(-numpy.inf, dtype, "ninf"), e.constant(0.0, dtype, "zero")])
+    return mask.name if mask.dtype == dtype else e.one("Cast", [mask.name],
+                                                         to=e.onnx.helper.np_dtype_to_tensor_dtype(dtype))
+
+
+def _attention(e, m: Any, path: str, q: V, k: V, v: V, attn_mask: Any = None, key_padding_mask: Any = None,
+               need_weights: bool = False, average: bool = True) -> tuple:
+    """MultiheadAttention in eval mode: (output, weights or None), as torch's multi_head_attention_forward."""
+    if m.bias_k is not None or m.add_zero_attn:
+        raise e.fail("a MultiheadAttention with add_bias_kv or add_zero_attn has no ONNX translation in nnspec yet")
+    dtype, emb, heads = q.dtype, m.embed_dim, m.num_heads
+    hd = emb // heads
+    names = [q.name, k.name, v.name]
+    if not m.batch_first:  # (L, N, E) -> (N, L, E)
+        names = [e.one("Transpose", [n], perm=[1, 0, 2]) for n in names]
+    if m._qkv_same_embed_dim:
+        w = _param(e, m, path, "in_proj_weight")
+        ws = [_rows(e, w, i * emb, (i + 1) * emb) for i in range(3)]
+    else:
+        ws = [_param(e, m, path, f"{c}_proj_weight") for c in "qkv"]
+    b = _param(e, m, path, "in_proj_bias") if m.in_proj_bias is not None else None
+    projected = []
+    for i, (x, wi) in enumerate(zip(names, ws)):
+        y = e.one("MatMul", [x, e.one("Transpose", [wi], perm=[1, 0])])
+        if b is not None:
+            y = e.one("Add", [y, _rows(e, b, i * emb, (i + 1) * emb)])
+        heads_first = e.one("Reshape", [y, e.constant([0, 0, heads, hd], numpy.int64, "shape")])
+        projected.append(e.one("Transpose", [heads_first], perm=[0, 2, 1, 3]))  # (N, H, L, D)
+    qh, kh, vh = projected
+    scores = e.one("MatMul", [qh, e.one("Transpose", [kh], perm=[0, 1, 3, 2])])
+    scores = e.one("Mul", [scores, e.constant(1.0 / math.sqrt(hd), dtype, "scale")])
+    if isinstance(attn_mask, V):
+        bias = _mask_bias(e, attn_mask, dtype)
+        if attn_mask.ndim == 3:  # (N*H, L, S) -> (N, H, L, S)
+            bias = e.one("Reshape", [bias, e.constant([-1, heads, 0, 0], numpy.int64, "shape")])
+        scores = e.one("Add", [scores, bias])
+    if isinstance(key_padding_mask, V):  # (N, S) -> (N, 1, 1, S)
+        scores = e.one("Add", [scores, unsqueeze(e, _mask_bias(e, key_padding_mask, dtype), [1, 2])])
+    weights = e.one("Softmax", [scores], axis=-1)
+    out = e.one("MatMul", [weights, vh])  # (N, H, L, D)
+    out = e.one("Reshape", [e.one("Transpose", [out], perm=[0, 2, 1, 3]),
+                            e.constant([0, 0, emb], numpy.int64, "shape")])
+    out = _linear_of(e, m.out_proj, f"{path}.out_proj" if path not in ("", "(root)") else "out_proj", out)
+    if not m.batch_first:
+        out = e.one("Transpose", [out], perm=[1, 0, 2])
+    if not need_weights:
+        return out, None
+    return out, (reduce_mean(e, weights, [1], 0) if average else weights)
+
+
+@layer("MultiheadAttention")
+def _mha(e, step, args, kwargs):
+    m = e.original(step)
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
+             "is_causal")
+    a = {"need_weights": True, "average_attn_weights": True, **dict(zip(names, args)), **kwargs}
+    return _attention(e, m, step.name, a["query"], a["key"], a["value"], a.get("attn_mask"),
+                      a.get("key_padding_mask"), bool(a["need_weights"]), bool(a["average_attn_weights"]))
+
+
+def _activation_of(e, layer: Any, x: str, dtype: Any) -> str:
+    act = layer.activation
+    name = act if isinstance(act, str) else getattr(act, "__name__", type(act).__name__)
+    name = name.lower()
+    if name == "relu":
+        return e.one("Relu", [x])
+    if name == "gelu":
+        return _gelu_of(e, V(x, (), dtype), getattr(act, "approximate", "none"))
+    raise e.fail(f"a transformer layer's activation {name!r} has no ONNX translation in nnspec yet")
+
+
+def _encoder_layer(e, m: Any, path: str, x: V, mask: Any, padding: Any) -> str:
+    def sub(name: str) -> str:
+        return f"{path}.{name}" if path not in ("", "(root)") else name
+
+    def norm(which: str, y: str) -> str:
+        ln = getattr(m, which)
+        inputs = [y, _param(e, ln, sub(which), "weight")] + \
+            ([_param(e, ln, sub(which), "bias")] if ln.bias is not None else [])
+        return e.one("LayerNormalization", inputs, axis=-len(ln.normalized_shape), epsilon=float(ln.eps))
+
+    def attention(y: str) -> str:
+        yv = V(y, x.shape, x.dtype)
+        return _attention(e, m.self_attn, sub("self_attn"), yv, yv, yv, mask, padding)[0]
+
+    def feed_forward(y: str) -> str:
+        h = _activation_of(e, m, _linear_of(e, m.linear1, sub("linear1"), y), x.dtype)
+        return _linear_of(e, m.linear2, sub("linear2"), h)
+
+    y = x.name
+    if m.norm_first:
+        y = e.one("Add", [y, attention(norm("norm1", y))])
+        return e.one("Add", [y, feed_forward(norm("norm2", y))])
+    y = norm("norm1", e.one("Add", [y, attention(y)]))
+    return norm("norm2", e.one("Add", [y, feed_forward(y)]))
+
+
+@layer("TransformerEncoderLayer")
+def _encoder_layer_step(e, step, args, kwargs):
+    a = dict(zip(("src", "src_mask", "src_key_padding_mask", "is_causal"), args), **kwargs)
+    return _encoder_layer(e, e.original(step), step.name, a["src"], a.get("src_mask"),
+                          a.get("src_key_padding_mask"))
+
+
+@layer("TransformerEncoder")
+def _encoder(e, step, args, kwargs):
+    m = e.original(step)
+    a = dict(zip(("src", "mask", "src_key_padding_mask", "is_causal"), args), **kwargs)
+    x = a["src"]
+    for i, lay in enumerate(m.layers):
+        x = V(_encoder_layer(e, lay, f"{step.name}.layers.{i}", x, a.get("mask"), a.get("src_key_padding_mask")),
+              x.shape, x.dtype)
+    if m.norm is not None:
+        ln = m.norm
+        path = f"{step.name}.norm"
+        inputs = [x.name, _param(e, ln, path, "weight")] + ([_param(e, ln, path, "bias")] if ln.bias is not None
+                                                           else [])
+        return e.one("LayerNormalization", inputs, axis=-len(ln.normalized_shape), epsilon=float(ln.eps))
+    return x.name
+
+
+# ---------------------------------------------------------------------- recurrent layers
+# torch's gate order (rows of weight_ih / weight_hh) -> ONNX's: LSTM i f g o -> i o f c; GRU r z n -> z r h
+_GATES = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN": (0,)}
+
+
+def _gates(e, w: str, order: tuple, hidden: int) -> str:
+    """A (G*H, ...) weight or (G*H,) bias with its gate blocks in ONNX's order: slices and a Concat (folded)."""
+    if order == (0,):
+        return w
+    return e.one("Concat", [_rows(e, w, g * hidden, (g + 1) * hidden) for g in order], axis=0)
+
+
+@layer("LSTM", "GRU", "RNN")
+def _rnn(e, step, args, kwargs):
+    m = e.original(step)
+    kind = step.kind
+    if getattr(m, "proj_size", 0):
+        raise e.fail("an LSTM with proj_size has no ONNX translation in nnspec yet")
+    x = args[0]
+    hx = args[1] if len(args) > 1 else kwargs.get("hx")
+    hidden, dirs, order = m.hidden_size, 2 if m.bidirectional else 1, _GATES[kind]
+    unbatched = x.ndim == 2
+    y = x.name
+    if unbatched:
+        y = unsqueeze(e, y, [1])
+    elif m.batch_first:
+        y = e.one("Transpose", [y], perm=[1, 0, 2])  # (L, N, H_in)
+    h0 = c0 = None
+    if hx is not None:
+        h_given, c_given = (hx if kind == "LSTM" else (hx, None))
+        h0 = unsqueeze(e, h_given.name, [1]) if unbatched else h_given.name
+        c0 = (unsqueeze(e, c_given.name, [1]) if unbatched else c_given.name) if c_given is not None else None
+    hs, cs = [], []
+    attrs = {"hidden_size": hidden, "direction": "bidirectional" if dirs == 2 else "forward"}
+    if kind == "GRU":
+        attrs["linear_before_reset"] = 1
+    if kind == "RNN":
+        attrs["activations"] = ["Relu" if m.nonlinearity == "relu" else "Tanh"] * dirs
+    for layer_i in range(m.num_layers):
+        ws, rs, bs = [], [], []
+        for d in range(dirs):
+            suffix = f"_l{layer_i}" + ("_reverse" if d else "")
+
+            def p(name: str) -> str:
+                return e.initializer(getattr(m, name + suffix), f"{step.name}.{name}{suffix}")
+
+            ws.append(unsqueeze(e, _gates(e, p("weight_ih"), order, hidden), [0]))
+            rs.append(unsqueeze(e, _gates(e, p("weight_hh"), order, hidden), [0]))
+            if m.bias:
+                bs.append(unsqueeze(e, e.one("Concat", [_gates(e, p("bias_ih"), order, hidden),
+                                                        _gates(e, p("bias_hh"), order, hidden)], axis=0), [0]))
+        w = ws[0] if dirs == 1 else e.one("Concat", ws, axis=0)
+        r = rs[0] if dirs == 1 else e.one("Concat", rs, axis=0)
+        b = "" if not bs else bs[0] if dirs == 1 else e.one("Concat", bs, axis=0)
+        inputs = [y, w, r, b, ""]
+        if h0 is not None:
+            start = e.constant([layer_i * dirs], numpy.int64)
+            stop = e.constant([(layer_i + 1) * dirs], numpy.int64)
+            axes0 = e.constant([0], numpy.int64, "axes")
+            inputs.append(e.one("Slice", [h0, start, stop, axes0]))
+            if kind == "LSTM":
+                inputs.append(e.one("Slice", [c0, start, stop, axes0]) if c0 is not None else "")
+        while inputs and inputs[-1] == "":
+            inputs.pop()
+        outs = e.node(kind, inputs, n_out=3 if kind == "LSTM" else 2, **attrs)
+        seq = e.one("Transpose", [outs[0]], perm=[0, 2, 1, 3])  # (L, D, N, H) -> (L, N, D, H)
+        y = e.one("Reshape", [seq, e.constant([0, 0, -1], numpy.int64, "shape")])
+        hs.append(outs[1])
+        if kind == "LSTM":
+            cs.append(outs[2])
+    h_n = hs[0] if len(hs) == 1 else e.one("Concat", hs, axis=0)
+    c_n = (cs[0] if len(cs) == 1 else e.one("Concat", cs, axis=0)) if cs else None
+    if unbatched:
+        axes1 = e.constant([1], numpy.int64, "axes")
+        y = e.one("Squeeze", [y, axes1])
+        h_n = e.one("Squeeze", [h_n, axes1])
+        c_n = e.one("Squeeze", [c_n, axes1]) if c_n is not None else None
+    elif m.batch_first:
+        y = e.one("Transpose", [y], perm=[1, 0, 2])
+    return (y, (h_n, c_n)) if kind == "LSTM" else (y, h_n)
+
+
+@op("setitem")
+def _setitem(e, step, args, kwargs):
+    """``x[index] = value`` for slices (step 1) of any size and a number or a tensor broadcast to the whole:
+    x where the region's mask (a Range per indexed dim, compared with its bounds) is false, the value where
+    it is true."""
+    x, index, value = args[0], args[1], args[2]
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        k = items.index(Ellipsis)
+        items = items[:k] + [slice(None)] * (x.ndim - len(items) + 1) + items[k + 1:]
+    if any(not isinstance(i, slice) or i.step not in (None, 1) for i in items):
+        raise e.fail("writing into a tensor by an index other than slices of step 1 has no ONNX translation in "
+                     "nnspec yet")
+    if isinstance(value, V) and value.shape != x.shape:
+        raise e.fail("writing a tensor into part of another has no ONNX translation in nnspec yet")
+    mask = None
+    for axis, item in enumerate(items):
+        if item.start is None and item.stop is None:
+            continue
+        size = e.one("Squeeze", [e.size(x.shape[axis]), e.constant([0], numpy.int64, "axes")])
+        pos = e.one("Range", [e.constant(numpy.int64(0)), size, e.constant(numpy.int64(1))])
+        inside = None
+        for bound, op_name in ((item.start, "GreaterOrEqual"), (item.stop, "Less")):
+            if bound is None:
+                continue
+            if is_symbolic(bound):  # a size (never negative)
+                b = e.one("Squeeze", [e.size(bound), e.constant([0], numpy.int64, "axes")])
+            elif bound < 0:  # counted from the end
+                b = e.one("Add", [size, e.constant(numpy.int64(bound))])
+            else:
+                b = e.constant(numpy.int64(bound))
+            test = e.one(op_name, [pos, b])
+            inside = test if inside is None else e.one("And", [inside, test])
+        shaped = e.one("Reshape", [inside, e.constant([-1] + [1] * (x.ndim - axis - 1), numpy.int64, "shape")])
+        mask = shaped if mask is None else e.one("And", [mask, shaped])
+    new = value.name if isinstance(value, V) else e.constant(value, x.dtype, "value")
+    out = new if mask is None else e.one("Where", [mask, new, x.name])
+    e.values[step.mutates] = V(out, x.shape, x.dtype)
+    return None
