@@ -7,7 +7,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from typer.core import TyperGroup
 from . import builder, static, vocabulary
 from .errors import NNSpecError, NNSpecRuntimeError, Position, WeightsError, printable
 from .inputs import bind_call, call_inputs
+from .files import save_atomic
 from .resources import available_memory
 from .runtime import random
 from .runtime.backend import get_backend, resolve_dtype, to_numpy
@@ -271,20 +271,7 @@ def _output_line(shape: Any, dtype: Any) -> str:
     return f"output: shape {format_shape(shape)}, dtype {format_shape(dtype)}"
 
 
-def _save_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so a failure leaves no half-written file."""
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result should read like any new file
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_save_atomic = save_atomic
 
 
 @app.command()
@@ -327,6 +314,10 @@ def run(
         "--no-plan", help="Run the model's own forward (module by module, hooks and all) instead of its plan.")] = False,
     disable_pass: Annotated[Optional[list[str]], typer.Option(
         "--disable-pass", help=f"Switch a pass of the plan off: {', '.join(PASSES)}. Repeat for several.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="What runs the model: nnspec, or onnxruntime (the model exported to ONNX for these "
+        "inputs, then run by onnxruntime on the CPU; needs onnx and onnxruntime). The trace then has no times: "
+        "the engine runs the graph as a whole.")] = "nnspec",
     as_json: JsonOpt = False,
 ) -> None:
     """Run a model on random or given inputs and print the shape trace, timed.
@@ -348,7 +339,15 @@ def run(
       nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --disable-pass winograd   # as exact as im2col
 
       nnspec run models/examples/transformer_classifier.yaml -s 'tokens=int64<1000:8,48'   # '<' needs quotes
+
+      nnspec run models/zoo/resnet18.yaml -s 8,3,224,224 --engine onnxruntime --repeat 10 -q
     """
+    if engine not in ("nnspec", "onnxruntime"):
+        raise typer.BadParameter(f"unknown engine {engine!r}; the engines are nnspec and onnxruntime",
+                                 param_hint="--engine")
+    if engine == "onnxruntime" and (no_plan or profile or disable_pass or train or device != "cpu"):
+        raise typer.BadParameter("--engine onnxruntime runs the exported model in eval mode on the CPU: no --no-plan, "
+                                 "--profile, --disable-pass, --train or --device", param_hint="--engine")
     specs_in = [_parse_input(s) for s in input_shape or []]
     files_in = [_input_name(t, "--input") for t in input or []]
     _check_dtype(dtype)
@@ -428,8 +427,15 @@ def run(
                           for spec in specs_in]
         xs = [backend.asarray(a if a.dtype.kind in "iub" else a.astype(dt)) for a in arrays]
         given = call_inputs(net, *bind_call(net, xs, named, names))
-        timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
-                        trace=not quiet or profile, plan=not no_plan, names=names)
+        if engine == "onnxruntime":
+            from .interop.to_onnx import run_onnxruntime
+
+            outs, times = run_onnxruntime(net, xs, named=named, repeat=repeat)
+            timed = _Engine(outs[0] if len(outs) == 1 else tuple(outs), times,
+                            [replace(c, ms=0.0, ran_in="onnxruntime") for c in found.calls] if found is not None else [])
+        else:
+            timed = measure(net, xs, named, passes={p: False for p in disable_pass or []}, repeat=repeat,
+                            trace=not quiet or profile, plan=not no_plan, names=names)
         if timed.reason and not no_plan:
             echo(f"note: running the model's own forward{' (so no --profile)' if profile else ''}: "
                  f"{timed.reason}", err=True)
@@ -469,7 +475,8 @@ def run(
         if not quiet:
             echo(_inputs_line(given))
         echo(_output_line(out_shape, out_dtype))
-        ran = f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
+        ran = "onnxruntime" if engine == "onnxruntime" else \
+            f"plan of {len(timed.steps)} kernels" if timed.planned else "the model's own forward"
         if repeat > 1:
             echo(f"time: median {timed.median_ms:.3f} ms, min {runs['min']:.3f}, max {runs['max']:.3f} "
                  f"over {repeat} runs ({ran})")
@@ -479,6 +486,22 @@ def run(
             echo(f"saved to {output}")
 
     _guard(body)
+
+
+@dataclass
+class _Engine:
+    """What another engine's run gives ``run``'s printing: its output and times, the static trace untimed."""
+
+    output: Any
+    runs_ms: list[float]
+    calls: list
+    reason: str | None = None
+    planned: bool = False
+    steps: tuple = ()
+
+    @property
+    def median_ms(self) -> float:
+        return sorted(self.runs_ms)[len(self.runs_ms) // 2]
 
 
 @app.command("compile")
@@ -725,6 +748,54 @@ def schema(
         path.parent.mkdir(exist_ok=True)  # only the default's schemas/ can be missing here
         _save_atomic(path, lambda f: f.write(text.encode()))
         echo(f"wrote the model-file schema to {path}")
+
+    _guard(body)
+
+
+@app.command("export")
+def export(
+    model: ModelArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The ONNX file to write (.onnx).")],
+    input_shape: SymbolicShapeOpt = None,
+    weights: Annotated[Optional[Path], typer.Option(
+        "--weights", "-w", help="Load the model's state from this file first (.safetensors, .npz, .pt/.pth); "
+                                "else the seeded initialisation.")] = None,
+    opset: Annotated[int, typer.Option(help="The ONNX opset to write, 17 to 21.")] = 17,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for the weights when no --weights is given.")] = 0,
+    arg: ArgOpt = None,
+) -> None:
+    """Write a model as an ONNX file, without torch (needs the onnx extra: pip install 'nnspec\[onnx]').
+
+    A size given as a name (N,3,H,W) stays symbolic in the file: the sizes the model computes from it
+    are computed in the graph, so one file runs at every size. The weights are initializers named by
+    their state_dict keys, and each node's doc string names the model file's line it came from. The
+    model is exported in eval mode, and checked with onnx's checker before the file is written; a
+    layer or op with no ONNX translation yet is an error at its line.
+
+    Examples:
+
+      nnspec export models/zoo/resnet18.yaml -s N,3,H,W -o resnet18.onnx -w resnet18.pth
+
+      nnspec export models/zoo/gpt2.yaml -s int64:N,T -o gpt2.onnx
+    """
+    if output.suffix != ".onnx":
+        raise typer.BadParameter(f"{str(output)!r} must end in .onnx", param_hint="--output")
+    if not output.resolve().parent.is_dir():
+        raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
+    if not input_shape:
+        raise typer.BadParameter("give the inputs' shapes (a size may be a name: N,3,H,W)", param_hint="--input-shape")
+    specs = [_parse_input(s, symbolic=True) for s in input_shape]
+    if any(s.name is not None for s in specs):
+        raise typer.BadParameter("give the inputs in the forward's order, without names", param_hint="--input-shape")
+    named = _named_args(arg)
+
+    def body() -> None:
+        from .interop.to_onnx import export_onnx
+
+        export_onnx(model, [s.shape for s in specs], output, weights=weights, opset=opset, named=named or None,
+                    input_dtypes=[s.dtype or "float32" for s in specs], seed=seed)
+        shown = ", ".join(",".join(str(d) for d in s.shape) for s in specs)
+        echo(f"wrote {output} (ONNX opset {opset}; inputs {shown})")
 
     _guard(body)
 

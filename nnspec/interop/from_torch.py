@@ -432,10 +432,9 @@ def _first_difference(a: str, b: str) -> str:
 
 def _write_yaml(data: dict, path: Path, module: Any) -> None:
     """The data as YAML, forward texts as block scalars, written atomically."""
-    import os
-    import tempfile
-
     import yaml
+
+    from ..files import save_atomic
 
     class Dumper(yaml.SafeDumper):
         pass
@@ -460,14 +459,7 @@ def _write_yaml(data: dict, path: Path, module: Any) -> None:
     Dumper.add_representer(dict, flow_dict)
     body = yaml.dump(data, Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True)
     head = f"# {type(module).__name__}, written by nnspec import (nnspec.from_torch) from torch's module.\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(head + body)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_atomic(path, lambda f: f.write((head + body).encode()))
 
 
 __all__ = ["ImportFromTorchError", "from_torch"]

@@ -2,6 +2,6 @@
 model and builds the ONNX graph; ``translations`` says what each layer and op becomes."""
 
 from . import translations  # noqa: F401 - registers the translations
-from .graph import OPSET, ExportError, export_onnx
+from .graph import OPSET, ExportError, export_onnx, run_onnxruntime
 
-__all__ = ["OPSET", "ExportError", "export_onnx"]
+__all__ = ["OPSET", "ExportError", "export_onnx", "run_onnxruntime"]

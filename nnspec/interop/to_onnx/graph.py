@@ -71,6 +71,32 @@ def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | P
     return proto
 
 
+def run_onnxruntime(model: nn.Module, inputs: list, *, named: dict | None = None, repeat: int = 1,
+                    opset: int = OPSET) -> tuple[list, list[float]]:
+    """``model`` exported for these inputs' shapes and run by onnxruntime (CPU): its outputs, and the ms of each of
+    ``repeat`` runs after one to warm up. Needs onnx and onnxruntime."""
+    import time
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ExportError("--engine onnxruntime needs onnxruntime (pip install 'nnspec[onnxruntime]')") from None
+    arrays = [_host(a) for a in inputs]
+    proto = export_onnx(model, [a.shape for a in arrays], named=named, opset=opset,
+                        input_dtypes=[str(a.dtype) for a in arrays])
+    if proto.ByteSize() >= 2**31:
+        raise ExportError("the model is over 2 GB as ONNX: export it to a file (nnspec export) and run that")
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = {i.name: a for i, a in zip(session.get_inputs(), arrays)}
+    out = session.run(None, feed)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = session.run(None, feed)
+        times.append((time.perf_counter() - start) * 1e3)
+    return out, times
+
+
 def _size(s: Any) -> Any:
     """A size as given: an int, a name (a symbolic size) or the text of either."""
     if isinstance(s, str) and s.strip().isdigit():
@@ -84,22 +110,14 @@ def _size(s: Any) -> Any:
 
 def _save(onnx: Any, proto: Any, path: Path) -> None:
     """Written atomically; weights over 2 GB go to one external data file beside it (protobuf's limit)."""
-    import os
-    import tempfile
+    from ...files import save_atomic
 
     large = sum(t.ByteSize() for t in proto.graph.initializer) > (2 << 30) - (64 << 20)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if large:
-            onnx.save_model(proto, tmp, save_as_external_data=True, all_tensors_to_one_file=True,
-                            location=f"{path.name}.data")
-        else:
-            onnx.save_model(proto, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if large:
+        save_atomic(path, write_path=lambda tmp: onnx.save_model(
+            proto, tmp, save_as_external_data=True, all_tensors_to_one_file=True, location=f"{path.name}.data"))
+    else:
+        save_atomic(path, lambda f: f.write(proto.SerializeToString()))
 
 
 # ---------------------------------------------------------------------- values in the graph
@@ -368,4 +386,4 @@ def unsqueeze(e: "_Exporter", x: str, axes: list[int]) -> str:
     return e.one("Unsqueeze", [x, e.constant(axes, numpy.int64, "axes")])
 
 
-__all__ = ["ExportError", "export_onnx", "layer", "op", "weight"]
+__all__ = ["ExportError", "export_onnx", "layer", "op", "run_onnxruntime", "weight"]

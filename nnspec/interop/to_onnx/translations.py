@@ -224,28 +224,45 @@ def _adaptive(e, x: V, output_size: Any, mode: str) -> str:
     sizes = [s if s is not None else spatial[i] for i, s in enumerate(sizes)]
     if all(s == 1 for s in sizes):
         return e.one("GlobalAveragePool" if mode == "avg" else "GlobalMaxPool", [x.name])
-    if any(is_symbolic(d) for d in spatial):
-        raise e.fail(f"adaptive pooling to {tuple(sizes)} of an input of size {tuple(map(str, spatial))}: its "
-                     "windows depend on the input's size, so give that size (a number) in the input shape")
-    if all(int(d) % s == 0 for d, s in zip(spatial, sizes)):
+    static = not any(is_symbolic(d) for d in spatial)
+    if static and all(int(d) % s == 0 for d, s in zip(spatial, sizes)):
         k = [int(d) // s for d, s in zip(spatial, sizes)]
         return e.one("AveragePool" if mode == "avg" else "MaxPool", [x.name], kernel_shape=k, strides=k)
     if mode != "avg" or n > 2:
-        raise e.fail(f"adaptive {mode} pooling to {tuple(sizes)} of {tuple(map(int, spatial))} (windows of unequal "
-                     "sizes) has no ONNX translation in nnspec yet")
+        raise e.fail(f"adaptive {mode} pooling to {tuple(sizes)} of {tuple(map(str, spatial))} (windows of unequal "
+                     "sizes, or sizes known only at run time) has no ONNX translation in nnspec yet")
     # torch's windows: output i averages input [floor(i*In/Out), ceil((i+1)*In/Out)): as matrices (Out, In)
     out = x.name
     for axis, (d, o) in enumerate(zip(spatial, sizes)):
+        p = _pool_matrix(e, d, o, x.dtype)
+        if axis == n - 1:  # the last dim: (..., In) @ (In, Out)
+            out = e.one("MatMul", [out, e.one("Transpose", [p], perm=[1, 0])])
+        else:  # the one before: (Out, In) @ (..., In, W)
+            out = e.one("MatMul", [p, out])
+    return out
+
+
+def _pool_matrix(e, d: Any, o: int, dtype: Any) -> str:
+    """The (Out, In) matrix of adaptive average pooling: a constant for a known In, else computed from it."""
+    if not is_symbolic(d):
         d = int(d)
-        p = numpy.zeros((o, d), x.dtype)
+        p = numpy.zeros((o, d), dtype)
         for i in range(o):
             a, b = (i * d) // o, -((-(i + 1) * d) // o)
             p[i, a:b] = 1.0 / (b - a)
-        if axis == n - 1:  # the last dim: (..., In) @ (In, Out)
-            out = e.one("MatMul", [out, e.constant(p.T.copy(), x.dtype, "pool")])
-        else:  # the one before: (Out, In) @ (..., In, W)
-            out = e.one("MatMul", [e.constant(p, x.dtype, "pool"), out])
-    return out
+        return e.constant(p, dtype, "pool")
+    size = e.size(d)  # [In]
+    i = e.constant(numpy.arange(o, dtype=numpy.int64).reshape(o, 1), numpy.int64, "rows")
+    out_c = e.constant(numpy.int64(o))
+    start = e.one("Div", [e.one("Mul", [i, size]), out_c])  # floor(i*In/Out): sizes are not negative
+    i1 = e.one("Add", [i, e.constant(numpy.int64(1))])
+    end = e.one("Div", [e.one("Add", [e.one("Mul", [i1, size]), e.constant(numpy.int64(o - 1))]), out_c])
+    j = e.one("Range", [e.constant(numpy.int64(0)), e.one("Squeeze", [size, e.constant([0], numpy.int64, "axes")]),
+                        e.constant(numpy.int64(1))])
+    inside = e.one("And", [e.one("GreaterOrEqual", [j, start]), e.one("Less", [j, end])])  # (Out, In)
+    to = e.onnx.helper.np_dtype_to_tensor_dtype(numpy.dtype(dtype))
+    count = e.one("Cast", [e.one("Sub", [end, start])], to=to)
+    return e.one("Div", [e.one("Cast", [inside], to=to), count])
 
 
 @layer("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
