@@ -4,6 +4,7 @@
     python bench/cpu.py --quick         # fewer repeats
     python bench/cpu.py -k resnet18     # only the rows whose name contains this (-k again: or that)
     python bench/cpu.py --numpy-first   # NumPy imported before nnspec (OpenBLAS's own thread timeout)
+    python bench/cpu.py --engine onnxruntime   # and onnxruntime on nnspec's own ONNX export (no torch)
 
 nnspec runs each model through its execution plan (``nnspec.compile``); the "forward" column
 is the model's own forward, module by module, for comparison. Each runtime runs the same
@@ -183,6 +184,29 @@ def matmul_peak(repeats: int) -> float:
     return 2 * 2048**3 / (ms * 1e-3) / 1e9
 
 
+# --engine onnxruntime: a column of onnxruntime running nnspec's own export of the model (nnspec.export_onnx,
+# no torch), beside onnxruntime on torch's export
+ENGINES: set[str] = set()
+
+
+def nnspec_onnx_session(net, x: np.ndarray):
+    """An onnxruntime session of nnspec's own ONNX export of ``net`` (None where onnxruntime is missing, or the
+    export fails: said once per model)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("  (no ort(nnspec) column: pip install onnxruntime onnx)", file=sys.stderr)
+        return None
+    try:
+        proto = nnspec.export_onnx(net, [x.shape], input_dtypes=[str(x.dtype)])
+    except nnspec.NNSpecError as e:
+        print(f"  (no ort(nnspec) for this row: {str(e).splitlines()[0]})", file=sys.stderr)
+        return None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(THREADS)
+    return ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
 def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int, forward_repeats: int) -> dict:
     """``row`` with the times of nnspec's plan, its module-by-module forward, ``torch_model`` in eager mode and
     in onnxruntime (where it exports), each in its own block with a pause between."""
@@ -199,6 +223,14 @@ def time_runtimes(row: dict, plan, net, torch_model, x: np.ndarray, repeats: int
     if session is not None:
         feed = {session.get_inputs()[0].name: x}
         calls["ort"] = lambda: session.run(None, feed)
+    if "onnxruntime" in ENGINES:
+        own = nnspec_onnx_session(net, x)
+        if own is not None:
+            own_feed = {own.get_inputs()[0].name: x}
+            got = own.run(None, own_feed)[0]
+            want = np.asarray(plan(x) if not isinstance(plan(x), dict) else next(iter(plan(x).values())))
+            row["ort_nnspec_max_rel_diff"] = float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))
+            calls["ort_nnspec"] = lambda: own.run(None, own_feed)
     row["forward_ms"], row["forward_spread"] = timed(lambda: net(x), forward_repeats, warmup=1)
     repeats, rounds = _enough(calls.values(), repeats)
     row["repeats"], row["rounds"] = repeats, rounds
@@ -433,7 +465,11 @@ def main() -> None:
                         help="only rows whose name contains this (repeat -k for several)")
     parser.add_argument("--numpy-first", action="store_true",
                         help="import NumPy before nnspec (OpenBLAS then keeps its default thread timeout)")
+    parser.add_argument("--engine", action="append", default=[], choices=["onnxruntime"],
+                        help="also time onnxruntime on nnspec's own ONNX export (nnspec export: no torch), as "
+                             "the ort(nnspec) column")
     args = parser.parse_args()
+    ENGINES.update(args.engine)
     keys = args.k or [""]
 
     def wanted(name: str) -> bool:
@@ -487,11 +523,16 @@ _HEADER = False
 
 def print_row(r: dict, peak: float) -> None:
     global _HEADER
+    own = "onnxruntime" in ENGINES
     if not _HEADER:
         print(f"\n{'model':32} {'nnspec ms':>10} {'forward':>9} {'torch ms':>10} {'ratio':>6} {'ort ms':>8} "
-              f"{'vs ort':>7} {'GFLOP/s':>8} {'% peak':>7} {'max|diff|':>10}")
+              f"{'vs ort':>7} " + (f"{'ort(nnspec)':>11} {'vs it':>6} " if own else "")
+              + f"{'GFLOP/s':>8} {'% peak':>7} {'max|diff|':>10}")
         _HEADER = True
     ort = f"{r['ort_ms']:8.2f} {r['nnspec_ms'] / r['ort_ms']:6.2f}x" if "ort_ms" in r else f"{'--':>8} {'--':>7}"
+    if own:
+        ort += f" {r['ort_nnspec_ms']:11.2f} {r['nnspec_ms'] / r['ort_nnspec_ms']:5.2f}x" if "ort_nnspec_ms" in r \
+            else f" {'--':>11} {'--':>6}"
     gf = f"{r['gflops']:8.1f} {100 * r['gflops'] / peak:6.0f}%" if "gflops" in r else f"{'':8} {'':7}"
     print(f"{r['name']:32} {r['nnspec_ms']:10.2f} {r['forward_ms']:9.2f} {r['torch_ms']:10.2f} "
           f"{r['nnspec_ms'] / r['torch_ms']:5.2f}x "
