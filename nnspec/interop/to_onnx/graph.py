@@ -348,22 +348,20 @@ _LAYERS: dict[str, Callable] = {}  # a layer's class name -> emit(exporter, step
 _OPS: dict[str, Callable] = {}  # an op's kind (``torch.flatten``, ``add``, ``.view()``) -> emit(...)
 
 
-def layer(*kinds: str):
-    """Register a layer's translation: ``emit(e, step, args, kwargs)`` returns the result's ONNX name(s)."""
-    def register(fn: Callable) -> Callable:
-        for k in kinds:
-            _LAYERS[k] = fn
-        return fn
-    return register
+def _registrar(table: dict[str, Callable]) -> Callable:
+    def register_kinds(*kinds: str) -> Callable:
+        def register(fn: Callable) -> Callable:
+            for k in kinds:
+                table[k] = fn
+            return fn
+        return register
+    return register_kinds
 
 
-def op(*kinds: str):
-    """Register an op's translation (see ``layer``)."""
-    def register(fn: Callable) -> Callable:
-        for k in kinds:
-            _OPS[k] = fn
-        return fn
-    return register
+# ``@layer("Conv2d")`` / ``@op("torch.flatten")``: register a translation, ``emit(e, step, args, kwargs)``,
+# which returns the result's ONNX name (or a structure of names, as the step's result is)
+layer = _registrar(_LAYERS)
+op = _registrar(_OPS)
 
 
 def weight(e: "_Exporter", step: Any, name: str) -> str | None:
