@@ -110,6 +110,17 @@ def test_every_model_file_has_an_export_test():
             assert any(c.model == path and c.inputs and not c.random for c in CASES), path
 
 
+def test_the_export_is_in_eval_mode_and_leaves_the_model_s_modes_as_they_were():
+    import onnxruntime as ort
+
+    model = nnspec.load(ROOT / "models/seed/dropout.yaml", seed=0).train()
+    proto = nnspec.export_onnx(model, [("N", 16)])
+    assert model.training and all(m.training for m in model.modules())
+    x = np.ones((4, 16), np.float32)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(session.run(None, {session.get_inputs()[0].name: x})[0], x)  # no dropout
+
+
 def test_an_op_without_a_translation_is_an_error_at_its_line(tmp_path):
     text = "name: Running\nforward: |\n  def forward(self, x):\n      y = torch.relu(x)\n      return torch.cumsum(y, 1)\n"
     path = tmp_path / "running.yaml"

@@ -56,12 +56,17 @@ def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | P
 
             state, _ = prepare(model, load_weights(weights), str(weights))
             model.load_state_dict(state)
-    model.eval()
     shapes = [tuple(_size(s) for s in shape) for shape in input_shapes]
     from ...plan.plan import record
 
-    program = record(model, shapes, input_dtypes, named=named)
-    proto = _Exporter(onnx, model, program, opset, source).build(shapes, input_dtypes)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()  # exported in eval mode; the model's own modes are given back
+    try:
+        program = record(model, shapes, input_dtypes, named=named)
+        proto = _Exporter(onnx, model, program, opset, source).build(shapes, input_dtypes)
+    finally:
+        for m, training in modes:
+            m.training = training
     try:
         onnx.checker.check_model(proto, full_check=True)
     except Exception as e:  # noqa: BLE001 - the checker's errors are its own kinds: a bug of this exporter
