@@ -163,3 +163,10 @@ def test_run_with_the_onnxruntime_engine_gives_the_same_output_and_an_untimed_tr
     np.testing.assert_allclose(np.load(out_ort), np.load(out_nnspec), rtol=1e-4, atol=1e-5)
     bad = CliRunner().invoke(app, ["run", model, "-s", "2,1,32,32", "--engine", "onnxruntime", "--train"])
     assert bad.exit_code != 0 and "eval mode on the CPU" in bad.output
+
+
+def test_a_model_without_a_forward_is_an_error_not_a_file(tmp_path):
+    model = nnspec.load(ROOT / "models/seed/state_dict.yaml", seed=0)
+    with pytest.raises(nnspec.NNSpecError, match=r'state_dict.yaml:2:1: .*missing the required "forward" function'):
+        nnspec.export_onnx(model, [(2, 1)], tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
