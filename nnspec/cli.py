@@ -271,9 +271,6 @@ def _output_line(shape: Any, dtype: Any) -> str:
     return f"output: shape {format_shape(shape)}, dtype {format_shape(dtype)}"
 
 
-_save_atomic = save_atomic
-
-
 @app.command()
 def run(
     model: ModelArg,
@@ -448,13 +445,13 @@ def run(
             if not all(hasattr(v, "dtype") or isinstance(v, (int, float)) for v in outputs):
                 raise NNSpecRuntimeError(f"the output {format_shape(out_shape)} is not arrays; nothing to save")
             if named_out is not None and output.suffix == ".npz":
-                _save_atomic(output, lambda f: numpy.savez(f, **{str(k): to_numpy(v) for k, v in named_out.items()}))
+                save_atomic(output, lambda f: numpy.savez(f, **{str(k): to_numpy(v) for k, v in named_out.items()}))
             elif output.suffix == ".npz":  # arr_0, arr_1, ... as numpy.savez names them
-                _save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in outputs]))
+                save_atomic(output, lambda f: numpy.savez(f, *[to_numpy(v) for v in outputs]))
             elif len(outputs) > 1:
                 raise NNSpecRuntimeError(f"the model returns {len(outputs)} arrays; save them to a .npz file, not {output.name!r}")
             else:
-                _save_atomic(output, lambda f: numpy.save(f, to_numpy(y)))
+                save_atomic(output, lambda f: numpy.save(f, to_numpy(y)))
         rows = profile_rows(timed, matmul_peak(backend.xp)) if profile and timed.planned else None
         runs = {"median": timed.median_ms, "min": min(timed.runs_ms), "max": max(timed.runs_ms), "runs": timed.runs_ms}
         how = {"kernels": len(timed.steps), "passes": [p for p in PASSES if p not in (disable_pass or [])]} \
@@ -523,7 +520,7 @@ def compile_(
         if output is not None:
             data = {"mode": "train" if train else "eval", "modules": [
                 {"path": path, "name": name, "graph": g.to_json()} for path, name, g in graphs]}
-            _save_atomic(output, lambda f: f.write(json.dumps(data, indent=2).encode()))
+            save_atomic(output, lambda f: f.write(json.dumps(data, indent=2).encode()))
             echo(f"wrote {len(graphs)} graph(s) to {output}")
             return
         if not graphs:
@@ -746,7 +743,7 @@ def schema(
             return
         path = output if output is not None else SCHEMA_PATH
         path.parent.mkdir(exist_ok=True)  # only the default's schemas/ can be missing here
-        _save_atomic(path, lambda f: f.write(text.encode()))
+        save_atomic(path, lambda f: f.write(text.encode()))
         echo(f"wrote the model-file schema to {path}")
 
     _guard(body)
@@ -764,7 +761,7 @@ def export(
     seed: Annotated[int, typer.Option(min=0, help="Seed for the weights when no --weights is given.")] = 0,
     arg: ArgOpt = None,
 ) -> None:
-    """Write a model as an ONNX file, without torch (needs the onnx extra: pip install 'nnspec\[onnx]').
+    """Write a model as an ONNX file, without torch (needs the onnx extra: pip install 'nnspec\\[onnx]').
 
     A size given as a name (N,3,H,W) stays symbolic in the file: the sizes the model computes from it
     are computed in the graph, so one file runs at every size. The weights are initializers named by

@@ -1012,6 +1012,14 @@ def converted(model: Module, state: Mapping[str, Any]) -> tuple[dict[str, Any], 
 MAX_REPORTED = 50  # mismatches reported one per line; past them, a count
 
 
+def load_into(model: Module, path: str | os.PathLike) -> list[str]:
+    """Load the weights file at ``path`` into ``model`` as ``nnspec run --weights`` does (renames applied, every
+    mismatch refused, other float precisions converted); the notes ``prepare`` gives."""
+    state, notes = prepare(model, load_weights(path), str(path))
+    model.load_state_dict(state)
+    return notes
+
+
 def prepare(model: Module, state: Mapping[str, Any], source: str = "the weights") -> tuple[dict[str, Any], list[str]]:
     """``state`` made ready for ``model.load_state_dict``: the model file's renames applied, every mismatch
     refused at once (one placed line each, for the first MAX_REPORTED, where the model file defines the entry's

@@ -36,10 +36,10 @@ import numpy
 from .. import nn
 from ..errors import NNSpecError
 from ..runtime import tensor as T
+from .to_torch import CONTAINERS
 
 _KEYWORDS = frozenset(keyword.kwlist) | {"F", "torch", "math", "nn", "Tensor"}
 
-CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
 
 # arguments a layer does not keep under their own name: how to read them back
 _DERIVED = {
@@ -96,7 +96,7 @@ class _Writer:
         own_forward = base is not None and cls.forward is not base.forward
         if base is None:  # a user-defined module
             data: dict[str, Any] = {"name": cls.__name__}
-            params = {k: _tensor_spec(p, self.torch) for k, p in m._parameters.items() if p is not None}
+            params = {k: _tensor_spec(p) for k, p in m._parameters.items() if p is not None}
             if any(p is None for p in m._parameters.values()):
                 raise ImportFromTorchError(f"{path or '(root)'} ({cls.__name__}): a parameter registered as None")
             if params:
@@ -105,10 +105,10 @@ class _Writer:
             for k, b in m._buffers.items():
                 if b is None:
                     continue
-                spec = _tensor_spec(b, torch, parameter=False)
+                spec = _tensor_spec(b, parameter=False)
                 if k in m._non_persistent_buffers_set:  # not in the state_dict: its values must be the file's
                     spec["persistent"] = False
-                    spec["init"] = _structured(b, torch, f"{path or '(root)'}.{k}")
+                    spec["init"] = _structured(b, f"{path or '(root)'}.{k}")
                 buffers[k] = spec
             if buffers:
                 data["buffers"] = buffers
@@ -119,7 +119,7 @@ class _Writer:
             return data
         name = base.__name__
         if name in ("ParameterList", "ParameterDict"):
-            items = {k: _tensor_spec(p, torch) for k, p in m._parameters.items()}
+            items = {k: _tensor_spec(p) for k, p in m._parameters.items()}
             data = {"type": name, "parameters": list(items.values()) if name == "ParameterList" else items}
         elif name in CONTAINERS:
             children = self.children(m, path)
@@ -191,17 +191,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _tensor_spec(t: Any, torch: Any, parameter: bool = True) -> dict:
+def _tensor_spec(t: Any, parameter: bool = True) -> dict:
     spec: dict[str, Any] = {"shape": list(t.shape)}
     dtype = str(t.dtype).removeprefix("torch.")
     if dtype != "float32":
-        spec["dtype"] = {"long": "int64"}.get(dtype, dtype)
+        spec["dtype"] = dtype
     if parameter and not t.requires_grad:
         spec["requires_grad"] = False
     return spec
 
 
-def _structured(b: Any, torch: Any, where: str) -> Any:
+def _structured(b: Any, where: str) -> Any:
     """A non-persistent buffer's values as an init the file can say: constant, or an arange along the last
     dim (position ids)."""
     a = b.detach().cpu().numpy()

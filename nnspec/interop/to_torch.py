@@ -23,6 +23,7 @@ torch is needed here only (the ``torch`` extra), imported when ``to_torch`` is c
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import math
 import operator
@@ -35,10 +36,13 @@ import numpy
 from .. import nn
 from ..errors import NNSpecError
 from ..ir.compiler import forward_graph
-from ..ir.graph import Graph, Node, map_args
+from ..ir.graph import Graph, Node
+from ..ir.interpreter import _spliced
 from ..nn.lazy import is_lazy
 from ..nn.user import CustomForward, base_class, has_custom_forward
 from ..runtime import tensor as T
+from ..runtime.backend import to_numpy
+from ..runtime.functional.core import data_of
 from ..runtime.values import Device, DType, FInfo, IInfo
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
@@ -60,11 +64,10 @@ def to_torch(model: nn.Module | str | Path, *, weights: str | Path | None = None
         from ..builder import load
 
         model = load(model, seed=seed)
-        if weights is not None:  # as ``nnspec run --weights``: renames applied, every mismatch refused
-            from ..weights import load_weights, prepare
+        if weights is not None:
+            from ..weights import load_into
 
-            state, _ = prepare(model, load_weights(weights), str(weights))
-            model.load_state_dict(state)
+            load_into(model, weights)
     converter = _Converter(torch)
     out = converter.module(model, "")
     out.train(model.training)
@@ -82,9 +85,7 @@ class _Converter:
 
     # ------------------------------------------------------------------ values
     def array(self, a: Any) -> Any:
-        a = a.data if isinstance(a, nn.Parameter) else a
-        host = a.get() if hasattr(a, "get") and not isinstance(a, numpy.ndarray) else numpy.asarray(a)
-        return self.torch.from_numpy(numpy.array(host, copy=True))
+        return self.torch.from_numpy(numpy.array(to_numpy(data_of(a)), copy=True))
 
     def parameter(self, p: Any) -> Any:
         if p is None:
@@ -96,20 +97,15 @@ class _Converter:
 
     def value(self, v: Any) -> Any:
         """An argument or attribute value as torch code would hold it."""
-        torch = self.torch
         if isinstance(v, nn.Module):
             return self.module(v, "")
-        if isinstance(v, DType):
-            return getattr(torch, v.name)
-        if isinstance(v, Device):
-            return torch.device(str(v))
         if isinstance(v, tuple):
             return tuple(self.value(x) for x in v)
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):
             return {k: self.value(x) for k, x in v.items()}
-        return v
+        return _torch_value(self.torch, v)
 
     def kwargs(self, m: nn.Module) -> dict:
         """The layer's arguments, as torch takes them: a loss's class weight and fractional pooling's samples
@@ -132,8 +128,6 @@ class _Converter:
     def inferred(cls: type, m: nn.Module, kwargs: dict) -> dict:
         """``kwargs`` with the arguments torch's ``cls`` requires and the file left out taken from ``m``: a
         lazy layer (LazyConv2d) that has run is a Conv2d whose ``in_channels`` its first input gave."""
-        import inspect
-
         try:
             params = inspect.signature(cls.__init__).parameters
         except (TypeError, ValueError):  # pragma: no cover - a builtin signature
@@ -150,7 +144,7 @@ class _Converter:
         torch = self.torch
         base = base_class(m)
         name = base.__name__
-        if base is nn.UserModule or name == "UserModule" or name == "Module":
+        if name == "Module":  # a UserModule's base
             torch_base = torch.nn.Module
         else:
             torch_base = getattr(torch.nn, name, None)
@@ -249,6 +243,22 @@ class _Converter:
         for k, child in m._modules.items():
             if child is not None and out._modules.get(k) is not None:
                 self.copy_into(child, out._modules[k])
+
+
+def _torch_value(torch: Any, v: Any) -> Any:
+    """nnspec's value of a torch one (a dtype, device, finfo/iinfo, a NumPy number or array) as torch's; any
+    other value as it is."""
+    if isinstance(v, DType):
+        return getattr(torch, v.name)
+    if isinstance(v, Device):
+        return torch.device(str(v))
+    if isinstance(v, (FInfo, IInfo)):
+        return (torch.finfo if isinstance(v, FInfo) else torch.iinfo)(getattr(torch, v.dtype))  # its dtype's name
+    if isinstance(v, numpy.generic):
+        return v.item()
+    if isinstance(v, numpy.ndarray):
+        return torch.from_numpy(v.copy())
+    return v
 
 
 # ---------------------------------------------------------------------- the torch side of a file's forward
@@ -366,6 +376,7 @@ class _Run:
 
     def __init__(self, module: Any, graph: Graph, torch: Any):
         self.module, self.graph, self.torch = module, graph, torch
+        self.constant = functools.partial(_torch_value, torch)
 
     def run(self, values: list) -> Any:
         env: dict[int, Any] = {}
@@ -382,37 +393,7 @@ class _Run:
 
     def spliced(self, value: Any, env: dict) -> Any:
         """Node arguments with their values (and each ``*value`` spliced in), constants made torch's."""
-        if isinstance(value, Node):
-            return env[id(value)]
-        if isinstance(value, (tuple, list)):
-            items: list = []
-            for v in value:
-                if isinstance(v, Node) and v.op == "call_function" and v.target == "operator.splat":
-                    items.extend(env[id(v)])
-                else:
-                    items.append(self.spliced(v, env))
-            return tuple(items) if isinstance(value, tuple) else items
-        if isinstance(value, dict):
-            return {k: self.spliced(v, env) for k, v in value.items()}
-        if isinstance(value, slice):
-            return slice(self.spliced(value.start, env), self.spliced(value.stop, env), self.spliced(value.step, env))
-        return self.constant(value)
-
-    def constant(self, v: Any) -> Any:
-        torch = self.torch
-        if isinstance(v, DType):
-            return getattr(torch, v.name)
-        if isinstance(v, Device):
-            return torch.device(str(v))
-        if isinstance(v, FInfo):
-            return torch.finfo(getattr(torch, v.dtype.name))
-        if isinstance(v, IInfo):
-            return torch.iinfo(getattr(torch, v.dtype.name))
-        if isinstance(v, numpy.generic):
-            return v.item()
-        if isinstance(v, numpy.ndarray):
-            return torch.from_numpy(v.copy())
-        return v
+        return _spliced(value, env, self.constant)
 
     def execute(self, node: Node, args: tuple, kwargs: dict, env: dict) -> Any:
         op = node.op

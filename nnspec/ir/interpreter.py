@@ -181,8 +181,9 @@ def _splicing_nodes(graph: Graph) -> frozenset[int]:
     return found
 
 
-def _spliced(value: Any, env: dict) -> Any:
-    """map_args, with the items of each splat node spliced into the tuple or list that holds it."""
+def _spliced(value: Any, env: dict, constant: Callable[[Any], Any] | None = None) -> Any:
+    """map_args, with the items of each splat node spliced into the tuple or list that holds it; each constant
+    passed through ``constant`` where given (to_torch makes nnspec's dtypes torch's)."""
     if isinstance(value, Node):
         return env[id(value)]
     if isinstance(value, (tuple, list)):
@@ -191,13 +192,13 @@ def _spliced(value: Any, env: dict) -> Any:
             if _is_splat(v):
                 items.extend(env[id(v)])
             else:
-                items.append(_spliced(v, env))
+                items.append(_spliced(v, env, constant))
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
-        return {k: _spliced(v, env) for k, v in value.items()}
+        return {k: _spliced(v, env, constant) for k, v in value.items()}
     if isinstance(value, slice):
-        return slice(_spliced(value.start, env), _spliced(value.stop, env), _spliced(value.step, env))
-    return value
+        return slice(*(_spliced(v, env, constant) for v in (value.start, value.stop, value.step)))
+    return value if constant is None else constant(value)
 
 
 def _describe(node: Node) -> str:

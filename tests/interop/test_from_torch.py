@@ -102,3 +102,37 @@ def test_the_import_command_writes_the_file_and_weights_and_says_so(tmp_path):
     bad = CliRunner().invoke(app, ["import", "torch_modules:Missing", "-o", str(tmp_path / "x.yaml")])
     assert bad.exit_code == 1 and "can't find torch_modules:Missing" in bad.output
     assert "Traceback" not in bad.output and not (tmp_path / "x.yaml").exists()
+
+
+def test_what_is_not_a_module_or_can_not_be_stated_is_refused(tmp_path):
+    import torch
+
+    with pytest.raises(nnspec.interop.ImportFromTorchError, match="takes a torch.nn.Module, not str"):
+        nnspec.from_torch("resnet18")
+
+    class Noise(torch.nn.Module):  # a non-persistent buffer of values no init can state
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("table", torch.tensor([3.0, 1.0, 2.0]), persistent=False)
+
+        def forward(self, x):
+            return x + self.table
+
+    with pytest.raises(nnspec.interop.ImportFromTorchError, match=r"\(root\)\.table: a non-persistent buffer"):
+        nnspec.from_torch(Noise(), path=tmp_path / "noise.yaml")
+    assert not (tmp_path / "noise.yaml").exists()
+
+
+@pytest.mark.parametrize("argv,message,code", [
+    (["import", "torch_modules:Net", "-o", "net.txt"], "must end in .yaml, .yml or .json", 2),
+    (["import", "torch_modules:Net", "-o", "net.yaml", "-w", "net.bin"], "must end in .safetensors or .npz", 2),
+    (["import", "not a name", "-o", "net.yaml"], "is not a dotted name", 1),
+])
+def test_the_import_command_refuses_bad_names_and_files(argv, message, code, tmp_path):
+    from nnspec.cli import app
+
+    argv = [str(tmp_path / a) if a.startswith("net.") else a for a in argv]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == code and message in " ".join(result.output.replace("│", " ").split()), \
+        result.output  # rich boxes and wraps a usage error
+    assert not list(tmp_path.iterdir())

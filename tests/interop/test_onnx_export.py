@@ -170,3 +170,25 @@ def test_a_model_without_a_forward_is_an_error_not_a_file(tmp_path):
     with pytest.raises(nnspec.NNSpecError, match=r'state_dict.yaml:2:1: .*missing the required "forward" function'):
         nnspec.export_onnx(model, [(2, 1)], tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_module_called_twice_has_its_weights_written_once():
+    proto = nnspec.export_onnx(nnspec.load(ROOT / "models/seed/shared_submodule.yaml", seed=0), [("N", 20, 28, 28)])
+    assert sorted(t.name for t in proto.graph.initializer) == ["conv1.bias", "conv1.weight"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["export", "M", "-o", "m.txt", "-s", "N,1,32,32"], "must end in .onnx"),
+    (["export", "M", "-o", "m.onnx"], "give the inputs' shapes"),
+    (["export", "M", "-o", "m.onnx", "-s", "x=N,1,32,32"], "without names"),
+    (["run", "M", "-s", "1,1,32,32", "--engine", "tvm"], "unknown engine 'tvm'"),
+])
+def test_the_export_and_engine_options_refuse_what_they_cannot_do(argv, message, tmp_path):
+    from nnspec.cli import app
+
+    argv = [str(ROOT / "models/zoo/lenet5.yaml") if a == "M" else str(tmp_path / a) if a.startswith("m.") else a
+            for a in argv]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2 and message in " ".join(result.output.replace("│", " ").split()), \
+        result.output  # rich boxes and wraps the message
+    assert not list(tmp_path.iterdir())

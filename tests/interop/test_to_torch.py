@@ -171,3 +171,17 @@ def test_without_torch_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(nnspec.interop.ToTorchError, match=r"pip install 'nnspec\[torch\]'"):
         nnspec.to_torch(SEED)
+
+
+def test_nnspec_values_in_a_forward_become_torch_s():
+    import torch
+
+    from nnspec.interop.to_torch import _torch_value
+    from nnspec.runtime.values import Device, dtype_of, finfo, iinfo
+
+    assert _torch_value(torch, dtype_of("float16")) is torch.float16
+    assert _torch_value(torch, Device("cpu")) == torch.device("cpu")
+    assert _torch_value(torch, finfo(dtype_of("float16"))).max == torch.finfo(torch.float16).max
+    assert _torch_value(torch, iinfo(dtype_of("int32"))).min == torch.iinfo(torch.int32).min
+    assert _torch_value(torch, np.float32(0.5)) == 0.5 and type(_torch_value(torch, np.float32(0.5))) is float
+    assert _torch_value(torch, "keep") == "keep"

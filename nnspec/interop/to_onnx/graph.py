@@ -23,6 +23,8 @@ import numpy
 from ... import nn
 from ...errors import NNSpecError
 from ...plan.record import Ref, map_nested
+from ...runtime.backend import to_numpy
+from ...runtime.functional.core import data_of
 from ...runtime.symbolic import Dim, is_symbolic
 
 OPSET = 17
@@ -52,10 +54,9 @@ def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | P
         source = str(model)
         model = load(model, seed=seed)
         if weights is not None:
-            from ...weights import load_weights, prepare
+            from ...weights import load_into
 
-            state, _ = prepare(model, load_weights(weights), str(weights))
-            model.load_state_dict(state)
+            load_into(model, weights)
     shapes = [tuple(_size(s) for s in shape) for shape in input_shapes]
     from ...plan.plan import record
 
@@ -149,6 +150,7 @@ class _Exporter:
         self.names: set[str] = set()
         self.dims: dict[str, tuple[str, int]] = {}  # a symbolic size -> (input name, axis)
         self.cache: dict[Any, str] = {}  # constants and size computations made once
+        self.written: dict[int, tuple[Any, str]] = {}  # id(array) -> (the array, its initializer's name)
         self.step: Any = None
 
     # -- names, constants, nodes
@@ -193,9 +195,15 @@ class _Exporter:
         return found
 
     def initializer(self, array: Any, name: str) -> str:
-        a = numpy.ascontiguousarray(_host(array))
+        """``array`` (a parameter, buffer or constant) as an initializer named ``name``: once, however many
+        steps read it (a module called twice, a weight tied to another)."""
+        data = data_of(array)
+        found = self.written.get(id(data))
+        if found is not None:
+            return found[1]
         name = self.fresh(name)
-        self.initializers.append(self.onnx.numpy_helper.from_array(a, name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(numpy.ascontiguousarray(to_numpy(data)), name))
+        self.written[id(data)] = (data, name)  # the array kept: its id is not reused while it is a key
         return name
 
     def fail(self, what: str) -> ExportError:
@@ -270,10 +278,10 @@ class _Exporter:
                     self.dims.setdefault(str(d), (name, axis))
             graph_inputs.append(h.make_tensor_value_info(
                 name, _elem(onnx, dtype), [str(d) if is_symbolic(d) else int(d) for d in shape]))
-        keys = {id(_host_or_self(v)): k for k, v in self.model.state_dict().items()}
+        keys = {id(data_of(v)): k for k, v in self.model.state_dict().items()}
         for slot, read in program.state.items():
             array = read()
-            key = keys.get(id(_host_or_self(array)), f"state_{slot}")
+            key = keys.get(id(data_of(array)), f"state_{slot}")
             self.values[slot] = V(self.initializer(array, key), array.shape, array.dtype)
         for slot, value in program.constants.items():
             self.values[slot] = V(self.initializer(value, f"constant_{slot}"), numpy.shape(value), numpy.asarray(value).dtype)
@@ -330,12 +338,8 @@ def _refs(value: Any) -> list:
 
 
 def _host(a: Any) -> numpy.ndarray:
-    a = a.data if isinstance(a, nn.Parameter) else a
-    return a.get() if hasattr(a, "get") and not isinstance(a, numpy.ndarray) else numpy.asarray(a)
-
-
-def _host_or_self(a: Any) -> Any:
-    return a.data if isinstance(a, nn.Parameter) else a
+    """A parameter's or array's values as a NumPy array (from any backend)."""
+    return to_numpy(data_of(a))
 
 
 def _elem(onnx: Any, dtype: Any) -> int:

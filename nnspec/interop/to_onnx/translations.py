@@ -75,11 +75,10 @@ def _unary(op_name: str, **attrs: Any):
 
 
 for _kind, _op in (("ReLU", "Relu"), ("Sigmoid", "Sigmoid"), ("Tanh", "Tanh"), ("Hardswish", "HardSwish"),
-                   ("Softsign", "Softsign"), ("Softplus", None), ("Identity", "Identity"), ("Dropout", "Identity"),
+                   ("Softsign", "Softsign"), ("Identity", "Identity"), ("Dropout", "Identity"),
                    ("Dropout1d", "Identity"), ("Dropout2d", "Identity"), ("Dropout3d", "Identity"),
                    ("AlphaDropout", "Identity")):
-    if _op is not None:
-        _LAYERS[_kind] = _unary(_op)
+    _LAYERS[_kind] = _unary(_op)
 _OPS.update({"F.relu": _unary("Relu"), "torch.relu": _unary("Relu"), "torch.sigmoid": _unary("Sigmoid"),
              "F.sigmoid": _unary("Sigmoid"), "torch.tanh": _unary("Tanh"), "F.tanh": _unary("Tanh"),
              "F.hardswish": _unary("HardSwish"), ".contiguous()": _unary("Identity"),
@@ -286,12 +285,10 @@ def _adaptive_avg_op(e, step, args, kwargs):
 def _flatten_to(e, x: V, start: int, end: int) -> str:
     nd = x.ndim
     start, end = start % nd if nd else 0, end % nd if nd else 0
-    if end == nd - 1 and start >= 1 and nd >= 2:
-        if start == 1:
-            return e.one("Flatten", [x.name], axis=1)
-    shape = list(x.shape[:start]) + [-1] + list(x.shape[end + 1:])
-    lead = [0] * start  # Reshape's 0: the input's size there (symbolic sizes need no computing)
-    return e.one("Reshape", [x.name, e.sizes(lead + [-1] + [d for d in shape[start + 1:]])])
+    if start == 1 and end == nd - 1:
+        return e.one("Flatten", [x.name], axis=1)
+    # Reshape's 0 keeps the input's size there (a symbolic one needs no computing); the dims after ``end`` keep theirs
+    return e.one("Reshape", [x.name, e.sizes([0] * start + [-1] + list(x.shape[end + 1:]))])
 
 
 @layer("Flatten")
@@ -743,7 +740,7 @@ def _index(e, x: V, index: Any) -> str:
     return unsqueeze(e, out, new) if new else out
 
 
-@op("getitem", "torch.select")
+@op("getitem")
 def _getitem_op(e, step, args, kwargs):
     obj, index = args[0], args[1]
     if not isinstance(obj, V):  # a tuple's item (a layer's (output, weights)): the graph has nothing to do
