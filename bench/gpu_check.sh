@@ -17,7 +17,7 @@ step() { echo; echo "== $1 (at ${SECONDS}s)"; }
     step install
     python3 -m pip install -q --no-index --find-links .gpu-wheels --no-build-isolation -e '.[test]' 2>&1 | tail -20
     echo "pip rc=${PIPESTATUS[0]}"
-    if command -v nnspec >/dev/null; then cli=(nnspec); else cli=(python3 -m nnspec.cli); fi
+    if command -v nnspec >/dev/null; then cli=(nnspec); else cli=(python3 -m nnspec_cli); fi
     step "nnspec info"
     "${cli[@]}" info; "${cli[@]}" info --json > "$out/info.json"
     step "nnspec run --device cuda"

@@ -29,7 +29,7 @@ The models (made by ``model_text``):
 - ``forward``: a module with a custom forward looping over a ModuleList of Linear(4, 4) layers
   (one graph node per layer; a forward's graph holds at most 100,000 nodes).
 
-The collector's thresholds are the ``nnspec`` command's (``nnspec.cli.main``). This is a measuring tool,
+The collector's thresholds are the ``nnspec`` command's (``nnspec_cli.main``). This is a measuring tool,
 never a test: tests/plan/test_scale.py asserts the same growth as operation
 counts, without timing anything.
 """
@@ -126,10 +126,10 @@ def lift_module_cap(n: int) -> None:
 
 
 def cli_seconds(path: Path, command: str) -> float:
-    """Wall seconds of ``python -m nnspec <command> <path> -s 2,4`` (a fresh process, imports included)."""
+    """Wall seconds of ``python -m nnspec_cli <command> <path> -s 2,4`` (a fresh process, imports included)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "nnspec", command, str(path), "-s", "2,4", "-q"] if command == "run"
-                          else [sys.executable, "-m", "nnspec", command, str(path), "-s", "2,4"],
+    proc = subprocess.run([sys.executable, "-m", "nnspec_cli", command, str(path), "-s", "2,4", "-q"] if command == "run"
+                          else [sys.executable, "-m", "nnspec_cli", command, str(path), "-s", "2,4"],
                           cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
@@ -160,7 +160,7 @@ def main() -> None:
     ap.add_argument("--cli", action="store_true", help="also time `nnspec validate` and `nnspec run` as commands")
     ap.add_argument("--keep", type=Path, help="write the model files into this folder and keep them")
     args = ap.parse_args()
-    gc.set_threshold(50_000, 50, 50)  # as the nnspec command sets it (nnspec.cli.main)
+    gc.set_threshold(50_000, 50, 50)  # as the nnspec command sets it (nnspec_cli.main)
     sizes = [int(s) for s in args.sizes.split(",")]
     from nnspec.resources import MAX_MODULES
 

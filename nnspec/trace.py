@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import NNSpecError, ShapeError
@@ -167,6 +167,21 @@ class ShapeTrace:
 
     def table(self) -> list[list[str]]:
         return table(self.calls)
+
+
+def with_subtotals(calls: list[Call]) -> list[Call]:
+    """The calls (in call order, nested ones after their caller, one level deeper) with each one's mult-adds
+    counting those of the calls nested in it, as its time does: a container's are its contents', the root's
+    the model's total. Leaf layers and ops keep their own. The calls given are not changed."""
+    out = [replace(c) for c in calls]
+    open_calls: list[Call] = []
+    for own, call in zip(calls, out):
+        while open_calls and open_calls[-1].depth >= call.depth:
+            open_calls.pop()
+        for caller in open_calls:
+            caller.mult_adds = caller.mult_adds + own.mult_adds
+        open_calls.append(call)
+    return out
 
 
 def table(calls: list[Call]) -> list[list[str]]:

@@ -35,6 +35,7 @@ from numpy.lib import format as npy_format
 from numpy.lib.stride_tricks import as_strided
 
 from .errors import Position, WeightsError
+from .progress import Progress, quiet
 from .nn import Module, Parameter
 from .nn.lazy import is_lazy
 from .resources import available_memory
@@ -55,12 +56,15 @@ NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: nnspec has no complex d
 
 
 class _Budget:
-    """Bytes a load may read and allocate, counted as it goes; None means no limit."""
+    """Bytes a load may read and allocate, counted as it goes; None means no limit. ``progress`` (see
+    :data:`nnspec.progress.Progress`) hears of each array taken, against ``size``, the file's size."""
 
-    def __init__(self, limit: int | None, what: str):
+    def __init__(self, limit: int | None, what: str, progress: Progress | None = None, size: int = 0):
         self.limit = limit
         self.what = what
         self.used = 0
+        self.progress = progress
+        self.size = size
 
     def check(self, nbytes: int, what: str) -> None:
         if self.limit is not None and nbytes > self.limit:
@@ -72,6 +76,8 @@ class _Budget:
         if self.limit is not None and self.used > self.limit:
             raise WeightsError(f"with {what}, loading needs {self.used:,} bytes, more than the limit of "
                                f"{self.limit:,} bytes ({self.what})")
+        if self.progress is not None:  # arrays may take more than the file holds (bfloat16 read as float32)
+            self.progress("reading", min(self.used, self.size), self.size)
 
 
 def _one_line(e: BaseException) -> str:
@@ -96,19 +102,24 @@ def _check_numeric(dtype: numpy.dtype, key: str) -> None:
 
 # --------------------------------------------------------------------------- loading
 
-def load_weights(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict[str, numpy.ndarray]:
+def load_weights(path: str | os.PathLike, *, max_bytes: int | None = None,
+                 progress: Progress | None = None) -> dict[str, numpy.ndarray]:
     """A state_dict (names to host arrays, in the file's order) read from a .npz, .safetensors, .pt, .pth or .bin file.
 
     ``.safetensors`` keeps no insertion order (the format sorts its keys), so its
     tensors come in the order of their data in the file; bfloat16 becomes float32.
     ``max_bytes`` bounds what a load may read and allocate (default: the memory free).
+    ``progress`` hears ``("reading", bytes read, the file's size)`` as the arrays come.
     """
     name = os.fspath(path)
     p = Path(name)
     limit, what = (max_bytes, "the memory limit") if max_bytes is not None else (available_memory(), "the memory free")
-    budget = _Budget(limit, what)
+    budget = _Budget(limit, what, progress)
     kind = p.suffix.lower()
     try:
+        if progress is not None and p.is_file():
+            budget.size = p.stat().st_size
+            progress("reading", 0, budget.size)
         if not p.exists():
             raise WeightsError("no such weight file")
         if p.is_dir():
@@ -674,11 +685,13 @@ def _state_dict_of(obj: Any, depth: int = 0, where: str = "the file") -> dict[st
 
 # --------------------------------------------------------------------------- saving
 
-def save_weights(model_or_state_dict: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
+def save_weights(model_or_state_dict: Module | Mapping[str, Any], path: str | os.PathLike, *,
+                 progress: Progress | None = None) -> None:
     """Write a Module's state_dict (or a mapping of names to arrays) to .safetensors or .npz, atomically.
 
     The file appears complete or not at all: it is written to a temporary file in
-    the same folder and renamed over ``path``.
+    the same folder and renamed over ``path``. ``progress`` hears ``("writing", arrays written, arrays)``
+    (for .safetensors, which the package writes at once, before and after).
     """
     name = os.fspath(path)
     p = Path(name)
@@ -691,7 +704,8 @@ def save_weights(model_or_state_dict: Module | Mapping[str, Any], path: str | os
             raise WeightsError("is a directory")
         if not p.parent.is_dir():
             raise WeightsError(f"folder {str(p.parent)!r} does not exist")
-        _write_atomically(p, arrays, _save_safetensors if kind == ".safetensors" else _save_npz)
+        write = _save_safetensors if kind == ".safetensors" else _save_npz
+        _write_atomically(p, arrays, lambda a, tmp, fd: write(a, tmp, fd, progress or quiet))
     except WeightsError as e:
         raise (e if e.position is not None else WeightsError(e.message, position=Position(name))) from None
     except OSError as e:
@@ -722,19 +736,22 @@ def _host_arrays(obj: Module | Mapping[str, Any]) -> dict[str, numpy.ndarray]:
     return out
 
 
-def _save_npz(arrays: dict[str, numpy.ndarray], tmp: str, fd: int) -> None:
+def _save_npz(arrays: dict[str, numpy.ndarray], tmp: str, fd: int, progress: Progress) -> None:
     """numpy.savez's layout, written here so that no key can clash with savez's own argument names."""
     with os.fdopen(fd, "wb") as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for key, array in arrays.items():
+            for i, (key, array) in enumerate(arrays.items()):
+                progress("writing", i, len(arrays))
                 with zf.open(key + ".npy", "w", force_zip64=True) as entry:
                     npy_format.write_array(entry, array, allow_pickle=False)
+            progress("writing", len(arrays), len(arrays))
         f.flush()
         os.fsync(f.fileno())
 
 
-def _save_safetensors(arrays: dict[str, numpy.ndarray], tmp: str, fd: int) -> None:
+def _save_safetensors(arrays: dict[str, numpy.ndarray], tmp: str, fd: int, progress: Progress) -> None:
     os.close(fd)  # the package opens the file by name
+    progress("writing", 0, len(arrays))
     try:
         from safetensors.numpy import save_file
     except ImportError:
@@ -745,6 +762,7 @@ def _save_safetensors(arrays: dict[str, numpy.ndarray], tmp: str, fd: int) -> No
         raise WeightsError(f"cannot write .safetensors: {_one_line(e)}") from None
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    progress("writing", len(arrays), len(arrays))
 
 
 def _write_atomically(p: Path, arrays: dict[str, numpy.ndarray],
@@ -905,9 +923,24 @@ MAX_HINTED = 2_000  # names that get a hint at all: past them, thousands of mism
 MAX_HINT_KEY = MAX_KEY  # difflib's time grows with the square of a name's length: longer names get no hint
 
 
+def path_distance(a: str, b: str) -> int:
+    """How many dotted parts must be changed, added or dropped to make key ``a`` key ``b`` (Levenshtein's
+    distance over the parts): ``up1.weight`` is 1 from ``up1.1.weight`` (a part added) and 2 from
+    ``up2.1.weight`` (one changed, one added), though difflib finds both as similar."""
+    x, y = a.split("."), b.split(".")
+    row = list(range(len(y) + 1))
+    for i, part in enumerate(x, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(y, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (part != other))
+    return row[-1]
+
+
 def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict[str, str], int]:
-    """For each name, the most similar candidate (difflib's ratio, at least HINT_CUTOFF; ties to the greater
-    name, as difflib.get_close_matches) where there is one, and the number of pairs compared.
+    """For each name, the most similar candidate where there is one, and the number of pairs compared. Similar
+    means difflib's ratio at least HINT_CUTOFF; among those, the candidate that differs in the fewest dotted
+    parts of its path (:func:`path_distance`) wins, then the greater ratio, then the greater name (as
+    difflib.get_close_matches breaks ties).
 
     With few names on each side (HINT_EXHAUSTIVE) every pair is compared. Past that, a name is compared only
     with its HINT_NEIGHBOURS nearest candidates on each side in sorted order, and in sorted order of the
@@ -935,15 +968,17 @@ def nearest_names(names: Sequence[str], candidates: Sequence[str]) -> tuple[dict
             j = bisect.bisect_left(backward, name[::-1])
             near = dict.fromkeys(forward[max(0, i - k):i + k] + [c[::-1] for c in backward[max(0, j - k):j + k]])
         matcher.set_seq2(name)
-        best: tuple[float, str] | None = None
+        best: tuple[int, float, str] | None = None
         for c in near:
             compared += 1
             matcher.set_seq1(c)
             if (matcher.real_quick_ratio() >= HINT_CUTOFF and matcher.quick_ratio() >= HINT_CUTOFF
-                    and (score := matcher.ratio()) >= HINT_CUTOFF and (best is None or (score, c) > best)):
-                best = (score, c)
+                    and (score := matcher.ratio()) >= HINT_CUTOFF):
+                rank = (-path_distance(name, c), score, c)
+                if best is None or rank > best:
+                    best = rank
         if best is not None:
-            out[name] = best[1]
+            out[name] = best[2]
     return out, compared
 
 

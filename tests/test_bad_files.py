@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 
 BAD = Path(__file__).resolve().parent / "bad"
 FILES = sorted(p for p in BAD.iterdir() if p.suffix in (".yaml", ".yml", ".json"))

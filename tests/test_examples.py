@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cases_examples import EXAMPLE_INPUTS
-from nnspec.cli import app
+from nnspec_cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "models" / "examples"
 runner = CliRunner()

@@ -42,7 +42,7 @@ from typer.testing import CliRunner
 from zoo import close
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 
 REQUIRE_TORCH = bool(os.environ.get("NNSPEC_REQUIRE_TORCH"))
 runner = CliRunner()

@@ -88,7 +88,7 @@ def test_save_is_atomic_and_replaces(tmp_path, monkeypatch):
     assert list(load_weights(p)) == ["b"]
     assert sorted(os.listdir(tmp_path)) == ["w.npz"]  # no temporary file left behind
 
-    def fail_midway(arrays, tmp, fd):
+    def fail_midway(arrays, tmp, fd, progress):
         os.write(fd, b"partial")
         os.close(fd)
         raise OSError(28, "No space left on device")

@@ -13,7 +13,7 @@ import pytest
 
 from nnspec import WeightsError, load_weights, save_weights
 from nnspec import weights as weights_module
-from nnspec.weights import Rename, compare_state, nearest_names, rename_keys
+from nnspec.weights import Rename, compare_state, nearest_names, path_distance, rename_keys
 from test_weights import hand_made, op_str, op_tensor, write_archive
 
 ONE = {"0": np.ones(1, np.float32).tobytes()}
@@ -312,3 +312,12 @@ def test_torch_zip_entries_are_counted_before_the_directory_is_read(tmp_path, mo
     monkeypatch.setattr(zipfile, "ZipFile", None)
     with pytest.raises(WeightsError, match="the file has 4 zip entries, more than 2 tensors"):
         load_weights(p)
+
+
+def test_the_hint_is_the_key_that_differs_least_in_its_path():
+    # difflib rates 'up1.1.weight' and 'up2.1.weight' alike for 'up1.weight' (and broke the tie to the greater)
+    hints, _ = nearest_names(["up1.weight", "up2.weight"], ["up1.1.weight", "up2.1.weight"])
+    assert hints == {"up1.weight": "up1.1.weight", "up2.weight": "up2.1.weight"}
+    assert path_distance("up1.weight", "up1.1.weight") == 1 and path_distance("up1.weight", "up2.1.weight") == 2
+    assert path_distance("module.layer1.0.conv1.weight", "layer1.0.conv1.weight") == 1
+    assert path_distance("a.b.c", "a.b.c") == 0 and path_distance("a", "b.c.d") == 3

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import NNSpecError
 from ..nn import Module
+from ..progress import Progress, quiet
 from ..runtime.backend import get_array_module, synchronize
 from ..trace import Call, ShapeTrace
 from .plan import Plan, timed_calls
@@ -36,42 +37,49 @@ class Timed:
 
 
 def measure(model: Module, inputs: Sequence[Any], named: dict | None = None, *, passes: dict | None = None,
-            repeat: int = 1, trace: bool = True, plan: bool = True, names: Sequence[str | None] | None = None) -> Timed:
+            repeat: int = 1, trace: bool = True, plan: bool = True, names: Sequence[str | None] | None = None,
+            progress: Progress | None = None) -> Timed:
     """Run ``model`` on ``inputs`` ``repeat`` times. With ``plan``, through ``nnspec.compile`` (falling back
     to the forward, with the reason, where the forward cannot be planned); timing each kernel only
-    where ``trace`` is set, so that without it the runs carry no per-kernel overhead."""
+    where ``trace`` is set, so that without it the runs carry no per-kernel overhead. ``progress`` hears
+    ``("planning", 0, None)``, then ``("running", runs done, repeat)`` before the first run and after each."""
+    progress = progress or quiet
     if plan:
+        progress("planning", 0, None)
         p = Plan(model, passes, named, names)
         try:
             compiled = p.compiled(inputs)
         except PlanError as e:
-            timed = _eager(model, inputs, named, names, repeat, trace)
+            timed = _eager(model, inputs, named, names, repeat, trace, progress)
             timed.reason = str(e)
             return timed
         runs, per_step, out = [], [], None
-        for _ in range(repeat):
+        for i in range(repeat):
+            progress("running", i, repeat)
             start = time.perf_counter()
             out, times = compiled.run(inputs, profile=trace)
             synchronize(compiled.program.xp)
             runs.append((time.perf_counter() - start) * 1e3)
             if times is not None:
                 per_step.append(times)
+        progress("running", repeat, repeat)
         step_ms = [statistics.median(t) for t in zip(*per_step)] if trace else []
         calls = timed_calls(compiled, step_ms) if trace else []
         return Timed(out, calls, runs, compiled.program.steps, step_ms)
-    timed = _eager(model, inputs, named, names, repeat, trace)
+    timed = _eager(model, inputs, named, names, repeat, trace, progress)
     timed.reason = "--no-plan"
     return timed
 
 
 def _eager(model: Module, inputs: Sequence[Any], named: dict | None, names: Sequence[str | None] | None,
-           repeat: int, trace: bool = True) -> Timed:
+           repeat: int, trace: bool = True, progress: Progress = quiet) -> Timed:
     """The model's own forward, ``repeat`` times: under the shape trace's hooks where ``trace`` is set."""
     from ..inputs import bind_call
 
     args, kwargs = bind_call(model, list(inputs), named, names)
     runs, traces, out = [], [], None
-    for _ in range(repeat):
+    for i in range(repeat):
+        progress("running", i, repeat)
         with ShapeTrace(model, kwargs) if trace else contextlib.nullcontext() as recording:
             start = time.perf_counter()
             try:
@@ -82,6 +90,7 @@ def _eager(model: Module, inputs: Sequence[Any], named: dict | None, names: Sequ
             runs.append((time.perf_counter() - start) * 1e3)
         if recording is not None:
             traces.append(recording.calls)
+    progress("running", repeat, repeat)
     calls = traces[-1] if traces else []
     for i, c in enumerate(calls):
         c.ms = statistics.median(t[i].ms for t in traces)

@@ -150,7 +150,7 @@ class MetaArray:
                 self._owner = tracker
 
     def __del__(self) -> None:
-        if self._owner is not None:
+        if getattr(self, "_owner", None) is not None:  # not set where __init__ failed (a size not an int)
             self._owner.free(self.nbytes, id(self))
 
     @property

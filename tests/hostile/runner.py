@@ -29,7 +29,7 @@ UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 # figure in WORK_FILE as it exits. A child killed leaves none and is judged on its whole wall time; a hang is
 # killed at TIME_LIMIT_S of wall time whatever it spends it on
 WORK_FILE = ".nnspec-hostile-work"
-COMMAND = ("import atexit, sys, time; from nnspec.cli import main; start = time.process_time(); "
+COMMAND = ("import atexit, sys, time; from nnspec_cli import main; start = time.process_time(); "
            f"atexit.register(lambda: open({WORK_FILE!r}, 'w').write(str(time.process_time() - start))); "
            "sys.argv[0] = 'nnspec'; main()")
 

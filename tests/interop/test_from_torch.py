@@ -24,7 +24,7 @@ def _round_trip(module, inputs: tuple, tmp_path, name: str) -> str:
     """Import ``module``; check the file as the module says above; return its text."""
     import torch
 
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     first, weights = tmp_path / f"{name}.yaml", tmp_path / f"{name}.safetensors"
     nnspec.from_torch(module, inputs, path=first, weights=weights)
@@ -92,7 +92,7 @@ def test_what_can_not_be_written_is_an_error_naming_the_module(name, message, tm
 
 
 def test_the_import_command_writes_the_file_and_weights_and_says_so(tmp_path):
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     out = tmp_path / "net.yaml"
     result = CliRunner().invoke(app, ["import", "torch_modules:Net", "-o", str(out), "-s", "2,3,6,5"])
@@ -129,7 +129,7 @@ def test_what_is_not_a_module_or_can_not_be_stated_is_refused(tmp_path):
     (["import", "not a name", "-o", "net.yaml"], "is not a dotted name", 1),
 ])
 def test_the_import_command_refuses_bad_names_and_files(argv, message, code, tmp_path):
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     argv = [str(tmp_path / a) if a.startswith("net.") else a for a in argv]
     result = CliRunner().invoke(app, argv)

@@ -134,7 +134,7 @@ def test_an_op_without_a_translation_is_an_error_at_its_line(tmp_path):
 def test_the_export_command_writes_a_model_that_runs(tmp_path):
     import onnxruntime as ort
 
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     out = tmp_path / "lenet.onnx"
     result = CliRunner().invoke(app, ["export", str(ROOT / "models/zoo/lenet5.yaml"), "-o", str(out),
@@ -151,7 +151,7 @@ def test_the_export_command_writes_a_model_that_runs(tmp_path):
 
 
 def test_run_with_the_onnxruntime_engine_gives_the_same_output_and_an_untimed_trace(tmp_path):
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     model = str(ROOT / "models/zoo/lenet5.yaml")
     out_ort, out_nnspec = tmp_path / "ort.npy", tmp_path / "nnspec.npy"
@@ -184,7 +184,7 @@ def test_a_module_called_twice_has_its_weights_written_once():
     (["run", "M", "-s", "1,1,32,32", "--engine", "tvm"], "unknown engine 'tvm'"),
 ])
 def test_the_export_and_engine_options_refuse_what_they_cannot_do(argv, message, tmp_path):
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     argv = [str(ROOT / "models/zoo/lenet5.yaml") if a == "M" else str(tmp_path / a) if a.startswith("m.") else a
             for a in argv]

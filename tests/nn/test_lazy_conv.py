@@ -242,7 +242,7 @@ modules:
 def test_the_command_line_on_a_lazy_model(tmp_path):
     from typer.testing import CliRunner
 
-    from nnspec.cli import app
+    from nnspec_cli import app
 
     path = tmp_path / "lazy.yaml"
     path.write_text(LAZY_FILE)

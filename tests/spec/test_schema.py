@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 from nnspec.spec import validate
 from nnspec.spec.models import CONTAINER_SPECS, LAYER_SPECS
 from nnspec.spec.schema import json_schema, schema_text

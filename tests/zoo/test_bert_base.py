@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import nnspec
 from torchvision_live import hf_model as shared_hf_model
 from zoo import close
-from nnspec.cli import app
+from nnspec_cli import app
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "bert_base.yaml"
 HAVE_HF = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "safetensors"))

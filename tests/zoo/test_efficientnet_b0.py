@@ -8,7 +8,7 @@ from torchvision_live import ROOT, live, reference, same_output, same_structure,
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 
 NAME = "efficientnet_b0"
 PATH = ROOT / "models" / "zoo" / f"{NAME}.yaml"

@@ -6,7 +6,7 @@ import pytest
 from torchvision_live import ROOT, live, reference, same_output, same_structure, twin
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 
 NAME = "mobilenet_v3_large"
 PATH = ROOT / "models" / "zoo" / f"{NAME}.yaml"

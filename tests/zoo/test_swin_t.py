@@ -9,7 +9,7 @@ from torchvision_live import ROOT, live, redrawn, reference, same_output, same_s
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 
 NAME = "swin_t"
 PATH = ROOT / "models" / "zoo" / f"{NAME}.yaml"

@@ -14,7 +14,6 @@ Needs the ``onnx`` package (the ``onnx`` extra); onnxruntime is not needed to ex
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +22,7 @@ import numpy
 from ... import nn
 from ...errors import NNSpecError
 from ...plan.record import Ref, map_nested
+from ...progress import Progress, quiet
 from ...runtime.backend import to_numpy
 from ...runtime.functional.core import data_of
 from ...runtime.symbolic import Dim, is_symbolic
@@ -37,10 +37,12 @@ class ExportError(NNSpecError):
 
 def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | Path | None = None, *,
                 weights: str | Path | None = None, opset: int = OPSET, named: dict | None = None,
-                input_dtypes: list | None = None, seed: int | None = 0) -> Any:
+                input_dtypes: list | None = None, seed: int | None = 0, progress: Progress | None = None) -> Any:
     """The model (a Module, or a model file built with ``seed`` and ``weights`` loaded) as an ``onnx.ModelProto``,
     for inputs of ``input_shapes`` (a size may be a name: ``("N", 3, "H", "W")``), written to ``path`` where
-    given. Checked with ``onnx.checker.check_model(full_check=True)`` before it is written."""
+    given. Checked with ``onnx.checker.check_model(full_check=True)`` before it is written. ``progress``
+    hears the stages: "building", "recording", "translating" (steps done, steps), "checking", "writing"."""
+    progress = progress or quiet
     try:
         import onnx
     except ImportError:  # pragma: no cover - the onnx extra is missing
@@ -52,6 +54,7 @@ def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | P
         from ...builder import load
 
         source = str(model)
+        progress("building", 0, None)
         model = load(model, seed=seed)
         if weights is not None:
             from ...weights import load_into
@@ -63,16 +66,19 @@ def export_onnx(model: nn.Module | str | Path, input_shapes: list, path: str | P
     modes = [(m, m.training) for m in model.modules()]
     model.eval()  # exported in eval mode; the model's own modes are given back
     try:
+        progress("recording", 0, None)
         program = record(model, shapes, input_dtypes, named=named)
-        proto = _Exporter(onnx, model, program, opset, source).build(shapes, input_dtypes)
+        proto = _Exporter(onnx, model, program, opset, source, progress).build(shapes, input_dtypes)
     finally:
         for m, training in modes:
             m.training = training
     try:
+        progress("checking", 0, None)
         onnx.checker.check_model(proto, full_check=True)
     except Exception as e:  # noqa: BLE001 - the checker's errors are its own kinds: a bug of this exporter
         raise ExportError(f"the ONNX model failed onnx's checker: {str(e).splitlines()[0]}") from None
     if path is not None:
+        progress("writing", 0, None)
         _save(onnx, proto, Path(path))
     return proto
 
@@ -141,8 +147,10 @@ class V:
 
 
 class _Exporter:
-    def __init__(self, onnx: Any, model: nn.Module, program: Any, opset: int, source: str | None):
+    def __init__(self, onnx: Any, model: nn.Module, program: Any, opset: int, source: str | None,
+                 progress: Progress = quiet):
         self.onnx, self.model, self.program, self.opset, self.source = onnx, model, program, opset, source
+        self.progress = progress
         self.h = onnx.helper
         self.nodes: list = []
         self.initializers: list = []
@@ -285,9 +293,11 @@ class _Exporter:
             self.values[slot] = V(self.initializer(array, key), array.shape, array.dtype)
         for slot, value in program.constants.items():
             self.values[slot] = V(self.initializer(value, f"constant_{slot}"), numpy.shape(value), numpy.asarray(value).dtype)
-        for step in program.steps:
+        for i, step in enumerate(program.steps):
+            self.progress("translating", i, len(program.steps))
             self.step = step
             self.translate(step)
+        self.progress("translating", len(program.steps), len(program.steps))
         self.step = None
         outputs = []
         flat = [r for r in _refs(program.output)]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 
 runner = CliRunner()
 MODEL = """name: M

@@ -8,7 +8,7 @@ import re
 import numpy as np
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 from nnspec.plan import PASSES
 
 runner = CliRunner()

@@ -11,9 +11,9 @@ import yaml
 from summaries import resnet
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models"
 BLOCKS = str(MODELS / "resnet_blocks.yaml")
 runner = CliRunner()
 
@@ -170,3 +170,18 @@ def test_validate_takes_named_inputs_and_the_mode():
     assert "output: shape (1, 10, 10, 10)" in out
     assert "no key 'nope'" in invoke("validate", seed, "-s", "1,10,32,32", "-a", "choice=nope", "-a", "act=lrelu",
                                      code=1)
+
+
+def test_a_container_s_mult_adds_count_its_contents_and_the_root_s_are_the_total():
+    data = json.loads(invoke("validate", BLOCKS, "-s", "2,3,32,32", "--json"))
+    trace = {c["path"]: c for c in data["trace"]}
+    assert trace["(root)"]["mult_adds"] == data["mult_adds"] > 0
+    layer1 = [c for c in data["trace"] if c["path"].startswith("layer1.")]
+    assert trace["layer1"]["mult_adds"] == sum(c["mult_adds"] for c in layer1) > 0
+    table = invoke("validate", BLOCKS, "-s", "2,3,32,32")
+    root = next(line for line in table.splitlines() if line.startswith("(root)"))
+    assert root.split()[-1] == f"{data['mult_adds']:,}" and f"mult-adds: {data['mult_adds']:,};" in table
+    data = json.loads(invoke("validate", BLOCKS, "-s", "N,3,32,32", "--json"))  # symbolic: a formula
+    assert data["trace"][0]["mult_adds"] == data["mult_adds"] and "N" in data["mult_adds"]
+    run = json.loads(invoke("run", BLOCKS, "-s", "2,3,32,32", "--json"))
+    assert run["trace"][0]["path"] == "(root)" and run["trace"][0]["mult_adds"] == trace["(root)"]["mult_adds"]

@@ -8,7 +8,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from nnspec import vocabulary
-from nnspec.cli import app
+from nnspec_cli import app
 from nnspec.runtime import tensor as T
 from nnspec.spec.models import LAYER_SPECS
 
@@ -103,7 +103,7 @@ def test_input_dtype_mistakes_are_usage_errors(tmp_path):
 
 
 def test_random_ids_stay_below_the_smallest_embedding():
-    from nnspec.cli import InputSpec, _random_high
+    from nnspec_cli.options import InputSpec, random_high as _random_high
 
     class Lookup:
         def __init__(self, n):

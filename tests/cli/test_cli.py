@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 from nnspec.runtime import random as nnrandom
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "models" / "seed"
+SEED_DIR = Path(__file__).resolve().parents[2] / "models" / "seed"
 
 runner = CliRunner()
 
@@ -454,7 +454,7 @@ def test_the_trace_shows_functional_ops_inside_forwards():
 
 
 def test_compile_prints_every_custom_forward_as_code():
-    result = invoke("compile", Path(__file__).resolve().parent.parent / "models" / "resnet_blocks.yaml")
+    result = invoke("compile", Path(__file__).resolve().parents[2] / "models" / "resnet_blocks.yaml")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "# (root): Net" in out and "# layer1: BasicBlock" in out and "# layer2: BasicBlock" in out

@@ -9,7 +9,7 @@ import types
 import numpy as np
 from typer.testing import CliRunner
 
-from nnspec.cli import app
+from nnspec_cli import app
 
 runner = CliRunner()
 

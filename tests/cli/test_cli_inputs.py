@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "models" / "seed"
+SEED_DIR = Path(__file__).resolve().parents[2] / "models" / "seed"
 runner = CliRunner()
 
 # y's order matters (x - 2*y), so a swapped binding shows in the output
@@ -281,11 +281,15 @@ def test_a_path_with_an_equals_sign(files):
 
 
 def test_help_teaches_the_named_forms():
-    text = " ".join(runner.invoke(app, ["run", "--help"], env={"COLUMNS": "1000"}).output.split())
+    def help_text(command: str) -> str:  # one line, an example's continuation lines joined
+        output = runner.invoke(app, [command, "--help"], env={"COLUMNS": "1000"}).output
+        return " ".join(output.replace("\\\n", " ").split())
+
+    text = help_text("run")
     assert "attention_mask=int64<2:8,128" in text and "input_ids=ids.npy" in text and "./a=b.npy" in text
     assert "nnspec run models/examples/transformer_classifier.yaml -s 'tokens=int64<1000:8,48'" in text
-    text = " ".join(runner.invoke(app, ["validate", "--help"], env={"COLUMNS": "1000"}).output.split())
-    assert "attention_mask=int64:N,T" in text and "-s tokens=int64:N,T" in text
+    text = help_text("validate")
+    assert "attention_mask=int64:N,T" in text and "transformer_classifier.yaml -s tokens=int64:N,T" in text
 
 
 def test_the_help_examples_run():

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 import nnspec
-from nnspec.cli import app
+from nnspec_cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LENET = str(ROOT / "models" / "zoo" / "lenet5.yaml")
 LENET_PT = ROOT / "tests" / "golden" / "zoo" / "lenet5.pt"
 runner = CliRunner()
@@ -131,7 +131,7 @@ def test_weights_outputs_must_be_safetensors_or_npz(tmp_path, suffix):
 
 def test_check_prints_a_placed_summary_and_at_most_some_rows(tmp_path):
     """Thousands of mismatches: the first line is the count, placed at the model file; the table is cut."""
-    from nnspec.cli import MAX_CHECK_ROWS
+    from nnspec_cli.weights import MAX_CHECK_ROWS
 
     nnspec.save_weights({f"extra.{i}": np.zeros(1, np.float32) for i in range(MAX_CHECK_ROWS + 30)},
                         tmp_path / "w.safetensors")
@@ -142,3 +142,16 @@ def test_check_prints_a_placed_summary_and_at_most_some_rows(tmp_path):
     assert lines[-1] == "... and 40 more (--json lists them all)"
     data = json.loads(invoke("weights", "check", LENET, tmp_path / "w.safetensors", "--json", code=1))
     assert len(data["mismatches"]) == 90
+
+
+def test_check_hints_at_the_key_that_differs_least_in_its_path(tmp_path):
+    # a file saved from a model whose up-convolutions were wrapped in a Sequential (upsample, conv)
+    model = tmp_path / "m.yaml"
+    model.write_text("Sequential:\n  up1: {Conv2d: [2, 2, 1]}\n  up2: {Conv2d: [2, 2, 1]}\n")
+    state = {f"{name}.1.{leaf}": np.zeros((2, 2, 1, 1) if leaf == "weight" else 2, np.float32)
+             for name in ("up1", "up2") for leaf in ("weight", "bias")}
+    nnspec.save_weights(state, tmp_path / "w.safetensors")
+    out = invoke("weights", "check", model, tmp_path / "w.safetensors", "--json", code=1)
+    hints = {p["key"]: p["hint"] for p in json.loads(out)["mismatches"]}
+    assert hints["up1.weight"] == "; the file has 'up1.1.weight'" and hints["up2.bias"] == "; the file has 'up2.1.bias'"
+    assert hints["up1.1.weight"] == "; did you mean 'up1.weight'?"

@@ -1,0 +1,5 @@
+"""``python -m nnspec_cli``: the ``nnspec`` command."""
+
+from . import main
+
+main()

@@ -1,6 +1,0 @@
-"""``python -m nnspec``: the ``nnspec`` command."""
-
-from .cli import main
-
-if __name__ == "__main__":
-    main()
