@@ -7,4 +7,6 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages(include=["nnspec", "nnspec.*"]) + ["nnspec_cli"],
     package_dir={"nnspec_cli": "cli"},
+    # nnspec graph's page: its script and style, and the vendored layout library (dagre, MIT)
+    package_data={"nnspec.viz": ["*.js", "*.css", "vendor/*"]},
 )

@@ -384,14 +384,22 @@ def record(model: Module, input_shapes: Sequence[Sequence[Any]], dtypes: Sequenc
     """``model``'s forward for inputs of these shapes recorded as a Program, with no pass run: the steps an
     exporter translates. A size may be symbolic (a ``Dim``): the sizes computed from it are then Dims in the
     steps' arguments (``x.view(N, -1)``)."""
-    plan = Plan(model, {name: False for name in PASSES}, named, None, None)
-    dtypes = list(dtypes or ["float32"] * len(input_shapes))
+    return record_traced(model, input_shapes, dtypes, named=named).program
+
+
+def record_traced(model: Module, input_shapes: Sequence[Sequence[Any]], dtypes: Sequence[str | None] | None = None,
+                  *, named: dict | None = None, names: Sequence[str | None] | None = None) -> Compiled:
+    """``record``'s Program with the shape trace it was recorded with (``Compiled.calls``, which each step's
+    ``call`` indexes: its mult-adds, symbolic ones too, and those of the calls inside it). ``names`` names
+    the input each shape is for, as ``static.infer``'s does; a dtype of None is float32."""
+    plan = Plan(model, {name: False for name in PASSES}, named, names, None)
+    dtypes = [dt or "float32" for dt in dtypes or [None] * len(input_shapes)]
     def dtype_of(dt: Any) -> str:  # torch's float names, or an integer or bool input (token ids)
         return str(numpy.dtype(dt)) if numpy.dtype(str(dt)).kind in "iub" else str(resolve_dtype(dt))
 
     sig = Signature(tuple((tuple(s), dtype_of(dt)) for s, dt in zip(input_shapes, dtypes)),
                     tuple(sorted((named or {}).items(), key=lambda kv: kv[0])))
-    return plan._compile(sig, _array_module_of(model)).program
+    return plan._compile(sig, _array_module_of(model))
 
 
-__all__ = ["CONV_METHODS", "Compiled", "Fused", "Plan", "PlanError", "compile", "record", "timed_calls"]
+__all__ = ["CONV_METHODS", "Compiled", "Fused", "Plan", "PlanError", "compile", "record", "record_traced", "timed_calls"]

@@ -65,7 +65,7 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
 
 
 def test_every_command_is_listed():
-    assert ("run",) in COMMANDS and ("weights", "check") in COMMANDS
+    assert ("run",) in COMMANDS and ("weights", "check") in COMMANDS and ("graph",) in COMMANDS
     assert len(COMMANDS) >= 15
 
 
