@@ -55,10 +55,11 @@ def output_line(shape: Any, dtype: Any) -> str:
 
 
 def assumption_lines(found: static.Inference) -> list[str]:
-    if not found.symbols:
+    """``assumes: N >= 2; H >= 7``: the conditions on symbolic sizes that the checks needed, none where none
+    was (a symbolic size is at least 1, which is no assumption: see nnspec/runtime/symbolic.py)."""
+    if not found.assumptions:
         return []
-    given = [f"{', '.join(found.symbols)} >= 2"]  # what every symbolic size is taken to be (see symbolic.py)
-    return ["", "assumes: " + "; ".join(given + found.assumptions)]
+    return ["", "assumes: " + "; ".join(found.assumptions)]
 
 
 

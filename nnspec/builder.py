@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 
 from . import nn
-from .errors import CompileError, NNSpecError, Position
+from .errors import CompileError, ErrorLog, NNSpecError, Position
 from .ir import ForwardSource, compile_forward
 from .ir.program import parse_functions
 from .nn.user import base_class, custom_class
@@ -28,8 +28,9 @@ class Builder:
     """Builds one model file's spec; knows the parsed data so errors carry positions."""
 
     def __init__(self, data: Any = None, filename: str = "<string>", text: str | None = None,
-                 functions: dict | None = None):
+                 functions: dict | None = None, errors: ErrorLog | None = None):
         self.data = data
+        self.errors = errors if errors is not None else ErrorLog()  # the forwards' mistakes, raised by Source.build
         self.functions = functions or {}  # the file's module-level defs (its functions: text), by name
         self.filename = filename
         self.text = text  # the file's text, to place errors inside forward code
@@ -178,7 +179,12 @@ class Builder:
         if self._lines is None and self.text is not None:
             self._lines = self.text.splitlines()
         source = ForwardSource.locate(text, self._lines, self.filename, where)
-        compile_forward(m, source, inputs, ".".join(map(str, loc)), self.functions)
+        try:
+            compile_forward(m, source, inputs, ".".join(map(str, loc)), self.functions)
+        except CompileError as e:  # noted, and the building goes on: every forward of the file is checked
+            self.errors.add(e, place=lambda one: self.error(one.message, loc))
+            if self.errors.full:
+                raise self.errors.error() from None
 
     def share(self, spec: S.ShareSpec, loc: tuple, parent: nn.Module | None) -> nn.Module:
         if parent is None:
@@ -277,11 +283,12 @@ class Source:
         self.renames = weight_renames(data, filename)
         self.filename, self.text = filename, text
         self.functions: dict = {}
+        self.function_errors: list[CompileError] = []  # reported with the forwards' when the model is built
         self.tied = tied_parameters(data, filename)
         found = functions_text(data, filename)
         if found is not None:
             lines = text.splitlines() if text is not None else None
-            self.functions = parse_functions(*_located(found[0], lines, filename, found[1]))
+            self.functions, self.function_errors = parse_functions(*_located(found[0], lines, filename, found[1]))
 
     @classmethod
     def read(cls, path: str | Path) -> Source:
@@ -318,8 +325,17 @@ class Source:
         """The model (see ``load`` for the arguments)."""
         if seed is not None:
             random.manual_seed(seed)
+        built = Builder(self.expanded, self.filename, self.text, self.functions, ErrorLog(self.function_errors))
         with budget(memory_limit), shape_only(meta):
-            model = Builder(self.expanded, self.filename, self.text, self.functions).module(self.spec)
+            try:
+                model = built.module(self.spec)
+            except CompileError as e:  # what stopped the building, with the forwards' mistakes found before it
+                if not built.errors:
+                    raise
+                built.errors.add(e)
+                raise built.errors.error() from None
+        if built.errors:  # the mistakes of every forward and of functions:, together
+            raise built.errors.error()
         model.__dict__["_weight_renames"] = self.renames  # applied by nnspec.weights.prepare, for --weights
         self.tie(model)
         return model

@@ -8,6 +8,7 @@ the Python API can inspect the same fields.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # What must never reach a terminal raw from a file, a key or a file name: C0 controls but tab and newline (ESC
@@ -111,3 +112,77 @@ class SpecErrors(_Several, SpecError):
 
 class WeightsErrors(_Several, WeightsError):
     """Several mismatches between a weights file and a model, one per line."""
+
+
+class CompileErrors(_Several, CompileError):
+    """Several independent compile errors (a file's forwards and functions), reported together, one per line:
+    ``errors`` lists the first MAX_LISTED and a count of the rest, ``collected`` holds them all."""
+
+    def __init__(self, errors: list[NNSpecError], collected: list[NNSpecError] | None = None):
+        super().__init__(errors)
+        self.collected = list(collected) if collected is not None else list(errors)
+
+
+class Consequence(CompileError):
+    """A compile error that only follows from others reported with it (a forward calling a helper whose def has a
+    mistake): left out of a report that has them."""
+
+
+MAX_LISTED = 20  # errors of one run listed one per line; past them, a count
+MAX_COLLECTED = 1_000  # errors one run collects before it stops looking for more
+
+
+class ErrorLog:
+    """Independent compile errors collected while a file is compiled, to be raised together (``error``).
+
+    Each mistake is listed once: the same message at the same place (a loop unrolled, a helper inlined from two
+    forwards) is one mistake. They are listed in file order, the first MAX_LISTED of them, then a count of the
+    rest. A hostile file can't make the report large: past MAX_COLLECTED errors, ``full`` tells the compiler to
+    stop looking.
+    """
+
+    def __init__(self, errors: list[CompileError] | tuple = ()):
+        self.errors: list[CompileError] = []
+        self.consequence: Consequence | None = None  # raised only where there is nothing else to report
+        self._seen: set[tuple] = set()
+        for e in errors:
+            self.add(e)
+
+    def add(self, error: CompileError, place: Callable[[CompileError], CompileError] | None = None) -> None:
+        """Record ``error`` (each of them, for a CompileErrors), unless it was recorded already, it is a
+        Consequence, or the log is full. ``place``, where given, places an error that has no line."""
+        for e in getattr(error, "collected", None) or getattr(error, "errors", None) or [error]:
+            if isinstance(e, Consequence):
+                self.consequence = e
+                continue
+            if place is not None and (e.position is None or e.position.line is None):
+                e = place(e)
+            where = e.position or Position()
+            key = (where.file, where.line, where.col, e.message)
+            if key not in self._seen and not self.full:
+                self._seen.add(key)
+                self.errors.append(e)
+
+    @property
+    def full(self) -> bool:
+        return len(self.errors) >= MAX_COLLECTED
+
+    def __bool__(self) -> bool:
+        return bool(self.errors) or self.consequence is not None
+
+    def error(self) -> CompileError:
+        """The errors as one exception: the error itself where there is one, else a CompileErrors."""
+        if not self.errors and self.consequence is not None:
+            return self.consequence
+        errors = sorted(self.errors, key=lambda e: (e.position.line or 0, e.position.col or 0) if e.position
+                        else (0, 0))
+        if len(errors) == 1:
+            return errors[0]
+        listed = errors[:MAX_LISTED]
+        if len(errors) > MAX_LISTED:  # a count of the rest, placed in the file (at the next one's line)
+            more, after = len(errors) - MAX_LISTED, errors[MAX_LISTED].position or Position()
+            text = f"... and {more:,} more error{'s' * (more != 1)}"
+            text += f", the next at line {after.line}" if after.line is not None else ""
+            text += f" (looking stopped at {MAX_COLLECTED:,})" if self.full else ""
+            listed.append(CompileError(text, position=Position(after.file)))
+        return CompileErrors(listed, errors)

@@ -114,7 +114,8 @@ def infer(model: Module, input_shapes: Sequence[Sequence[DimLike]], *, named: di
     exact = not memory.symbolic and not is_symbolic(input_bytes)
     symbols = sorted({name for s in input_shapes for d in s if is_symbolic(d) for name in d.symbols})
     peak_call, peak_position = memory.peak_at if memory.peak_at is not None else (None, None)
-    return Inference(trace.calls, trace.modules, output, _strongest(log), input_bytes, param_bytes, buffer_bytes,
+    found = _strongest(log.needed())  # the assumptions, less those that others imply
+    return Inference(trace.calls, trace.modules, output, found, input_bytes, param_bytes, buffer_bytes,
                      memory.peak if exact else None, memory.total if exact else None, training, str(dt), symbols,
                      peak_call, peak_position, call_inputs(model, args, kwargs))
 

@@ -7,6 +7,11 @@ hyperparameters. What is left becomes graph nodes: the ops, and the Python a val
 forward runs needs (``math.sqrt(k.size(-1))``, ``len(x)``, comparisons and ``*`` unpacking of tensors and
 sizes). Any construct outside this
 language is a CompileError at its file position, and nothing runs.
+
+A mistake does not stop the compiler: it is recorded, and the rest of the forward is checked, so that one run
+reports a forward's independent mistakes together (``Compiler.checked``). What a mistake leaves unknown (the
+names its statement binds) holds POISON, and a statement that uses POISON is skipped without a word: its error
+would only be a consequence of the first.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from typing import Any
 
 from .. import nn
 from ..nn.user import CustomForward
-from ..errors import CompileError, NNSpecError
+from ..errors import CompileError, Consequence, ErrorLog, NNSpecError
 from ..runtime import tensor as T
 from ..runtime.pyfuncs import MATH_CONSTANTS
 from ..runtime.scalars import ERRORS, MAX_SEQ, checked
-from ..runtime.symbolic import is_symbolic
+from ..runtime.symbolic import decide_whether_one, is_symbolic
 from ..runtime.values import (ATTRIBUTES, DTYPES, RETURN_TYPES, TORCH_CONSTANTS, UNSUPPORTED_DTYPES, VALUE_TYPES,
                               value_attribute)
 from .graph import Graph, Node
@@ -150,6 +155,30 @@ class _Continue(Exception):
     pass
 
 
+class _Poison:
+    """What a mistake leaves unknown: the value of a name its statement binds (``y = undefined(x)``: y), or of
+    an expression that is a mistake, while the expressions beside it are still checked."""
+
+    def __repr__(self) -> str:
+        return "<unknown after an error>"
+
+
+POISON = _Poison()
+
+
+class _Poisoned(Exception):
+    """A statement uses POISON: it is skipped, its error being a consequence of one already recorded."""
+
+
+class _Enough(Exception):
+    """The compiler recorded as many errors as a report holds (ErrorLog.full): it stops looking."""
+
+
+class BudgetError(CompileError):
+    """A limit on the work of compiling one forward was reached (graph nodes, steps, nesting of helpers): the
+    compiling stops there, rather than going on to the next statement."""
+
+
 NAMESPACES = {"F": "F", "torch": "torch", "nn": "nn", "math": "math"}
 ALIASES = {"torch.nn.functional": "F", "torch.nn": "nn", "nn.functional": "F"}
 BUILTINS = {"range", "enumerate", "len", "zip", "int", "float", "bool", "min", "max", "abs", "tuple", "list",
@@ -265,10 +294,18 @@ class Compiler:
         self.actual: dict[int, tuple] = {}  # id(placeholder) -> its value's shape (symbolic sizes as they are)
         self.meta: dict[int, Any] = {}  # id(node) -> its shape-only value, where compiled per input shape
         self.meta_next = 0  # the next node of the graph to give a shape-only value
+        self.log = ErrorLog()  # the mistakes found so far, raised together at the end (checked)
+        self.failed: set[ast.stmt] = set()  # statements with a mistake: skipped where they are reached again
+        self.skipped = 0  # statements skipped so far (see inline)
+        self.effects: dict[ast.stmt, tuple] = {}  # a statement's _effects, found once
 
     # ------------------------------------------------------------------ entry
 
     def compile(self) -> Graph:
+        """The forward's graph; its mistakes, all of them, raised together (see ``checked``)."""
+        return self.checked(self._compile)
+
+    def _compile(self) -> Graph | _Poison:
         if self.binding is None:
             self.binding = self.default_binding()
         for name, spec in self.binding.items():
@@ -279,10 +316,67 @@ class Compiler:
         except _Return as r:
             value = r.value
         except (_Break, _Continue):
-            raise self.error("break or continue outside a loop") from None
+            self.record(self.error("break or continue outside a loop"))
+            value = POISON
+        if self.log or value is POISON:  # no graph to finish: the errors are the result
+            return POISON
         self.graph.create_node("output", "output", (self.materialize(value),), name="output")
         self.graph.lint()
         return self.graph
+
+    def checked(self, work, *args: Any) -> Any:
+        """``work(*args)``, then the mistakes it recorded raised together (one CompileError, or a CompileErrors
+        in file order). A limit of the compiling reached (BudgetError) ends it; after a mistake, it is left out
+        of the report, as the work of going on past the mistake may be what reached it. A forward that needs
+        its input shapes is compiled again for them only where it has no mistake so far."""
+        try:
+            value = work(*args)
+        except BudgetError as e:
+            if not self.log:
+                self.log.add(e)
+            value = POISON
+        except (_Poisoned, _Enough):
+            value = POISON
+        except NeedsShapes:
+            if self.log:
+                raise self.log.error() from None
+            raise
+        if self.log:
+            raise self.log.error()
+        if value is POISON:  # unknown only because of mistakes reported elsewhere (a broken def it calls)
+            raise Consequence("not compiled: it depends on a mistake reported with this one",
+                              path=f"{self.path or '(root)'}.forward", position=self.source.position(1, 0))
+        return value
+
+    def record(self, error: CompileError) -> None:
+        """Note a mistake and go on (a limit reached is not a mistake to go on from: it is raised again)."""
+        if isinstance(error, BudgetError):
+            raise error
+        self.log.add(error)
+        self.step()
+        if self.log.full:
+            raise _Enough()
+
+    def placed(self, e: Exception) -> CompileError:
+        """What went wrong while compiling the current statement, as a CompileError placed there."""
+        if isinstance(e, CompileError):
+            return e
+        if isinstance(e, NNSpecError):
+            return self.error(e.message)  # bounded arithmetic refused a constant
+        # Python refused a compile-time evaluation: 'abc'[::0], range(10**20), ...
+        return self.error(f"cannot evaluate this when compiling: {type(e).__name__}: {_cut(str(e))}")
+
+    def attempt(self, work, *args: Any) -> Any:
+        """``work(*args)`` (the value of a part of an expression); where it is a mistake, the mistake recorded and
+        POISON given instead, so that the parts beside it are still checked. The caller raises _Poisoned after
+        them (``_poisoned``)."""
+        try:
+            return work(*args)
+        except _Poisoned:
+            return POISON
+        except (NNSpecError, *ERRORS) as e:
+            self.record(self.placed(e))
+            return POISON
 
     def default_binding(self) -> dict:
         """The forward called with an array for each parameter without a default, the others left out."""
@@ -328,16 +422,17 @@ class Compiler:
 
     # ------------------------------------------------------------------ helpers
 
-    def error(self, message: str, node: ast.AST | None = None) -> CompileError:
+    def error(self, message: str, node: ast.AST | None = None, kind: type[CompileError] = CompileError) \
+            -> CompileError:
         node = node or self.where
         pos = self.source.position(node.lineno, node.col_offset) if node is not None and hasattr(node, "lineno") \
             else self.source.position(1, 0)
-        return CompileError(message, path=f"{self.path or '(root)'}.forward", position=pos)
+        return kind(message, path=f"{self.path or '(root)'}.forward", position=pos)
 
     def emit(self, op: str, target: str, args=(), kwargs=None, name=None, key=None, at: ast.AST | None = None) -> Node:
         """A new node, placed at ``at`` (the expression it computes), else at the statement being compiled."""
         if len(self.graph.nodes) >= MAX_NODES:
-            raise self.error(f"forward unrolls to more than {MAX_NODES:,} graph nodes")
+            raise self.error(f"forward unrolls to more than {MAX_NODES:,} graph nodes", kind=BudgetError)
         where = at if at is not None and hasattr(at, "lineno") else self.where
         pos = self.source.position(where.lineno, where.col_offset) if where is not None else None
         return self.graph.create_node(op, target, args, kwargs, name=name, position=pos, key=key)
@@ -346,7 +441,7 @@ class Compiler:
         """Count compile-time work (statements, loop iterations, items of sequences handled)."""
         self.steps += work
         if self.steps > MAX_STEPS:
-            raise self.error(f"forward unrolls to more than {MAX_STEPS:,} steps")
+            raise self.error(f"forward unrolls to more than {MAX_STEPS:,} steps", kind=BudgetError)
 
     def measure(self, value: Any, where: ast.AST | None = None) -> Any:
         """``value``, its items counted as compile-time work: as a tree, a nested value each time it occurs.
@@ -422,17 +517,42 @@ class Compiler:
     # ------------------------------------------------------------------ statements
 
     def block(self, stmts: list[ast.stmt]) -> None:
+        """Compile statements one after another. A statement with a mistake has it recorded, and the next is
+        compiled (``skip``); reached again (a loop, a helper called twice), it is skipped without a word."""
         for stmt in stmts:
             self.where = stmt
             self.step()
+            if stmt in self.failed:
+                self.skip(stmt)
+                continue
             try:
                 self.statement(stmt)
-            except NNSpecError as e:
-                if isinstance(e, CompileError):
-                    raise
-                raise self.error(e.message) from None  # bounded arithmetic refused a constant
-            except ERRORS as e:  # Python refused a compile-time evaluation: 'abc'[::0], range(10**20), ...
-                raise self.error(f"cannot evaluate this when compiling: {type(e).__name__}: {_cut(str(e))}") from None
+            except _Poisoned:
+                self.failed.add(stmt)
+                self.skip(stmt)
+            except (NNSpecError, *ERRORS) as e:
+                self.record(self.placed(e))
+                self.failed.add(stmt)
+                self.skip(stmt)
+
+    def skip(self, stmt: ast.stmt) -> None:
+        """Go on after a statement with a mistake: the names it binds, and the lists and dicts it reads (which
+        it may have changed half-way), hold POISON, so that their uses are not checked (their errors would be
+        consequences). Where the statement may leave the function (a return, a raise, an assert, a break or
+        continue of a loop around it), what follows may be unreachable: the function stops there."""
+        if stmt not in self.effects:
+            self.effects[stmt] = _effects(stmt)
+        bound, read, leaves = self.effects[stmt]
+        self.skipped += 1
+        self.step(len(bound) + len(read))
+        for name in bound:  # an import of a name known anyway (torch, F, Tensor) leaves it as it is
+            if name != "self" and not (isinstance(stmt, (ast.Import, ast.ImportFrom)) and self.known(name)):
+                self.env[name] = POISON
+        for name in read:
+            if isinstance(self.env.get(name), (list, dict)):
+                self.env[name] = POISON
+        if leaves:
+            raise _Return(POISON)
 
     def statement(self, s: ast.stmt) -> None:
         if isinstance(s, ast.Expr):
@@ -569,6 +689,15 @@ class Compiler:
         if isinstance(value, Node):
             self.needs_shapes(value)
             if self.shaped and _from_sizes(value):
+                # one that asks only whether a size is 1 (if x.size(0) == 1:) is decided, N >= 2 assumed (see
+                # symbolic.decide_whether_one); the graph is then compiled again for each call, to assume it again
+                for arg in value.args:
+                    if isinstance(arg, Node):
+                        self.meta_of(arg)  # the sizes compared, with what computing them assumed
+                decided = decide_whether_one(lambda: self.meta_of(value))
+                if decided is not None:
+                    self.graph.assumes_sizes = True
+                    return decided
                 raise self.error("this if tests a size that is symbolic here (static inference with a named "
                                  "size): give that input's sizes as numbers in --input-shape", test)
             raise self.error("an if must be decidable when the model is compiled (a hyperparameter, a constant, "
@@ -628,12 +757,22 @@ class Compiler:
 
     # ------------------------------------------------------------------ names
 
+    def known(self, name: str) -> bool:
+        """Whether ``name`` means something in a forward without being assigned (torch, F, len, a function)."""
+        return name in ("self", "Tensor") or name in self.functions or name in NO_OP_FUNCTIONS or \
+            name in NAMESPACES or name in BUILTINS
+
     def lookup(self, name: str, where: ast.AST) -> Any:
         if name in self.env:
-            return self.env[name]
+            value = self.env[name]
+            if value is POISON:
+                raise _Poisoned()
+            return value
         if name == "self":
             return Self()
         if name in self.functions:
+            if self.functions[name].broken:  # its def has a mistake, reported: its calls are not checked
+                raise _Poisoned()
             return UserFunction(self.functions[name])
         if name in NO_OP_FUNCTIONS:
             return Special(name)
@@ -692,8 +831,9 @@ class Compiler:
             return self.subscript(self.expr(e.value), self.index(e.slice), e)
         if isinstance(e, ast.Call):
             return self.call(e)
-        if isinstance(e, ast.BinOp):
-            return self.binary(e.op, self.expr(e.left), self.expr(e.right), e)
+        if isinstance(e, ast.BinOp):  # each side checked, whether or not the other is a mistake
+            left, right = _poisoned([self.attempt(self.expr, e.left), self.attempt(self.expr, e.right)])
+            return self.binary(e.op, left, right, e)
         if isinstance(e, ast.UnaryOp):
             return self.unary(e.op, self.expr(e.operand), e)
         if isinstance(e, ast.Compare):
@@ -703,7 +843,7 @@ class Compiler:
         if isinstance(e, ast.IfExp):
             return self.expr(e.body) if self.const_test(e.test) else self.expr(e.orelse)
         if isinstance(e, (ast.Tuple, ast.List)):
-            items = self.items(e.elts, e)
+            items = _poisoned(self.items(e.elts, e))
             value = self.measure(tuple(items) if isinstance(e, ast.Tuple) else items, e)
             if any(isinstance(v, Spread) for v in items):  # (*x.shape, 1): a value the run makes
                 kind = "tuple" if isinstance(e, ast.Tuple) else "list"
@@ -751,12 +891,14 @@ class Compiler:
         """The values of a call's positional arguments or a display's items, ``*value`` spliced in: now where
         value is known (a tuple, a list, a range), when the forward runs where it is computed there."""
         out: list = []
-        for x in elts:
+        for x in elts:  # an item that is a mistake is POISON in the list, the items after it still checked
             if not isinstance(x, ast.Starred):
-                out.append(self.expr(x))
+                out.append(self.attempt(self.expr, x))
                 continue
-            value = self.expr(x.value)
-            if isinstance(value, (tuple, list, range)):
+            value = self.attempt(self.expr, x.value)
+            if value is POISON:
+                out.append(value)
+            elif isinstance(value, (tuple, list, range)):
                 if len(value) > MAX_SEQ:
                     raise self.error(f"*: more than {MAX_SEQ:,} items", x)
                 self.step(len(value))
@@ -787,6 +929,8 @@ class Compiler:
                 return ClassOf(ref.module._get_name())
             method = _methods(ref.module).get(name)
             if method is not None:
+                if method.broken:  # its def has a mistake, reported: its calls are not checked
+                    raise _Poisoned()
                 return UserFunction(method, ref if method.method else None)
             if isinstance(ref.module, (nn.ModuleDict, nn.ParameterDict)) and name in ("items", "values", "keys"):
                 return BoundContainerMethod(ref, name)
@@ -795,6 +939,7 @@ class Compiler:
         if isinstance(base, Self):
             value = self.member(ModRef(self.module, ""), name)
             if value is None:
+                _unknown_text(self.module)
                 raise self.error(f"{self.module._get_name()} has no submodule, parameter, buffer or "
                                  f"hyperparameter {name!r}", e)
             return value
@@ -805,6 +950,7 @@ class Compiler:
                 return NoOpMethod(base, name)
             value = self.member(base, name)
             if value is None:
+                _unknown_text(base.module)
                 raise self.error(f"{base.path} ({base.module._get_name()}) has no submodule, parameter, buffer or "
                                  f"hyperparameter {name!r}", e)
             return value
@@ -907,13 +1053,15 @@ class Compiler:
         raise self.error(f"{_describe(base)} can't be indexed", e)
 
     def call(self, e: ast.Call) -> Any:
-        fn = self.expr(e.func)
+        # the function and each argument are checked, whether or not the others are mistakes
+        fn = self.attempt(self.expr, e.func)
         if isinstance(fn, Special) and fn.name == "torch._assert":
             return self.torch_assert(e)
         args = self.items(e.args, e)
+        values = [self.attempt(self.expr, k.value) for k in e.keywords]
+        _poisoned([fn, *args, *values])
         kwargs: dict[str, Any] = {}
-        for k in e.keywords:
-            value = self.expr(k.value)
+        for k, value in zip(e.keywords, values):
             if k.arg is not None:
                 kwargs[k.arg] = value
                 continue
@@ -958,6 +1106,7 @@ class Compiler:
             return self.container_method(fn)
         if isinstance(fn, ModRef):
             m = fn.module
+            _unknown_text(m)  # a module whose forward text has a mistake: what calling it gives is unknown
             if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)) and \
                     not (isinstance(m, CustomForward) and m.has_forward):
                 raise self.error(f"{fn.path} is a {m._get_name()}: call one of its entries", e)
@@ -988,7 +1137,8 @@ class Compiler:
         """A helper method or function called: its body compiled here, its parameters bound to the call's
         values (nothing is called when the forward runs: the graph holds what the body computes)."""
         if self.depth >= MAX_INLINE:
-            raise self.error(f"helper calls nest more than {MAX_INLINE} deep (a recursive helper?)", e)
+            raise self.error(f"helper calls nest more than {MAX_INLINE} deep (a recursive helper?)", e,
+                             kind=BudgetError)
         if any(isinstance(a, Spread) for a in args):
             raise self.error(f"{f.code.name}(): *(a value computed in the forward) can't be bound to its "
                              "parameters (its length is known only when the forward runs)", e)
@@ -996,7 +1146,7 @@ class Compiler:
             if f.bound is None:
                 raise self.error(f"{f.code.name} is a method: call it on a module (self.{f.code.name}(...))", e)
             args = [f.bound, *args]
-        saved = (self.env, self.source, self.where)
+        saved, skipped = (self.env, self.source, self.where), self.skipped
         self.source = f.code.source
         try:
             self.env = self.bind(f.code, args, kwargs, e)
@@ -1014,6 +1164,10 @@ class Compiler:
                 self.depth -= 1
         finally:
             self.env, self.source, self.where = saved
+        if value is POISON or self.skipped != skipped:
+            # a statement of the helper was skipped: what it returns, and what it did to the lists and dicts it was
+            # given, are unknown
+            raise _Poisoned()
         return value
 
     def bind(self, code: FunctionCode, args: list, kwargs: dict, e: ast.AST) -> dict[str, Any]:
@@ -1518,6 +1672,51 @@ def _has_node(v: Any) -> bool:
     return False
 
 
+def _poisoned(values: list) -> list:
+    """``values`` (the parts of an expression, each checked); _Poisoned where one of them is a mistake."""
+    if any(v is POISON for v in values):
+        raise _Poisoned()
+    return values
+
+
+def _unknown_text(module: nn.Module) -> None:
+    """_Poisoned for a module whose forward text could not be read (its mistake reported where it is): what it
+    defines (helper methods) and what calling it gives are unknown, so their uses are not checked."""
+    if module.__dict__.get("_forward_broken"):
+        raise _Poisoned()
+
+
+_LOOPS = (ast.For, ast.While, ast.AsyncFor)
+
+
+def _effects(stmt: ast.stmt) -> tuple[frozenset, frozenset, bool]:
+    """What a statement may do beyond its value, read from its text: the names it binds, the names it reads,
+    and whether it may leave its block early (a return, a raise, an assert; a break or continue of an
+    enclosing loop)."""
+    bound, read = set(), set()
+    leaves = False
+    stack = [(stmt, False)]  # (node, inside a loop of the statement)
+    while stack:
+        node, in_loop = stack.pop()
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        if isinstance(node, (ast.Return, ast.Raise, ast.Assert)) or \
+                isinstance(node, (ast.Break, ast.Continue)) and not in_loop or \
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "_assert":
+            leaves = True
+        inner = in_loop or isinstance(node, _LOOPS)  # a break in a loop's body leaves that loop only
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return frozenset(bound), frozenset(read), leaves
+
+
 def _no_spread(compiler: Compiler, value: Any, where: ast.AST) -> None:
     """A sequence with ``*value`` of a run-time value in it has a length only the run knows."""
     if isinstance(value, (tuple, list)) and any(isinstance(v, Spread) for v in value):
@@ -1598,7 +1797,7 @@ def module_text(module: nn.Module, method: str) -> str | None:
     code = program.methods[method]
     compiler = Compiler(module, program, None, bool(module.training), d["_forward_path"], d["_forward_functions"], {})
     value = _guard(d["_forward_path"], program.source,
-                   lambda: compiler.inline(UserFunction(code, ModRef(module, "")), [], {}, code.fn))
+                   lambda: compiler.checked(compiler.inline, UserFunction(code, ModRef(module, "")), [], {}, code.fn))
     if not isinstance(value, str):
         raise CompileError(f"{method}() must return a str, not {_describe(value)}", path=d["_forward_path"] or "(root)",
                            position=program.source.position(code.fn.lineno, code.fn.col_offset))
@@ -1630,30 +1829,54 @@ def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] |
     submodules called from it pick their own mode when they run. A forward whose text never says ``training``
     compiles once, and both modes share that graph. Another way of calling it (``mask=None`` given a value,
     a list of arrays, a flag) compiles when it first happens (``forward_graph``). A forward that tests an
-    input's size is compiled per input shape, when it runs."""
-    program = _guard(path, source, lambda: parse_program(source.code, source, inputs))
+    input's size is compiled per input shape, when it runs.
+
+    The forward's mistakes, those of each mode and those around its defs, are raised together. Where its text
+    can't be read at all, the module is marked ``_forward_broken``: the forwards that use it skip those uses."""
     d = module.__dict__
+    try:
+        program = _guard(path, source, lambda: parse_program(source.code, source, inputs))
+    except CompileError:
+        d["_forward_broken"] = True  # what its text defines is unknown: the forwards using it are not checked there
+        raise
     d.update(_forward_program=program, _forward_functions=dict(functions or {}), _forward_path=path,
              _forward_variants={}, _forward_shaped=False, _forward_graphs={})
+    problems = ErrorLog(program.problems)  # the mistakes around its defs, reported with the forward's own
     compiler = Compiler(module, program, None, True, path, d["_forward_functions"])
-    d["_forward_defaults"] = defaults = _guard(path, source, compiler.default_binding)
+    try:
+        d["_forward_defaults"] = defaults = _guard(path, source, lambda: compiler.checked(compiler.default_binding))
+    except CompileError as e:
+        problems.add(e)
+        raise problems.error() from None
     # found once here, not at each call: one graph for both modes where the text never says training
     d["_forward_one_mode"] = _mode_independent(program, d["_forward_functions"])
     modes = (True,) if d["_forward_one_mode"] else (True, False)
-    try:
-        for mode in modes:
+    errors = ErrorLog()  # each mode's, a mistake found in both reported once
+    consequence: Consequence | None = None  # not compiled, for a mistake reported elsewhere
+    for mode in modes:
+        try:
             d["_forward_graphs"][mode] = _compile(module, mode, defaults)
-    except NeedsShapes:
-        d["_forward_shaped"], d["_forward_graphs"] = True, {}
-        return
-    except CompileError:
-        if not any(v is None for v in defaults.values()):
-            raise
+        except NeedsShapes:
+            if errors or problems:
+                break
+            d["_forward_shaped"], d["_forward_graphs"] = True, {}
+            return
+        except Consequence as e:
+            consequence = e
+        except CompileError as e:
+            errors.add(e)
+    if (errors or consequence) and any(v is None for v in defaults.values()):
         # Hugging Face's forwards default every input to None, and their default call raises ("You have to
         # specify either input_ids or inputs_embeds"): such a forward is compiled when it is called, for how
         # it is called (its errors are placed then)
+        errors, consequence = ErrorLog(), None
         d["_forward_graphs"] = {}
-        return
+        if not problems:
+            return
+    if errors or problems:
+        raise ErrorLog([*problems.errors, *errors.errors]).error()
+    if consequence is not None:
+        raise consequence
     if len(modes) == 1:
         d["_forward_graphs"][False] = d["_forward_graphs"][True]
     for mode in modes:  # the default call is the first variant of each mode
@@ -1772,7 +1995,8 @@ def forward_graph(module: nn.Module, args: tuple, kwargs: dict) -> tuple[Graph, 
             except NeedsShapes:
                 d["_forward_shaped"] = True
                 continue
-            d["_forward_variants"][key] = graph
+            if not getattr(graph, "assumes_sizes", False):  # else compiled again per call, its assumptions again
+                d["_forward_variants"][key] = graph
         return graph, _flatten(values, spec, [])
     raise AssertionError("unreachable: a forward compiled for shapes never asks for them again")
 
@@ -1806,7 +2030,7 @@ def evaluate(expression: str, names: dict[str, Any], source: ForwardSource) -> A
     compiler.source = source
     compiler.env = dict(names)
     try:
-        value = compiler.expr(tree.body)
+        value = compiler.checked(compiler.expr, tree.body)
     except RecursionError:
         raise CompileError("expression nests too deeply", position=source.position(1, 0)) from None
     except ERRORS as e:  # Python refused it, as a forward's statement would be: 1 < 'a' names '<' and the types

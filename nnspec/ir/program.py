@@ -14,9 +14,10 @@ parameters, ``*args`` and ``**kwargs``. Decorators that change nothing at infere
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
-from ..errors import CompileError
+from ..errors import CompileError, ErrorLog
 from .source import ForwardSource
 
 # decorators of torch code that do nothing when nnspec compiles the function
@@ -38,6 +39,7 @@ class FunctionCode:
     fn: ast.FunctionDef
     source: ForwardSource
     method: bool  # first parameter is self (a method not marked @staticmethod)
+    broken: bool = False  # its header has a mistake (reported at its place): a call of it is not checked further
 
     @property
     def name(self) -> str:
@@ -53,6 +55,9 @@ class Program:
     params: ast.arguments | None  # None: a bare body, its inputs given by ``inputs:`` (or ``x``)
     inputs: list[str]  # the parameter names after self (a bare body: its inputs)
     methods: dict[str, FunctionCode] = field(default_factory=dict)
+    # mistakes around the defs that leave the rest readable (a decorator, a statement among the defs, a def given
+    # twice): reported with the compiler's errors, which compiles the rest
+    problems: tuple[CompileError, ...] = ()
 
 
 def _parse(code: str, source: ForwardSource, what: str) -> list[ast.stmt]:
@@ -85,65 +90,98 @@ def _is_docstring(s: ast.stmt) -> bool:
     return isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
 
 
-def _function(fn: ast.stmt, source: ForwardSource, what: str) -> FunctionCode:
+def _function(fn: ast.stmt, source: ForwardSource, what: str, problems: list[CompileError]) -> FunctionCode:
+    """The def ``fn``; a mistake in its header is added to ``problems``, and the def kept (a refused decorator
+    left out; an ``async def`` marked broken, so that its calls are not checked further)."""
     where = source.position(fn.lineno, fn.col_offset)
-    if isinstance(fn, ast.AsyncFunctionDef):
-        raise CompileError(f"{what}: 'async def' is not supported", position=where)
+    broken = isinstance(fn, ast.AsyncFunctionDef)
+    if broken:
+        problems.append(CompileError(f"{what}: 'async def' is not supported", position=where))
     static = False
     for d in fn.decorator_list:
         name = _decorator_name(d)
         if name not in NO_OP_DECORATORS:
-            raise CompileError(f"decorator @{ast.unparse(d)[:60]} is not supported (accepted: those that change "
-                               f"nothing at inference, such as @torch.jit.unused and @torch.fx.wrap)",
-                               position=source.position(d.lineno, d.col_offset))
+            problems.append(CompileError(f"decorator @{ast.unparse(d)[:60]} is not supported (accepted: those that "
+                                         f"change nothing at inference, such as @torch.jit.unused and "
+                                         f"@torch.fx.wrap)", position=source.position(d.lineno, d.col_offset)))
         static = static or name == "staticmethod"
     a = fn.args
     first = (a.posonlyargs + a.args)[:1]
-    return FunctionCode(fn, source, method=not static and bool(first) and first[0].arg == "self")
+    return FunctionCode(fn, source, method=not static and bool(first) and first[0].arg == "self", broken=broken)
+
+
+def _raise(problems: list[CompileError], error: CompileError | None = None) -> None:
+    """Raise ``problems`` (and ``error``, the one that stops reading the text) together."""
+    raise ErrorLog(problems + ([error] if error is not None else [])).error()
 
 
 def parse_program(code: str, source: ForwardSource, inputs: list[str] | None) -> Program:
-    """A ``forward:`` text: a bare body, or ``def forward(self, ...)`` with helper methods beside it."""
+    """A ``forward:`` text: a bare body, or ``def forward(self, ...)`` with helper methods beside it. A mistake
+    that leaves the rest readable is kept in the program's ``problems``; one that leaves no forward to compile
+    (bad syntax, no ``def forward``) is raised, with the problems found before it."""
     body = [s for s in _parse(code, source, "forward") if not _overload(s)]
     defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     if not defs:
         return Program(source, body, None, list(inputs) if inputs is not None else ["x"])
+    problems: list[CompileError] = []
     for s in body:
         if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_docstring(s):
-            raise CompileError("a forward written as methods holds only defs (forward and its helpers)",
-                               position=source.position(s.lineno, s.col_offset))
+            problems.append(CompileError("a forward written as methods holds only defs (forward and its helpers)",
+                                         position=source.position(s.lineno, s.col_offset)))
     if len(defs) > MAX_FUNCTIONS:
-        raise CompileError(f"more than {MAX_FUNCTIONS:,} defs in one forward", position=source.position(1, 0))
+        _raise(problems, CompileError(f"more than {MAX_FUNCTIONS:,} defs in one forward",
+                                      position=source.position(1, 0)))
     methods: dict[str, FunctionCode] = {}
     for s in defs:
-        f = _function(s, source, "forward")
+        f = _function(s, source, "forward", problems)
         where = source.position(s.lineno, s.col_offset)
         if f.name in methods:
-            raise CompileError(f"method {f.name!r} is defined twice", position=where)
+            problems.append(CompileError(f"method {f.name!r} is defined twice", position=where))
+            continue
         if not f.method and (f.name == "forward" or not any(_decorator_name(d) == "staticmethod"
                                                              for d in s.decorator_list)):
-            raise CompileError(f"{f.name}'s first parameter must be self", position=where)
+            problems.append(CompileError(f"{f.name}'s first parameter must be self", position=where))
+            f = FunctionCode(f.fn, f.source, f.method, broken=True)
         methods[f.name] = f
     if "forward" not in methods:
         if len(defs) == 1:
-            raise CompileError(f"the function must be named forward, not {defs[0].name!r}",
-                               position=source.position(defs[0].lineno, defs[0].col_offset))
-        raise CompileError("no def forward(self, ...) among the methods", position=source.position(1, 0))
+            _raise(problems, CompileError(f"the function must be named forward, not {defs[0].name!r}",
+                                          position=source.position(defs[0].lineno, defs[0].col_offset)))
+        _raise(problems, CompileError("no def forward(self, ...) among the methods", position=source.position(1, 0)))
     entry = methods.pop("forward")
+    if entry.broken:  # no forward to compile: its header's mistake is the report
+        _raise(problems)
     a = entry.fn.args
     names = [arg.arg for arg in (a.posonlyargs + a.args)][1:] + [arg.arg for arg in a.kwonlyargs]
     where = source.position(entry.fn.lineno, entry.fn.col_offset)
     if inputs is not None and list(inputs) != names:
-        raise CompileError(f"inputs: {list(inputs)} disagrees with the forward header's {names}", position=where)
-    return Program(source, entry.fn.body, a, names, methods)
+        problems.append(CompileError(f"inputs: {list(inputs)} disagrees with the forward header's {names}",
+                                     position=where))
+    return Program(source, entry.fn.body, a, names, methods, tuple(problems))
 
 
-def parse_functions(code: str, source: ForwardSource) -> dict[str, FunctionCode]:
-    """The file's ``functions:`` text: module-level defs (and ``torch.fx.wrap("name")`` lines, which do nothing)."""
+# a def at the start of a line: what a functions: text that is not Python still tells of the names it defines
+_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)", re.MULTILINE)
+
+
+def parse_functions(code: str, source: ForwardSource) -> tuple[dict[str, FunctionCode], list[CompileError]]:
+    """The file's ``functions:`` text: module-level defs (and ``torch.fx.wrap("name")`` lines, which do nothing),
+    and the mistakes found in it, each at its place, to report with the forwards' (a def with a mistake in its
+    header is kept, marked broken: a forward calling it is not checked further there). Text that is not Python
+    is one mistake; the names its ``def`` lines give are kept, broken, so that calls of them add none."""
     functions: dict[str, FunctionCode] = {}
-    body = [s for s in _parse(code, source, "functions") if not _overload(s)]
+    try:
+        body = [s for s in _parse(code, source, "functions") if not _overload(s)]
+    except CompileError as e:
+        for name in _DEF.findall(code)[:MAX_FUNCTIONS]:
+            stub = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[],
+                                                                 kw_defaults=[], defaults=[]),
+                                   body=[], decorator_list=[])
+            functions[name] = FunctionCode(stub, source, method=False, broken=True)
+        return functions, [e]
     if len(body) > MAX_FUNCTIONS:
         raise CompileError(f"functions: more than {MAX_FUNCTIONS:,} statements", position=source.position(1, 0))
+    problems: list[CompileError] = []
     for s in body:
         where = source.position(s.lineno, s.col_offset)
         if _is_docstring(s):
@@ -151,13 +189,15 @@ def parse_functions(code: str, source: ForwardSource) -> dict[str, FunctionCode]
         if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and _decorator_name(s.value) == "torch.fx.wrap":
             continue  # torch.fx.wrap("fn"): marks fn for symbolic tracing; nothing at inference
         if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            raise CompileError("functions: holds only defs (module-level functions, as torch code has them)",
-                               position=where)
-        f = _function(s, source, "functions")
+            problems.append(CompileError("functions: holds only defs (module-level functions, as torch code has "
+                                         "them)", position=where))
+            continue
+        f = _function(s, source, "functions", problems)
         if f.name in functions:
-            raise CompileError(f"function {f.name!r} is defined twice", position=where)
-        functions[f.name] = FunctionCode(f.fn, source, method=False)
-    return functions
+            problems.append(CompileError(f"function {f.name!r} is defined twice", position=where))
+            continue
+        functions[f.name] = FunctionCode(f.fn, source, method=False, broken=f.broken)
+    return functions, problems
 
 
 __all__ = ["FunctionCode", "Program", "parse_functions", "parse_program", "NO_OP_DECORATORS"]

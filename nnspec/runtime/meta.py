@@ -27,7 +27,7 @@ from typing import Any
 import numpy
 
 from ..scoped import scoped
-from .symbolic import SymbolicValueError, assume_at_most, is_symbolic
+from .symbolic import SymbolicValueError, assume_at_most, is_one, is_symbolic
 
 # dtypes under NumPy's names, as the kernels' ``xp.float32`` expects
 bool_ = numpy.bool_
@@ -385,24 +385,20 @@ array = asarray
 
 
 def broadcast_shapes(a: tuple, b: tuple) -> tuple:
-    """NumPy's broadcast of two shapes; a size-1 dim stretches, others must be equal."""
+    """NumPy's broadcast of two shapes; a size-1 dim stretches, others must be equal (a symbolic size is not
+    asked whether it is 1: see ``symbolic.is_one``)."""
     n = max(len(a), len(b))
     pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     out = []
     for i, (x, y) in enumerate(zip(pa, pb)):
-        if _same(x, 1):
+        if is_one(x):
             out.append(y)
-        elif _same(y, 1) or x == y:
+        elif is_one(y) or x == y:
             out.append(x)
         else:
             raise ValueError(f"operands could not be broadcast together with shapes {_fmt(a)} {_fmt(b)} "
                              f"(dimension {i}: {x} and {y})")
     return tuple(out)
-
-
-def _same(x: Any, y: int) -> bool:
-    """Whether a size is the int ``y``; a symbolic size is never 1 (see symbolic)."""
-    return not is_symbolic(x) and x == y
 
 
 def _fmt(shape: tuple) -> str:
@@ -542,7 +538,8 @@ def expand_dims(a: MetaArray, axis: int) -> MetaArray:
 
 
 def squeeze(a: MetaArray, axis: Any = None) -> MetaArray:
-    axes = {i for i, s in enumerate(a.shape) if _same(s, 1)} if axis is None else \
+    # every size is asked whether it is 1: a symbolic one is kept, and that it is not 1 recorded (N >= 2)
+    axes = {i for i, s in enumerate(a.shape) if s == 1} if axis is None else \
         {axis % a.ndim} if isinstance(axis, int) else {x % a.ndim for x in axis}
     return a._view(tuple(s for i, s in enumerate(a.shape) if i not in axes))
 

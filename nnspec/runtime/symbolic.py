@@ -8,12 +8,24 @@ symbols and floor divisions of polynomials (the remainder of a division is
 reduced so that ``(2*H + 3)//2`` becomes ``H + 1``). Arithmetic that cancels
 every symbol gives back a plain ``int``, so a ``Dim`` is never a constant.
 
-Shape checks compare sizes (``if size < kernel: raise ...``). A comparison
-that holds for every positive value of the symbols is decided at once. One
-that depends on them is decided on each symbol's *hint*, a large value that
-divides by every power of two up to 2**16 (what a real input would be), and
-the assumption is recorded in the active :func:`assumptions` log, so that
-``validate`` can print the conditions the model needs (``H >= 32``).
+Shape checks compare sizes (``if size < kernel: raise ...``). A symbolic
+size is at least 1: a batch of one is a batch (a size of 0 is given as the
+number 0). A comparison that holds for every such value of the symbols is
+decided at once. One that depends on them is decided on each symbol's *hint*,
+a large value that divides by every power of two up to 2**16 (what a real
+input would be), and the assumption is recorded in the active
+:func:`assumptions` log, so that ``validate`` can print the conditions the
+model needs (``H >= 32``).
+
+An op whose result changes where a size is 1 asks so in a comparison, as its
+rule does for numbers: ``squeeze`` compares each dim with 1, BatchNorm in
+training mode refuses one value per channel (``n <= 1``), a forward branches
+on ``x.size(0) == 1``. The hint is never 1, so that comparison is decided as
+the size were more, and the assumption is recorded in its solved form:
+``N != 1`` and ``1 < N`` both read ``N >= 2``, which later decisions then use.
+Broadcasting needs no such assumption: where a symbolic size broadcasts
+against 1 or against itself, the result is the same formula whether or not
+it is 1.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import math
 import numbers
 import operator
 import zlib
+from collections.abc import Callable
 from fractions import Fraction
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
@@ -35,6 +48,7 @@ from ..scoped import scoped
 # where numerator is a polynomial and divisor a positive int or a polynomial.
 Poly = tuple
 _HINT_UNIT = 2**16
+LEAST = 1  # the least value of a symbolic size (N = 1 is a batch of one); an assumption may raise it (H >= 32)
 MAX_FLOAT_TEXT = 10_000
 
 
@@ -109,7 +123,7 @@ class Dim:
             return SymbolicFloat(f"{_paren(other)} ** {_paren(self)}")
         return NotImplemented
 
-    # -- comparisons: decided for all positive symbols, else on the hints (recorded as an assumption)
+    # -- comparisons: decided for every value >= 1 of the symbols, else on the hints (recorded as an assumption)
     def __eq__(self, other: Any) -> bool:
         if not _is_int(other):
             return NotImplemented
@@ -232,6 +246,14 @@ def _paren(v: Any) -> str:
 
 def is_symbolic(value: Any) -> bool:
     return isinstance(value, Dim)
+
+
+def is_one(size: Any) -> bool:
+    """Whether a size is the number 1, as a broadcast asks: a symbolic size is not asked (which would assume it is
+    not 1, N >= 2). Broadcast against 1 or against itself, a symbolic size gives the same formula whether it is 1
+    or not; against another size the two must be equal, which the hints decide (and a broadcast that works only
+    where N is 1, (N, 4) with (3, 4), fails as it does for every N but 1 and 3)."""
+    return not is_symbolic(size) and size == 1
 
 
 def _is_int(v: Any) -> bool:
@@ -405,10 +427,8 @@ def _eval_atom(atom: tuple, value) -> int:
 
 
 def _low(p: Poly) -> Fraction | None:
-    """A lower bound of the polynomial over every value >= 2 of its symbols (None where none is known).
-
-    A symbolic size is taken to be at least 2, as torch's symbolic shapes do: 0 and 1 change what
-    broadcasting and squeezing do, so a size that may be 1 must be given as a number.
+    """A lower bound of the polynomial over every value of its symbols from their least (1, or more where an
+    assumption raised it) up (None where none is known).
 
     Floor divisions by an int are relaxed first (P//d is at least (P - d + 1)/d and at most P/d), so that
     L + 1 - 2*(L//2) is seen to be at least 1. A negative term is then covered by a positive one it
@@ -421,7 +441,7 @@ def _low(p: Poly) -> Fraction | None:
 
 
 def _low_direct(p: Poly) -> Fraction | None:
-    """The bound term by term, where every coefficient is positive: each atom at its least (a symbol at 2,
+    """The bound term by term, where every coefficient is positive: each atom at its least (a symbol at 1,
     P//d at floor(least P / d)), which is exact for the small sizes the relaxation is loose at."""
     total = Fraction(0)
     for m, c in p:
@@ -458,7 +478,7 @@ def _low_relaxed(p: Poly) -> Fraction | None:
 
 
 def _least(m: tuple) -> Fraction:
-    """The least value of a monomial of symbols: each at its least (2, or more where assumed)."""
+    """The least value of a monomial of symbols: each at its least (1, or more where assumed)."""
     total = Fraction(1)
     for atom in m:
         total *= _symbol_low(atom[1])
@@ -473,9 +493,9 @@ def _rest(big: tuple, small: tuple) -> tuple:
 
 
 def _symbol_low(name: str) -> int:
-    """A symbol's least value: 2, or more where an assumption recorded so (H >= 32)."""
+    """A symbol's least value: 1, or more where an assumption recorded so (N >= 2, H >= 32)."""
     log = _log.get()
-    return max(2, log.bounds.get(name, 2)) if log is not None else 2
+    return max(LEAST, log.bounds.get(name, LEAST)) if log is not None else LEAST
 
 
 def _divides(small: tuple, big: tuple) -> bool:
@@ -490,8 +510,8 @@ def _divides(small: tuple, big: tuple) -> bool:
 
 def _relax(p: Poly, upper: bool = False) -> dict | None:
     """A polynomial in the symbols alone (Fraction coefficients) that is at most ``p`` (at least ``p``
-    with ``upper``) for every value >= 2 of the symbols: each floor division by an int is replaced by a
-    bound of it, P//d between (P - d + 1)/d and P/d. None where no such bound is simple."""
+    with ``upper``) for every value of the symbols from their least: each floor division by an int is
+    replaced by a bound of it, P//d between (P - d + 1)/d and P/d. None where no such bound is simple."""
     terms: dict = {}
     for m, c in p:
         floors = [a for a in m if a[0] == "floor"]
@@ -559,20 +579,66 @@ class _Log(list):
     def __init__(self) -> None:
         super().__init__()
         self.bounds: dict[str, int] = {}
+        self.at_least: dict[str, tuple[Poly, Poly]] = {}  # an assumption ``P >= Q`` that is no symbol's bound
+
+    def needed(self) -> list[str]:
+        """The assumptions, less those that others imply: the symbols' bounds as they are at the end (train-mode
+        BatchNorm after VGG's first conv assumes H*N*W >= 2, which H >= 32, assumed at its last pool, gives), and
+        a stronger condition of the same form (each BatchNorm of ResNet assumes its size is at least 2,
+        ((H + 1)//2)*((W + 1)//2)*N >= 2 at the first, ((H + 31)//32)*((W + 31)//32)*N >= 2 at the last, and
+        the last implies the others)."""
+        kept: list[str] = []
+        with scoped(_log, self):
+            for text in reversed(self):  # a later condition is the stronger one, as sizes shrink through a model
+                pair = self.at_least.get(text)
+                if pair is not None and (_at_least_value(_add(pair[0], _scale(pair[1], -1)), 0)
+                                         or any(_implies(self.at_least.get(k), pair) for k in kept)):
+                    continue
+                kept.append(text)
+        return kept[::-1]
 
 
 _log: ContextVar[_Log | None] = ContextVar("nnspec_assumptions", default=None)
 
 
-def assumptions() -> AbstractContextManager[list[str]]:
-    """Collect, in order and once each, the conditions on symbols that shape checks inside assumed."""
+def assumptions() -> AbstractContextManager[_Log]:
+    """Collect, in order and once each, the conditions on symbols that shape checks inside assumed (a list;
+    its ``needed()`` drops those that later ones imply)."""
     return scoped(_log, _Log())
 
 
-def _assume(text: str) -> None:
+def decide_whether_one(test: Callable[[], Any]) -> bool | None:
+    """The truth of a forward's ``if`` on symbolic sizes (``test`` computes its value) where it asks no more than
+    whether a size is 1 (``if x.size(0) == 1:``, ``if N > 1:``): decided as the size's hint says, that it is
+    more, and that recorded (N >= 2). None, with nothing recorded, for a test that needs more of the sizes
+    (``if H >= 7:``, ``N == 2``: give the sizes as numbers), or where no assumptions are being collected (a
+    graph for export, where nothing would say which branch was taken)."""
+    log = _log.get()
+    if log is None:
+        return None
+    start, bounds = len(log), dict(log.bounds)
+    try:
+        value = test()
+        truth = bool(value) if isinstance(value, (bool, int, Dim)) else None
+    except SymbolicValueError:
+        truth = None
+    made = log[start:]
+    if truth is not None and all(t.endswith(" >= 2") for t in made):
+        return truth
+    del log[start:]
+    log.bounds = bounds
+    for t in made:
+        log.at_least.pop(t, None)
+    return None
+
+
+def _assume(text: str, at_least: tuple[Poly, Poly] | None = None) -> None:
+    """Record ``text``; ``at_least``: (P, Q) where it says ``P >= Q`` (see _Log.needed)."""
     log = _log.get()
     if log is not None and text not in log:
         log.append(text)
+        if at_least is not None:
+            log.at_least[text] = at_least
 
 
 def _decide_eq(a: DimLike, b: DimLike) -> bool:
@@ -582,7 +648,7 @@ def _decide_eq(a: DimLike, b: DimLike) -> bool:
     if _at_least_value(diff, 1) or _at_least_value(_scale(diff, -1), 1):
         return False
     result = _eval(diff, _hint) == 0
-    _assume(f"{_fmt(a)} {'==' if result else '!='} {_fmt(b)}")
+    _record(a, "==" if result else "!=", b)
     return result
 
 
@@ -593,12 +659,7 @@ def _decide_lt(a: DimLike, b: DimLike) -> bool:
     if _at_least_value(_scale(diff, -1), 0):
         return False
     result = _eval(diff, _hint) >= 1
-    if result:
-        _assume(f"{_fmt(a)} < {_fmt(b)}")
-    else:
-        text = _at_least(_poly(a), _poly(b))
-        if text is not None:
-            _assume(text)
+    _record(a, "<" if result else ">=", b)
     return result
 
 
@@ -611,7 +672,7 @@ def assume_at_most(a: DimLike, b: DimLike) -> bool:
         return True
     if _at_least_value(_scale(diff, -1), 1):
         return False
-    _assume(f"{_fmt(a)} <= {_fmt(b)}")
+    _record(a, "<=", b)
     return True
 
 
@@ -631,39 +692,113 @@ def assume_holds(a: DimLike, op: str, b: DimLike) -> bool:
         proven, refuted = _at_least_value(diff, 1) or _at_least_value(_scale(diff, -1), 1), not diff
     if proven or refuted:
         return proven
-    _assume(f"{_fmt(a)} {dict(le='<=', lt='<', eq='==', ne='!=')[op]} {_fmt(b)}")
+    _record(a, dict(le="<=", lt="<", eq="==", ne="!=")[op], b)
     return True
 
 
-def _at_least(a: Poly, b: Poly) -> str | None:
-    """``a >= b`` as text, solved for the symbol where that is simple: (H - 1)//4 + 1 >= 2 reads H >= 5."""
+def _record(a: DimLike, op: str, b: DimLike) -> None:
+    """Record the assumption ``a op b`` (op: ==, !=, <, <=, >=) in the active log.
+
+    Where it says that one symbol is at least a number, it is recorded as that bound, which later decisions
+    use: ``1 < N``, ``N >= 2`` and, as N is at least 1, ``N != 1`` all read ``N >= 2``; (H - 1)//4 + 1 >= 2
+    reads ``H >= 5``. A bound the symbol's least value already gives is no assumption. A number below a size
+    reads as the size's least value, ``1 < H*N*W`` and (as every size is at least 1) ``H*N*W != 1`` as
+    ``H*N*W >= 2``; the rest are recorded as written."""
+    pair = _as_at_least(_poly(a), op, _poly(b))
+    if pair is not None:
+        solved = _solve(*pair)
+        if solved is not None:
+            text = _bound(*solved)
+            if text is not None:
+                _assume(text)
+            return
+        # 1 < N*H*W and, as N*H*W is at least 1, N*H*W != 1 read N*H*W >= 2 (but H % 3 != 0 stays so)
+        if op == ">=" or (op in ("<", "<=") and not is_symbolic(a)) or (op == "!=" and _constant(pair[1]) == 2):
+            _assume(f"{_fmt(_make(pair[0]))} >= {_fmt(_make(pair[1]))}", pair)
+            return
+    _assume(f"{_fmt(a)} {op} {_fmt(b)}")
+
+
+def _as_at_least(a: Poly, op: str, b: Poly) -> tuple[Poly, Poly] | None:
+    """``a op b`` as ``x >= y`` (x, y) where it is one for integer sizes: a < b is b >= a + 1, a <= b is b >= a,
+    and a != b is a >= b + 1 where a >= b holds for every value of the symbols (and b >= a + 1 where b >= a
+    does). None for the rest (a == b; a != b between sizes either of which may be the larger)."""
+    one = _poly(1)
+    if op == ">=":
+        return a, b
+    if op == "<=":
+        return b, a
+    if op == "<":
+        return b, _add(a, one)
+    if op == "!=":
+        diff = _add(a, _scale(b, -1))
+        if _at_least_value(diff, 0):
+            return a, _add(b, one)
+        if _at_least_value(_scale(diff, -1), 0):
+            return b, _add(a, one)
+    return None
+
+
+def _solve(a: Poly, b: Poly) -> tuple[str, int] | None:
+    """``a >= b`` as one symbol's least value (name, bound) where it is one: (H - 1)//4 + 1 >= 2 is ("H", 5),
+    1 >= 2 - N is ("N", 1). None where more than one term is left, or the symbol's coefficient is negative."""
     p, c = _add(a, _scale(b, -1)), 0  # p >= c
     while True:
         const = dict(p).get((), 0)
         rest = _add(p, _poly(-const))
         c -= const
         if len(rest) != 1:
-            break
+            return None
         (m, k), = rest
         if len(m) == 1 and m[0][0] == "floor" and k == 1 and isinstance(m[0][2], int):
             p, c = m[0][1], c * m[0][2]  # P//d >= c  <=>  P >= c*d
             continue
         if len(m) == 1 and m[0][0] == "sym" and k > 0:
-            name, bound = m[0][1], -(-c // k)
-            if bound <= _symbol_low(name):
-                return None  # implied by what every symbol is, or by an assumption made before
-            log = _log.get()
-            if log is not None:
-                log.bounds[name] = bound
-            return f"{name} >= {bound}"
-        break
-    return f"{_fmt(_make(a))} >= {_fmt(_make(b))}"
+            return m[0][1], -(-c // k)
+        return None
+
+
+def _bound(name: str, least: int) -> str | None:
+    """The assumption ``name >= least``, kept as the symbol's least value for later decisions; None where its
+    least value (1, or an earlier assumption's) already gives it."""
+    if least <= _symbol_low(name):
+        return None
+    log = _log.get()
+    if log is not None:
+        log.bounds[name] = least
+    return f"{name} >= {least}"
+
+
+def _implies(given: tuple[Poly, Poly] | None, pair: tuple[Poly, Poly]) -> bool:
+    """Whether ``given`` (P2 >= Q2) implies ``pair`` (P >= Q): P >= P2 and Q2 >= Q for every value of the symbols,
+    where P and P2 are products, compared factor by factor (P2's each at most one of P's, the rest of P at least 1):
+    ((H + 1)//2)*N >= ((H + 31)//32)*N."""
+    if given is None:
+        return False
+    (big, low), (small, high) = pair, given
+    if not _at_least_value(_add(high, _scale(low, -1)), 0) or len(big) != 1 or len(small) != 1:
+        return False
+    (mb, cb), (ms, cs) = big[0], small[0]
+    if not 0 < cs <= cb:
+        return False
+    rest = list(mb)
+    for atom in ms:
+        if not _at_least_value((((atom,), 1),), 0):
+            return False
+        for i, other in enumerate(rest):
+            if _at_least_value(_add((((other,), 1),), (((atom,), -1),)), 0):
+                del rest[i]
+                break
+        else:
+            return False
+    return all(_at_least_value((((atom,), 1),), 1) for atom in rest)
 
 
 def _at_least_value(p: Poly, value: int) -> bool:
-    """Whether ``p >= value`` for every value >= 2 of its symbols, as far as the lower bound shows."""
+    """Whether ``p >= value`` for every value of its symbols (from their least up), as far as the lower bound
+    shows. A size is an integer, so a bound of -1/2 shows it is at least 0: (H + 1)//2 - (H + 31)//32 is."""
     lo = _low(p)
-    return lo is not None and lo >= value
+    return lo is not None and math.ceil(lo) >= value
 
 
 def _fmt(v: DimLike) -> str:

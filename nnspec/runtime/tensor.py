@@ -49,7 +49,7 @@ from . import meta
 from .meta import is_meta
 from ..scoped import scoped
 from .scalars import MAX_SEQ, checked
-from .symbolic import Dim, SymbolicFloat, is_symbolic
+from .symbolic import Dim, SymbolicFloat, is_one, is_symbolic
 from .values import DType, check_device, device_of_array, dtype_of, value_attribute
 
 _F32 = numpy.dtype(numpy.float32)
@@ -184,11 +184,12 @@ def _as_computed(xp, v, rt, ct, full: bool = False):
 
 
 def _broadcast_check(op: str, sa, sb) -> None:
-    """torch's infer_size message, from the last dim back."""
+    """torch's infer_size message, from the last dim back (a symbolic size is not asked whether it is 1: see
+    symbolic.is_one)."""
     n = max(len(sa), len(sb))
     pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
     for i in reversed(range(n)):
-        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+        if not (is_one(pa[i]) or is_one(pb[i])) and pa[i] != pb[i]:
             raise ShapeError(
                 f"{op}: The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) "
                 f"at non-singleton dimension {i} (sizes {_shape(sa)} and {_shape(sb)})"
@@ -548,7 +549,8 @@ def infer_size(op: str, shape: list[int], numel: int) -> tuple[int, ...]:
             known *= s
         else:
             raise ShapeError(f"{op}: invalid shape dimension {s} at index {i} of shape {_shape(shape)}")
-    if numel == known or (infer is not None and known > 0 and numel % known == 0):
+    # with a -1, numel == known needs no asking (the -1 is then 1): a symbolic N*T == T would assume N != 1
+    if (infer is not None and known > 0 and numel % known == 0) or numel == known:
         out = list(shape)
         if infer is not None:
             if known == 0:

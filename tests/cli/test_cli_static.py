@@ -54,7 +54,7 @@ def test_validate_keeps_symbolic_sizes_as_formulas(tmp_path):
     pool.write_text("Sequential: [{MaxPool2d: 4}, {MaxPool2d: {kernel_size: 3, stride: 2}}]\n")
     out = invoke("validate", str(pool), "-s", "N,1,H,32")
     assert "output: shape (N, 1, (H + 4)//8 - 1, 3)" in out  # ((H//4) - 3)//2 + 1, in canonical form
-    assert "assumes: H, N >= 2; H >= 12" in out
+    assert "assumes: H >= 12" in out  # what the pools need; N may be 1
 
 
 def test_validate_json(tmp_path):

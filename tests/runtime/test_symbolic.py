@@ -30,7 +30,7 @@ def build(t, env):
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)
-@given(tree, st.integers(2, 60), st.integers(2, 60))
+@given(tree, st.integers(1, 60), st.integers(1, 60))
 def test_symbolic_arithmetic_is_integer_arithmetic(t, h, w):
     symbolic = build(t, {"H": H, "W": W})
     expected = build(t, {"H": h, "W": w})
@@ -38,7 +38,7 @@ def test_symbolic_arithmetic_is_integer_arithmetic(t, h, w):
     assert value == expected
     if isinstance(symbolic, Dim):  # the printed formula is Python for the same number
         assert eval(str(symbolic), {"__builtins__": {}}, {"H": h, "W": w}) == expected  # noqa: S307 - our own text
-        for k in (-3, 0, 1, 2, 5):  # a decision made without an assumption holds for every size >= 2
+        for k in (-3, 0, 1, 2, 5):  # a decision made without an assumption holds for every size >= 1
             with assumptions() as log:
                 ge, eq = symbolic >= k, symbolic == k
             if not log:
@@ -57,8 +57,30 @@ def test_equal_formulas_are_equal_by_structure():
 
 def test_decisions_that_hold_for_every_size_assume_nothing():
     with assumptions() as log:
-        assert H + 6 >= 7 and H != 0 and H != 1 and H > 1 and (H + 1) // 2 >= 1 and not (H < 2)
-    assert log == []  # a symbolic size is at least 2
+        assert H + 6 >= 7 and H != 0 and H >= 1 and (H + 1) // 2 >= 1 and not (H < 1) and H * W >= W
+        assert (H + 1) // 2 >= (H + 31) // 32 and H - H // 2 >= 1  # sizes are integers: a bound of -1/2 is 0
+    assert log == []  # a symbolic size is at least 1
+
+
+def test_a_size_that_must_not_be_1_is_assumed_to_be_more():
+    with assumptions() as log:
+        assert H != 1  # decided on the hint, recorded in its solved form
+        assert H > 1 and not (H < 2) and H // 2 != 0  # the same condition: nothing more
+        assert (W == 1) is False
+        T = Dim.symbol("T")
+        assert N * T > 1 and N * T * H > 1  # a product is assumed as it is (the second follows from H >= 2)
+    assert log == ["H >= 2", "W >= 2", "N*T >= 2"]
+    assert log.needed() == log
+
+
+def test_an_assumption_that_later_ones_imply_is_not_needed():
+    with assumptions() as log:
+        assert N * ((H + 1) // 2) > 1  # train-mode BatchNorm after a stride-2 stem
+        assert N * ((H + 31) // 32) > 1  # ... and after the last stage: this one implies the first
+        assert H * W * N > 1
+        assert (W - 1) // 32 + 1 >= 2  # W >= 33: then H*N*W >= 2 holds whatever H and N are
+    assert log == ["((H + 1)//2)*N >= 2", "((H + 31)//32)*N >= 2", "H*N*W >= 2", "W >= 33"]
+    assert log.needed() == ["((H + 31)//32)*N >= 2", "W >= 33"]
 
 
 def test_decisions_that_depend_on_the_sizes_are_recorded():

@@ -12,6 +12,7 @@ from .. import random
 from ..backend import get_array_module
 from ..kernels import attention as kernels
 from ..meta import is_meta
+from ..symbolic import is_one
 from .core import _data, _fits, _meta, _same_dtype, check_float
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -71,14 +72,15 @@ def _swap01(x):
 
 
 def _broadcast(op: str, shapes: list[tuple]) -> tuple:
-    """The broadcast of batch shapes, with torch's message for sizes that don't match."""
+    """The broadcast of batch shapes, with torch's message for sizes that don't match (a symbolic size is not asked
+    whether it is 1: see symbolic.is_one)."""
     n = max(len(s) for s in shapes)
     out = [1] * n
     for s in shapes:
         padded = (1,) * (n - len(s)) + tuple(s)
         for i, d in enumerate(padded):
-            if d != 1:
-                if out[i] != 1 and out[i] != d:
+            if not is_one(d):
+                if not is_one(out[i]) and out[i] != d:
                     raise ShapeError(f"{op}: The size of tensor a ({out[i]}) must match the size of tensor b ({d}) "
                                      f"at non-singleton dimension {i}")
                 out[i] = d

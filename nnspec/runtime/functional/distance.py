@@ -8,6 +8,7 @@ from ...errors import NNSpecRuntimeError, ShapeError
 from ..backend import get_array_module
 from ..kernels import distance as kernels
 from ..meta import is_meta
+from ..symbolic import is_one
 from .core import _data, _fits, _meta, torch_type_name, wrap_dim
 
 __all__ = ["pairwise_distance", "pdist", "cosine_similarity"]
@@ -21,17 +22,18 @@ def _array(op: str, v, name: str):
 
 
 def _broadcast(op: str, a, b) -> tuple:
-    """torch's expand of two shapes to one (its message names the first mismatch from the last dim back)."""
+    """torch's expand of two shapes to one (its message names the first mismatch from the last dim back); a
+    symbolic size is not asked whether it is 1 (see symbolic.is_one)."""
     sa, sb = tuple(a.shape), tuple(b.shape)
     n = max(len(sa), len(sb))
     sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
     out = []
     for i in range(n - 1, -1, -1):
         x, y = sa[i], sb[i]
-        if x != y and x != 1 and y != 1:
+        if not (is_one(x) or is_one(y)) and x != y:
             raise ShapeError(f"{op}: The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
                              f"dimension {i}")
-        out.append(y if x == 1 else x)
+        out.append(y if is_one(x) else x)
     return tuple(reversed(out))
 
 

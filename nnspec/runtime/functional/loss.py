@@ -17,6 +17,7 @@ import numpy
 from ...errors import NNSpecError, NNSpecRuntimeError, ShapeError
 from ..kernels import loss as kernels
 from ..meta import is_meta
+from ..symbolic import is_one
 from .core import _data, _fits, _meta, torch_type_name
 from .distance import pairwise_distance
 
@@ -99,7 +100,8 @@ def _list(shape) -> str:
 
 
 def _broadcast(op: str, a, b) -> tuple:
-    """torch's infer_size of two shapes, with its message (a and b in the order torch names them)."""
+    """torch's infer_size of two shapes, with its message (a and b in the order torch names them); a symbolic
+    size is not asked whether it is 1 (see symbolic.is_one)."""
     a, b = tuple(a), tuple(b)
     n = max(len(a), len(b))
     out = []
@@ -107,10 +109,12 @@ def _broadcast(op: str, a, b) -> tuple:
         off = n - 1 - i
         sa = a[len(a) - 1 - off] if len(a) - 1 - off >= 0 else 1
         sb = b[len(b) - 1 - off] if len(b) - 1 - off >= 0 else 1
-        if sa == sb or sb == 1:
+        if is_one(sb):
             out.append(sa)
-        elif sa == 1:
+        elif is_one(sa):
             out.append(sb)
+        elif sa == sb:
+            out.append(sa)
         else:
             raise ShapeError(f"{op}: The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
                              f"non-singleton dimension {i}")
@@ -456,14 +460,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _broadcast_shapes(op: str, target, weight) -> tuple:
-    """torch.broadcast_shapes(target, weight), with its message."""
+    """torch.broadcast_shapes(target, weight), with its message (a symbolic size is not asked whether it is 1)."""
     n = max(len(target), len(weight))
     out = [1] * n
     for shape in (target, weight):
         for i in range(-1, -len(shape) - 1, -1):
-            if shape[i] == 1 or shape[i] == out[i]:
+            if is_one(shape[i]) or shape[i] == out[i]:
                 continue
-            if out[i] != 1:
+            if not is_one(out[i]):
                 raise ShapeError(f"{op}: Attempting to broadcast a dimension of length {shape[i]} at {i}! Mismatching "
                                  f"argument at index 1 had {_size(weight)}; but expected shape should be broadcastable "
                                  f"to {_list(out)}")
