@@ -99,7 +99,14 @@ def print_errors(errors: list[dict]) -> None:
 
 app = typer.Typer(
     cls=_Commands,
-    help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.",
+    help="Compile torch.nn models written in YAML or JSON, inspect them, and run them on NumPy.\n\n"
+         "A first look at a model: check every shape without running anything, list its modules and "
+         "state_dict keys, draw it, then run it with its shape trace. Each command's --help has examples.\n\n"
+         "\b\n"
+         "  nnspec validate model.yaml -s N,3,224,224\n"
+         "  nnspec summary model.yaml\n"
+         "  nnspec graph model.yaml -s N,3,H,W -o model.html\n"
+         "  nnspec run model.yaml -s 1,3,224,224",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
