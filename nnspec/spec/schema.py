@@ -6,7 +6,15 @@ validation are built here from the same specs: a bare type name, the one-key for
 ``{Conv2d: ...}`` (positional arguments in ``LayerSpec.positional`` order, one
 argument, or a mapping of arguments, with the other arguments beside it), and a
 container's contents as the one-key value. Every place that holds a module accepts
-all of these (``$defs/AnyModule``).
+all of these (``$defs/AnyModule``). Which form a module is in is chosen by its shape before any form is
+tried (``$defs/ModuleForm``: ``if``/``then`` on a string, a ``type:`` key and its value, ``share:``, a CamelCase
+key, or else a user-defined module), so that an editor checks a module against its own form and reports a
+mistake on its line, not as the nearest of 300 forms.
+
+Editors (yaml-language-server, which VS Code's YAML extension runs, and VS Code's JSON service) read two
+keywords beside the standard ones: ``errorMessage``, shown for a failed ``enum``, ``const``, ``type`` or
+``pattern`` (a reserved name's rule names the name), and ``doNotSuggest``, which keeps a key that is valid only
+in some places (``repeat``, ``args``, ...) out of completion.
 
 Rules that the specs check in Python validators are added where JSON Schema can say
 them (``repeat`` with ``module``, reserved registry names, ``inputs`` with
@@ -146,11 +154,32 @@ def _describe_layers(defs: dict) -> None:
             d["properties"][name]["description"] = f"{name}: {where}; {need}."
 
 
+def _refused(message: str) -> dict:
+    """A schema no value passes, with the message an editor shows: yaml-language-server and VS Code print
+    ``errorMessage`` for a failed ``enum`` (for ``not`` and ``false`` they have only "not allowed")."""
+    return {"enum": [], "errorMessage": message}
+
+
 def _banned_names() -> dict:
-    """What no registry entry or attribute may be named: a Module attribute, or a Python keyword."""
+    """What no registry entry or attribute may be named (a Module attribute, or a Python keyword): a reference
+    to ``NotReserved``, which names the word in its message."""
+    return {"allOf": [_ref("NotReserved")]}
+
+
+def _not_reserved() -> dict:
+    """``$defs/NotReserved``: one rule per reserved word, so that the message names it (as nnspec's does)."""
+    keywords = set(keyword.kwlist)
     # dunders are matched by pattern: which ones a class has depends on the Python version
-    reserved = sorted({n for n in _RESERVED if not (n.startswith("__") and n.endswith("__"))} | set(keyword.kwlist))
-    return {"not": {"anyOf": [{"enum": reserved}, {"pattern": "^__.*__$"}]}}
+    attributes = sorted({n for n in _RESERVED if not (n.startswith("__") and n.endswith("__"))} - keywords)
+    rules: list[dict] = [{"pattern": "^(?!__.*__$)",
+                          "patternErrorMessage": "a __name__ can't be a name here: it is a Module attribute"}]
+    rules += [{"if": {"const": n}, "then": _refused(f"'{n}' can't be a name here: it is a Module attribute")}
+              for n in attributes]
+    rules += [{"if": {"const": n}, "then": _refused(f"'{n}' can't be a name here: it is a Python keyword")}
+              for n in sorted(keywords)]
+    return {"description": "A name no module, parameter, buffer or attribute may have: a Module attribute "
+                           "(forward, training, ...), a __dunder__, or a Python keyword.",
+            "allOf": rules}
 
 
 def _user_module_rules(defs: dict) -> None:
@@ -241,7 +270,8 @@ def _layer_one_key(kind: str, spec: type, defs: dict) -> dict:
         given = {"type": "array", "minItems": i + 1}
         if i == 0:
             given = {"anyOf": [given, {"not": _NOT_SCALAR}]}
-        rule: dict = {"if": {"properties": {kind: given}}, "then": {"properties": {name: False}}}
+        twice = _refused(f"{kind}: argument '{name}' given both by position and by name")
+        rule: dict = {"if": {"properties": {kind: given}}, "then": {"properties": {name: twice}}}
         if fields[name].is_required():
             rule["else"] = somewhere[name]
         rules.append(rule)
@@ -299,6 +329,10 @@ _ANNOTATIONS = ("title", "description", "default", "examples")
 _OWN_REPEAT = ("ModuleList", "ParameterList")  # their `repeat` is their own field, not a list item's
 EXTRA_KEYS = ("when", "repeat", "index", "args", "blocks", "functions", "weights", "tied")  # what blocks.py takes off a module before validation
 
+
+# yaml-language-server's and VS Code's keyword: the key is valid but left out of completion. The extra keys are
+# on every module form, so without it completion in a {type: Conv2d} mapping would offer args, index, repeat...
+_HIDDEN = {"doNotSuggest": True}
 
 _ROOT_ONLY = {key: {"$ref": "#/$defs/OnlyAtTheRoot"} for key in ("blocks", "functions", "weights", "tied")}
 
@@ -383,12 +417,12 @@ def _add_extra_keys(form: dict, kind: str | None) -> None:
 
 
 def _only(where: str, what: str) -> dict:
-    return {"not": {}, "description": f"{what}: only {where}."}
+    return {**_refused(f"{what}: only {where}"), "description": f"{what}: only {where}.", **_HIDDEN}
 
 
 def _extra_key_defs() -> dict:
     subst = _ref(SUBST)
-    return {
+    defs = {
         SUBST: {
             "type": "string",
             "pattern": r"\$",
@@ -441,7 +475,10 @@ def _extra_key_defs() -> dict:
         "BlockDefinition": {
             "description": "A block: a module (a user-defined module's class name is the block's name) with "
                            "optional `args:`, or `items:` a list of modules to splice.",
-            "anyOf": [_ref("BlockItems"), _ref("BlockBody")],
+            # as blocks.py tells them apart: by an items key (an anyOf made editors guess, as for modules)
+            "if": {"type": "object", "required": ["items"]},
+            "then": _ref("BlockItems"),
+            "else": _ref("BlockBody"),
         },
         "BlockItems": {
             "type": "object",
@@ -472,6 +509,9 @@ def _extra_key_defs() -> dict:
         "OnlyInBlockDefinitions": _only("in a block's definition, under the root's blocks", "args"),
         "OnlyAtTheRoot": _only("at the root of a model file", "blocks, functions, tied and weights"),
     }
+    for key in _extra_keys().values():  # valid where they are, but not what completion should offer
+        defs[key["$ref"].split("/")[-1]].update(_HIDDEN)
+    return defs
 
 
 def _block_uses() -> dict:
@@ -512,6 +552,91 @@ def _block_uses() -> dict:
             "properties": {"type": _ref(SUBST), **extra},
             "required": ["type"],
             "additionalProperties": {"description": "An argument of the module."},
+        },
+    }
+
+
+_UNKNOWN_TYPE = "unknown module type: a torch.nn type such as Conv2d, ReLU or Sequential (completion lists them)"
+
+
+def _form_selection(defs: dict, suffix: str) -> dict:
+    """``ModuleForm``: which form a module is in, chosen by its shape before any form is tried, so that an
+    editor checks a module against its own form only (one flat anyOf of 300 forms made yaml-language-server
+    guess, and report a mistake as another form's, on another line):
+
+    - a string: a type name alone (``ModuleName``; in a file with blocks, a block's name);
+    - a mapping with ``type:`` (``TypedModule``): the form its value names (``{type: Conv2d}`` is Conv2dSpec);
+    - ``{share: path}``;
+    - a mapping with a CamelCase key (``OneKeyModule``): the one-key form of that type (``{Conv2d: [...]}``;
+      in a file with blocks, a block's use when the key is not a torch type);
+    - any other mapping: a user-defined module's keys (``UserModuleSpec``).
+
+    ``suffix`` is "" or IN_BLOCKS: the second graph refers to the InBlocks copies where there are some."""
+    blocks = bool(suffix)
+
+    def ref(name: str) -> dict:
+        return _ref(name + suffix) if name + suffix in defs else _ref(name)
+
+    known = sorted({*LAYER_SPECS, *CONTAINER_SPECS})
+    specs = {**LAYER_SPECS, **CONTAINER_SPECS}
+    not_known = f"^(?!(?:{'|'.join(known)})$)[A-Z]"
+    camel_key = {"not": {"propertyNames": {"not": {"pattern": "^[A-Z]"}}}}  # some key is CamelCase
+    type_names = {"enum": known, "errorMessage": _UNKNOWN_TYPE + (", or a block under blocks:" if blocks else "")}
+    if blocks:
+        type_names = {"anyOf": [type_names, _ref("BlockName"), _ref(SUBST)]}
+    typed_rules = [{"if": {"properties": {"type": {"const": k}}}, "then": ref(_def_name(s))} for k, s in specs.items()]
+    one_key_rules = [{"if": {"required": [k]}, "then": ref(f"{k}OneKey")} for k in specs]
+    if blocks:
+        typed_rules += [{"if": {"properties": {"type": _ref("BlockName")}}, "then": _ref("BlockUseType")},
+                        {"if": {"properties": {"type": _ref(SUBST)}}, "then": _ref("TypeSubstitution")}]
+        one_key_rules.append({"if": {"not": {"propertyNames": {"not": {"pattern": not_known}}}},
+                              "then": _ref("BlockUseOneKey")})
+    name = _ref("ModuleName" + suffix)
+    if blocks:
+        name = {"if": {"pattern": not_known}, "then": _ref("BlockUseName"), "else": name}
+    one_key = {
+        "type": "object",
+        "description": "A module keyed by its type: {Conv2d: [1, 20, 5]}, {Sequential: [...]}"
+                       + (", or a block's use {BasicBlock: {...}}." if blocks else "."),
+        "allOf": one_key_rules,
+    }
+    if not blocks:  # a CamelCase key names a type: a torch type, where there are no blocks
+        one_key["propertyNames"] = {"if": {"pattern": "^[A-Z]"}, "then": {"enum": known, "errorMessage": _UNKNOWN_TYPE},
+                                    **_HIDDEN}  # no "property" item in completion: the forms offer their keys
+
+    def obj(*required: str) -> dict:
+        return {"type": "object", "required": list(required)}
+
+    return {
+        "ModuleName" + suffix: {
+            **{k: v for k, v in defs["ModuleName"].items() if k != "errorMessage"},
+            "errorMessage": "not a module by its name alone: a type whose arguments all have defaults (ReLU); "
+                            "others take their arguments ({Linear: [4, 2]})"
+                            + ("; a block, by its CamelCase name under blocks:" if blocks else ""),
+        },
+        "TypedModule" + suffix: {
+            "type": "object",
+            "description": "A module in normal form, {type: Conv2d, in_channels: 1, ...}: the form of its type.",
+            "properties": {"type": {**type_names, "description": "The module's type: a torch.nn type"
+                                    + (", a block, or a block argument's value ($act)." if blocks else ".")}},
+            "required": ["type"],
+            "allOf": typed_rules,
+        },
+        "OneKeyModule" + suffix: one_key,
+        "ModuleForm" + suffix: {
+            "description": "Every form a module is written in, told apart by its shape: a type name; a mapping "
+                           "with type:; {share: path}; a mapping with a CamelCase key, the one-key form "
+                           "{Conv2d: [...]}; or else a user-defined module's keys"
+                           + (" (and the uses of blocks)." if blocks else "."),
+            "type": ["string", "object"],
+            "errorMessage": "expected a module: a type name (ReLU) or a mapping ({Linear: [4, 2]}, "
+                            "{type: Linear, in_features: 4, out_features: 2}, a user-defined module's keys)",
+            "if": {"type": "string"},
+            "then": name,
+            "else": {"if": obj("type"), "then": ref("TypedModule"),
+                     "else": {"if": obj("share"), "then": ref(_def_name(ShareSpec)),
+                              "else": {"if": {"type": "object", **camel_key}, "then": ref("OneKeyModule"),
+                                       "else": {"if": {"type": "object"}, "then": ref(_def_name(UserModuleSpec))}}}},
         },
     }
 
@@ -616,19 +741,14 @@ def json_schema() -> dict:
         _add_extra_keys(defs[_def_name(spec)], kind)
         if f"{kind}OneKey" in one_key:
             _add_extra_keys(defs[f"{kind}OneKey"], kind)
-    forms = [_ref("ModuleName")] \
-        + [_ref(_def_name(s)) for s in {**LAYER_SPECS, **CONTAINER_SPECS}.values()] \
-        + [_ref(_def_name(ShareSpec))] \
-        + [_ref(name) for name in one_key]
-    defs["ModuleForm"] = {"description": "Every form a module is written in.", "anyOf": forms}
-    defs.update(_places("ModuleForm", ""))
     defs.update(_extra_key_defs())
+    defs["NotReserved"] = _not_reserved()
+    defs.update(_form_selection(defs, ""))
+    defs.update(_places("ModuleForm", ""))
 
     defs.update(_in_blocks(defs, {ANY_MODULE, "ListItem", "ModuleForm"}))
     defs.update(_block_uses())
-    defs["ModuleForm" + IN_BLOCKS]["anyOf"] += [_ref("BlockUseName"), _ref("BlockUseOneKey"), _ref("BlockUseType"),
-                                                _ref("TypeSubstitution")]
-    defs["ModuleForm" + IN_BLOCKS]["description"] = "Every form a module is written in, a block's use included."
+    defs.update(_form_selection(defs, IN_BLOCKS))
     defs.update(_places("ModuleForm" + IN_BLOCKS, IN_BLOCKS))
     return {
         "$schema": DIALECT,
