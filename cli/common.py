@@ -47,6 +47,13 @@ class _Commands(TyperGroup):
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
 
+    def main(self, *args, **kwargs):
+        token = _JSON.set(False)  # set by make_context for this command line, and given back after it
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _JSON.reset(token)
+
     def make_context(self, info_name, args, *rest, **kwargs):
         _JSON.set(wants_json(args))
         with _usage_errors():

@@ -80,7 +80,7 @@ def parse_input(text: str, symbolic: bool = False) -> InputSpec:
                                  "int64:8,128 (or int64<50257:8,128 for random ids in [0, 50257))", param_hint="--input-shape")
     bound = None
     if lt:
-        if not high.strip().isdigit() or int(high) < 1 or name.strip() == "bool":
+        if not (high.strip().isascii() and high.strip().isdigit()) or int(high) < 1 or name.strip() == "bool":
             raise typer.BadParameter(f"{text!r}: the bound after '<' must be a positive integer, as in int64<1000:8,128",
                                      param_hint="--input-shape")
         bound = int(high)

@@ -130,6 +130,7 @@ class Consequence(CompileError):
 
 MAX_LISTED = 20  # errors of one run listed one per line; past them, a count
 MAX_COLLECTED = 1_000  # errors one run collects before it stops looking for more
+MAX_COLLECTED_BYTES = 1 << 20  # ... or the characters of their messages: a thousand long messages are not kept
 
 
 class ErrorLog:
@@ -145,6 +146,7 @@ class ErrorLog:
         self.errors: list[CompileError] = []
         self.consequence: Consequence | None = None  # raised only where there is nothing else to report
         self._seen: set[tuple] = set()
+        self._chars = 0  # of the messages kept
         for e in errors:
             self.add(e)
 
@@ -162,10 +164,11 @@ class ErrorLog:
             if key not in self._seen and not self.full:
                 self._seen.add(key)
                 self.errors.append(e)
+                self._chars += len(e.message)
 
     @property
     def full(self) -> bool:
-        return len(self.errors) >= MAX_COLLECTED
+        return len(self.errors) >= MAX_COLLECTED or self._chars >= MAX_COLLECTED_BYTES
 
     def __bool__(self) -> bool:
         return bool(self.errors) or self.consequence is not None

@@ -548,9 +548,15 @@ class Compiler:
         for name in bound:  # an import of a name known anyway (torch, F, Tensor) leaves it as it is
             if name != "self" and not (isinstance(stmt, (ast.Import, ast.ImportFrom)) and self.known(name)):
                 self.env[name] = POISON
+        changed: set[int] = set()  # the lists and dicts the statement could reach, inside tuples too
         for name in read:
-            if isinstance(self.env.get(name), (list, dict)):
-                self.env[name] = POISON
+            self.step(_mutables(self.env.get(name), changed))
+        if changed:  # every name that reaches one of them (the names read, and other names of the same list)
+            for name, value in list(self.env.items()):
+                reached, walked = _reaches(value, changed)
+                self.step(walked)  # counted as compile work: a hostile forward can't make this quadratic
+                if name != "self" and reached:
+                    self.env[name] = POISON
         if leaves:
             raise _Return(POISON)
 
@@ -787,6 +793,7 @@ class Compiler:
         m = self.module
         if name in m._modules or name in m._parameters or name in m._buffers:  # `conv1(x)` as `self.conv1(x)`
             return self.member(ModRef(m, ""), name)
+        self.env[name] = POISON  # reported at its first use only: later uses are the same mistake
         raise self.error(f"name {name!r} is not defined", where)
 
     def member(self, ref: ModRef, name: str) -> Any:
@@ -832,7 +839,14 @@ class Compiler:
         if isinstance(e, ast.Call):
             return self.call(e)
         if isinstance(e, ast.BinOp):  # each side checked, whether or not the other is a mistake
-            left, right = _poisoned([self.attempt(self.expr, e.left), self.attempt(self.expr, e.right)])
+            try:  # the left side inline, not through attempt: a chain a + b + c + ... nests on the left, and a
+                left = self.expr(e.left)  # frame more per term would halve the terms a forward may chain
+            except _Poisoned:
+                left = POISON
+            except (NNSpecError, *ERRORS) as error:
+                self.record(self.placed(error))
+                left = POISON
+            left, right = _poisoned([left, self.attempt(self.expr, e.right)])
             return self.binary(e.op, left, right, e)
         if isinstance(e, ast.UnaryOp):
             return self.unary(e.op, self.expr(e.operand), e)
@@ -1028,7 +1042,7 @@ class Compiler:
                     raise self.error(f"{base.path} ({m._get_name()}) takes a string key, not {_describe(key)}", e)
                 registry = m._parameters if isinstance(m, nn.ParameterDict) else m._modules
                 if key not in registry:
-                    raise self.error(f"{base.path} has no key {key!r} (keys: {', '.join(registry)})", e)
+                    raise self.error(f"{base.path} has no key {key!r} (keys: {_cut(', '.join(registry))})", e)
                 return StateRef(_join(base.path, key)) if isinstance(m, nn.ParameterDict) else \
                     ModRef(registry[key], _join(base.path, key))
             raise self.error(f"{base.path} ({m._get_name()}) can't be indexed", e)
@@ -1797,19 +1811,26 @@ def module_text(module: nn.Module, method: str) -> str | None:
     code = program.methods[method]
     compiler = Compiler(module, program, None, bool(module.training), d["_forward_path"], d["_forward_functions"], {})
     value = _guard(d["_forward_path"], program.source,
-                   lambda: compiler.checked(compiler.inline, UserFunction(code, ModRef(module, "")), [], {}, code.fn))
+                   lambda: compiler.checked(compiler.inline, UserFunction(code, ModRef(module, "")), [], {}, code.fn),
+                   compiler.log)
     if not isinstance(value, str):
         raise CompileError(f"{method}() must return a str, not {_describe(value)}", path=d["_forward_path"] or "(root)",
                            position=program.source.position(code.fn.lineno, code.fn.col_offset))
     return value
 
 
-def _guard(path: str, source: ForwardSource, compile_: Any) -> Any:
+def _guard(path: str, source: ForwardSource, compile_: Any, log: ErrorLog | None = None) -> Any:
+    """``compile_()``, with Python's own limits as placed errors (reported with the mistakes in ``log``, the
+    compiler's, found before the limit was hit)."""
     try:
         return compile_()
     except RecursionError:
-        raise CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",
-                           position=source.position(1, 0)) from None
+        error = CompileError("forward nests too deeply to compile", path=f"{path or '(root)'}.forward",
+                             position=source.position(1, 0))
+        if log:
+            log.add(error)
+            raise log.error() from None
+        raise error from None
     except MemoryError:
         raise CompileError("forward needs more memory to compile than there is", path=f"{path or '(root)'}.forward",
                            position=source.position(1, 0)) from None
@@ -1844,7 +1865,7 @@ def attach_forward(module: nn.Module, source: ForwardSource, inputs: list[str] |
     problems = ErrorLog(program.problems)  # the mistakes around its defs, reported with the forward's own
     compiler = Compiler(module, program, None, True, path, d["_forward_functions"])
     try:
-        d["_forward_defaults"] = defaults = _guard(path, source, lambda: compiler.checked(compiler.default_binding))
+        d["_forward_defaults"] = defaults = _guard(path, source, lambda: compiler.checked(compiler.default_binding), compiler.log)
     except CompileError as e:
         problems.add(e)
         raise problems.error() from None
@@ -1894,7 +1915,7 @@ def _compile(module: nn.Module, mode: bool, binding: dict, values: list | None =
     d = module.__dict__
     program, path = d["_forward_program"], d["_forward_path"]
     compiler = Compiler(module, program, None, mode, path, d["_forward_functions"], binding, values)
-    return _guard(path, program.source, compiler.compile)
+    return _guard(path, program.source, compiler.compile, compiler.log)
 
 
 def _spec(value: Any, shaped: bool) -> Any:
@@ -2005,6 +2026,44 @@ def _deep_line(code: str) -> int:
     """The line of a forward that Python's parser could not nest: its longest (the first where several are)."""
     lines = code.splitlines() or [""]
     return max(range(len(lines)), key=lambda i: len(lines[i])) + 1
+
+
+MAX_WALKED = 10_000  # values _mutables and _reaches look at in one value; past them it is taken to reach one
+
+
+def _walk(value: Any) -> list:
+    """The tuples, lists and dicts inside ``value``, itself first: at most MAX_WALKED, then None."""
+    stack, seen, found = [value], set(), []
+    while stack:
+        v = stack.pop()
+        if not isinstance(v, (tuple, list, dict)) or id(v) in seen:
+            continue
+        if len(found) >= MAX_WALKED:
+            found.append(None)
+            break
+        seen.add(id(v))
+        found.append(v)
+        stack.extend(v.values() if isinstance(v, dict) else v)
+    return found
+
+
+def _mutables(value: Any, out: set[int]) -> int:
+    """Add the ids of the lists and dicts inside ``value`` (a statement with a mistake may have half-changed
+    them, through a tuple or an alias as well as by name); returns the values looked at."""
+    found = _walk(value)
+    for v in found:
+        if v is None:
+            out.add(-1)  # too large to look through: everything that holds a list or dict is suspect
+        elif isinstance(v, (list, dict)):
+            out.add(id(v))
+    return len(found)
+
+
+def _reaches(value: Any, ids: set[int]) -> tuple[bool, int]:
+    """Whether ``value`` holds one of the lists or dicts ``ids`` names (any one, where ``ids`` holds -1), and
+    the values looked at."""
+    found = _walk(value)
+    return any(v is None or isinstance(v, (list, dict)) and (id(v) in ids or -1 in ids) for v in found), len(found)
 
 
 def _cut(text: str, limit: int = 80) -> str:

@@ -572,6 +572,8 @@ def _symbols(p: Poly) -> set[str]:
 
 # --------------------------------------------------------------------------- decisions and assumptions
 
+MAX_PRUNING_CHECKS = 2_000  # implications _Log.needed tries in all; past them, the rest are kept as they are
+
 class _Log(list):
     """The assumptions made, in order; ``bounds`` keeps each symbol's least value they imply, so that a
     later decision uses them (after assuming H >= 32, H//32 != 0 needs no assumption of its own)."""
@@ -580,6 +582,7 @@ class _Log(list):
         super().__init__()
         self.bounds: dict[str, int] = {}
         self.at_least: dict[str, tuple[Poly, Poly]] = {}  # an assumption ``P >= Q`` that is no symbol's bound
+        self.seen: set[str] = set()  # the texts in the list, for a constant-time "already assumed?"
 
     def needed(self) -> list[str]:
         """The assumptions, less those that others imply: the symbols' bounds as they are at the end (train-mode
@@ -588,12 +591,16 @@ class _Log(list):
         ((H + 1)//2)*((W + 1)//2)*N >= 2 at the first, ((H + 31)//32)*((W + 31)//32)*N >= 2 at the last, and
         the last implies the others)."""
         kept: list[str] = []
+        budget = MAX_PRUNING_CHECKS  # a forward of many asserts (a hostile file's) is listed, not pruned for hours
         with scoped(_log, self):
             for text in reversed(self):  # a later condition is the stronger one, as sizes shrink through a model
                 pair = self.at_least.get(text)
-                if pair is not None and (_at_least_value(_add(pair[0], _scale(pair[1], -1)), 0)
-                                         or any(_implies(self.at_least.get(k), pair) for k in kept)):
-                    continue
+                if pair is not None and budget > 0:
+                    others = [k for k in kept if k in self.at_least][:budget]
+                    budget -= 1 + len(others)
+                    if (_at_least_value(_add(pair[0], _scale(pair[1], -1)), 0)
+                            or any(_implies(self.at_least[k], pair) for k in others)):
+                        continue
                 kept.append(text)
         return kept[::-1]
 
@@ -629,14 +636,16 @@ def decide_whether_one(test: Callable[[], Any]) -> bool | None:
     log.bounds = bounds
     for t in made:
         log.at_least.pop(t, None)
+        log.seen.discard(t)
     return None
 
 
 def _assume(text: str, at_least: tuple[Poly, Poly] | None = None) -> None:
     """Record ``text``; ``at_least``: (P, Q) where it says ``P >= Q`` (see _Log.needed)."""
     log = _log.get()
-    if log is not None and text not in log:
+    if log is not None and text not in log.seen:
         log.append(text)
+        log.seen.add(text)
         if at_least is not None:
             log.at_least[text] = at_least
 

@@ -85,7 +85,9 @@ def to_dot(graph: Graph) -> str:
         "digraph nnspec {",
         (f'  graph [rankdir=TB, fontname="{SANS}", fontsize=11, nodesep=0.25, ranksep=0.32, labelloc=t, '
          f'labeljust=l, bgcolor="white", pad=0.2, label=<<B>{_h(headline(graph))}</B><BR ALIGN="LEFT"/>'
-         f'<FONT FACE="{MONO}" POINT-SIZE="9">{_h(signature(graph))}</FONT><BR ALIGN="LEFT"/>>, '
+         f'<FONT FACE="{MONO}" POINT-SIZE="9">{_h(signature(graph))}</FONT><BR ALIGN="LEFT"/>'
+         + (f'<FONT POINT-SIZE="9">{_h("assumes " + "; ".join(graph.assumptions))}</FONT><BR ALIGN="LEFT"/>'
+            if graph.assumptions else "") + '>, '
          f'tooltip={_tip([graph.source or graph.title])}];'),
         (f'  node [shape=box, style="rounded,filled", fontname="{SANS}", fontsize=10, penwidth=1.2, '
          f'margin="0.12,0.05", height=0.3];'),

@@ -431,7 +431,7 @@ def _build(model: Module, shapes: list[tuple], dtypes: list[str | None], names: 
     total = totals(model)
     mult_adds = sum((b.mult_adds for b in boxes), start=0)
     return Graph(model._get_name(), source, boxes, ordered, edges, total["params"], total["trainable"], mult_adds,
-                 inputs, outputs, _strongest(log), guessed)
+                 inputs, outputs, _strongest(log.needed()), guessed)
 
 
 def _first_box(boxes: list[Box], cid: str) -> int:

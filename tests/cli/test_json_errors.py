@@ -66,3 +66,10 @@ def test_a_weights_error(tmp_path):
     (e,) = errors("weights", "check", ROOT / "models" / "seed" / "linear.yaml", path, "--json", code=1)
     assert e == {"kind": "weights error", "file": str(path), "line": None, "column": None, "path": None,
                  "message": "too short for a .safetensors file (3 bytes)"}
+
+
+def test_json_mode_ends_with_its_command():
+    from nnspec_cli.common import _JSON
+
+    errors("validate", "nothing.yaml", "--json", code=1)
+    assert _JSON.get() is False  # a later command (or a direct progress_bar) is not quiet because of this one

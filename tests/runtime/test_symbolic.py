@@ -128,3 +128,19 @@ def test_an_assumed_bound_decides_what_follows_from_it():
         assert (H - 1) // 32 + 1 >= 2  # assumes H >= 33
         assert H // 32 != 0 and H >= 20 and (H + 1) // 2 > 10  # all follow from H >= 33: nothing more
     assert log == ["H >= 33"]
+
+
+def test_pruning_the_assumptions_is_bounded(monkeypatch):
+    """A forward of many asserts that imply nothing of each other (a hostile file's) is listed whole, and the
+    implications tried to prune it stay under MAX_PRUNING_CHECKS (they grew with the square of the count)."""
+    import nnspec
+    import nnspec.runtime.symbolic as symbolic
+
+    calls = []
+    real = symbolic._implies
+    monkeypatch.setattr(symbolic, "_implies", lambda given, pair: calls.append(1) or real(given, pair))
+    lines = "\n".join(f"      assert x.size(0) // {i} * x.size(1) >= 2, 'no'" for i in range(401, 1, -1))
+    model = nnspec.loads(f"name: M\nforward: |\n  def forward(self, x):\n{lines}\n      return x\n", meta=True)
+    found = nnspec.static.infer(model, [(parse_size("N"), parse_size("H"))])
+    assert len(found.assumptions) == 400
+    assert len(calls) <= symbolic.MAX_PRUNING_CHECKS
