@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 
-from . import check, graph, info, interop, run, schema, weights  # noqa: F401 - each registers its commands on app
+from . import check, graph, info, interop, predict, run, schema, weights  # noqa: F401 - each registers its commands on app
 from .common import app
 
 __all__ = ["app", "main"]

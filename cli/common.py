@@ -35,8 +35,8 @@ def render_table(rows: list[list[str]], right: set[int] = frozenset()) -> str:
 
 
 # The order of ``nnspec --help``'s list: running first, then looking, converting, and the tool's own
-ORDER = ("run", "validate", "summary", "graph", "compile", "expand", "export", "import", "weights", "schema", "ops",
-         "info")
+ORDER = ("run", "predict", "validate", "summary", "graph", "compile", "expand", "export", "import", "weights", "schema",
+         "ops", "info")
 
 
 class _Commands(TyperGroup):

@@ -26,5 +26,19 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "Module", "NNSpecError", "NNSpecRuntimeError", "Parameter", "Plan", "PlanError", "ShapeError",
     "SpecError", "WeightsError", "compile", "export_onnx", "from_dict", "from_torch", "functional", "infer", "load", "load_weights", "loads",
-    "manual_seed", "nn", "save_weights", "static", "to_torch",
+    "manual_seed", "nn", "predict", "save_weights", "static", "to_torch",
 ]
+
+
+def __getattr__(name: str):
+    """``nnspec.predict`` and ``nnspec.dask``, imported on first use: they need the ``[dask]`` extra, which
+    ``import nnspec`` must not (Dask itself is imported only when they run)."""
+    if name == "predict":
+        from .distributed import predict
+
+        return predict
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
