@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from nnspec import viz
+
 from .common import ModelArg, app, echo, guard, progress_bar
 from .options import (
     ArgOpt,
@@ -17,8 +19,7 @@ from .options import (
     parse_input,
 )
 
-FORMATS = {".html": "a page", ".htm": "a page", ".svg": "an SVG", ".png": "a PNG", ".dot": "graphviz's text",
-           ".gv": "graphviz's text"}
+WHAT = {"html": "a page", "svg": "an SVG", "png": "a PNG", "dot": "graphviz's text"}  # of nnspec.viz.FORMATS
 
 
 @app.command()
@@ -51,8 +52,10 @@ def graph(
       nnspec graph models/zoo/resnet18.yaml -s 1,3,224,224 -o resnet18.svg
       nnspec graph models/examples/gpt_block.yaml -o gpt_block.png
     """
-    if output.suffix.lower() not in FORMATS:
-        raise typer.BadParameter(f"{str(output)!r}: name the file .html, .svg, .png or .dot", param_hint="--output")
+    try:
+        fmt = viz.format_of(output)
+    except viz.GraphError as e:
+        raise typer.BadParameter(e.message, param_hint="--output") from None
     if not output.resolve().parent.is_dir():
         raise typer.BadParameter(f"the folder of {str(output)!r} does not exist", param_hint="--output")
     specs = [parse_input(s, symbolic=True) for s in input_shape or []]
@@ -60,16 +63,14 @@ def graph(
     check_names([("--input-shape", s.name) for s in specs] + [("--arg", n) for n in named])
 
     def body() -> None:
-        from nnspec import viz
-
         options = dict(depth=depth, named=named or None, training=train)
         if specs:
             options.update(dtypes=[s.dtype for s in specs], names=[s.name for s in specs])
         with progress_bar(f"Drawing {model.name}") as report:
-            report("laying out" if output.suffix.lower() != ".png" else "drawing in Chromium", 0, None)
-            drawn = viz.save(output, model, [s.shape for s in specs] if specs else None, **options)
+            report("drawing in Chromium" if fmt == "png" else "laying out", 0, None)
+            drawn = viz.save(output, model, [s.shape for s in specs] if specs else None, fmt=fmt, **options)
         inputs = ", ".join(f"{name} {shape}" for name, shape, _ in drawn.inputs)
-        echo(f"wrote {output} ({FORMATS[output.suffix.lower()]}: {len(drawn.boxes)} boxes in {len(drawn.clusters)} "
+        echo(f"wrote {output} ({WHAT[fmt]}: {len(drawn.boxes)} boxes in {len(drawn.clusters)} "
              f"modules, {len(drawn.edges)} edges; inputs {inputs})")
 
     guard(body)

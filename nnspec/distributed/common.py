@@ -41,6 +41,21 @@ class MissingExtraError(PredictError):
     kind = "missing extra"
 
 
+OPEN_ARRAYS = 8  # Zarr arrays a worker keeps open (input and output of the runs it serves), oldest closed first
+_open: dict[tuple, Any] = {}
+
+
+def open_zarr(path: str, digest: str, mode: str) -> Any:
+    """The Zarr array at ``path`` opened in ``mode``, once per worker for a run (``digest`` tells runs apart)."""
+    key = (path, digest, mode)
+    array = _open.get(key)
+    if array is None:
+        array = _open[key] = need("zarr").open_array(path, mode=mode)
+        while len(_open) > OPEN_ARRAYS:
+            _open.pop(next(iter(_open)))
+    return array
+
+
 def need(name: str, what: str = "nnspec predict") -> ModuleType:
     """Import ``name`` (dask, dask.array, distributed, zarr) or say which extra brings it."""
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from .common import BadChunkError, PredictError, need
+from .common import BadChunkError, PredictError, need, open_zarr
 
 GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -204,23 +204,13 @@ def _wrong(header: tuple | str, want: tuple, last: bool, step: int) -> str | Non
 
 # ------------------------------------------------------------------------------------------------- reading
 
-_arrays: dict[tuple, Any] = {}
-
-
 def read_chunk(ref: InputRef, chunk: Chunk) -> numpy.ndarray:
     """Chunk ``chunk`` of the input, checked: a chunk that can't be read (a corrupt Zarr chunk, a truncated
     file) or has the wrong shape raises BadChunkError with its index."""
     want = (chunk.rows, *ref.sample)
     try:
         if ref.kind == "zarr":
-            key = (ref.path, ref.digest)
-            array = _arrays.get(key)
-            if array is None:
-                zarr = need("zarr")
-                array = _arrays[key] = zarr.open_array(ref.path, mode="r")
-                while len(_arrays) > 8:
-                    _arrays.pop(next(iter(_arrays)))
-            x = numpy.asarray(array[chunk.start:chunk.stop])
+            x = numpy.asarray(open_zarr(ref.path, ref.digest, "r")[chunk.start:chunk.stop])
         else:
             x = numpy.load(chunk.file, allow_pickle=False)
     except Exception as e:  # noqa: BLE001 - whatever a corrupt chunk makes the decoder raise

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import save_atomic
-from .common import PredictError, need
+from .common import PredictError, need, open_zarr
 
 FORMAT = 1
 META = ".nnspec"
@@ -131,18 +131,8 @@ def _sweep(p: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------- a worker's side
 
-_arrays: dict[tuple, Any] = {}
-
-
 def output_array(ref: OutputRef) -> Any:
-    key = (ref.path, ref.digest)
-    array = _arrays.get(key)
-    if array is None:
-        zarr = need("zarr")
-        array = _arrays[key] = zarr.open_array(ref.path, mode="r+")
-        while len(_arrays) > 8:
-            _arrays.pop(next(iter(_arrays)))
-    return array
+    return open_zarr(ref.path, ref.digest, "r+")
 
 
 def read_record(ref: OutputRef, index: int) -> dict | None:
