@@ -277,6 +277,7 @@ _ACTIVATION_OPS = {
     "F.relu": "relu", "torch.relu": "relu", "torch.nn.functional.relu": "relu", ".relu()": "relu",
     "F.relu6": "relu6", "torch.nn.functional.relu6": "relu6",
     "F.hardtanh": "hardtanh", "torch.nn.functional.hardtanh": "hardtanh",
+    "torch.tanh": "tanh", "F.tanh": "tanh", "torch.nn.functional.tanh": "tanh", ".tanh()": "tanh",
 }
 
 
@@ -286,8 +287,12 @@ def _activation(step: Step) -> Activation | None:
             return Activation("relu")
         if step.kind == "ReLU6":
             return Activation("relu6", 0.0, 6.0)
+        if step.kind == "Tanh":
+            return Activation("tanh", None, None)
         return None
     name = _ACTIVATION_OPS.get(step.kind)
+    if name == "tanh":
+        return Activation("tanh", None, None)
     if name == "relu":
         return Activation("relu")
     if name == "relu6":

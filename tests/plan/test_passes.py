@@ -146,6 +146,36 @@ def test_fold_batchnorm_and_fuse_activation_merge_steps(built):
     assert "ReLU6" in fused and "F.hardtanh" in fused
 
 
+TANH = {
+    "name": "TanhNet",
+    "modules": {"conv": {"Conv2d": [3, 6, 5]}, "act": {"Tanh": {}}, "fc": {"Linear": [6 * 8 * 8, 10]},
+                "fc2": {"Linear": [10, 4]}},
+    "forward": """
+def forward(self, x):
+    y = self.act(self.conv(x)).flatten(1)
+    y = torch.tanh(self.fc(y))
+    return self.fc2(y).tanh()
+""",
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_fuse_activation_takes_tanh(dtype):
+    """Tanh (the layer, torch.tanh, .tanh()) after a convolution or Linear is applied in place to its
+    output, float16 computed in float32 as the layer's kernel does: the same values as the steps apart."""
+    model = nnspec.from_dict(TANH, seed=0).eval()
+    if dtype != "float32":
+        model = model.half() if dtype == "float16" else model.double()
+    fused = nnspec.compile(model, [(2, 3, 12, 12)], dtype=dtype)
+    assert kinds(fused) == ["Conv2d+Tanh", ".flatten()", "Linear+torch.tanh", "Linear+.tanh()"]
+    apart = nnspec.compile(model, [(2, 3, 12, 12)], dtype=dtype, passes={"fuse_activation": False})
+    assert "Tanh" in kinds(apart) and "torch.tanh" in kinds(apart)
+    x = data((2, 3, 12, 12)).astype(dtype)
+    got, want = fused(x), apart(x)
+    assert got.dtype == want.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, want)
+
+
 def test_lower_kernels_calls_each_layers_kernel(built):
     from nnspec.plan.kernels import EvalBatchNorm
 

@@ -303,6 +303,55 @@ def test_separable_is_the_three_layers_one_after_the_other(case, dtype, block, m
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
 
 
+def _clamp(a):  # an activation that does not keep zero at zero: the expand cannot run through the padding
+    np.clip(a, 0.5, 2.0, out=a)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("act", [_relu6, _clamp, None], ids=["relu6", "clamp", "none"])
+@pytest.mark.parametrize("finite", [True, False])
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf * 0 in the matmuls
+def test_separable_expand_with_any_activation(act, bias, finite):
+    """The expand writes straight into the padded block (its bias one more input column) where its
+    activation keeps zero at zero and its weights are finite, and through its own buffer where not: the
+    same result either way, the padding zero whatever the activation makes of zero (an inf weight: inf
+    and NaN where the layers one after the other give them, not in the padding)."""
+    rng = np.random.default_rng(5)
+    x = np.ascontiguousarray(rng.standard_normal((3, 7, 9, 4)).astype(np.float32)).transpose(0, 3, 1, 2)
+    w1, wd, w2 = (rng.standard_normal(s).astype(np.float32) / 2 for s in ((12, 4, 1, 1), (12, 1, 3, 3), (5, 12, 1, 1)))
+    if not finite:
+        w1[3, 1] = np.inf
+    b1 = rng.standard_normal(12).astype(np.float32) if bias else None
+    pads = ((1, 1), (1, 1))
+    e = K.conv2d(x, K.prepare(w1, "im2col"), "im2col", b1, (1, 1), (1, 1), (1, 1), ((0, 0), (0, 0)),
+                 epilogue=None if act is None else lambda part, i: act(part))
+    d = K.conv2d(e, K.prepare(wd, "depthwise"), "depthwise", None, (3, 3), (2, 2), (1, 1), pads)
+    want = K.conv2d(d, K.prepare(w2, "im2col"), "im2col", None, (1, 1), (1, 1), (1, 1), ((0, 0), (0, 0)))
+    got = K.separable(x, (K.prepare(wd, "depthwise"), None, None, (2, 2), (1, 1), pads),
+                      expand=(K.prepare(w1, "im2col"), b1, act), project=(K.prepare(w2, "im2col"), None, None),
+                      scratch=lambda s, dt: np.full(s, np.nan, dt))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("n,ho,most_rows,most_images,k", [
+    (8, 56, 11, 0, 2), (8, 7, 7, 3, 2), (8, 7, 7, 8, 2), (1, 7, 7, 8, 2), (3, 7, 7, 8, 2), (8, 112, 200, 0, 2),
+    (5, 30, 4, 0, 3), (16, 14, 14, 5, 4), (2, 1, 1, 1, 2)])
+def test_separable_blocks_are_as_even_as_they_come(n, ho, most_rows, most_images, k):
+    images, rows, blocks = K._separable_blocks(n, ho, most_rows, most_images, k)
+    covered = [(i, r) for i0, i1, r0, r1 in blocks for i in range(i0, i1) for r in range(r0, r1)]
+    assert sorted(covered) == [(i, r) for i in range(n) for r in range(ho)]  # each row of each image once
+    sizes = [r1 - r0 for _, _, r0, r1 in blocks]
+    assert max(sizes) <= max(1, min(ho, most_rows)) and max(sizes) - min(sizes) < len(set(sizes)) * ho
+    per_image = -(-ho // max(1, min(ho, most_rows)))
+    assert len({(r0, r1) for _, _, r0, r1 in blocks}) == per_image  # as few row blocks as the limit allows
+    if per_image > 1:  # and as even: the last one short by less than one per block
+        assert max(sizes) - min(sizes) < per_image and images == 1
+    else:
+        assert all(i1 - i0 <= max(1, most_images) for i0, i1, _, _ in blocks)
+        if n % k == 0 and n >= k:  # every thread as many blocks of as many images
+            assert len(blocks) % k == 0 and len({i1 - i0 for i0, i1, _, _ in blocks}) == 1
+
+
 def test_separable_reads_an_nchw_input_as_well():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)  # C-contiguous NCHW

@@ -38,3 +38,22 @@ def test_linear_with_no_rows_or_no_features():
     w = np.ones((4, 0), np.float32)
     assert linear(np.ones((2, 3, 0), np.float32), w, None).tolist() == np.zeros((2, 3, 4)).tolist()
     assert linear(np.ones((0, 3, 5), np.float32), np.ones((4, 5), np.float32), None).shape == (0, 3, 4)
+
+
+@pytest.mark.parametrize("rows", [1, 8, 129])
+@pytest.mark.parametrize("out", [False, True])
+def test_linear_inside_a_plan_splitting_its_own_work(rows, out, monkeypatch):
+    """Under single-threaded BLAS (a plan's own threads), a few rows go out in halves of the weight's rows
+    on two threads (a classifier's 1000 outputs), more rows through split_matmul: the same y = x W^T + b."""
+    from nnspec.runtime.kernels import parallel
+
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 1280)).astype(np.float32)
+    w = rng.standard_normal((1000, 1280)).astype(np.float32)
+    b = rng.standard_normal(1000).astype(np.float32)
+    buffer = np.full((rows, 1000), np.nan, np.float32) if out else None
+    with parallel.single_threaded_blas:
+        y = linear(x, w, b, out=buffer)
+    assert y.shape == (rows, 1000) and (y is buffer if out else True)
+    np.testing.assert_allclose(y, _reference(x, w, b), rtol=1e-4, atol=1e-3)
