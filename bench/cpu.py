@@ -128,7 +128,9 @@ def torch_twin(model, state):
 
 # each runtime's block of repeats runs this many times, in turn with the others' (nnspec, torch,
 # onnxruntime, nnspec, ...), and its lowest median is given: on a shared 2-core machine one block of
-# torch's MobileNetV2 took 65 ms and another, minutes later, 178
+# torch's MobileNetV2 took 65 ms and another, minutes later, 178 (its fresh arrays over glibc's mmap
+# threshold page-fault, and that cost varies here: with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 it took
+# 79-91 ms where it took 124-140 as it comes)
 ROUNDS = 2
 
 
