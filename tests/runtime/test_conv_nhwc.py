@@ -335,9 +335,12 @@ def test_separable_expand_with_any_activation(act, bias, finite):
 
 @pytest.mark.parametrize("n,ho,most_rows,most_images,k", [
     (8, 56, 11, 0, 2), (8, 7, 7, 3, 2), (8, 7, 7, 8, 2), (1, 7, 7, 8, 2), (3, 7, 7, 8, 2), (8, 112, 200, 0, 2),
-    (5, 30, 4, 0, 3), (16, 14, 14, 5, 4), (2, 1, 1, 1, 2)])
+    (5, 30, 4, 0, 3), (16, 14, 14, 5, 4), (2, 1, 1, 1, 2), (0, 7, 7, 3, 2), (0, 56, 11, 0, 2)])
 def test_separable_blocks_are_as_even_as_they_come(n, ho, most_rows, most_images, k):
     images, rows, blocks = K._separable_blocks(n, ho, most_rows, most_images, k)
+    if n == 0:  # an empty batch: no blocks
+        assert blocks == []
+        return
     covered = [(i, r) for i0, i1, r0, r1 in blocks for i in range(i0, i1) for r in range(r0, r1)]
     assert sorted(covered) == [(i, r) for i in range(n) for r in range(ho)]  # each row of each image once
     sizes = [r1 - r0 for _, _, r0, r1 in blocks]
@@ -350,6 +353,17 @@ def test_separable_blocks_are_as_even_as_they_come(n, ho, most_rows, most_images
         assert all(i1 - i0 <= max(1, most_images) for i0, i1, _, _ in blocks)
         if n % k == 0 and n >= k:  # every thread as many blocks of as many images
             assert len(blocks) % k == 0 and len({i1 - i0 for i0, i1, _, _ in blocks}) == 1
+
+
+@pytest.mark.parametrize("size", [8, 2])  # whole images to a block, and blocks of rows
+def test_separable_on_an_empty_batch(size, monkeypatch):
+    monkeypatch.setattr(K, "SEPARABLE_BLOCK_BYTES", 1 << 20 if size == 8 else 1)
+    rng = np.random.default_rng(6)
+    w1, wd, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((12, 4, 1, 1), (12, 1, 3, 3), (5, 12, 1, 1)))
+    got = K.separable(np.zeros((0, 4, size, size), np.float32), (K.prepare(wd, "depthwise"), None, _relu6, (1, 1),
+                      (1, 1), ((1, 1), (1, 1))), expand=(K.prepare(w1, "im2col"), None, _relu6),
+                      project=(K.prepare(w2, "im2col"), None, None))
+    assert got.shape == (0, 5, size, size)
 
 
 def test_separable_reads_an_nchw_input_as_well():

@@ -635,7 +635,7 @@ def _separable_blocks(n: int, ho: int, most_rows: int, most_images: int, k: int)
     channels at 7x7, 2 cores: 2.3 ms against 2.9)."""
     rows = -(-ho // -(-ho // max(1, min(ho, most_rows))))
     images = 1
-    if rows == ho:
+    if rows == ho and n > 0:  # (an empty batch: no blocks)
         images = -(-n // (k * -(-n // (k * max(1, most_images)))))
     return images, rows, [(i, min(n, i + images), r0, min(ho, r0 + rows)) for i in range(0, n, images)
                           for r0 in range(0, ho, rows)]
