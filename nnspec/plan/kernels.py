@@ -291,6 +291,7 @@ class FusedSeparable(Fused):
         super().__init__(depthwise.module)
         self.stages = (expand, depthwise, project)
         self.residual = project is not None and project.residual
+        self.memo: dict = {}  # what conv_nhwc.separable derives from the weights, made at the first call
 
     def prepare_weights(self) -> None:
         for k in self.stages:
@@ -305,7 +306,7 @@ class FusedSeparable(Fused):
         return _nhwc.separable(
             x, (wk, bias, act, dw.stride, dw.dilation, tuple(dw.pads)),
             expand=None if expand is None else expand.stage(), project=None if project is None else project.stage(),
-            residual=residual, out=out, scratch=None if self.pool is None else self.pool.take)
+            residual=residual, out=out, scratch=None if self.pool is None else self.pool.take, memo=self.memo)
 
 
 class FusedConvPool(Fused):

@@ -366,6 +366,31 @@ def test_separable_on_an_empty_batch(size, monkeypatch):
     assert got.shape == (0, 5, size, size)
 
 
+def test_separable_memo_keeps_what_the_weights_give_until_they_change():
+    """A plan's kernel passes ``memo``: the constants are made at the first call and kept while the same
+    arrays come; new arrays (another bias) make them again, so the result follows the new weights."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+    w1, wd, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((8, 4, 1, 1), (8, 1, 3, 3), (3, 8, 1, 1)))
+    dw = (K.prepare(wd, "depthwise"), None, _relu6, (1, 1), (1, 1), ((1, 1), (1, 1)))
+    project = (K.prepare(w2, "im2col"), None, None)
+    memo: dict = {}
+    w1 = K.prepare(w1, "im2col")
+
+    def run(b1):
+        return K.separable(x, dw, expand=(w1, b1, _relu6), project=project, memo=memo).copy()
+
+    b1 = rng.standard_normal(8).astype(np.float32)
+    first = run(b1)
+    kept = memo["constants"]
+    np.testing.assert_array_equal(run(b1), first)
+    assert memo["constants"] is kept  # the same arrays: nothing made again
+    other = run(b1 + 1)
+    assert memo["constants"] is not kept
+    np.testing.assert_allclose(other, K.separable(x, dw, expand=(w1, b1 + 1, _relu6), project=project), rtol=1e-6)
+    assert not np.allclose(other, first)
+
+
 def test_separable_reads_an_nchw_input_as_well():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)  # C-contiguous NCHW

@@ -477,7 +477,7 @@ def _depthwise(xp, src, wk, stride, dilation, size, y, work, take, finish) -> No
 
 
 def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tuple | None = None,
-              residual: Any = None, out: Any = None, scratch: Callable | None = None) -> Any:
+              residual: Any = None, out: Any = None, scratch: Callable | None = None, memo: dict | None = None) -> Any:
     """A depthwise convolution with the 1x1 stride-1 convolutions before and after it (a MobileNet inverted
     residual: expand, depthwise, project), done together on blocks of output rows of one image, so the
     expanded channels never leave the cache: for each block, the expand's rows it needs (its halo
@@ -491,7 +491,8 @@ def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tu
     as ``prepare`` makes it, bias, activation, stride, dilation, pads ((top, bottom), (left, right))),
     ``expand`` and ``project`` (weight (Cin, C) / (C, O) as ``prepare`` makes it, bias, activation) or
     None; an activation is a function applied in place, or None. Returns (N, O, Ho, Wo) channels-last: a
-    transposed view of ``out`` (N, Ho, Wo, O) where given."""
+    transposed view of ``out`` (N, Ho, Wo, O) where given. ``memo``, a dict the caller keeps between calls
+    with the same weights (a plan's kernel), keeps what they give (see ``_separable_constants``)."""
     xp = get_array_module(x)
     take = scratch or (lambda shape, dtype: xp.empty(shape, dtype=dtype))
     wk, bd, act_d, stride, dilation, pads = depthwise
@@ -518,31 +519,23 @@ def separable(x: Any, depthwise: tuple, expand: tuple | None = None, project: tu
     per_row = wp * c * dtype.itemsize
     most = max(1, min(ho, (SEPARABLE_BLOCK_BYTES // per_row - dh * (kh - 1) - 1) // sh + 1))
     images, rows, blocks = _separable_blocks(n, ho, most, SEPARABLE_BLOCK_BYTES // (span(ho) * per_row), threads())
-    tiled = _tiled(xp, wk, wo) if sw == 1 else None
-
-    def row_bias(bias: Any, length: int) -> Any:
-        return None if bias is None else xp.tile(bias.astype(dtype, copy=False), length)
-
-    bd_t = row_bias(bd, wo)
-    w1 = b1 = act1 = None
+    w1 = b1 = act1 = w2 = b2 = act2 = None
     if expand is not None:
         w1, b1, act1 = expand
-    # the expand writes its rows straight into the padded block, pad columns and all, where its activation
-    # keeps zero at zero: its input is copied first into rows of the block's width, zero in the pad
-    # columns, and the bias is one more input column, 1 at the input's columns and 0 in the pad ones, so
-    # the matmul gives the bias where it belongs and 0 in the padding (two passes over the expanded
-    # channels, where the matmul's result added to the bias on the way into the block and then activated
-    # took three). MobileNetV2's 16 -> 96 at 112, a block of 23 rows, one core: 188 us against 216. (Not
-    # with a weight or bias of inf or NaN: the padding would not be zero)
-    direct = expand is not None and (act1 is None or _keeps_zero(xp, act1, dtype)) \
-        and bool(xp.isfinite(w1).all()) and (b1 is None or bool(xp.isfinite(b1).all()))
-    if direct:
-        w1 = w1 if b1 is None else xp.concatenate([w1, b1.astype(dtype, copy=False).reshape(1, c)])
-    k_in = w1.shape[0] if expand is not None else cin
-    b1_cols = None if direct or b1 is None else row_bias(b1, cols).reshape(cols, c)  # along the block's columns
     if project is not None:
         w2, b2, act2 = project
-        b2_t = row_bias(b2, wo)
+    # what the weights, biases and sizes give, made once where the caller keeps ``memo`` (a plan's kernel: the
+    # same arrays at every call), else per call: 40-80 us a call for MobileNetV2's layers
+    key = (wo, cols, dtype.str, stride[1]) + tuple(id(a) for a in (wk, bd, w1, b1, act1, b2))
+    made = None if memo is None else memo.get("constants")
+    if made is None or made[0] != key:
+        made = (key, _separable_constants(xp, wk, bd, w1, b1, act1, b2, wo, cols, sw, dtype),
+                (wk, bd, w1, b1, act1, b2))  # (held, so that their ids stay theirs while kept)
+        if memo is not None:
+            memo["constants"] = made
+    direct, w1x, tiled, bd_t, b1_cols, b2_t = made[1]
+    w1 = w1x if direct else w1
+    k_in = w1.shape[0] if expand is not None else cin
 
     def part(chunk: slice) -> None:
         padded = take((images, span(rows), wp, c), dtype)
@@ -639,6 +632,31 @@ def _separable_blocks(n: int, ho: int, most_rows: int, most_images: int, k: int)
         images = -(-n // (k * -(-n // (k * max(1, most_images)))))
     return images, rows, [(i, min(n, i + images), r0, min(ho, r0 + rows)) for i in range(0, n, images)
                           for r0 in range(0, ho, rows)]
+
+
+def _separable_constants(xp: Any, wk: Any, bd: Any, w1: Any, b1: Any, act1: Any, b2: Any, wo: int, cols: int,
+                         sw: int, dtype: Any) -> tuple:
+    """(direct, the expand's weight with its bias as one more row where direct, the depthwise weights tiled
+    along a row (without a stride along W), and the biases tiled along a row: depthwise (Wo*C), expand's
+    (cols, C) where not direct, project's (Wo*O)).
+
+    The expand writes its rows straight into the padded block, pad columns and all (``direct``), where its
+    activation keeps zero at zero: its input is copied first into rows of the block's width, zero in the pad
+    columns, and the bias is one more input column, 1 at the input's columns and 0 in the pad ones, so the
+    matmul gives the bias where it belongs and 0 in the padding (two passes over the expanded channels, where
+    the matmul's result added to the bias on the way into the block and then activated took three).
+    MobileNetV2's 16 -> 96 at 112, a block of 23 rows, one core: 188 us against 216. Not with a weight or bias
+    of inf or NaN: the padding would not be zero."""
+    c = wk.shape[2]
+
+    def row_bias(bias: Any, length: int) -> Any:
+        return None if bias is None else xp.tile(bias.astype(dtype, copy=False), length)
+
+    direct = w1 is not None and (act1 is None or _keeps_zero(xp, act1, dtype)) \
+        and bool(xp.isfinite(w1).all()) and (b1 is None or bool(xp.isfinite(b1).all()))
+    w1x = w1 if not direct or b1 is None else xp.concatenate([w1, b1.astype(dtype, copy=False).reshape(1, c)])
+    b1_cols = None if direct or b1 is None else row_bias(b1, cols).reshape(cols, c)
+    return direct, w1x, _tiled(xp, wk, wo) if sw == 1 else None, row_bias(bd, wo), b1_cols, row_bias(b2, wo)
 
 
 def _keeps_zero(xp: Any, act: Callable, dtype: Any) -> bool:
